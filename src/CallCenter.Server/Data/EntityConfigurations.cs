@@ -1,0 +1,97 @@
+using CallCenter.Server.Agents;
+using CallCenter.Server.CallLog;
+using CallCenter.Server.Routing;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+
+namespace CallCenter.Server.Data;
+
+internal sealed class CallRecordConfiguration : IEntityTypeConfiguration<CallRecord>
+{
+    public void Configure(EntityTypeBuilder<CallRecord> e)
+    {
+        e.ToTable("calls");
+        e.HasKey(c => c.Id);
+        e.HasIndex(c => c.CallSid).IsUnique();
+        e.Property(c => c.CallSid).HasMaxLength(64);
+        e.Property(c => c.AccountSid).HasMaxLength(64);
+        e.Property(c => c.FromNumber).HasMaxLength(32);
+        e.Property(c => c.ToNumber).HasMaxLength(32);
+        e.Property(c => c.Direction).HasMaxLength(32);
+        e.Property(c => c.Status).HasMaxLength(32);
+        e.HasIndex(c => c.StartedAt);
+    }
+}
+
+internal sealed class CallEventRecordConfiguration : IEntityTypeConfiguration<CallEventRecord>
+{
+    public void Configure(EntityTypeBuilder<CallEventRecord> e)
+    {
+        e.ToTable("call_events");
+        // Numbers are assigned under the chain lock, never by a sequence, so there are no gaps.
+        e.HasKey(x => x.GlobalSeq);
+        e.Property(x => x.GlobalSeq).ValueGeneratedNever();
+        e.Property(x => x.CallSid).HasMaxLength(64);
+        e.Property(x => x.Type).HasMaxLength(64);
+        e.Property(x => x.StepKey).HasMaxLength(200);
+        e.Property(x => x.Payload).HasColumnType("json");
+        e.HasIndex(x => new { x.CallSid, x.StepKey }).IsUnique();
+        e.HasIndex(x => new { x.CallSid, x.CallSeq }).IsUnique();
+        e.HasIndex(x => x.OccurredAt);
+    }
+}
+
+internal sealed class AgentConfiguration : IEntityTypeConfiguration<Agent>
+{
+    public void Configure(EntityTypeBuilder<Agent> e)
+    {
+        e.ToTable("agents");
+        e.HasIndex(a => a.WorkNumber).IsUnique();
+        e.Property(a => a.WorkNumber).HasMaxLength(32);
+        e.Property(a => a.DisplayName).HasMaxLength(100);
+        e.HasMany(a => a.Skills).WithOne().HasForeignKey(s => s.AgentId).OnDelete(DeleteBehavior.Cascade);
+    }
+}
+
+internal sealed class AgentSkillConfiguration : IEntityTypeConfiguration<AgentSkill>
+{
+    public void Configure(EntityTypeBuilder<AgentSkill> e)
+    {
+        e.ToTable("agent_skills", t => t.HasCheckConstraint("ck_agent_skills_proficiency", "proficiency BETWEEN 1 AND 5"));
+        e.HasKey(s => new { s.AgentId, s.SkillCode });
+        e.HasOne<Skill>().WithMany().HasForeignKey(s => s.SkillCode);
+    }
+}
+
+internal sealed class SkillConfiguration : IEntityTypeConfiguration<Skill>
+{
+    public void Configure(EntityTypeBuilder<Skill> e)
+    {
+        e.ToTable("skills");
+        e.HasKey(s => s.Code);
+        e.Property(s => s.Code).HasMaxLength(64);
+        e.Property(s => s.Name).HasMaxLength(100);
+    }
+}
+
+internal sealed class QueueDefinitionConfiguration : IEntityTypeConfiguration<QueueDefinition>
+{
+    public void Configure(EntityTypeBuilder<QueueDefinition> e)
+    {
+        e.ToTable("queues");
+        e.HasIndex(q => q.Name).IsUnique();
+        e.Property(q => q.Name).HasMaxLength(64);
+        e.Property(q => q.DisplayName).HasMaxLength(100);
+        e.HasMany(q => q.RequiredSkills).WithOne().HasForeignKey(s => s.QueueId).OnDelete(DeleteBehavior.Cascade);
+    }
+}
+
+internal sealed class QueueSkillConfiguration : IEntityTypeConfiguration<QueueSkill>
+{
+    public void Configure(EntityTypeBuilder<QueueSkill> e)
+    {
+        e.ToTable("queue_skills", t => t.HasCheckConstraint("ck_queue_skills_min_proficiency", "min_proficiency BETWEEN 1 AND 5"));
+        e.HasKey(s => new { s.QueueId, s.SkillCode });
+        e.HasOne<Skill>().WithMany().HasForeignKey(s => s.SkillCode);
+    }
+}

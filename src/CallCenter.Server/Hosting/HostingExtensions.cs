@@ -1,0 +1,58 @@
+using CallCenter.Server.CallLog;
+using CallCenter.Server.Data;
+using CallCenter.Server.Telemetry;
+using CallCenter.Server.Telephony;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using StackExchange.Redis;
+
+namespace CallCenter.Server.Hosting;
+
+/// <summary>Wires every feature of the host; Program.cs calls just these two.</summary>
+public static class HostingExtensions
+{
+    public static WebApplicationBuilder AddCallCenter(this WebApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Services.AddProblemDetails();
+        builder.Services.AddOpenApi();
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.AddCallCenterTelemetry();
+        builder.AddCallCenterData();
+        builder.AddCallCenterRedis();
+
+        builder.Services.AddOptions<TwilioOptions>().BindConfiguration(TwilioOptions.SectionName)
+            .ValidateDataAnnotations().ValidateOnStart();
+
+        builder.Services.AddSingleton<CallEventWriter>();
+        builder.Services.AddSingleton<ICallEventLog>(sp => sp.GetRequiredService<CallEventWriter>());
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<CallEventWriter>());
+
+        builder.Services.AddHealthChecks()
+            .AddDbContextCheck<CallCenterDbContext>("postgres", tags: ["ready"])
+            .AddRedis(sp => sp.GetRequiredService<IConnectionMultiplexer>(), "redis", tags: ["ready"]);
+        return builder;
+    }
+
+    private static void AddCallCenterRedis(this WebApplicationBuilder builder)
+    {
+        var connectionString = builder.Configuration.GetConnectionString("Redis")
+            ?? throw new InvalidOperationException("ConnectionStrings:Redis is not configured (environment ConnectionStrings__Redis).");
+        var options = ConfigurationOptions.Parse(connectionString);
+        // Start even while Redis is down; readiness reports it and the client reconnects.
+        options.AbortOnConnectFail = false;
+        builder.Services.AddSingleton<IConnectionMultiplexer>(_ => ConnectionMultiplexer.Connect(options));
+    }
+
+    public static WebApplication MapCallCenter(this WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+
+        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
+        app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready") });
+        app.MapOpenApi();
+        app.MapTwilioVoiceApi();
+        return app;
+    }
+}

@@ -1,0 +1,41 @@
+using OpenTelemetry;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
+
+namespace CallCenter.Server.Telemetry;
+
+/// <summary>Registers OpenTelemetry tracing and metrics for the host.</summary>
+public static class TelemetryExtensions
+{
+    public static IHostApplicationBuilder AddCallCenterTelemetry(this IHostApplicationBuilder builder)
+    {
+        var options = builder.Configuration.GetSection(TelemetryOptions.SectionName).Get<TelemetryOptions>() ?? new();
+        builder.Services.AddSingleton<CallCenterTelemetry>();
+
+        var otel = builder.Services.AddOpenTelemetry()
+            .ConfigureResource(r => r.AddService("callcenter-server"))
+            .WithTracing(tracing =>
+            {
+                tracing.AddSource(CallCenterTelemetry.Name, "Npgsql")
+                    .AddAspNetCoreInstrumentation(o => o.Filter = ctx => !ctx.Request.Path.StartsWithSegments("/health"))
+                    .AddHttpClientInstrumentation();
+                if (options.Console) tracing.AddConsoleExporter();
+            })
+            .WithMetrics(metrics =>
+            {
+                metrics.AddMeter(CallCenterTelemetry.Name, "Npgsql")
+                    .AddAspNetCoreInstrumentation()
+                    .AddHttpClientInstrumentation()
+                    .AddRuntimeInstrumentation();
+                if (options.Console) metrics.AddConsoleExporter();
+            });
+
+        var endpoint = options.OtlpEndpoint?.ToString() ?? builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"];
+        if (!string.IsNullOrWhiteSpace(endpoint))
+            otel.UseOtlpExporter(OpenTelemetry.Exporter.OtlpExportProtocol.Grpc, new Uri(endpoint));
+
+        builder.Logging.AddOpenTelemetry(o => o.IncludeScopes = true);
+        return builder;
+    }
+}

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Runs every test against a private PostgreSQL and Redis (started here if needed, stopped again
+# if this script started them) and ends with one line: "N passed, N failed".
+set -uo pipefail
+cd "$(dirname "$0")"
+source infra/local/common.sh
+
+pg_was_running=0; redis_was_running=0
+infra/local/postgres.sh status >/dev/null 2>&1 && pg_was_running=1
+infra/local/redis.sh status >/dev/null 2>&1 && redis_was_running=1
+cleanup() {
+  [ "$redis_was_running" = 1 ] || infra/local/redis.sh stop
+  [ "$pg_was_running" = 1 ] || infra/local/postgres.sh stop
+}
+trap cleanup EXIT
+
+if ! infra/local/up.sh >/dev/null; then
+  echo "could not start PostgreSQL and Redis (see .local/)" >&2
+  echo "0 passed, 1 failed"
+  exit 1
+fi
+export CALLCENTER_TEST_POSTGRES="Host=127.0.0.1;Port=$CC_PG_PORT;Username=postgres;Database=postgres"
+export CALLCENTER_TEST_REDIS="127.0.0.1:$CC_REDIS_PORT"
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+
+results="$CC_LOCAL/test-results"
+rm -rf "$results"
+dotnet test CallCenter.sln --logger trx --results-directory "$results" "$@"
+status=$?
+
+# dotnet test's own summary is per project; the TRX counters are the one source for the total.
+passed=0; failed=0; total=0
+for trx in "$results"/*.trx; do
+  [ -e "$trx" ] || continue
+  counters=$(grep -o '<Counters [^>]*' "$trx" | head -n 1)
+  get() { echo "$counters" | grep -o " $1=\"[0-9]*\"" | grep -o '[0-9]*'; }
+  passed=$((passed + $(get passed)))
+  failed=$((failed + $(get failed) + $(get error) + $(get timeout) + $(get aborted)))
+  total=$((total + $(get total)))
+done
+# A build failure or crash leaves no counters: that is a failure, not zero tests.
+if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
+if [ "$total" -eq 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,82 @@
+using System.Diagnostics;
+using CallCenter.Server.CallLog;
+using CallCenter.Testing;
+using Npgsql;
+
+namespace CallCenter.Server.Tests.CallLog;
+
+public sealed class CallLogChainTests
+{
+    [Test]
+    public async Task Concurrent_calls_build_one_unbroken_numbered_chain()
+    {
+        var twilio = AssemblySetUp.Server.CreateTwilioClient();
+        var sids = Enumerable.Range(0, 60).Select(_ => TwilioForms.NewCallSid()).ToList();
+
+        await Task.WhenAll(sids.Select(async sid =>
+        {
+            using var incoming = await twilio.PostSignedAsync("/twilio/voice/incoming", TwilioForms.Incoming(sid));
+            using var status = await twilio.PostSignedAsync("/twilio/voice/status", TwilioForms.Status(sid, "completed", 5));
+        }));
+
+        var report = await CallEventChainAudit.VerifyAsync(AssemblySetUp.Server.Database.DataSource, CancellationToken.None);
+        Assert.That(report.FirstViolation, Is.Null);
+        Assert.That(report.EventsChecked, Is.GreaterThanOrEqualTo(120));
+    }
+
+    [Test]
+    public async Task The_database_refuses_to_edit_or_delete_a_call_event()
+    {
+        var sid = TwilioForms.NewCallSid();
+        using var _ = await AssemblySetUp.Server.CreateTwilioClient().PostSignedAsync("/twilio/voice/incoming", TwilioForms.Incoming(sid));
+        await using var update = AssemblySetUp.Server.Database.DataSource.CreateCommand(
+            $"UPDATE call_events SET type = 'forged' WHERE call_sid = '{sid}'");
+
+        var ex = Assert.ThrowsAsync<PostgresException>(() => update.ExecuteNonQueryAsync());
+
+        Assert.That(ex?.MessageText, Does.Contain("append-only"));
+    }
+
+    [Test]
+    [NonParallelizable] // Owns a database of its own and spawns the CLI; parallel runs would only slow it.
+    public async Task The_verify_command_names_the_first_altered_row()
+    {
+        await using var database = await TestDatabase.CreateAsync("tamper");
+        await using (var server = new CallCenterServerFactory(database))
+        {
+            var twilio = server.CreateTwilioClient();
+            foreach (var sid in Enumerable.Range(0, 5).Select(_ => TwilioForms.NewCallSid()))
+            {
+                using var response = await twilio.PostSignedAsync("/twilio/voice/incoming", TwilioForms.Incoming(sid));
+            }
+        }
+        var intact = await RunCliAsync("events", "verify", "--connection", database.ConnectionString);
+        Assert.That(intact.ExitCode, Is.EqualTo(0), intact.Output);
+        Assert.That(intact.Output, Does.Contain("OK: 5 events"));
+
+        // A tamperer with superuser rights gets past the trigger; the chain still shows the edit.
+        await using (var tamper = database.DataSource.CreateCommand("""
+            ALTER TABLE call_events DISABLE TRIGGER call_events_no_update_or_delete;
+            UPDATE call_events SET payload = '{"from":"+86139****0000"}' WHERE global_seq = 3;
+            """))
+        {
+            await tamper.ExecuteNonQueryAsync();
+        }
+        var broken = await RunCliAsync("events", "verify", "--connection", database.ConnectionString);
+
+        Assert.That(broken.ExitCode, Is.EqualTo(1));
+        Assert.That(broken.Output, Does.Contain("BROKEN: event #3").And.Contain("content altered"));
+    }
+
+    private static async Task<(int ExitCode, string Output)> RunCliAsync(params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "callcenter.dll"));
+        foreach (var arg in args) start.ArgumentList.Add(arg);
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        return (process.ExitCode, await stdout + await stderr);
+    }
+}

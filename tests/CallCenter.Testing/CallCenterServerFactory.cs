@@ -1,0 +1,33 @@
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+
+namespace CallCenter.Testing;
+
+/// <summary>The real server, in process, against a test database and the local Redis, with a fixed clock.</summary>
+public sealed class CallCenterServerFactory(TestDatabase database) : WebApplicationFactory<Program>
+{
+    public const string AuthToken = "test-auth-token-0123456789abcdef";
+    public static readonly Uri PublicBaseUrl = new("https://hotline.bank.test");
+
+    /// <summary>Starts at a fixed instant; tests advance it explicitly.</summary>
+    public FakeTimeProvider Clock { get; } = new(new DateTimeOffset(2026, 11, 27, 9, 0, 0, TimeSpan.Zero));
+
+    public TestDatabase Database { get; } = database;
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseEnvironment("Testing");
+        builder.UseSetting("ConnectionStrings:Postgres", Database.ConnectionString);
+        builder.UseSetting("ConnectionStrings:Redis", TestInfrastructure.Redis);
+        builder.UseSetting("Twilio:AuthToken", AuthToken);
+        builder.UseSetting("Twilio:PublicBaseUrl", PublicBaseUrl.ToString());
+        builder.UseSetting("Database:MigrateOnStartup", "false");
+        builder.ConfigureTestServices(services => services.AddSingleton<TimeProvider>(Clock));
+    }
+
+    /// <summary>A client that speaks to the webhooks the way Twilio does, signature included.</summary>
+    public TwilioWebhookClient CreateTwilioClient() => new(CreateClient(), AuthToken, PublicBaseUrl);
+}
