@@ -51,7 +51,11 @@ CONF
   if is_running; then
     cc_log "PostgreSQL already running on 127.0.0.1:$CC_PG_PORT"
   else
-    as_pg "$BIN/pg_ctl" -D "$DATA" -l "$PG_DIR/postgres.log" -w -t 60 start >/dev/null
+    if ! as_pg "$BIN/pg_ctl" -D "$DATA" -l "$PG_DIR/postgres.log" -w -t 60 start >/dev/null; then
+      cc_log "PostgreSQL did not start; the end of $PG_DIR/postgres.log says:"
+      tail -n 5 "$PG_DIR/postgres.log" >&2
+      exit 1
+    fi
     cc_log "PostgreSQL started on 127.0.0.1:$CC_PG_PORT"
   fi
   if ! as_pg "$BIN/psql" -h 127.0.0.1 -p "$CC_PG_PORT" -U postgres -Atc \
