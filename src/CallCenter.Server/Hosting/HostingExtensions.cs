@@ -1,4 +1,5 @@
 using CallCenter.Server.CallLog;
+using CallCenter.Server.CoreBanking;
 using CallCenter.Server.Data;
 using CallCenter.Server.Telemetry;
 using CallCenter.Server.Telephony;
@@ -19,6 +20,7 @@ public static class HostingExtensions
         builder.AddCallCenterTelemetry();
         builder.AddCallCenterData();
         builder.AddCallCenterRedis();
+        builder.AddCoreBanking();
 
         builder.Services.AddOptions<TwilioOptions>().BindConfiguration(TwilioOptions.SectionName)
             .ValidateDataAnnotations().ValidateOnStart();
