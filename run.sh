@@ -4,6 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 source infra/local/common.sh
+cc_ensure_tools
 
 while IFS= read -r line; do export "${line?}"; done < <(infra/local/up.sh)
 
@@ -15,6 +16,7 @@ if [ -z "${Twilio__AuthToken:-}" ]; then
   export Twilio__AuthToken
   echo "[run] development Twilio auth token in $token_file"
 fi
+export Prompts__CacheDirectory="${Prompts__CacheDirectory:-$CC_LOCAL/prompts}"
 export ASPNETCORE_ENVIRONMENT="${ASPNETCORE_ENVIRONMENT:-Development}"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 

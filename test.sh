@@ -4,6 +4,7 @@
 set -uo pipefail
 cd "$(dirname "$0")"
 source infra/local/common.sh
+cc_ensure_tools
 
 pg_was_running=0; redis_was_running=0
 infra/local/postgres.sh status >/dev/null 2>&1 && pg_was_running=1

@@ -32,3 +32,11 @@ cc_connection_strings() {
   echo "ConnectionStrings__Postgres=Host=127.0.0.1;Port=$CC_PG_PORT;Username=postgres;Database=$CC_PG_DB"
   echo "ConnectionStrings__Redis=127.0.0.1:$CC_REDIS_PORT"
 }
+
+# Tools the server uses at run time: espeak-ng renders IVR prompts when Azure Speech is not configured.
+cc_ensure_tools() {
+  if ! command -v espeak-ng >/dev/null 2>&1; then
+    cc_log "espeak-ng not found; installing it from Debian packages"
+    cc_apt_install espeak-ng >/dev/null
+  fi
+}

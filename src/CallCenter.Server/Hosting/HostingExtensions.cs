@@ -1,6 +1,7 @@
 using CallCenter.Server.CallLog;
 using CallCenter.Server.CoreBanking;
 using CallCenter.Server.Data;
+using CallCenter.Server.Prompts;
 using CallCenter.Server.Telemetry;
 using CallCenter.Server.Telephony;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
@@ -21,6 +22,7 @@ public static class HostingExtensions
         builder.AddCallCenterData();
         builder.AddCallCenterRedis();
         builder.AddCoreBanking();
+        builder.Services.AddPrompts();
 
         builder.Services.AddOptions<TwilioOptions>().BindConfiguration(TwilioOptions.SectionName)
             .ValidateDataAnnotations().ValidateOnStart();
@@ -55,6 +57,7 @@ public static class HostingExtensions
         app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready") });
         app.MapOpenApi();
         app.MapTwilioVoiceApi();
+        app.MapPromptsApi();
         return app;
     }
 }
