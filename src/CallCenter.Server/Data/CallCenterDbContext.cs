@@ -1,6 +1,8 @@
 using CallCenter.Server.Agents;
+using CallCenter.Server.Audit;
 using CallCenter.Server.CallLog;
 using CallCenter.Server.Routing;
+using CallCenter.Server.Staff;
 using Microsoft.EntityFrameworkCore;
 
 namespace CallCenter.Server.Data;
@@ -13,6 +15,8 @@ public sealed class CallCenterDbContext(DbContextOptions<CallCenterDbContext> op
     public DbSet<Agent> Agents => Set<Agent>();
     public DbSet<Skill> Skills => Set<Skill>();
     public DbSet<QueueDefinition> Queues => Set<QueueDefinition>();
+    public DbSet<StaffMember> StaffMembers => Set<StaffMember>();
+    public DbSet<OperationLogEntry> OperationLog => Set<OperationLogEntry>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder) =>
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(CallCenterDbContext).Assembly);

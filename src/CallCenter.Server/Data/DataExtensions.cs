@@ -18,7 +18,7 @@ public static class DataExtensions
         return builder;
     }
 
-    internal static void Configure(DbContextOptionsBuilder o, NpgsqlDataSource dataSource) =>
+    public static void Configure(DbContextOptionsBuilder o, NpgsqlDataSource dataSource) =>
         o.UseNpgsql(dataSource, npgsql => npgsql.MigrationsHistoryTable("__ef_migrations_history"))
             .UseSnakeCaseNamingConvention();
 

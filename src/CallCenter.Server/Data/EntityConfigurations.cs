@@ -1,6 +1,8 @@
 using CallCenter.Server.Agents;
+using CallCenter.Server.Audit;
 using CallCenter.Server.CallLog;
 using CallCenter.Server.Routing;
+using CallCenter.Server.Staff;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
 
@@ -93,5 +95,31 @@ internal sealed class QueueSkillConfiguration : IEntityTypeConfiguration<QueueSk
         e.ToTable("queue_skills", t => t.HasCheckConstraint("ck_queue_skills_min_proficiency", "min_proficiency BETWEEN 1 AND 5"));
         e.HasKey(s => new { s.QueueId, s.SkillCode });
         e.HasOne<Skill>().WithMany().HasForeignKey(s => s.SkillCode);
+    }
+}
+
+internal sealed class StaffMemberConfiguration : IEntityTypeConfiguration<StaffMember>
+{
+    public void Configure(EntityTypeBuilder<StaffMember> e)
+    {
+        e.ToTable("staff_members", t => t.HasCheckConstraint("ck_staff_members_permission_level", "permission_level BETWEEN 1 AND 3"));
+        e.HasIndex(m => m.WorkNumber).IsUnique();
+        e.Property(m => m.WorkNumber).HasMaxLength(32);
+        e.Property(m => m.DisplayName).HasMaxLength(100);
+        e.Property(m => m.Role).HasConversion<string>().HasMaxLength(16);
+    }
+}
+
+internal sealed class OperationLogEntryConfiguration : IEntityTypeConfiguration<OperationLogEntry>
+{
+    public void Configure(EntityTypeBuilder<OperationLogEntry> e)
+    {
+        e.ToTable("operation_log");
+        e.Property(x => x.Operator).HasMaxLength(32);
+        e.Property(x => x.Action).HasMaxLength(64);
+        e.Property(x => x.Target).HasMaxLength(200);
+        e.Property(x => x.Result).HasMaxLength(16);
+        e.HasIndex(x => x.OccurredAt);
+        e.HasIndex(x => new { x.Operator, x.OccurredAt });
     }
 }

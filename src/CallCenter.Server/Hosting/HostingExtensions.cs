@@ -2,6 +2,7 @@ using CallCenter.Server.CallLog;
 using CallCenter.Server.CoreBanking;
 using CallCenter.Server.Data;
 using CallCenter.Server.Prompts;
+using CallCenter.Server.Staff;
 using CallCenter.Server.Telemetry;
 using CallCenter.Server.Telephony;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
@@ -17,12 +18,15 @@ public static class HostingExtensions
         ArgumentNullException.ThrowIfNull(builder);
         builder.Services.AddProblemDetails();
         builder.Services.AddOpenApi();
+        // Enums travel as their names ("Supervisor"), which API clients and auditors can read.
+        builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter()));
         builder.Services.AddSingleton(TimeProvider.System);
         builder.AddCallCenterTelemetry();
         builder.AddCallCenterData();
         builder.AddCallCenterRedis();
         builder.AddCoreBanking();
         builder.Services.AddPrompts();
+        builder.Services.AddStaffAuthentication();
 
         builder.Services.AddOptions<TwilioOptions>().BindConfiguration(TwilioOptions.SectionName)
             .ValidateDataAnnotations().ValidateOnStart();
@@ -52,12 +56,15 @@ public static class HostingExtensions
         ArgumentNullException.ThrowIfNull(app);
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseAuthentication();
+        app.UseAuthorization();
 
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
         app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready") });
         app.MapOpenApi();
         app.MapTwilioVoiceApi();
         app.MapPromptsApi();
+        app.MapStaffApi();
         return app;
     }
 }
