@@ -152,44 +152,42 @@ public sealed class FlowValidator(FlowValidationOptions? options = null)
 
     private void CheckDepth(IvrFlow flow, Action<int, string?, string> add)
     {
-        // 0-1 breadth-first search: entering a menu costs one level, any other node costs nothing,
-        // so each menu gets the shallowest level a caller can reach it at ("back" options do not deepen it).
+        // A menu's level is the most menus a caller can pass through to reach it without going round
+        // in a circle ("back" options end a path, they do not deepen it); main menu = 1.
         if (!flow.Nodes.ContainsKey(flow.Start.Target))
             return;
-        var level = new Dictionary<string, int>(StringComparer.Ordinal);
-        var parent = new Dictionary<string, string?>(StringComparer.Ordinal);
-        var queue = new LinkedList<(string Id, int Level, string? From)>();
-        queue.AddFirst((flow.Start.Target, Cost(flow.Node(flow.Start.Target)), null));
-        while (queue.First is { } first)
-        {
-            queue.RemoveFirst();
-            var (id, depth, from) = first.Value;
-            if (level.TryGetValue(id, out var known) && known <= depth)
-                continue;
-            level[id] = depth;
-            parent[id] = from;
-            foreach (var link in flow.Node(id).Links.Where(l => Exists(flow, l)))
-            {
-                var next = flow.Node(link.Target);
-                var cost = Cost(next);
-                if (cost == 0) queue.AddFirst((next.Id, depth, id));
-                else queue.AddLast((next.Id, depth + 1, id));
-            }
-        }
+        var deepest = new Dictionary<string, List<string>>(StringComparer.Ordinal);
+        var onPath = new HashSet<string>(StringComparer.Ordinal);
+        var menus = new List<string>();
+        Walk(flow.Start.Target);
 
-        foreach (var (id, depth) in level.Where(kv => kv.Value > _options.MaxDepth && flow.Node(kv.Key).Kind == NodeKind.Menu))
+        foreach (var (id, chain) in deepest.Where(kv => kv.Value.Count > _options.MaxDepth).OrderBy(kv => flow.Node(kv.Key).Line))
+            add(flow.Node(id).Line, id, $"menu is {chain.Count} levels deep (at most {_options.MaxDepth}): {string.Join(" > ", chain)}");
+
+        void Walk(string id)
         {
-            var chain = new List<string>();
-            for (string? at = id; at is not null; at = parent[at])
+            if (!onPath.Add(id))
+                return;
+            var node = flow.Node(id);
+            var isMenu = node.Kind == NodeKind.Menu;
+            if (isMenu)
             {
-                if (flow.Node(at).Kind == NodeKind.Menu) chain.Add(at);
+                menus.Add(id);
+                if (!deepest.TryGetValue(id, out var known) || known.Count < menus.Count)
+                    deepest[id] = [.. menus];
             }
 
-            chain.Reverse();
-            add(flow.Node(id).Line, id, $"menu is {depth} levels deep (at most {_options.MaxDepth}): {string.Join(" > ", chain)}");
-        }
+            // Past the limit the error is already recorded; going deeper only repeats it.
+            if (menus.Count <= _options.MaxDepth)
+            {
+                foreach (var link in node.Links.Where(l => Exists(flow, l)))
+                    Walk(link.Target);
+            }
 
-        static int Cost(FlowNode node) => node.Kind == NodeKind.Menu ? 1 : 0;
+            if (isMenu)
+                menus.RemoveAt(menus.Count - 1);
+            onPath.Remove(id);
+        }
     }
 
     private void CheckPromotion(IvrFlow flow, Action<int, string?, string> add)
