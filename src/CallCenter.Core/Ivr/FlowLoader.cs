@@ -49,13 +49,22 @@ public static class FlowLoader
         public IvrFlow? Read(string yaml)
         {
             var stream = new YamlStream();
+            var parser = new Parser(new StringReader(yaml));
             try
             {
-                stream.Load(new StringReader(yaml));
+                stream.Load(parser);
             }
             catch (YamlException ex)
             {
                 Errors.Add(new FlowError(file, checked((int)ex.Start.Line), null, $"YAML syntax error: {StripMark(ex)}"));
+                return null;
+            }
+            catch (InvalidOperationException)
+            {
+                // YamlDotNet's scanner throws this (without a position) on some unterminated flow collections;
+                // the last event it parsed is the closest position we have.
+                var line = parser.Current is { } last ? checked((int)last.End.Line) : 1;
+                Errors.Add(new FlowError(file, line, null, "YAML syntax error: unterminated value or collection after this line"));
                 return null;
             }
 

@@ -313,16 +313,16 @@ public sealed class IvrInterpreter
                         return;
                     }
 
-                    var said = Normalise(input.Speech!);
+                    var said = input.Speech!;
                     var human = node.Options.FirstOrDefault(o => o.Key == "0");
-                    if (Options.HumanWords.Concat(human?.AllWords ?? []).Any(w => said.Contains(Normalise(w), StringComparison.Ordinal)))
+                    if (Options.HumanWords.Concat(human?.AllWords ?? []).Any(w => Mentions(said, w)))
                     {
                         Event("ivr.menu_choice", node.Id, ("key", "0"), ("via", "speech"), ("target", Flow.Agent.Target));
                         Human(node, "spoken_agent");
                         return;
                     }
 
-                    var matches = node.Options.Where(o => o.Key != "0" && Words(o).Any(w => said.Contains(Normalise(w), StringComparison.Ordinal))).ToList();
+                    var matches = node.Options.Where(o => o.Key != "0" && Words(o).Any(w => Mentions(said, w))).ToList();
                     if (matches.Count == 1)
                     {
                         Choose(node, matches[0], "speech");
@@ -411,7 +411,7 @@ public sealed class IvrInterpreter
                     Event("ivr.no_input", node.Id, ("field", State.Phase == IvrPhase.Card ? "card" : "pin"));
                     Retry(node, "no-input", () => askAgain(Message("no-input")));
                     return;
-                case InputKind.Speech when Options.HumanWords.Any(w => Normalise(input.Speech!).Contains(Normalise(w), StringComparison.Ordinal)):
+                case InputKind.Speech when Options.HumanWords.Any(w => Mentions(input.Speech!, w)):
                     Event("ivr.menu_choice", node.Id, ("key", "0"), ("via", "speech"), ("target", Flow.Agent.Target));
                     Human(node, "spoken_agent");
                     return;
@@ -587,8 +587,28 @@ public sealed class IvrInterpreter
         }
     }
 
-    private static string Normalise(string text) =>
-        new([.. text.ToLowerInvariant().Where(c => char.IsLetterOrDigit(c))]);
+    /// <summary>
+    /// Whether recognised speech contains a keyword. Chinese has no spaces, so a keyword matches anywhere;
+    /// words in a spaced script match whole words only (so "no" is not heard in "I don't know"), plural -s allowed.
+    /// </summary>
+    internal static bool Mentions(string speech, string keyword)
+    {
+        var word = Words(keyword);
+        if (word.Length == 0)
+            return false;
+        var said = Words(speech);
+        if (keyword.Any(c => c > '\u2E7F'))
+            return said.Replace(" ", "", StringComparison.Ordinal).Contains(word.Replace(" ", "", StringComparison.Ordinal), StringComparison.Ordinal);
+        var padded = $" {said} ";
+        return padded.Contains($" {word} ", StringComparison.Ordinal) || padded.Contains($" {word}s ", StringComparison.Ordinal);
+
+        static string Words(string text) =>
+            string.Join(' ', text.ToLowerInvariant()
+                .Select(c => char.IsLetterOrDigit(c) || c == '\'' ? c : ' ')
+                .Aggregate(new System.Text.StringBuilder(), (sb, c) => sb.Append(c))
+                .ToString()
+                .Split(' ', StringSplitOptions.RemoveEmptyEntries));
+    }
 
     private static Dictionary<string, string> With(IReadOnlyDictionary<string, string> data, params (string Key, string Value)[] more)
     {

@@ -364,4 +364,28 @@ public sealed class IvrInterpreterTests
             Assert.That(IvrInput.FromDigits(CallDriver.Card).ToString(), Does.Not.Contain(CallDriver.Card));
         });
     }
+
+    [TestCase("I don't know", "no", false)]
+    [TestCase("no thanks", "no", true)]
+    [TestCase("Can I talk to one of your agents", "agent", true)]
+    [TestCase("go back to the main menu", "main menu", true)]
+    [TestCase("我要转人工服务", "人工", true)]
+    [TestCase("查一下余额", "余额", true)]
+    [TestCase("查一下交易", "余额", false)]
+    public void Spoken_keywords_match_whole_words_in_English_and_anywhere_in_Chinese(string speech, string keyword, bool expected)
+    {
+        Assert.That(IvrInterpreter.Mentions(speech, keyword), Is.EqualTo(expected));
+    }
+
+    [Test]
+    public void Saying_I_dont_know_at_a_confirmation_is_asked_again_not_taken_as_no()
+    {
+        var call = Call().Press("2").Press("2").Press("1").Verify(true);
+        Assert.That(call.State.NodeId, Is.EqualTo("bill-confirm-menu"));
+
+        call.Say("I don't know");
+
+        Assert.That(call.State.NodeId, Is.EqualTo("bill-confirm-menu"));
+        Assert.That(call.EventTypes.Last(), Is.EqualTo("ivr.invalid_input"));
+    }
 }
