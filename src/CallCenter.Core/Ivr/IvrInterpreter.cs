@@ -52,6 +52,10 @@ public sealed class IvrInterpreter
     /// <summary>Next step of a call from its stored state and the input the host received.</summary>
     public IvrStep Continue(IvrCallState state, IvrInput input, IvrContext context)
     {
+        ArgumentNullException.ThrowIfNull(state);
+        ArgumentNullException.ThrowIfNull(input);
+        if (state.FlowId != _flow.Id)
+            throw new ArgumentException($"State belongs to flow '{state.FlowId}', not '{_flow.Id}'.", nameof(state));
         var run = new Run(this, state with { Step = state.Step + 1 }, context);
         var node = _flow.Node(state.NodeId);
         switch (state.Phase)
