@@ -41,26 +41,17 @@ public static class FlowsCommand
             return 1;
         }
 
-        var validator = new FlowValidator();
-        var failed = 0;
-        var nodes = 0;
-        foreach (var file in files)
-        {
-            var check = validator.Validate(File.ReadAllText(file), file);
-            foreach (var message in check.Errors)
-                error.WriteLine(message);
-            if (check.IsValid)
-                nodes += check.Flow!.Nodes.Count;
-            else
-                failed++;
-        }
+        var catalog = FlowCatalog.Build(files.Select(f => (f, File.ReadAllText(f))));
+        foreach (var message in catalog.Errors)
+            error.WriteLine(message);
 
-        if (failed > 0)
+        if (!catalog.IsValid)
         {
-            error.WriteLine($"{failed} of {files.Length} flow file(s) invalid");
+            error.WriteLine($"{catalog.Files.Count(f => !f.IsValid)} of {files.Length} flow file(s) invalid, {catalog.Errors.Count} error(s)");
             return 1;
         }
 
+        var nodes = catalog.Flows.Sum(f => f.Nodes.Count);
         output.WriteLine($"OK: {files.Length} flow file(s), {nodes} nodes valid");
         return 0;
     }

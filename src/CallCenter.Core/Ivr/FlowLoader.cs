@@ -14,7 +14,7 @@ public static class FlowLoader
 {
     private static readonly HashSet<string> FlowKeys =
     [
-        "id", "name", "languages", "default-language", "max-retries", "timeout-seconds", "start", "main-menu",
+        "id", "name", "numbers", "languages", "default-language", "max-retries", "timeout-seconds", "start", "main-menu",
         "agent", "after-hours", "after-hours-notice", "survey", "calendar", "messages", "nodes",
     ];
 
@@ -92,7 +92,7 @@ public static class FlowLoader
             {
                 foreach (var (key, value) in nodeMap.Children)
                 {
-                    var nodeId = ((YamlScalarNode)key).Value ?? "";
+                    var nodeId = Text(key);
                     if (nodes.ContainsKey(nodeId))
                         Error(key, nodeId, "duplicate node id");
                     else if (value is YamlMappingNode body)
@@ -111,7 +111,7 @@ public static class FlowLoader
             {
                 foreach (var (key, value) in messageMap.Children)
                 {
-                    var name = ((YamlScalarNode)key).Value ?? "";
+                    var name = Text(key);
                     if (ReadPrompt(value, null, $"message '{name}'") is { } prompt)
                         messages[name] = prompt;
                 }
@@ -120,9 +120,14 @@ public static class FlowLoader
             foreach (var required in RequiredMessages.Where(m => !messages.ContainsKey(m)))
                 Error(Child(root, "messages") ?? root, null, $"'messages' lacks '{required}'");
 
+            var numbers = StringList(root, "numbers", null);
+            foreach (var number in numbers.Where(n => !IsE164(n)))
+                Error(Child(root, "numbers")!, null, $"number '{number}' must be E.164, such as +862100000000");
+
             return new IvrFlow
             {
                 Id = id,
+                Numbers = numbers,
                 File = file,
                 Languages = languages,
                 DefaultLanguage = defaultLanguage,
@@ -252,7 +257,7 @@ public static class FlowLoader
                     Need(node.Prompts.ContainsKey("prompt") && node.Prompts.ContainsKey("thanks"), "survey node needs 'prompt' and 'thanks'");
                     break;
                 case NodeKind.Transfer:
-                    Need(node.Number is { Length: > 1 } n && n[0] == '+' && n[1..].All(char.IsAsciiDigit), "transfer node needs an E.164 'number' such as +861095588");
+                    Need(node.Number is { } n && IsE164(n), "transfer node needs an E.164 'number' such as +862100000001");
                     break;
                 case NodeKind.Hangup:
                     break;
@@ -271,7 +276,7 @@ public static class FlowLoader
             {
                 case YamlMappingNode byLanguage:
                     foreach (var (lang, list) in byLanguage.Children)
-                        words[((YamlScalarNode)lang).Value ?? ""] = Strings(list, nodeId);
+                        words[Text(lang)] = Strings(list, nodeId);
                     break;
                 case YamlSequenceNode shared:
                     // One list for every language: names of languages ("English", "中文") are said as-is.
@@ -297,9 +302,9 @@ public static class FlowLoader
             foreach (var (lang, text) in map.Children)
             {
                 if (text is YamlScalarNode { Value: { Length: > 0 } s })
-                    texts[((YamlScalarNode)lang).Value ?? ""] = s;
+                    texts[Text(lang)] = s;
                 else
-                    Error(text, nodeId, $"'{field}' text for {((YamlScalarNode)lang).Value} is empty");
+                    Error(text, nodeId, $"'{field}' text for {Text(lang)} is empty");
             }
 
             return new Prompt(texts, LineOf(map));
@@ -331,7 +336,7 @@ public static class FlowLoader
                 weekly = [];
                 foreach (var (dayKey, hoursNode) in weekMap.Children)
                 {
-                    var dayText = ((YamlScalarNode)dayKey).Value ?? "";
+                    var dayText = Text(dayKey);
                     var days = Days(dayText);
                     if (days.Count == 0)
                     {
@@ -427,6 +432,9 @@ public static class FlowLoader
             return days;
         }
 
+        private static bool IsE164(string number) =>
+            number.Length is > 2 and <= 16 && number[0] == '+' && number[1..].All(char.IsAsciiDigit);
+
         private static bool TryKind(string text, out NodeKind kind) =>
             Enum.TryParse(text.Replace("-", "", StringComparison.Ordinal), ignoreCase: true, out kind)
             && Enum.IsDefined(kind) && !int.TryParse(text, CultureInfo.InvariantCulture, out _);
@@ -446,6 +454,9 @@ public static class FlowLoader
                     Error(key, nodeId, $"unknown {what} field '{k}'");
             }
         }
+
+        // Keys are scalars in any sane flow; a complex key ("? [a, b]") reads as empty and fails later checks.
+        private static string Text(YamlNode key) => key is YamlScalarNode { Value: { } value } ? value : "";
 
         private static YamlNode? Child(YamlMappingNode map, string key) =>
             map.Children.TryGetValue(new YamlScalarNode(key), out var value) ? value : null;

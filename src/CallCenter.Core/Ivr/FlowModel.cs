@@ -156,6 +156,9 @@ public sealed record IvrFlow
     /// <summary>File the flow came from, as given to the loader (for messages).</summary>
     public required string File { get; init; }
 
+    /// <summary>Dialled numbers (E.164) this flow answers; the host picks the flow by Twilio's <c>To</c>.</summary>
+    public IReadOnlyList<string> Numbers { get; init; } = [];
+
     /// <summary>Offered languages (BCP-47, e.g. zh-CN, en-US).</summary>
     public required IReadOnlyList<string> Languages { get; init; }
 

@@ -88,6 +88,11 @@ public sealed class FlowValidator(FlowValidationOptions? options = null)
         Expect(flow.Agent, "agent target", NodeKind.Queue);
         Expect(flow.AfterHours, "after-hours human option", NodeKind.Voicemail, NodeKind.Transfer);
         Expect(flow.Survey, "survey", NodeKind.Survey);
+
+        // The emergency announcement is played on the way into the main menu, so callers must pass it.
+        if (Exists(flow, flow.Start) && Exists(flow, flow.MainMenu) && flow.Start.Target != flow.MainMenu.Target
+            && !Reach(flow, flow.Start.Target).Contains(flow.MainMenu.Target))
+            add(flow.MainMenu.Line, null, $"main menu '{flow.MainMenu.Target}' cannot be reached from start '{flow.Start.Target}'");
     }
 
     private static void CheckPrompts(IvrFlow flow, Action<int, string?, string> add)

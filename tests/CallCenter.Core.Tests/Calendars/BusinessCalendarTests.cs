@@ -4,6 +4,7 @@ using Microsoft.Extensions.Time.Testing;
 
 namespace CallCenter.Core.Tests.Calendars;
 
+/// <summary>Opening hours, holidays and closures judged with a fixed clock.</summary>
 public sealed class BusinessCalendarTests
 {
     private static readonly TimeSpan Shanghai = TimeSpan.FromHours(8);

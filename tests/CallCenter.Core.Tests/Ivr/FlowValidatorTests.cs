@@ -2,6 +2,7 @@ using CallCenter.Core.Ivr;
 
 namespace CallCenter.Core.Tests.Ivr;
 
+/// <summary>The validator against one broken fixture per rule, and the shipped flows.</summary>
 public sealed class FlowValidatorTests
 {
     private const string Dir = "InvalidFlows/";
@@ -77,7 +78,7 @@ public sealed class FlowValidatorTests
         var check = new FlowValidator(new FlowValidationOptions { MaxRetries = 2 }).Validate(FlowFiles.Read("ivr-flows/bank-hotline.yaml"), "bank-hotline.yaml");
 
         Assert.That(check.Errors.Select(e => e.ToString()), Is.EqualTo(Expected(
-            "bank-hotline.yaml:7: max-retries 3: no-input or invalid input must end at an agent after 1 to 2 attempts")));
+            "bank-hotline.yaml:8: max-retries 3: no-input or invalid input must end at an agent after 1 to 2 attempts")));
     }
 
     [Test]

@@ -3,6 +3,7 @@ using CallCenter.Core.Ivr;
 
 namespace CallCenter.Core.Tests.Ivr;
 
+/// <summary>The interpreter on the bank hotline: languages, speech, verification, hours, announcements, state.</summary>
 public sealed class IvrInterpreterTests
 {
     private static readonly Dictionary<string, string> Emergency = new()
