@@ -151,7 +151,8 @@ public static class FlowLoader
             CheckKeys(body, NodeKeys, id, "node");
             var kindText = RequiredScalar(body, "kind", id);
             var kind = NodeKind.Say;
-            if (kindText is not null && !TryKind(kindText, out kind))
+            var kindKnown = kindText is not null && TryKind(kindText, out kind);
+            if (kindText is not null && !kindKnown)
                 Error(Child(body, "kind")!, id, $"unknown kind '{kindText}' (say, menu, language, verify, self-service, queue, complaint, voicemail, survey, transfer, hangup)");
 
             var prompts = new Dictionary<string, Prompt>(StringComparer.Ordinal);
@@ -206,7 +207,9 @@ public static class FlowLoader
                 MaxFailures = Int(body, "max-failures", id, 3),
                 MaxRetries = Child(body, "max-retries") is null ? null : Int(body, "max-retries", id, 3),
             };
-            CheckShape(node, body);
+            // Without a known kind the shape rules would only add noise to the real error.
+            if (kindKnown)
+                CheckShape(node, body);
             return node;
         }
 

@@ -19,6 +19,9 @@ public sealed class IvrInterpreter
     // A validated flow has no exitless loop; this only guards against running an unvalidated one forever.
     private const int MaxHopsPerStep = 64;
 
+    /// <summary>Most recent nodes kept in <see cref="IvrCallState.Path"/>.</summary>
+    public const int MaxPathLength = 64;
+
     private readonly IvrFlow _flow;
     private readonly IvrOptions _options;
 
@@ -97,6 +100,7 @@ public sealed class IvrInterpreter
         {
             run.State = run.State with { Phase = IvrPhase.Done };
             run.Verb(new Hangup());
+            run.Event("ivr.hangup", state.NodeId);
         }
 
         return run.Finish();
@@ -138,7 +142,9 @@ public sealed class IvrInterpreter
                 throw new InvalidOperationException($"Flow '{Flow.Id}' loops without input at node '{nodeId}'; validate it first.");
 
             var node = Flow.Node(nodeId);
-            State = State with { NodeId = nodeId, Retries = 0, Path = [.. State.Path, nodeId] };
+            // The state lives in Redis for every call: keep the path bounded even for a caller who circles the menus.
+            var path = State.Path.Count < MaxPathLength ? State.Path : State.Path.Skip(State.Path.Count - MaxPathLength + 1);
+            State = State with { NodeId = nodeId, Retries = 0, Path = [.. path, nodeId] };
             switch (node.Kind)
             {
                 case NodeKind.Say:

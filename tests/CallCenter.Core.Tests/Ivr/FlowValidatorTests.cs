@@ -129,5 +129,6 @@ public sealed class FlowValidatorTests
 
         Assert.That(messages, Has.Some.StartsWith("unknown kind 'hang-up-now'"));
         Assert.That(messages, Has.Some.EqualTo("unknown node field 'nxt'"));
+        Assert.That(messages, Has.Count.EqualTo(2), string.Join("\n", messages));
     }
 }

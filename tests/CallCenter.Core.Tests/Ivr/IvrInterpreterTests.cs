@@ -389,4 +389,17 @@ public sealed class IvrInterpreterTests
         Assert.That(call.State.NodeId, Is.EqualTo("bill-confirm-menu"));
         Assert.That(call.EventTypes.Last(), Is.EqualTo("ivr.invalid_input"));
     }
+
+    [Test]
+    public void A_caller_circling_the_menus_keeps_a_bounded_path_in_the_state()
+    {
+        var call = Call().Press("1");
+
+        for (var i = 0; i < 50; i++)
+            call.Press("1").Press("9");
+
+        Assert.That(call.State.Path, Has.Count.EqualTo(IvrInterpreter.MaxPathLength));
+        Assert.That(call.State.Path[^1], Is.EqualTo("main-menu"));
+        Assert.That(call.State.NodeId, Is.EqualTo("main-menu"));
+    }
 }
