@@ -1,10 +1,12 @@
 using System.CommandLine;
 using CallCenter.Cli.CallLog;
 using CallCenter.Cli.Database;
+using CallCenter.Cli.Flows;
 using CallCenter.Cli.Staff;
 using CallCenter.Cli.Telephony;
 
 var root = new RootCommand("CallCenter operations: flows, database, call log.");
+root.Subcommands.Add(FlowsCommand.Create());
 root.Subcommands.Add(DatabaseCommands.Create());
 root.Subcommands.Add(EventsCommands.Create());
 root.Subcommands.Add(StaffCommands.Create());
