@@ -5,9 +5,12 @@ public static class TwilioForms
 {
     public const string AccountSid = "AC00000000000000000000000000000001";
 
+    /// <summary>The number ivr-flows/bank-hotline.yaml answers.</summary>
+    public const string BankHotline = "+862100000000";
+
     public static string NewCallSid() => "CA" + Guid.NewGuid().ToString("N");
 
-    public static Dictionary<string, string> Incoming(string callSid, string from = "+8613812345678", string to = "+8695588") => new()
+    public static Dictionary<string, string> Incoming(string callSid, string from = "+8613812345678", string to = BankHotline) => new()
     {
         ["CallSid"] = callSid,
         ["AccountSid"] = AccountSid,

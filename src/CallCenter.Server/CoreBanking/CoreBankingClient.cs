@@ -48,10 +48,10 @@ public sealed class CoreBankingClient(HttpClient http, ILogger<CoreBankingClient
             new HttpRequestMessage(HttpMethod.Post, "cards/loss-reports") { Content = JsonContent.Create(new LossReportRequest(customerId, cardLast4)) },
             idempotencyKey), ct);
 
-    public Task<CoreResult<BillPaymentReceipt>> ConfirmBillPaymentAsync(string customerId, string paymentId, string idempotencyKey, CancellationToken ct) =>
+    /// <summary>Pays the customer's outstanding card bill from their linked account; idempotent by key.</summary>
+    public Task<CoreResult<BillPaymentReceipt>> PayCardBillAsync(string customerId, string idempotencyKey, CancellationToken ct) =>
         SendAsync<BillPaymentReceipt>(() => WithIdempotencyKey(
-            new HttpRequestMessage(HttpMethod.Post,
-                $"customers/{Uri.EscapeDataString(customerId)}/bill-payments/{Uri.EscapeDataString(paymentId)}/confirm"),
+            new HttpRequestMessage(HttpMethod.Post, $"customers/{Uri.EscapeDataString(customerId)}/card-bill/payments"),
             idempotencyKey), ct);
 
     private static HttpRequestMessage WithIdempotencyKey(HttpRequestMessage request, string key)

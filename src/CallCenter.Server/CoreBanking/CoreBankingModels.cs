@@ -42,5 +42,5 @@ public sealed record AccountTransaction(DateTimeOffset PostedAt, string Descript
 /// <summary>The core system's receipt for a card-loss report.</summary>
 public sealed record CardLossReceipt(string ReportId, DateTimeOffset BlockedAt);
 
-/// <summary>The core system's receipt for a confirmed bill payment.</summary>
-public sealed record BillPaymentReceipt(string PaymentId, string Status);
+/// <summary>The core system's receipt for a card-bill payment.</summary>
+public sealed record BillPaymentReceipt(string PaymentId, string Currency, decimal Amount);

@@ -1,6 +1,7 @@
 using CallCenter.Server.Agents;
 using CallCenter.Server.Audit;
 using CallCenter.Server.CallLog;
+using CallCenter.Server.Ivr;
 using CallCenter.Server.Routing;
 using CallCenter.Server.Staff;
 using Microsoft.EntityFrameworkCore;
@@ -17,6 +18,7 @@ public sealed class CallCenterDbContext(DbContextOptions<CallCenterDbContext> op
     public DbSet<QueueDefinition> Queues => Set<QueueDefinition>();
     public DbSet<StaffMember> StaffMembers => Set<StaffMember>();
     public DbSet<OperationLogEntry> OperationLog => Set<OperationLogEntry>();
+    public DbSet<EmergencyAnnouncement> EmergencyAnnouncements => Set<EmergencyAnnouncement>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder) =>
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(CallCenterDbContext).Assembly);

@@ -1,6 +1,7 @@
 using CallCenter.Server.Agents;
 using CallCenter.Server.Audit;
 using CallCenter.Server.CallLog;
+using CallCenter.Server.Ivr;
 using CallCenter.Server.Routing;
 using CallCenter.Server.Staff;
 using Microsoft.EntityFrameworkCore;
@@ -121,5 +122,19 @@ internal sealed class OperationLogEntryConfiguration : IEntityTypeConfiguration<
         e.Property(x => x.Result).HasMaxLength(16);
         e.HasIndex(x => x.OccurredAt);
         e.HasIndex(x => new { x.Operator, x.OccurredAt });
+    }
+}
+
+internal sealed class EmergencyAnnouncementConfiguration : IEntityTypeConfiguration<EmergencyAnnouncement>
+{
+    public void Configure(EntityTypeBuilder<EmergencyAnnouncement> e)
+    {
+        e.ToTable("emergency_announcements");
+        e.Property(a => a.FlowId).HasMaxLength(64);
+        e.Property(a => a.Texts).HasColumnType("jsonb");
+        e.Property(a => a.SwitchedOnBy).HasMaxLength(32);
+        e.Property(a => a.SwitchedOffBy).HasMaxLength(32);
+        // At most one announcement in force per line.
+        e.HasIndex(a => a.FlowId).IsUnique().HasFilter("switched_off_at IS NULL");
     }
 }

@@ -1,6 +1,7 @@
 using CallCenter.Server.CallLog;
 using CallCenter.Server.CoreBanking;
 using CallCenter.Server.Data;
+using CallCenter.Server.Ivr;
 using CallCenter.Server.Prompts;
 using CallCenter.Server.Staff;
 using CallCenter.Server.Telemetry;
@@ -27,6 +28,7 @@ public static class HostingExtensions
         builder.AddCoreBanking();
         builder.Services.AddPrompts();
         builder.Services.AddStaffAuthentication();
+        builder.Services.AddIvr();
 
         builder.Services.AddOptions<TwilioOptions>().BindConfiguration(TwilioOptions.SectionName)
             .ValidateDataAnnotations().ValidateOnStart();
@@ -65,6 +67,9 @@ public static class HostingExtensions
         app.MapTwilioVoiceApi();
         app.MapPromptsApi();
         app.MapStaffApi();
+        app.MapEmergencyAnnouncementApi();
+        // Fail at start-up, not on the first call, when a flow file is invalid.
+        app.Services.GetRequiredService<IvrFlowCatalog>();
         return app;
     }
 }

@@ -2,10 +2,9 @@ using System.Diagnostics;
 using CallCenter.Core.Privacy;
 using CallCenter.Server.CallLog;
 using CallCenter.Server.Data;
+using CallCenter.Server.Ivr;
 using CallCenter.Server.Telemetry;
 using Microsoft.EntityFrameworkCore;
-using Twilio.TwiML;
-using Twilio.TwiML.Voice;
 
 namespace CallCenter.Server.Telephony;
 
@@ -21,11 +20,12 @@ public static class TwilioVoiceApi
             .ExcludeFromDescription();
         voice.MapPost("/incoming", IncomingAsync).WithName("TwilioVoiceIncoming");
         voice.MapPost("/status", StatusAsync).WithName("TwilioVoiceStatus");
+        voice.MapIvrWebhooks();
         return routes;
     }
 
     internal static async Task<IResult> IncomingAsync(
-        HttpRequest request, CallCenterDbContext db, ICallEventLog callLog, TimeProvider clock,
+        HttpRequest request, CallCenterDbContext db, ICallEventLog callLog, IvrCallHandler ivr, TimeProvider clock,
         CallCenterTelemetry telemetry, CancellationToken ct)
     {
         var form = await request.ReadFormAsync(ct);
@@ -52,21 +52,7 @@ public static class TwilioVoiceApi
         var result = await callLog.AppendAsync(new NewCallEvent(callSid, "call.incoming", "incoming", now, payload), ct);
 
         telemetry.Webhooks.Add(1, new("route", "incoming"), new("outcome", result.Appended ? "new" : "replayed"));
-        return Twiml.Ok(Greeting());
-    }
-
-    // Until the IVR flow is wired in, every caller hears the greeting and the human option.
-    private static VoiceResponse Greeting()
-    {
-        var gather = new Gather(
-            input: [Gather.InputEnum.Dtmf, Gather.InputEnum.Speech],
-            numDigits: 1,
-            timeout: 5,
-            language: "zh-CN",
-            hints: "人工,agent,representative",
-            action: new Uri("/twilio/voice/incoming", UriKind.Relative));
-        gather.Say("您好，欢迎致电客户服务热线。人工服务请按零，或说“人工”。", language: "zh-CN");
-        return new VoiceResponse().Append(gather);
+        return Twiml.Ok(await ivr.StartAsync(callSid, to, ct));
     }
 
     internal static async Task<IResult> StatusAsync(

@@ -1,0 +1,121 @@
+using CallCenter.Core.Ivr;
+using CallCenter.Server.CallLog;
+using CallCenter.Server.Telemetry;
+
+namespace CallCenter.Server.Ivr;
+
+/// <summary>
+/// Runs one webhook's worth of IVR: load the call's state, step the interpreter (calling the core
+/// system when it asks), log the step's events, store the new state with the reply, render TwiML.
+/// A step Twilio retries finds its stored reply and is answered without running again.
+/// </summary>
+public sealed class IvrCallHandler(
+    IvrFlowCatalog flows, IvrSessionStore sessions, ICallEventLog callLog, CoreBankingBridge bank,
+    EmergencyAnnouncementCache announcements, TwimlRenderer renderer, TimeProvider clock,
+    ILogger<IvrCallHandler> logger)
+{
+    private const string IncomingReply = "reply:incoming";
+    // A chain of core requests longer than this is a flow bug; the caller goes to a person instead.
+    private const int MaxCoreRoundTrips = 4;
+
+    public async Task<string> StartAsync(string callSid, string dialled, CancellationToken ct)
+    {
+        using var activity = CallCenterTelemetry.ActivitySource.StartActivity("ivr.start");
+        activity?.SetTag("call.sid", callSid);
+        var session = await sessions.LoadAsync(callSid, IncomingReply);
+        if (session.Reply is { } replayed) return replayed;
+
+        if (flows.ForNumber(dialled) is not { } interpreter)
+        {
+            logger.LogWarning("No IVR flow answers {Dialled}; caller {CallSid} goes straight to a person", dialled, callSid);
+            return StaticTwiml.ReachAPerson();
+        }
+        activity?.SetTag("ivr.flow", interpreter.Flow.Id);
+        var context = await ContextAsync(interpreter.Flow.Id, ct);
+        return await RunAsync(callSid, interpreter, interpreter.Start(context), context, IncomingReply, ct);
+    }
+
+    public async Task<IvrStepOutcome> ContinueAsync(string callSid, string step, Func<IvrCallState, IvrInput> input, CancellationToken ct)
+    {
+        using var activity = CallCenterTelemetry.ActivitySource.StartActivity("ivr.continue");
+        activity?.SetTag("call.sid", callSid);
+        activity?.SetTag("ivr.step", step);
+        var replyField = "reply:" + step;
+        var session = await sessions.LoadAsync(callSid, replyField);
+        if (session.Reply is { } replayed) return new(IvrStepStatus.Replayed, replayed);
+        if (session.State is not { } state) return new(IvrStepStatus.UnknownCall, null);
+        if (state.Step.ToString(System.Globalization.CultureInfo.InvariantCulture) != step) return new(IvrStepStatus.StaleStep, null);
+
+        activity?.SetTag("ivr.flow", state.FlowId);
+        activity?.SetTag("ivr.node", state.NodeId);
+        if (flows.ForFlow(state.FlowId) is not { } interpreter)
+        {
+            logger.LogWarning("Flow {Flow} of call {CallSid} is gone after a reload; the caller goes to a person", state.FlowId, callSid);
+            return new(IvrStepStatus.Ok, StaticTwiml.ReachAPerson());
+        }
+        var context = await ContextAsync(state.FlowId, ct);
+        IvrStep next;
+        try
+        {
+            next = interpreter.Continue(state, input(state), context);
+        }
+        catch (Exception ex) when (ex is KeyNotFoundException or InvalidOperationException)
+        {
+            // The flow changed under a running call (a node it stood on was removed): never strand the caller.
+            logger.LogWarning(ex, "Call {CallSid} cannot continue at node {Node}; the caller goes to a person", callSid, state.NodeId);
+            return new(IvrStepStatus.Ok, StaticTwiml.ReachAPerson());
+        }
+        return new(IvrStepStatus.Ok, await RunAsync(callSid, interpreter, next, context, replyField, ct));
+    }
+
+    private async Task<string> RunAsync(string callSid, IvrInterpreter interpreter, IvrStep step, IvrContext context, string replyField, CancellationToken ct)
+    {
+        var verbs = new List<IvrVerb>(step.Verbs);
+        var events = new List<IvrEvent>(step.Events);
+        for (var round = 0; step.CoreRequest is { } request; round++)
+        {
+            if (round == MaxCoreRoundTrips) throw new InvalidOperationException($"Flow {interpreter.Flow.Id} chains more than {MaxCoreRoundTrips} core requests.");
+            var stepKey = step.Events.Count > 0 ? step.Events[^1].StepKey : step.State.Step.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            var result = await bank.ExecuteAsync(callSid, stepKey, request, step.State.Language, ct);
+            step = interpreter.Continue(step.State, IvrInput.FromCore(result), context);
+            verbs.AddRange(step.Verbs);
+            events.AddRange(step.Events);
+        }
+
+        var now = clock.GetUtcNow();
+        await Task.WhenAll(events.Select(e => callLog.AppendAsync(new NewCallEvent(callSid, e.Type, e.StepKey, now,
+            CallEventPayload.Serialize(new { node = e.NodeId, flow = interpreter.Flow.Id, data = e.Data })), ct)));
+        var reply = renderer.Render(verbs).ToString();
+        await sessions.SaveAsync(callSid, step.State, replyField, reply);
+        return reply;
+    }
+
+    private async Task<IvrContext> ContextAsync(string flowId, CancellationToken ct) =>
+        new(clock.GetUtcNow(), await announcements.ActiveAsync(flowId, ct));
+}
+
+/// <summary>How a continuing step went.</summary>
+public enum IvrStepStatus
+{
+    Ok,
+    /// <summary>The same step came again (Twilio retried): the stored reply is returned.</summary>
+    Replayed,
+    /// <summary>No IVR state for the call (never started, or expired).</summary>
+    UnknownCall,
+    /// <summary>A step number the call has already moved past, with no stored reply.</summary>
+    StaleStep,
+}
+
+/// <summary>The TwiML of a step, or why there is none.</summary>
+public sealed record IvrStepOutcome(IvrStepStatus Status, string? Twiml);
+
+/// <summary>TwiML that needs no database, no Redis and no flow: used when the normal path cannot run.</summary>
+public static class StaticTwiml
+{
+    /// <summary>Apologises in both languages and puts the caller in the general agent queue.</summary>
+    public static string ReachAPerson() =>
+        """
+        <?xml version="1.0" encoding="utf-8"?>
+        <Response><Say language="zh-CN">正在为您转接人工服务，请稍候。</Say><Say language="en-US">Connecting you to an agent, please hold.</Say><Enqueue>agents</Enqueue></Response>
+        """;
+}

@@ -1,0 +1,84 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using CallCenter.Core.Ivr;
+using Microsoft.Extensions.Options;
+using StackExchange.Redis;
+
+namespace CallCenter.Server.Ivr;
+
+/// <summary>A call's IVR state and the reply already given to one webhook step, as stored.</summary>
+public sealed record IvrSession(IvrCallState? State, string? Reply);
+
+/// <summary>
+/// Keeps each call's IVR state in Redis (shared by every instance) with a TTL, encrypted with
+/// AES-256-GCM because it briefly holds a card number. The TwiML given for each step is kept beside
+/// it, so a webhook Twilio retries gets the same answer without being run twice.
+/// </summary>
+public sealed class IvrSessionStore
+{
+    private const string StateField = "state";
+    private readonly IConnectionMultiplexer _redis;
+    private readonly TimeSpan _ttl;
+    private readonly byte[] _key;
+
+    public IvrSessionStore(IConnectionMultiplexer redis, IOptions<IvrHostOptions> options, ILogger<IvrSessionStore> logger)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _redis = redis;
+        _ttl = options.Value.SessionTtl;
+        if (options.Value.StateKey is { Length: > 0 } configured)
+        {
+            _key = Convert.FromBase64String(configured);
+            if (_key.Length != 32) throw new InvalidOperationException("Ivr:StateKey must be base64 of exactly 32 bytes.");
+        }
+        else
+        {
+            _key = RandomNumberGenerator.GetBytes(32);
+            logger.LogWarning("Ivr:StateKey is not set: IVR state is encrypted with a per-process key, which only works with one instance");
+        }
+    }
+
+    private static RedisKey KeyOf(string callSid) => "ivr:" + callSid;
+
+    public async Task<IvrSession> LoadAsync(string callSid, string replyField)
+    {
+        var values = await _redis.GetDatabase().HashGetAsync(KeyOf(callSid), [StateField, replyField]);
+        var state = values[0].HasValue ? JsonSerializer.Deserialize<IvrCallState>(Decrypt(callSid, StateField, values[0]!)) : null;
+        var reply = values[1].HasValue ? Encoding.UTF8.GetString(Decrypt(callSid, replyField, values[1]!)) : null;
+        return new IvrSession(state, reply);
+    }
+
+    public async Task SaveAsync(string callSid, IvrCallState state, string replyField, string reply)
+    {
+        var db = _redis.GetDatabase();
+        var key = KeyOf(callSid);
+        var tx = db.CreateTransaction();
+        _ = tx.HashSetAsync(key,
+        [
+            new HashEntry(StateField, Encrypt(callSid, StateField, JsonSerializer.SerializeToUtf8Bytes(state))),
+            new HashEntry(replyField, Encrypt(callSid, replyField, Encoding.UTF8.GetBytes(reply))),
+        ]);
+        _ = tx.KeyExpireAsync(key, _ttl);
+        await tx.ExecuteAsync();
+    }
+
+    // nonce (12) | tag (16) | ciphertext; the call and field are authenticated so values cannot be swapped.
+    private byte[] Encrypt(string callSid, string field, byte[] plain)
+    {
+        var sealedBox = new byte[12 + 16 + plain.Length];
+        var nonce = sealedBox.AsSpan(0, 12);
+        RandomNumberGenerator.Fill(nonce);
+        using var aes = new AesGcm(_key, 16);
+        aes.Encrypt(nonce, plain, sealedBox.AsSpan(28), sealedBox.AsSpan(12, 16), Encoding.UTF8.GetBytes(callSid + "/" + field));
+        return sealedBox;
+    }
+
+    private byte[] Decrypt(string callSid, string field, byte[] sealedBox)
+    {
+        var plain = new byte[sealedBox.Length - 28];
+        using var aes = new AesGcm(_key, 16);
+        aes.Decrypt(sealedBox.AsSpan(0, 12), sealedBox.AsSpan(28), sealedBox.AsSpan(12, 16), plain, Encoding.UTF8.GetBytes(callSid + "/" + field));
+        return plain;
+    }
+}
