@@ -261,8 +261,9 @@ public sealed class AcdEngine
                 case AcdTimerKind.WrapUpEnd:
                     if (_store.FindAgent(timer.Id) is { State: AgentState.WrapUp } wrapping && wrapping.Version == timer.Version)
                     {
-                        RecordHandleTime(wrapping, now);
-                        MakeAvailable(wrapping, "wrap-up timer", now, decisions);
+                        // The wrap-up really ended at the deadline, however late this tick runs.
+                        RecordHandleTime(wrapping, timer.Due);
+                        MakeAvailable(wrapping, "wrap-up timer", now, decisions, timer.Due);
                     }
                     break;
                 case AcdTimerKind.CallDue:
@@ -390,10 +391,11 @@ public sealed class AcdEngine
         RouteCall(back, now, decisions);
     }
 
-    private void MakeAvailable(AcdAgent agent, string why, DateTimeOffset now, AcdDecisions decisions)
+    private void MakeAvailable(AcdAgent agent, string why, DateTimeOffset now, AcdDecisions decisions, DateTimeOffset? since = null)
     {
-        var available = Save(agent with { State = AgentState.Available, BreakReason = null, CallId = null, AnsweredAt = null, IdleSince = now, StateSince = now });
-        decisions.Add(new AgentTransition(agent.AgentId, agent.State, AgentState.Available, why, now));
+        var at = since ?? now;
+        var available = Save(agent with { State = AgentState.Available, BreakReason = null, CallId = null, AnsweredAt = null, IdleSince = at, StateSince = at });
+        decisions.Add(new AgentTransition(agent.AgentId, agent.State, AgentState.Available, why, at));
         RouteAgent(available, now, decisions);
     }
 
