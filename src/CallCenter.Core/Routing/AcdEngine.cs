@@ -315,7 +315,7 @@ public sealed class AcdEngine
         }
         _store.SaveCall(placed);
         decisions.Add(new CallEvent(placed.CallId, CallEventKind.Queued, queue.Options.Name, now, now - placed.EnteredAt, hops == 0 && !stored ? "enqueued" : "moved"));
-        if (agent is null || !TryOffer(agent, placed, now, decisions))
+        if (agent is null || !TryOffer(agent, agent, placed, now, decisions))
             ScheduleCallDue(placed);
     }
 
@@ -394,9 +394,13 @@ public sealed class AcdEngine
     private void MakeAvailable(AcdAgent agent, string why, DateTimeOffset now, AcdDecisions decisions, DateTimeOffset? since = null)
     {
         var at = since ?? now;
-        var available = Save(agent with { State = AgentState.Available, BreakReason = null, CallId = null, AnsweredAt = null, IdleSince = at, StateSince = at });
+        var available = agent with { State = AgentState.Available, BreakReason = null, CallId = null, AnsweredAt = null, IdleSince = at, StateSince = at, Version = agent.Version + 1 };
         decisions.Add(new AgentTransition(agent.AgentId, agent.State, AgentState.Available, why, at));
-        RouteAgent(available, now, decisions);
+        // Looking for work before indexing the agent as idle skips an idle-index insert and removal
+        // whenever a call is waiting; the claim still compares against the stored record.
+        if (BestCallFor(available) is { } call && TryOffer(agent, available, call, now, decisions))
+            return;
+        _store.SaveAgent(available);
     }
 
     private void RecordHandleTime(AcdAgent agent, DateTimeOffset now)
@@ -407,12 +411,18 @@ public sealed class AcdEngine
 
     private void RouteCall(AcdCall call, DateTimeOffset now, AcdDecisions decisions)
     {
-        if (FindAgentFor(call, now) is not { } agent || !TryOffer(agent, call, now, decisions))
+        if (FindAgentFor(call, now) is not { } agent || !TryOffer(agent, agent, call, now, decisions))
             ScheduleCallDue(call);
     }
 
-    // Looks only at the agent's eligible tiers, each by its head: O(eligible tiers · log calls).
     private void RouteAgent(AcdAgent agent, DateTimeOffset now, AcdDecisions decisions)
+    {
+        if (BestCallFor(agent) is { } call)
+            TryOffer(agent, agent, call, now, decisions);
+    }
+
+    // Looks only at the agent's eligible tiers, each by its head: O(eligible tiers · log calls).
+    private AcdCall? BestCallFor(AcdAgent agent)
     {
         AcdCall? best = null;
         foreach (var tier in agent.EligibleTiers)
@@ -421,16 +431,17 @@ public sealed class AcdEngine
             if (_store.PeekWaiting(tier) is { } head && (best is null || AcdOrdering.Waiting.Compare(head, best) < 0))
                 best = head;
         }
-        if (best is not null)
-            TryOffer(agent, best, now, decisions);
+        return best;
     }
 
-    private bool TryOffer(AcdAgent agent, AcdCall call, DateTimeOffset now, AcdDecisions decisions)
+    // stored: the agent record the claim compares against; agent: the same agent as available,
+    // which may not be stored yet.
+    private bool TryOffer(AcdAgent stored, AcdAgent agent, AcdCall call, DateTimeOffset now, AcdDecisions decisions)
     {
         var queue = _table.Queues[call.QueueIndex];
-        var reserved = agent with { State = AgentState.Reserved, CallId = call.CallId, QueueIndex = call.QueueIndex, StateSince = now, Version = agent.Version + 1 };
+        var reserved = agent with { State = AgentState.Reserved, CallId = call.CallId, QueueIndex = call.QueueIndex, StateSince = now, Version = stored.Version + 1 };
         var offered = call with { State = CallState.Offered, AgentId = agent.AgentId, Version = call.Version + 1 };
-        if (!_store.TryClaim(agent, call, reserved, offered))
+        if (!_store.TryClaim(stored, call, reserved, offered))
             return false;
         Counters.Offers++;
         var deadline = now + queue.Options.RingTimeout;

@@ -1,3 +1,5 @@
+using System.Runtime.InteropServices;
+
 namespace CallCenter.Core.Routing;
 
 /// <summary>Single-node <see cref="IAcdStateStore"/>: dictionaries plus sorted sets; not thread-safe, the engine's caller serialises access.</summary>
@@ -32,9 +34,10 @@ public sealed class InMemoryAcdStateStore : IAcdStateStore
     public void SaveCall(AcdCall call)
     {
         ArgumentNullException.ThrowIfNull(call);
-        if (_calls.TryGetValue(call.CallId, out var old))
-            Unindex(old);
-        _calls[call.CallId] = call;
+        ref var slot = ref CollectionsMarshal.GetValueRefOrAddDefault(_calls, call.CallId, out var existed);
+        if (existed)
+            Unindex(slot!);
+        slot = call;
         Index(call);
     }
 
@@ -47,10 +50,14 @@ public sealed class InMemoryAcdStateStore : IAcdStateStore
     public void SaveAgent(AcdAgent agent)
     {
         ArgumentNullException.ThrowIfNull(agent);
-        if (_agents.TryGetValue(agent.AgentId, out var old))
-            Unindex(old);
-        _agents[agent.AgentId] = agent;
-        Index(agent);
+        ref var slot = ref CollectionsMarshal.GetValueRefOrAddDefault(_agents, agent.AgentId, out var existed);
+        var old = slot;
+        slot = agent;
+        // Staffed-to-staffed moves (ringing, answering, wrapping up) leave the per-tier counts alone.
+        var recount = !(existed && IsStaffed(old!.State) && IsStaffed(agent.State) && old.EligibleTiers == agent.EligibleTiers);
+        if (existed)
+            Unindex(old!, recount);
+        Index(agent, recount);
     }
 
     public AcdCall? PeekWaiting(int tierId)
@@ -165,9 +172,9 @@ public sealed class InMemoryAcdStateStore : IAcdStateStore
         Bump(_waitingByQueue, call.QueueIndex, -1);
     }
 
-    private void Index(AcdAgent agent)
+    private void Index(AcdAgent agent, bool recount)
     {
-        if (IsStaffed(agent.State))
+        if (recount && IsStaffed(agent.State))
         {
             foreach (var tier in agent.EligibleTiers)
                 Bump(_staffedByTier, tier, 1);
@@ -182,9 +189,9 @@ public sealed class InMemoryAcdStateStore : IAcdStateStore
         }
     }
 
-    private void Unindex(AcdAgent agent)
+    private void Unindex(AcdAgent agent, bool recount)
     {
-        if (IsStaffed(agent.State))
+        if (recount && IsStaffed(agent.State))
         {
             foreach (var tier in agent.EligibleTiers)
                 Bump(_staffedByTier, tier, -1);
