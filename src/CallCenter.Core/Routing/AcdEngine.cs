@@ -421,17 +421,11 @@ public sealed class AcdEngine
             TryOffer(agent, agent, call, now, decisions);
     }
 
-    // Looks only at the agent's eligible tiers, each by its head: O(eligible tiers · log calls).
+    // Looks only at the heads of the agent's eligible tiers: O(eligible tiers), never all queues.
     private AcdCall? BestCallFor(AcdAgent agent)
     {
-        AcdCall? best = null;
-        foreach (var tier in agent.EligibleTiers)
-        {
-            Counters.TiersPeeked++;
-            if (_store.PeekWaiting(tier) is { } head && (best is null || AcdOrdering.Waiting.Compare(head, best) < 0))
-                best = head;
-        }
-        return best;
+        Counters.TiersPeeked += agent.EligibleTiers.Length;
+        return _store.PeekBestWaiting(agent.EligibleTiers);
     }
 
     // stored: the agent record the claim compares against; agent: the same agent as available,

@@ -1,3 +1,5 @@
+using System.Collections.Immutable;
+
 namespace CallCenter.Core.Routing;
 
 /// <summary>
@@ -22,8 +24,8 @@ public interface IAcdStateStore
     /// <summary>Upsert; the agent is in the idle index exactly when <see cref="AgentState.Available"/>.</summary>
     void SaveAgent(AcdAgent agent);
 
-    /// <summary>Best waiting call of a tier: returned-to-head first, then lowest score, then sequence.</summary>
-    AcdCall? PeekWaiting(int tierId);
+    /// <summary>Best waiting call across the given tiers, in <see cref="AcdOrdering.Waiting"/> order; null when all are empty.</summary>
+    AcdCall? PeekBestWaiting(ImmutableArray<int> tierIds);
 
     /// <summary>Waiting calls of a tier ahead of the given one.</summary>
     int CountAhead(AcdCall call);

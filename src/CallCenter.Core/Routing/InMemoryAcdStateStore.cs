@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using System.Runtime.InteropServices;
 
 namespace CallCenter.Core.Routing;
@@ -7,7 +8,10 @@ public sealed class InMemoryAcdStateStore : IAcdStateStore
 {
     private readonly Dictionary<string, AcdCall> _calls = new(StringComparer.Ordinal);
     private readonly Dictionary<string, AcdAgent> _agents = new(StringComparer.Ordinal);
-    private readonly List<SortedSet<AcdCall>?> _waitingByTier = [];
+    private readonly List<SortedSet<WaitKey>?> _waitingByTier = [];
+
+    // Head of every tier kept inline so choosing among an agent's tiers touches one array, not trees.
+    private WaitKey[] _heads = new WaitKey[64];
     private readonly List<int> _waitingByQueue = [];
     private readonly List<int> _staffedByTier = [];
 
@@ -60,10 +64,16 @@ public sealed class InMemoryAcdStateStore : IAcdStateStore
         Index(agent, recount);
     }
 
-    public AcdCall? PeekWaiting(int tierId)
+    public AcdCall? PeekBestWaiting(ImmutableArray<int> tierIds)
     {
-        var set = tierId < _waitingByTier.Count ? _waitingByTier[tierId] : null;
-        return set is { Count: > 0 } ? set.Min : null;
+        var heads = _heads;
+        var best = -1;
+        foreach (var tier in tierIds)
+        {
+            if (tier < heads.Length && heads[tier].Call is not null && (best < 0 || WaitKey.Compare(heads[tier], heads[best]) < 0))
+                best = tier;
+        }
+        return best < 0 ? null : heads[best].Call;
     }
 
     // O(position) here; a Redis store answers with ZRANK. Only estimates ask, never routing.
@@ -71,9 +81,10 @@ public sealed class InMemoryAcdStateStore : IAcdStateStore
     {
         ArgumentNullException.ThrowIfNull(call);
         var set = call.TierId < _waitingByTier.Count ? _waitingByTier[call.TierId] : null;
-        if (set is null || !set.Contains(call))
+        var key = WaitKey.Of(call);
+        if (set is null || !set.Contains(key))
             return 0;
-        return set.GetViewBetween(set.Min!, call).Count - 1;
+        return set.GetViewBetween(set.Min, key).Count - 1;
     }
 
     public int CountWaiting(int queueIndex) => queueIndex < _waitingByQueue.Count ? _waitingByQueue[queueIndex] : 0;
@@ -160,7 +171,12 @@ public sealed class InMemoryAcdStateStore : IAcdStateStore
     {
         if (call.State != CallState.Waiting)
             return;
-        Slot(_waitingByTier, call.TierId, static () => new SortedSet<AcdCall>(AcdOrdering.Waiting)).Add(call);
+        var key = WaitKey.Of(call);
+        Slot(_waitingByTier, call.TierId, static () => new SortedSet<WaitKey>(WaitKey.Comparer)).Add(key);
+        if (_heads.Length <= call.TierId)
+            Array.Resize(ref _heads, Math.Max(_heads.Length * 2, call.TierId + 1));
+        if (_heads[call.TierId].Call is null || WaitKey.Compare(key, _heads[call.TierId]) < 0)
+            _heads[call.TierId] = key;
         Bump(_waitingByQueue, call.QueueIndex, 1);
     }
 
@@ -168,7 +184,10 @@ public sealed class InMemoryAcdStateStore : IAcdStateStore
     {
         if (call.State != CallState.Waiting)
             return;
-        _waitingByTier[call.TierId]!.Remove(call);
+        var set = _waitingByTier[call.TierId]!;
+        set.Remove(WaitKey.Of(call));
+        if (ReferenceEquals(_heads[call.TierId].Call, call))
+            _heads[call.TierId] = set.Count > 0 ? set.Min : default;
         Bump(_waitingByQueue, call.QueueIndex, -1);
     }
 
@@ -207,6 +226,23 @@ public sealed class InMemoryAcdStateStore : IAcdStateStore
     }
 
     private static SortedSet<AcdAgent> NewIdleSet() => new(AcdOrdering.Idle);
+
+    /// <summary>The waiting order's fields copied inline so tree comparisons never chase the call record.</summary>
+    private readonly record struct WaitKey(bool AtHead, long Score, long Sequence, AcdCall Call)
+    {
+        public static readonly IComparer<WaitKey> Comparer = Comparer<WaitKey>.Create(Compare);
+
+        public static WaitKey Of(AcdCall call) => new(call.AtHead, call.Score, call.Sequence, call);
+
+        // Same order as AcdOrdering.Waiting.
+        public static int Compare(WaitKey x, WaitKey y)
+        {
+            if (x.AtHead != y.AtHead)
+                return x.AtHead ? -1 : 1;
+            var c = x.Score.CompareTo(y.Score);
+            return c != 0 ? c : x.Sequence.CompareTo(y.Sequence);
+        }
+    }
 
     private sealed class HandleTimeWindow(int capacity)
     {

@@ -19,7 +19,7 @@ public sealed class RoutingGuaranteeTests
         Assert.That(store.TryClaim(agent, call, reserved, offered), Is.True);
         Assert.That(store.TryClaim(agent, call, reserved, offered), Is.False, "the same claim twice");
         Assert.That(store.FindAgent("a"), Is.SameAs(reserved));
-        Assert.That(store.PeekWaiting(0), Is.Null);
+        Assert.That(store.PeekBestWaiting([0]), Is.Null);
     }
 
     [Test]
