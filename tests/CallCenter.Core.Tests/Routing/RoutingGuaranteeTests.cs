@@ -23,6 +23,29 @@ public sealed class RoutingGuaranteeTests
     }
 
     [Test]
+    public void Store_claim_of_a_call_already_offered_to_another_agent_is_refused()
+    {
+        var store = new InMemoryAcdStateStore();
+        var alice = new AcdAgent { AgentId = "alice", State = AgentState.Available, Version = 1 };
+        var bob = new AcdAgent { AgentId = "bob", State = AgentState.Available, Version = 1 };
+        var call = new AcdCall { CallId = "c", State = CallState.Waiting, Version = 1 };
+        var other = new AcdCall { CallId = "d", State = CallState.Waiting, Sequence = 2, Version = 1 };
+        store.SaveAgent(alice);
+        store.SaveAgent(bob);
+        store.SaveCall(call);
+        store.SaveCall(other);
+
+        var first = store.TryClaim(alice, call, alice with { State = AgentState.Reserved, CallId = "c", Version = 2 }, call with { State = CallState.Offered, AgentId = "alice", Version = 2 });
+        var sameCallToBob = store.TryClaim(bob, call, bob with { State = AgentState.Reserved, CallId = "c", Version = 2 }, call with { State = CallState.Offered, AgentId = "bob", Version = 2 });
+        var secondCallToAlice = store.TryClaim(alice, other, alice with { State = AgentState.Reserved, CallId = "d", Version = 2 }, other with { State = CallState.Offered, AgentId = "alice", Version = 2 });
+
+        Assert.That((first, sameCallToBob, secondCallToAlice), Is.EqualTo((true, false, false)));
+        Assert.That(store.FindAgent("bob")!.State, Is.EqualTo(AgentState.Available));
+        Assert.That(store.FindCall("c")!.AgentId, Is.EqualTo("alice"));
+        Assert.That(store.FindCall("d")!.State, Is.EqualTo(CallState.Waiting));
+    }
+
+    [Test]
     public void Random_traffic_never_double_assigns_and_never_leaves_an_eligible_agent_idle_beside_a_waiting_call()
     {
         string[] skills = ["cards", "loans", "fraud", "english", "french"];
