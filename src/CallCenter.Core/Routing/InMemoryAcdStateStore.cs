@@ -6,9 +6,9 @@ namespace CallCenter.Core.Routing;
 /// <summary>Single-node <see cref="IAcdStateStore"/>: dictionaries plus sorted sets; not thread-safe, the engine's caller serialises access.</summary>
 public sealed class InMemoryAcdStateStore : IAcdStateStore
 {
-    private readonly Dictionary<string, AcdCall> _calls = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, CallEntry> _calls = new(StringComparer.Ordinal);
     private readonly Dictionary<string, AcdAgent> _agents = new(StringComparer.Ordinal);
-    private readonly List<SortedSet<WaitKey>?> _waitingByTier = [];
+    private readonly List<TierHeap?> _waitingByTier = [];
 
     // Head of every tier kept inline so choosing among an agent's tiers touches one array, not trees.
     private WaitKey[] _heads = new WaitKey[64];
@@ -17,7 +17,10 @@ public sealed class InMemoryAcdStateStore : IAcdStateStore
 
     // Slot 0 is every idle agent; then five slots per skill, one per minimum level.
     private readonly List<SortedSet<AcdAgent>?> _idle = [];
-    private readonly PriorityQueue<AcdTimer, (long Ticks, long Seq)> _timers = new();
+    // Call timers (one per waiting call) apart from the few agent timers, so ring and wrap-up timers
+    // churn through a small heap.
+    private readonly PriorityQueue<AcdTimer, (long Ticks, long Seq)> _callTimers = new();
+    private readonly PriorityQueue<AcdTimer, (long Ticks, long Seq)> _agentTimers = new();
     private readonly Dictionary<string, LastContact> _lastContacts = new(StringComparer.Ordinal);
     private readonly Dictionary<int, HandleTimeWindow> _handleTimes = [];
     private readonly int _handleTimeWindow;
@@ -31,7 +34,7 @@ public sealed class InMemoryAcdStateStore : IAcdStateStore
 
     public long NextSequence() => ++_sequence;
 
-    public AcdCall? FindCall(string callId) => _calls.GetValueOrDefault(callId);
+    public AcdCall? FindCall(string callId) => _calls.TryGetValue(callId, out var entry) ? entry.Call : null;
 
     public AcdAgent? FindAgent(string agentId) => _agents.GetValueOrDefault(agentId);
 
@@ -41,8 +44,10 @@ public sealed class InMemoryAcdStateStore : IAcdStateStore
         ref var slot = ref CollectionsMarshal.GetValueRefOrAddDefault(_calls, call.CallId, out var existed);
         if (existed)
             Unindex(slot!);
-        slot = call;
-        Index(call);
+        else
+            slot = new CallEntry();
+        slot!.Call = call;
+        Index(slot);
     }
 
     public void DeleteCall(string callId)
@@ -76,15 +81,13 @@ public sealed class InMemoryAcdStateStore : IAcdStateStore
         return best < 0 ? null : heads[best].Call;
     }
 
-    // O(position) here; a Redis store answers with ZRANK. Only estimates ask, never routing.
+    // O(calls in the tier) here; a Redis store answers with ZRANK. Only estimates ask, never routing.
     public int CountAhead(AcdCall call)
     {
         ArgumentNullException.ThrowIfNull(call);
-        var set = call.TierId < _waitingByTier.Count ? _waitingByTier[call.TierId] : null;
-        var key = WaitKey.Of(call);
-        if (set is null || !set.Contains(key))
+        if (!_calls.TryGetValue(call.CallId, out var entry) || entry.HeapIndex < 0)
             return 0;
-        return set.GetViewBetween(set.Min, key).Count - 1;
+        return _waitingByTier[entry.Call.TierId]!.CountBefore(WaitKey.Of(entry.Call));
     }
 
     public int CountWaiting(int queueIndex) => queueIndex < _waitingByQueue.Count ? _waitingByQueue[queueIndex] : 0;
@@ -109,20 +112,28 @@ public sealed class InMemoryAcdStateStore : IAcdStateStore
         ArgumentNullException.ThrowIfNull(expectedCall);
         if (!_agents.TryGetValue(expectedAgent.AgentId, out var agent) || agent.Version != expectedAgent.Version)
             return false;
-        if (!_calls.TryGetValue(expectedCall.CallId, out var call) || call.Version != expectedCall.Version)
+        if (!_calls.TryGetValue(expectedCall.CallId, out var call) || call.Call.Version != expectedCall.Version)
             return false;
         SaveAgent(reserved);
         SaveCall(offered);
         return true;
     }
 
-    public void Schedule(AcdTimer timer) => _timers.Enqueue(timer, (timer.Due.UtcTicks, ++_sequence));
+    public void Schedule(AcdTimer timer) =>
+        (timer.Kind == AcdTimerKind.CallDue ? _callTimers : _agentTimers).Enqueue(timer, (timer.Due.UtcTicks, ++_sequence));
 
     public bool TryTakeDue(DateTimeOffset now, out AcdTimer timer)
     {
-        if (_timers.TryPeek(out timer, out var priority) && priority.Ticks <= now.UtcTicks)
+        var hasCall = _callTimers.TryPeek(out var callTimer, out var callAt) && callAt.Ticks <= now.UtcTicks;
+        var hasAgent = _agentTimers.TryPeek(out var agentTimer, out var agentAt) && agentAt.Ticks <= now.UtcTicks;
+        if (hasCall && (!hasAgent || callAt.CompareTo(agentAt) < 0))
         {
-            _timers.Dequeue();
+            timer = _callTimers.Dequeue();
+            return true;
+        }
+        if (hasAgent)
+        {
+            timer = _agentTimers.Dequeue();
             return true;
         }
         timer = default;
@@ -167,27 +178,27 @@ public sealed class InMemoryAcdStateStore : IAcdStateStore
 
     private static bool IsStaffed(AgentState state) => state is AgentState.Available or AgentState.Reserved or AgentState.OnCall or AgentState.WrapUp;
 
-    private void Index(AcdCall call)
+    private void Index(CallEntry entry)
     {
+        var call = entry.Call;
         if (call.State != CallState.Waiting)
             return;
-        var key = WaitKey.Of(call);
-        Slot(_waitingByTier, call.TierId, static () => new SortedSet<WaitKey>(WaitKey.Comparer)).Add(key);
+        var heap = Slot(_waitingByTier, call.TierId, static () => new TierHeap());
+        heap.Add(WaitKey.Of(call), entry);
         if (_heads.Length <= call.TierId)
             Array.Resize(ref _heads, Math.Max(_heads.Length * 2, call.TierId + 1));
-        if (_heads[call.TierId].Call is null || WaitKey.Compare(key, _heads[call.TierId]) < 0)
-            _heads[call.TierId] = key;
+        _heads[call.TierId] = heap.Min;
         Bump(_waitingByQueue, call.QueueIndex, 1);
     }
 
-    private void Unindex(AcdCall call)
+    private void Unindex(CallEntry entry)
     {
-        if (call.State != CallState.Waiting)
+        if (entry.HeapIndex < 0)
             return;
-        var set = _waitingByTier[call.TierId]!;
-        set.Remove(WaitKey.Of(call));
-        if (ReferenceEquals(_heads[call.TierId].Call, call))
-            _heads[call.TierId] = set.Count > 0 ? set.Min : default;
+        var call = entry.Call;
+        var heap = _waitingByTier[call.TierId]!;
+        heap.RemoveAt(entry.HeapIndex);
+        _heads[call.TierId] = heap.Count > 0 ? heap.Min : default;
         Bump(_waitingByQueue, call.QueueIndex, -1);
     }
 
@@ -230,8 +241,6 @@ public sealed class InMemoryAcdStateStore : IAcdStateStore
     /// <summary>The waiting order's fields copied inline so tree comparisons never chase the call record.</summary>
     private readonly record struct WaitKey(bool AtHead, long Score, long Sequence, AcdCall Call)
     {
-        public static readonly IComparer<WaitKey> Comparer = Comparer<WaitKey>.Create(Compare);
-
         public static WaitKey Of(AcdCall call) => new(call.AtHead, call.Score, call.Sequence, call);
 
         // Same order as AcdOrdering.Waiting.
@@ -241,6 +250,110 @@ public sealed class InMemoryAcdStateStore : IAcdStateStore
                 return x.AtHead ? -1 : 1;
             var c = x.Score.CompareTo(y.Score);
             return c != 0 ? c : x.Sequence.CompareTo(y.Sequence);
+        }
+    }
+
+    /// <summary>A stored call plus its slot in its tier's heap, so removal needs no search.</summary>
+    private sealed class CallEntry
+    {
+        public AcdCall Call { get; set; } = null!;
+
+        public int HeapIndex { get; set; } = -1;
+    }
+
+    /// <summary>Binary min-heap of a tier's waiting calls in waiting order; entries track their slot.</summary>
+    private sealed class TierHeap
+    {
+        private WaitKey[] _keys = new WaitKey[8];
+        private CallEntry[] _entries = new CallEntry[8];
+
+        public int Count { get; private set; }
+
+        public WaitKey Min => _keys[0];
+
+        public void Add(WaitKey key, CallEntry entry)
+        {
+            if (Count == _keys.Length)
+            {
+                Array.Resize(ref _keys, Count * 2);
+                Array.Resize(ref _entries, Count * 2);
+            }
+            Place(Count, key, entry);
+            Count++;
+            SiftUp(Count - 1);
+        }
+
+        public void RemoveAt(int index)
+        {
+            var last = --Count;
+            _entries[index].HeapIndex = -1;
+            if (index != last)
+            {
+                Place(index, _keys[last], _entries[last]);
+                _keys[last] = default;
+                _entries[last] = null!;
+                SiftDown(index);
+                SiftUp(index);
+            }
+            else
+            {
+                _keys[last] = default;
+                _entries[last] = null!;
+            }
+        }
+
+        public int CountBefore(WaitKey key)
+        {
+            var count = 0;
+            for (var i = 0; i < Count; i++)
+            {
+                if (WaitKey.Compare(_keys[i], key) < 0)
+                    count++;
+            }
+            return count;
+        }
+
+        private void SiftUp(int index)
+        {
+            while (index > 0)
+            {
+                var parent = (index - 1) / 2;
+                if (WaitKey.Compare(_keys[index], _keys[parent]) >= 0)
+                    return;
+                Swap(index, parent);
+                index = parent;
+            }
+        }
+
+        private void SiftDown(int index)
+        {
+            while (true)
+            {
+                var smallest = index;
+                var left = (2 * index) + 1;
+                if (left < Count && WaitKey.Compare(_keys[left], _keys[smallest]) < 0)
+                    smallest = left;
+                if (left + 1 < Count && WaitKey.Compare(_keys[left + 1], _keys[smallest]) < 0)
+                    smallest = left + 1;
+                if (smallest == index)
+                    return;
+                Swap(index, smallest);
+                index = smallest;
+            }
+        }
+
+        private void Swap(int a, int b)
+        {
+            var (keyA, entryA) = (_keys[a], _entries[a]);
+            Place(a, _keys[b], _entries[b]);
+            Place(b, keyA, entryA);
+        }
+
+        private void Place(int index, WaitKey key, CallEntry entry)
+        {
+            _keys[index] = key;
+            _entries[index] = entry;
+            entry.HeapIndex = index;
         }
     }
 
