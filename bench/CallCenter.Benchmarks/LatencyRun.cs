@@ -26,7 +26,10 @@ internal static class LatencyRun
 
         // Throughput: whole cycles back to back, Tick included.
         var gcBefore = GC.CollectionCount(0);
+        var gc1Before = GC.CollectionCount(1);
+        var gc2Before = GC.CollectionCount(2);
         var cpuBefore = process.TotalProcessorTime;
+        var pauseBefore = GC.GetTotalPauseDuration();
         var throughput = Stopwatch.StartNew();
         for (var i = 0; i < samples; i++)
             workload.Cycle();
@@ -34,7 +37,8 @@ internal static class LatencyRun
         process.Refresh();
         var cpu = process.TotalProcessorTime - cpuBefore;
         var cyclesPerSecond = samples / throughput.Elapsed.TotalSeconds;
-        Console.WriteLine(string.Format(inv, "throughput (wall clock): {0:N0} cycles/s = {1:N0} routing decisions/s (2 per cycle), gen0 GCs {2}", cyclesPerSecond, 2 * cyclesPerSecond, GC.CollectionCount(0) - gcBefore));
+        var pause = GC.GetTotalPauseDuration() - pauseBefore;
+        Console.WriteLine(string.Format(inv, "throughput (wall clock): {0:N0} cycles/s = {1:N0} routing decisions/s (2 per cycle), GCs gen0/1/2 {2}/{5}/{6}, GC pauses {3:F0} ms of {4:F0} ms", cyclesPerSecond, 2 * cyclesPerSecond, GC.CollectionCount(0) - gcBefore, pause.TotalMilliseconds, throughput.Elapsed.TotalMilliseconds, GC.CollectionCount(1) - gc1Before, GC.CollectionCount(2) - gc2Before));
         Console.WriteLine(string.Format(inv, "throughput (process CPU time, discounts other load on the machine): {0:N0} cycles/s = {1:N0} routing decisions/s", samples / cpu.TotalSeconds, 2 * samples / cpu.TotalSeconds));
 
         // Latency of each routing decision on its own.

@@ -49,6 +49,10 @@ public interface IAcdStateStore
     /// </summary>
     bool TryClaim(AcdAgent expectedAgent, AcdCall expectedCall, AcdAgent reserved, AcdCall offered);
 
+    /// <summary>
+    /// Adds a timer. A store may silently drop a timer once the version of its call or agent has moved
+    /// on, since the engine ignores such timers anyway.
+    /// </summary>
     void Schedule(AcdTimer timer);
 
     /// <summary>Removes and returns the earliest timer due at or before <paramref name="now"/>.</summary>

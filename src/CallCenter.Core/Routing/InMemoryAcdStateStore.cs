@@ -119,8 +119,17 @@ public sealed class InMemoryAcdStateStore : IAcdStateStore
         return true;
     }
 
-    public void Schedule(AcdTimer timer) =>
-        (timer.Kind == AcdTimerKind.CallDue ? _callTimers : _agentTimers).Enqueue(timer, (timer.Due.UtcTicks, ++_sequence));
+    public void Schedule(AcdTimer timer)
+    {
+        var isCall = timer.Kind == AcdTimerKind.CallDue;
+        var heap = isCall ? _callTimers : _agentTimers;
+        heap.Enqueue(timer, (timer.Due.UtcTicks, ++_sequence));
+        // Answered calls and busy agents leave stale timers behind; dropping them once they outnumber
+        // the records keeps the heaps bounded (amortised O(1)) instead of growing until they fall due.
+        var records = isCall ? _calls.Count : _agents.Count;
+        if (heap.Count > 1024 && heap.Count > 2 * records)
+            DropStale(heap);
+    }
 
     public bool TryTakeDue(DateTimeOffset now, out AcdTimer timer)
     {
@@ -157,6 +166,17 @@ public sealed class InMemoryAcdStateStore : IAcdStateStore
 
     public TimeSpan? MeanHandleTime(int queueIndex) =>
         _handleTimes.TryGetValue(queueIndex, out var window) ? window.Mean : null;
+
+    private void DropStale(PriorityQueue<AcdTimer, (long Ticks, long Seq)> heap)
+    {
+        var live = heap.UnorderedItems.Where(t => IsLive(t.Element)).ToList();
+        heap.Clear();
+        heap.EnqueueRange(live);
+    }
+
+    private bool IsLive(AcdTimer timer) => timer.Kind == AcdTimerKind.CallDue
+        ? _calls.TryGetValue(timer.Id, out var call) && call.Call.Version == timer.Version
+        : _agents.TryGetValue(timer.Id, out var agent) && agent.Version == timer.Version;
 
     private static int IdleSlot(int skillId, int minLevel) =>
         skillId == SkillCatalog.AnySkill ? 0 : 1 + (skillId * SkillCatalog.MaxLevel) + (Math.Clamp(minLevel, 1, SkillCatalog.MaxLevel) - 1);

@@ -64,4 +64,23 @@ public sealed class InMemoryStoreTests
 
         Assert.That(string.Join(",", due), Is.EqualTo("a1,c2,c1"));
     }
+
+    [Test]
+    public void Stale_timers_are_dropped_but_live_ones_survive()
+    {
+        var store = new InMemoryAcdStateStore();
+        var t0 = AcdHarness.T0;
+        store.SaveCall(new AcdCall { CallId = "live", Version = 5 });
+        store.Schedule(new AcdTimer(t0.AddSeconds(1), AcdTimerKind.CallDue, "live", 5));
+        // Far more stale timers than calls: forces the clean-up.
+        for (var i = 0; i < 5000; i++)
+            store.Schedule(new AcdTimer(t0.AddSeconds(2), AcdTimerKind.CallDue, "live", i % 5));
+
+        var due = new List<AcdTimer>();
+        while (store.TryTakeDue(t0.AddHours(1), out var timer))
+            due.Add(timer);
+
+        Assert.That(due, Has.Count.LessThan(2050));
+        Assert.That(due.Count(t => t.Version == 5), Is.EqualTo(1));
+    }
 }
