@@ -1,0 +1,19 @@
+using BenchmarkDotNet.Running;
+using CallCenter.Benchmarks;
+
+if (args.Length > 0 && args[0] == "--latency")
+{
+    LatencyRun.Run(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 200_000);
+    return;
+}
+
+if (args.Length > 1 && args[0] == "--cycles")
+{
+    // Steady state only, for an external profiler.
+    var workload = new EngineWorkload();
+    for (var i = 0; i < int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture); i++)
+        workload.Cycle();
+    return;
+}
+
+BenchmarkSwitcher.FromAssembly(typeof(RoutingBenchmarks).Assembly).Run(args);

@@ -1,0 +1,100 @@
+namespace CallCenter.Core.Routing;
+
+/// <summary>A call offered to (reserved for) an agent; the host rings the agent until <see cref="RingDeadline"/>.</summary>
+public sealed record CallOffer(string CallId, string AgentId, string Queue, DateTimeOffset OfferedAt, DateTimeOffset RingDeadline, TimeSpan Waited);
+
+/// <summary>An agent state change: who, from what to what, why and when.</summary>
+public sealed record AgentTransition(string AgentId, AgentState From, AgentState To, string Reason, DateTimeOffset At, string? CallId = null, string? BreakReason = null);
+
+/// <summary>What happened to a call.</summary>
+public enum CallEventKind
+{
+    Queued,
+    Offered,
+    Connected,
+    Completed,
+    Abandoned,
+    /// <summary>Returned to the head of its queue after no answer or a decline.</summary>
+    Requeued,
+    Escalated,
+    CallbackOffered,
+    Overflowed,
+    /// <summary>Left the ACD because a queue limit was hit; see <see cref="CallEvent.LimitOutcome"/>.</summary>
+    LimitReached,
+}
+
+/// <summary>Which limit produced a <see cref="CallEventKind.LimitReached"/> or <see cref="CallEventKind.Overflowed"/> event.</summary>
+public enum QueueLimit
+{
+    None,
+    MaxQueueSize,
+    MaxWait,
+}
+
+/// <summary>A call event for the call log; <see cref="Waited"/> is measured from first entry to the ACD.</summary>
+public sealed record CallEvent(
+    string CallId,
+    CallEventKind Kind,
+    string Queue,
+    DateTimeOffset At,
+    TimeSpan Waited,
+    string Reason,
+    QueueLimit Limit = QueueLimit.None,
+    QueueLimitOutcome? LimitOutcome = null,
+    string? TargetQueue = null,
+    string? AgentId = null);
+
+/// <summary>Everything one engine operation decided, for the host to act on and log.</summary>
+public sealed class AcdDecisions
+{
+    private List<CallOffer>? _offers;
+    private List<AgentTransition>? _agentEvents;
+    private List<CallEvent>? _callEvents;
+
+    public IReadOnlyList<CallOffer> Offers => _offers ?? (IReadOnlyList<CallOffer>)[];
+
+    public IReadOnlyList<AgentTransition> AgentEvents => _agentEvents ?? (IReadOnlyList<AgentTransition>)[];
+
+    public IReadOnlyList<CallEvent> CallEvents => _callEvents ?? (IReadOnlyList<CallEvent>)[];
+
+    internal void Add(CallOffer offer) => (_offers ??= []).Add(offer);
+
+    internal void Add(AgentTransition transition) => (_agentEvents ??= []).Add(transition);
+
+    internal void Add(CallEvent callEvent) => (_callEvents ??= []).Add(callEvent);
+}
+
+/// <summary>Position and estimated wait of a waiting call; <see cref="EstimatedWait"/> is null when it cannot be estimated honestly.</summary>
+public sealed record WaitEstimate(int Position, TimeSpan? EstimatedWait, int StaffedEligibleAgents);
+
+/// <summary>A refused agent or call transition; the host maps it to HTTP 409.</summary>
+public sealed class IllegalTransitionException : InvalidOperationException
+{
+    public IllegalTransitionException()
+    {
+    }
+
+    public IllegalTransitionException(string message)
+        : base(message)
+    {
+    }
+
+    public IllegalTransitionException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+
+    public IllegalTransitionException(string subjectId, string attempted, string currentState)
+        : base($"{subjectId}: cannot {attempted} while {currentState}.")
+    {
+        SubjectId = subjectId;
+        Attempted = attempted;
+        CurrentState = currentState;
+    }
+
+    public string? SubjectId { get; }
+
+    public string? Attempted { get; }
+
+    public string? CurrentState { get; }
+}

@@ -1,0 +1,86 @@
+using CallCenter.Core.Routing;
+
+namespace CallCenter.Core.Tests.Routing;
+
+public sealed class InMemoryStoreTests
+{
+    [Test]
+    public void Waiting_calls_come_out_in_waiting_order_after_random_removals_and_updates()
+    {
+        var store = new InMemoryAcdStateStore();
+        var random = new Random(7);
+        var calls = Enumerable.Range(0, 500)
+            .Select(i => new AcdCall { CallId = $"c{i}", State = CallState.Waiting, Score = random.Next(50), Sequence = i, AtHead = random.Next(20) == 0, Version = 1 })
+            .ToList();
+        calls.ForEach(store.SaveCall);
+        foreach (var gone in calls.Where((_, i) => i % 3 == 0).ToList())
+        {
+            store.DeleteCall(gone.CallId);
+            calls.Remove(gone);
+        }
+        // A re-save with a new score must move the call, as a ring-no-answer return does.
+        var moved = calls[10] with { AtHead = true, Version = 2 };
+        store.SaveCall(moved);
+        calls[10] = moved;
+        var expected = calls.Order(AcdOrdering.Waiting).Select(c => c.CallId).ToList();
+
+        var positionOfThird = store.CountAhead(store.FindCall(expected[2])!);
+        var drained = new List<string>();
+        while (store.PeekBestWaiting([0]) is { } head)
+        {
+            drained.Add(head.CallId);
+            store.SaveCall(head with { State = CallState.Offered, Version = head.Version + 1 });
+        }
+
+        Assert.That(drained, Is.EqualTo(expected));
+        Assert.That(positionOfThird, Is.EqualTo(2));
+    }
+
+    [Test]
+    public void Best_waiting_call_is_chosen_across_tiers()
+    {
+        var store = new InMemoryAcdStateStore();
+        store.SaveCall(new AcdCall { CallId = "late", TierId = 0, Score = 100, Sequence = 1 });
+        store.SaveCall(new AcdCall { CallId = "early", TierId = 3, Score = 10, Sequence = 2 });
+        store.SaveCall(new AcdCall { CallId = "other-tier", TierId = 5, Score = 1, Sequence = 3 });
+
+        Assert.That(store.PeekBestWaiting([0, 3])?.CallId, Is.EqualTo("early"));
+        Assert.That(store.PeekBestWaiting([7]), Is.Null);
+    }
+
+    [Test]
+    public void Due_timers_come_out_in_time_order_whatever_their_kind()
+    {
+        var store = new InMemoryAcdStateStore();
+        var t0 = AcdHarness.T0;
+        store.Schedule(new AcdTimer(t0.AddSeconds(30), AcdTimerKind.CallDue, "c1", 1));
+        store.Schedule(new AcdTimer(t0.AddSeconds(10), AcdTimerKind.RingTimeout, "a1", 1));
+        store.Schedule(new AcdTimer(t0.AddSeconds(20), AcdTimerKind.CallDue, "c2", 1));
+        store.Schedule(new AcdTimer(t0.AddSeconds(40), AcdTimerKind.WrapUpEnd, "a2", 1));
+
+        var due = new List<string>();
+        while (store.TryTakeDue(t0.AddSeconds(35), out var timer))
+            due.Add(timer.Id);
+
+        Assert.That(string.Join(",", due), Is.EqualTo("a1,c2,c1"));
+    }
+
+    [Test]
+    public void Stale_timers_are_dropped_but_live_ones_survive()
+    {
+        var store = new InMemoryAcdStateStore();
+        var t0 = AcdHarness.T0;
+        store.SaveCall(new AcdCall { CallId = "live", Version = 5 });
+        store.Schedule(new AcdTimer(t0.AddSeconds(1), AcdTimerKind.CallDue, "live", 5));
+        // Far more stale timers than calls: forces the clean-up.
+        for (var i = 0; i < 5000; i++)
+            store.Schedule(new AcdTimer(t0.AddSeconds(2), AcdTimerKind.CallDue, "live", i % 5));
+
+        var due = new List<AcdTimer>();
+        while (store.TryTakeDue(t0.AddHours(1), out var timer))
+            due.Add(timer);
+
+        Assert.That(due, Has.Count.LessThan(2050));
+        Assert.That(due.Count(t => t.Version == 5), Is.EqualTo(1));
+    }
+}
