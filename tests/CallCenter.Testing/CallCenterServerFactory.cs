@@ -25,6 +25,8 @@ public sealed class CallCenterServerFactory(TestDatabase database) : WebApplicat
         builder.UseSetting("Twilio:AuthToken", AuthToken);
         builder.UseSetting("Twilio:PublicBaseUrl", PublicBaseUrl.ToString());
         builder.UseSetting("Database:MigrateOnStartup", "false");
+        // Twilio speaks prompts itself unless a test asks for synthesis, so TwiML stays readable text.
+        builder.UseSetting("Prompts:Engine", "none");
         builder.ConfigureTestServices(services => services.AddSingleton<TimeProvider>(Clock));
     }
 

@@ -10,7 +10,7 @@ public sealed class TestDatabase : IAsyncDisposable
     {
         Name = name;
         ConnectionString = connectionString;
-        DataSource = NpgsqlDataSource.Create(connectionString);
+        DataSource = DataExtensions.CreateDataSource(connectionString);
     }
 
     public string Name { get; }

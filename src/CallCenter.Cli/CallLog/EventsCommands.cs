@@ -1,6 +1,6 @@
 using System.CommandLine;
 using CallCenter.Server.CallLog;
-using Npgsql;
+using CallCenter.Server.Data;
 
 namespace CallCenter.Cli.CallLog;
 
@@ -14,7 +14,7 @@ internal static class EventsCommands
         verify.SetAction(async (parse, ct) =>
         {
             if (CliOptions.RequireConnection(parse, connection) is not { } cs) return 2;
-            await using var dataSource = NpgsqlDataSource.Create(cs);
+            await using var dataSource = DataExtensions.CreateDataSource(cs);
             var report = await CallEventChainAudit.VerifyAsync(dataSource, ct);
             if (report.FirstViolation is { } broken)
             {

@@ -4,7 +4,6 @@ using CallCenter.Server.Staff;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
-using Npgsql;
 
 namespace CallCenter.Cli.Staff;
 
@@ -31,7 +30,7 @@ internal static class StaffCommands
                 Console.Error.WriteLine("error: no initial password on standard input.");
                 return 2;
             }
-            await using var dataSource = NpgsqlDataSource.Create(cs);
+            await using var dataSource = DataExtensions.CreateDataSource(cs);
             var options = new DbContextOptionsBuilder<CallCenterDbContext>();
             DataExtensions.Configure(options, dataSource);
             await using var db = new CallCenterDbContext(options.Options);

@@ -13,10 +13,14 @@ public static class DataExtensions
             ?? throw new InvalidOperationException("ConnectionStrings:Postgres is not configured (environment ConnectionStrings__Postgres).");
         builder.Services.AddOptions<DatabaseOptions>().BindConfiguration(DatabaseOptions.SectionName);
         // One pool for EF and for the hand-written SQL of the call log.
-        builder.Services.AddSingleton(_ => NpgsqlDataSource.Create(connectionString));
+        builder.Services.AddSingleton(_ => CreateDataSource(connectionString));
         builder.Services.AddDbContextPool<CallCenterDbContext>((sp, o) => Configure(o, sp.GetRequiredService<NpgsqlDataSource>()));
         return builder;
     }
+
+    /// <summary>The one way this code base opens PostgreSQL: JSON columns map to and from .NET objects.</summary>
+    public static NpgsqlDataSource CreateDataSource(string connectionString) =>
+        new NpgsqlDataSourceBuilder(connectionString).EnableDynamicJson().Build();
 
     public static void Configure(DbContextOptionsBuilder o, NpgsqlDataSource dataSource) =>
         o.UseNpgsql(dataSource, npgsql => npgsql.MigrationsHistoryTable("__ef_migrations_history"))
@@ -34,7 +38,7 @@ public static class DataExtensions
     /// <summary>Applies pending migrations to the database behind a connection string; used by the CLI.</summary>
     public static async Task MigrateAsync(string connectionString, CancellationToken cancellationToken)
     {
-        await using var dataSource = NpgsqlDataSource.Create(connectionString);
+        await using var dataSource = CreateDataSource(connectionString);
         var options = new DbContextOptionsBuilder<CallCenterDbContext>();
         Configure(options, dataSource);
         await using var db = new CallCenterDbContext(options.Options);

@@ -79,7 +79,10 @@ public sealed class TwimlRenderer(PromptLibrary prompts, IOptions<IvrHostOptions
         if (prompts.TryGetFileName(text, language) is { } file)
             parent.Append(new TwilioVoice.Play(new Uri($"{_publicBase}/prompts/{file}")));
         else
-            parent.Append(new TwilioVoice.Say(text, voice: voice, language: language));
+            // The helper library turns a null string into an empty attribute, so only name a voice that exists.
+            parent.Append(voice is null
+                ? new TwilioVoice.Say(text, language: language)
+                : new TwilioVoice.Say(text, voice: voice, language: language));
     }
 
     private string GatherLanguage(string language) => options.Value.GatherLanguages.GetValueOrDefault(language) ?? language;
