@@ -7,13 +7,16 @@ using Microsoft.Extensions.Time.Testing;
 namespace CallCenter.Testing;
 
 /// <summary>The real server, in process, against a test database and the local Redis, with a fixed clock.</summary>
-public sealed class CallCenterServerFactory(TestDatabase database) : WebApplicationFactory<Program>
+public sealed class CallCenterServerFactory(TestDatabase database, DateTimeOffset? now = null) : WebApplicationFactory<Program>
 {
     public const string AuthToken = "test-auth-token-0123456789abcdef";
     public static readonly Uri PublicBaseUrl = new("https://hotline.bank.test");
 
+    /// <summary>Friday 27 November 2026, 17:00 in Shanghai: the bank hotline is open.</summary>
+    public static readonly DateTimeOffset DefaultNow = new(2026, 11, 27, 9, 0, 0, TimeSpan.Zero);
+
     /// <summary>Starts at a fixed instant; tests advance it explicitly.</summary>
-    public FakeTimeProvider Clock { get; } = new(new DateTimeOffset(2026, 11, 27, 9, 0, 0, TimeSpan.Zero));
+    public FakeTimeProvider Clock { get; } = new(now ?? DefaultNow);
 
     public TestDatabase Database { get; } = database;
 

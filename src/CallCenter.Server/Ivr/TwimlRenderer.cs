@@ -35,10 +35,11 @@ public sealed class TwimlRenderer(PromptLibrary prompts, IOptions<IvrHostOptions
                         numDigits: g.NumDigits,
                         finishOnKey: g.FinishOnKey,
                         timeout: g.TimeoutSeconds,
-                        language: g.Input == GatherInput.Dtmf ? null : GatherLanguage(g.Language),
                         hints: g.Hints.Count > 0 && g.Input != GatherInput.Dtmf ? string.Join(",", g.Hints) : null,
                         // Silence must come back to us: the interpreter counts it towards the agent fallback.
                         actionOnEmptyResult: true);
+                    // Keypad-only gathers name no recognition language (a null would be written as an empty attribute).
+                    if (g.Input != GatherInput.Dtmf) gather.Language = GatherLanguage(g.Language);
                     foreach (var prompt in g.Prompts) AppendSpeech(gather, prompt);
                     response.Append(gather);
                     break;
