@@ -19,6 +19,7 @@ public static class IvrWebhooks
         services.AddSingleton<TwimlRenderer>();
         services.AddScoped<CoreBankingBridge>();
         services.AddScoped<IvrCallHandler>();
+        services.AddHostedService<IvrPromptWarmer>();
         return services;
     }
 

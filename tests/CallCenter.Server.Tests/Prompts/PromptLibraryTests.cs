@@ -42,7 +42,7 @@ public sealed class PromptLibraryTests
         using var response = await server.CreateClient().GetAsync($"/prompts/{file}");
 
         Assert.That(library.EngineName, Is.EqualTo("azure"));
-        Assert.That(azure.LogEntries.Count(e => e.RequestMessage?.Path == "/cognitiveservices/v1"), Is.EqualTo(1));
+        Assert.That(azure.LogEntries.Count(e => e.RequestMessage?.Body?.Contains("人工服务请按零", StringComparison.Ordinal) == true), Is.EqualTo(1));
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
         Assert.That(response.Content.Headers.ContentType?.MediaType, Is.EqualTo("audio/wav"));
         Assert.That(await response.Content.ReadAsByteArrayAsync(), Is.EqualTo(FakeWav));
@@ -79,5 +79,24 @@ public sealed class PromptLibraryTests
         using var response = await server.CreateClient().GetAsync($"/prompts/{file}");
 
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.NotFound));
+    }
+
+    [Test]
+    public async Task Every_fixed_prompt_of_the_shipped_flow_is_rendered_after_start_up_and_the_ivr_then_plays_it()
+    {
+        await using var server = ServerWith(TempDir(), ("Prompts:Engine", "espeak"));
+        var twilio = new TwilioWebhookClient(server.CreateClient(), CallCenterServerFactory.AuthToken, CallCenterServerFactory.PublicBaseUrl);
+        var library = server.Services.GetRequiredService<PromptLibrary>();
+        var flows = server.Services.GetRequiredService<CallCenter.Server.Ivr.IvrFlowCatalog>();
+        var expected = CallCenter.Server.Ivr.IvrPromptWarmer.PromptsOf(flows.Flows).ToList();
+
+        for (var i = 0; i < 200 && expected.Any(p => library.TryGetFileName(p.Text, p.Language) is null); i++)
+            await Task.Delay(100);
+        var call = await IvrCall.DialAsync(twilio);
+
+        Assert.That(expected, Has.Count.GreaterThan(40));
+        Assert.That(expected.Where(p => library.TryGetFileName(p.Text, p.Language) is null), Is.Empty);
+        Assert.That(call.Twiml.Descendants("Play").Select(p => p.Value), Has.All.StartWith("https://hotline.bank.test/prompts/"));
+        Assert.That(call.Twiml.Descendants("Say"), Is.Empty);
     }
 }
