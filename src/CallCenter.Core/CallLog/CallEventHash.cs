@@ -24,7 +24,8 @@ public static class CallEventHash
 
     /// <summary>
     /// SHA-256 over a length-prefixed encoding of every field, so no two different events
-    /// can produce the same byte stream by shifting text between fields.
+    /// can produce the same byte stream by shifting text between fields. The database function
+    /// append_call_events computes the same bytes; the verifier recomputes them here independently.
     /// </summary>
     public static byte[] Compute(
         long globalSeq, string callSid, int callSeq, string type, string stepKey,
@@ -39,8 +40,9 @@ public static class CallEventHash
         hash.AppendData(number);
         AppendText(hash, type);
         AppendText(hash, stepKey);
-        // Microsecond precision: what PostgreSQL timestamptz keeps.
-        BinaryPrimitives.WriteInt64BigEndian(number, occurredAt.UtcTicks / 10);
+        // Microseconds since the Unix epoch: what PostgreSQL timestamptz keeps, and what the database's
+        // own append function (which computes the same hash in SQL) can derive exactly.
+        BinaryPrimitives.WriteInt64BigEndian(number, (occurredAt.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) / 10);
         hash.AppendData(number);
         AppendText(hash, payloadJson);
         hash.AppendData(prevHash);

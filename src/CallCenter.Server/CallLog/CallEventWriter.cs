@@ -3,7 +3,6 @@ using System.Threading.Channels;
 using CallCenter.Core.CallLog;
 using CallCenter.Server.Telemetry;
 using Npgsql;
-using NpgsqlTypes;
 
 namespace CallCenter.Server.CallLog;
 
@@ -20,15 +19,14 @@ public interface ICallEventLog
 }
 
 /// <summary>
-/// Single writer per process: callers enqueue, one loop writes whatever has gathered as one
-/// transaction. The chain needs the previous row's hash, so writes are serialised by a PostgreSQL
-/// advisory lock (across instances too); batching keeps that serialisation from capping throughput.
+/// Single writer per process: callers enqueue, one loop writes whatever has gathered in one call to
+/// the database's append_call_events function. The chain needs the previous row's hash, so that
+/// function serialises writers with an advisory lock (across instances too); batching keeps the
+/// serialisation from capping throughput.
 /// </summary>
 public sealed class CallEventWriter(NpgsqlDataSource dataSource, CallCenterTelemetry telemetry, ILogger<CallEventWriter> logger)
     : BackgroundService, ICallEventLog
 {
-    // Arbitrary but fixed: the advisory lock id that guards the head of the chain.
-    private const long ChainLockId = 0x43414C4C4C4F47;
     private const int MaxBatch = 512;
 
     private readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
@@ -98,111 +96,32 @@ public sealed class CallEventWriter(NpgsqlDataSource dataSource, CallCenterTelem
         activity?.SetTag("batch.size", batch.Count);
         var started = Stopwatch.GetTimestamp();
 
-        await using var connection = await dataSource.OpenConnectionAsync(ct);
-        await using var tx = await connection.BeginTransactionAsync(ct);
-        await using (var lockCmd = new NpgsqlCommand("SELECT pg_advisory_xact_lock(@id)", connection, tx))
-        {
-            lockCmd.Parameters.AddWithValue("id", ChainLockId);
-            await lockCmd.ExecuteNonQueryAsync(ct);
-        }
+        // One round trip: the database function takes the chain lock, dedupes, numbers, hashes and
+        // inserts, and the statement's own transaction commits it.
+        await using var command = dataSource.CreateCommand(
+            "SELECT idx, global_seq, call_seq, appended FROM append_call_events(@sids, @types, @keys, @times, @payloads)");
+        command.Parameters.Add(new NpgsqlParameter<string[]>("sids", batch.Select(p => p.Event.CallSid).ToArray()));
+        command.Parameters.Add(new NpgsqlParameter<string[]>("types", batch.Select(p => p.Event.Type).ToArray()));
+        command.Parameters.Add(new NpgsqlParameter<string[]>("keys", batch.Select(p => p.Event.StepKey).ToArray()));
+        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset[]>("times", batch.Select(p => p.Event.OccurredAt).ToArray()));
+        command.Parameters.Add(new NpgsqlParameter<string[]>("payloads", batch.Select(p => p.Event.PayloadJson).ToArray()));
 
-        var (lastSeq, lastHash) = await ReadHeadAsync(connection, tx, ct);
-        var sids = batch.Select(p => p.Event.CallSid).ToArray();
-        var keys = batch.Select(p => p.Event.StepKey).ToArray();
-        var existing = await ReadExistingAsync(connection, tx, sids, keys, ct);
-        var callSeqs = await ReadLastCallSeqsAsync(connection, tx, sids.Distinct().ToArray(), ct);
-
-        var rows = new List<CallEventRecord>(batch.Count);
         var results = new AppendResult[batch.Count];
-        for (var i = 0; i < batch.Count; i++)
+        var appended = 0;
+        await using (var reader = await command.ExecuteReaderAsync(ct))
         {
-            var e = batch[i].Event;
-            var key = (e.CallSid, e.StepKey);
-            if (existing.TryGetValue(key, out var already))
+            while (await reader.ReadAsync(ct))
             {
-                results[i] = already with { Appended = false };
-                continue;
+                var result = new AppendResult(reader.GetInt64(1), reader.GetInt32(2), reader.GetBoolean(3));
+                results[reader.GetInt32(0) - 1] = result;
+                if (result.Appended) appended++;
             }
-            var seq = lastSeq + 1;
-            var callSeq = callSeqs.GetValueOrDefault(e.CallSid) + 1;
-            var hash = CallEventHash.Compute(seq, e.CallSid, callSeq, e.Type, e.StepKey, e.OccurredAt, e.PayloadJson, lastHash);
-            rows.Add(new CallEventRecord
-            {
-                GlobalSeq = seq, CallSid = e.CallSid, CallSeq = callSeq, Type = e.Type, StepKey = e.StepKey,
-                OccurredAt = e.OccurredAt, Payload = e.PayloadJson, PrevHash = lastHash, Hash = hash,
-            });
-            results[i] = new AppendResult(seq, callSeq, true);
-            // A second delivery inside the same batch is a duplicate of this one.
-            existing[key] = results[i];
-            callSeqs[e.CallSid] = callSeq;
-            lastSeq = seq;
-            lastHash = hash;
         }
 
-        if (rows.Count > 0) await InsertAsync(connection, tx, rows, ct);
-        await tx.CommitAsync(ct);
-
-        telemetry.EventsAppended.Add(rows.Count);
-        telemetry.EventsDeduplicated.Add(batch.Count - rows.Count);
+        telemetry.EventsAppended.Add(appended);
+        telemetry.EventsDeduplicated.Add(batch.Count - appended);
         telemetry.AppendBatchSize.Record(batch.Count);
         telemetry.AppendDuration.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         for (var i = 0; i < batch.Count; i++) batch[i].Completion.TrySetResult(results[i]);
-    }
-
-    private static async Task<(long Seq, byte[] Hash)> ReadHeadAsync(NpgsqlConnection c, NpgsqlTransaction tx, CancellationToken ct)
-    {
-        await using var cmd = new NpgsqlCommand("SELECT global_seq, hash FROM call_events ORDER BY global_seq DESC LIMIT 1", c, tx);
-        await using var r = await cmd.ExecuteReaderAsync(ct);
-        return await r.ReadAsync(ct) ? (r.GetInt64(0), (byte[])r[1]) : (0, CallEventHash.Genesis);
-    }
-
-    private static async Task<Dictionary<(string, string), AppendResult>> ReadExistingAsync(
-        NpgsqlConnection c, NpgsqlTransaction tx, string[] sids, string[] keys, CancellationToken ct)
-    {
-        const string sql = """
-            SELECT e.call_sid, e.step_key, e.global_seq, e.call_seq
-            FROM call_events e JOIN unnest(@sids, @keys) AS k(sid, key) ON e.call_sid = k.sid AND e.step_key = k.key
-            """;
-        await using var cmd = new NpgsqlCommand(sql, c, tx);
-        cmd.Parameters.AddWithValue("sids", sids);
-        cmd.Parameters.AddWithValue("keys", keys);
-        var found = new Dictionary<(string, string), AppendResult>();
-        await using var r = await cmd.ExecuteReaderAsync(ct);
-        while (await r.ReadAsync(ct))
-            found[(r.GetString(0), r.GetString(1))] = new AppendResult(r.GetInt64(2), r.GetInt32(3), false);
-        return found;
-    }
-
-    private static async Task<Dictionary<string, int>> ReadLastCallSeqsAsync(
-        NpgsqlConnection c, NpgsqlTransaction tx, string[] sids, CancellationToken ct)
-    {
-        await using var cmd = new NpgsqlCommand(
-            "SELECT call_sid, max(call_seq) FROM call_events WHERE call_sid = ANY(@sids) GROUP BY call_sid", c, tx);
-        cmd.Parameters.AddWithValue("sids", sids);
-        var seqs = new Dictionary<string, int>(StringComparer.Ordinal);
-        await using var r = await cmd.ExecuteReaderAsync(ct);
-        while (await r.ReadAsync(ct)) seqs[r.GetString(0)] = r.GetInt32(1);
-        return seqs;
-    }
-
-    private static async Task InsertAsync(NpgsqlConnection c, NpgsqlTransaction tx, List<CallEventRecord> rows, CancellationToken ct)
-    {
-        // Binary COPY: one round trip for the whole batch.
-        await using var importer = await c.BeginBinaryImportAsync(
-            "COPY call_events (global_seq, call_sid, call_seq, type, step_key, occurred_at, payload, prev_hash, hash) FROM STDIN (FORMAT BINARY)", ct);
-        foreach (var row in rows)
-        {
-            await importer.StartRowAsync(ct);
-            await importer.WriteAsync(row.GlobalSeq, NpgsqlDbType.Bigint, ct);
-            await importer.WriteAsync(row.CallSid, NpgsqlDbType.Varchar, ct);
-            await importer.WriteAsync(row.CallSeq, NpgsqlDbType.Integer, ct);
-            await importer.WriteAsync(row.Type, NpgsqlDbType.Varchar, ct);
-            await importer.WriteAsync(row.StepKey, NpgsqlDbType.Varchar, ct);
-            await importer.WriteAsync(row.OccurredAt, NpgsqlDbType.TimestampTz, ct);
-            await importer.WriteAsync(row.Payload, NpgsqlDbType.Json, ct);
-            await importer.WriteAsync(row.PrevHash, NpgsqlDbType.Bytea, ct);
-            await importer.WriteAsync(row.Hash, NpgsqlDbType.Bytea, ct);
-        }
-        await importer.CompleteAsync(ct);
     }
 }
