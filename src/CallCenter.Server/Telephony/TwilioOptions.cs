@@ -14,4 +14,7 @@ public sealed class TwilioOptions
     /// <summary>The public base URL Twilio calls, e.g. https://hotline.bank.example; signatures cover it, not the proxy's view.</summary>
     [Required]
     public Uri? PublicBaseUrl { get; set; }
+
+    /// <summary>E.164 number the fallback URL dials when the server cannot serve calls normally (a backup site).</summary>
+    public string? FallbackNumber { get; set; }
 }

@@ -21,6 +21,7 @@ public static class TwilioVoiceApi
         voice.MapPost("/incoming", IncomingAsync).WithName("TwilioVoiceIncoming");
         voice.MapPost("/status", StatusAsync).WithName("TwilioVoiceStatus");
         voice.MapIvrWebhooks();
+        voice.MapFallbackWebhook();
         return routes;
     }
 
