@@ -2,6 +2,7 @@ using CallCenter.Server.Agents;
 using CallCenter.Server.Audit;
 using CallCenter.Server.CallLog;
 using CallCenter.Server.Ivr;
+using CallCenter.Server.Metrics;
 using CallCenter.Server.Routing;
 using CallCenter.Server.Staff;
 using Microsoft.EntityFrameworkCore;
@@ -19,6 +20,8 @@ public sealed class CallCenterDbContext(DbContextOptions<CallCenterDbContext> op
     public DbSet<StaffMember> StaffMembers => Set<StaffMember>();
     public DbSet<OperationLogEntry> OperationLog => Set<OperationLogEntry>();
     public DbSet<EmergencyAnnouncement> EmergencyAnnouncements => Set<EmergencyAnnouncement>();
+    public DbSet<QueueIntervalRollup> QueueIntervalRollups => Set<QueueIntervalRollup>();
+    public DbSet<MetricsWatermark> MetricsWatermarks => Set<MetricsWatermark>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder) =>
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(CallCenterDbContext).Assembly);

@@ -2,6 +2,7 @@ using CallCenter.Server.Agents;
 using CallCenter.Server.Audit;
 using CallCenter.Server.CallLog;
 using CallCenter.Server.Ivr;
+using CallCenter.Server.Metrics;
 using CallCenter.Server.Routing;
 using CallCenter.Server.Staff;
 using Microsoft.EntityFrameworkCore;
@@ -41,6 +42,8 @@ internal sealed class CallEventRecordConfiguration : IEntityTypeConfiguration<Ca
         e.HasIndex(x => new { x.CallSid, x.StepKey }).IsUnique();
         e.HasIndex(x => new { x.CallSid, x.CallSeq }).IsUnique();
         e.HasIndex(x => x.OccurredAt);
+        // Reports look events up by kind and time (e.g. every acd.queued in an interval).
+        e.HasIndex(x => new { x.Type, x.OccurredAt });
     }
 }
 
@@ -136,5 +139,26 @@ internal sealed class EmergencyAnnouncementConfiguration : IEntityTypeConfigurat
         e.Property(a => a.SwitchedOffBy).HasMaxLength(32);
         // At most one announcement in force per line.
         e.HasIndex(a => a.FlowId).IsUnique().HasFilter("switched_off_at IS NULL");
+    }
+}
+
+internal sealed class QueueIntervalRollupConfiguration : IEntityTypeConfiguration<QueueIntervalRollup>
+{
+    public void Configure(EntityTypeBuilder<QueueIntervalRollup> e)
+    {
+        e.ToTable("queue_interval_rollups");
+        e.HasKey(r => new { r.IntervalStart, r.Queue, r.PolicyVersion });
+        e.Property(r => r.Queue).HasMaxLength(64);
+        e.Property(r => r.Definition).HasMaxLength(400);
+    }
+}
+
+internal sealed class MetricsWatermarkConfiguration : IEntityTypeConfiguration<MetricsWatermark>
+{
+    public void Configure(EntityTypeBuilder<MetricsWatermark> e)
+    {
+        e.ToTable("metrics_watermarks");
+        e.HasKey(w => w.Name);
+        e.Property(w => w.Name).HasMaxLength(64);
     }
 }

@@ -2,6 +2,7 @@ using CallCenter.Server.CallLog;
 using CallCenter.Server.CoreBanking;
 using CallCenter.Server.Data;
 using CallCenter.Server.Ivr;
+using CallCenter.Server.Metrics;
 using CallCenter.Server.Prompts;
 using CallCenter.Server.Staff;
 using CallCenter.Server.Telemetry;
@@ -29,6 +30,7 @@ public static class HostingExtensions
         builder.Services.AddPrompts();
         builder.Services.AddStaffAuthentication();
         builder.Services.AddIvr();
+        builder.Services.AddMetricsWorker();
 
         builder.Services.AddOptions<TwilioOptions>().BindConfiguration(TwilioOptions.SectionName)
             .ValidateDataAnnotations().ValidateOnStart();
@@ -68,6 +70,7 @@ public static class HostingExtensions
         app.MapPromptsApi();
         app.MapStaffApi();
         app.MapEmergencyAnnouncementApi();
+        app.MapMetricsApi();
         // Fail at start-up, not on the first call, when a flow file is invalid.
         app.Services.GetRequiredService<IvrFlowCatalog>();
         return app;

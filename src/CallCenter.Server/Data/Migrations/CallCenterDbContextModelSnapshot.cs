@@ -198,6 +198,9 @@ namespace CallCenter.Server.Data.Migrations
                         .IsUnique()
                         .HasDatabaseName("ix_call_events_call_sid_step_key");
 
+                    b.HasIndex("Type", "OccurredAt")
+                        .HasDatabaseName("ix_call_events_type_occurred_at");
+
                     b.ToTable("call_events", (string)null);
                 });
 
@@ -323,6 +326,98 @@ namespace CallCenter.Server.Data.Migrations
                         .HasFilter("switched_off_at IS NULL");
 
                     b.ToTable("emergency_announcements", (string)null);
+                });
+
+            modelBuilder.Entity("CallCenter.Server.Metrics.MetricsWatermark", b =>
+                {
+                    b.Property<string>("Name")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("name");
+
+                    b.Property<long>("LastGlobalSeq")
+                        .HasColumnType("bigint")
+                        .HasColumnName("last_global_seq");
+
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("updated_at");
+
+                    b.HasKey("Name")
+                        .HasName("pk_metrics_watermarks");
+
+                    b.ToTable("metrics_watermarks", (string)null);
+                });
+
+            modelBuilder.Entity("CallCenter.Server.Metrics.QueueIntervalRollup", b =>
+                {
+                    b.Property<DateTimeOffset>("IntervalStart")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("interval_start");
+
+                    b.Property<string>("Queue")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("queue");
+
+                    b.Property<int>("PolicyVersion")
+                        .HasColumnType("integer")
+                        .HasColumnName("policy_version");
+
+                    b.Property<int>("Abandoned")
+                        .HasColumnType("integer")
+                        .HasColumnName("abandoned");
+
+                    b.Property<int>("Answered")
+                        .HasColumnType("integer")
+                        .HasColumnName("answered");
+
+                    b.Property<int>("AnsweredWithinThreshold")
+                        .HasColumnType("integer")
+                        .HasColumnName("answered_within_threshold");
+
+                    b.Property<double?>("AverageSpeedOfAnswer")
+                        .HasColumnType("double precision")
+                        .HasColumnName("average_speed_of_answer");
+
+                    b.Property<double?>("AverageTalkTime")
+                        .HasColumnType("double precision")
+                        .HasColumnName("average_talk_time");
+
+                    b.Property<DateTimeOffset>("ComputedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("computed_at");
+
+                    b.Property<double?>("ConnectRate")
+                        .HasColumnType("double precision")
+                        .HasColumnName("connect_rate");
+
+                    b.Property<string>("Definition")
+                        .IsRequired()
+                        .HasMaxLength(400)
+                        .HasColumnType("character varying(400)")
+                        .HasColumnName("definition");
+
+                    b.Property<int>("Offered")
+                        .HasColumnType("integer")
+                        .HasColumnName("offered");
+
+                    b.Property<double?>("ServiceLevelAnswered")
+                        .HasColumnType("double precision")
+                        .HasColumnName("service_level_answered");
+
+                    b.Property<double?>("ServiceLevelOffered")
+                        .HasColumnType("double precision")
+                        .HasColumnName("service_level_offered");
+
+                    b.Property<int>("ShortAbandoned")
+                        .HasColumnType("integer")
+                        .HasColumnName("short_abandoned");
+
+                    b.HasKey("IntervalStart", "Queue", "PolicyVersion")
+                        .HasName("pk_queue_interval_rollups");
+
+                    b.ToTable("queue_interval_rollups", (string)null);
                 });
 
             modelBuilder.Entity("CallCenter.Server.Routing.QueueDefinition", b =>

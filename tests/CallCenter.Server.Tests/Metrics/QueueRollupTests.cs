@@ -1,0 +1,135 @@
+using System.Net;
+using System.Net.Http.Json;
+using CallCenter.Server.CallLog;
+using CallCenter.Server.Data;
+using CallCenter.Server.Metrics;
+using CallCenter.Server.Staff;
+using CallCenter.Testing;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace CallCenter.Server.Tests.Metrics;
+
+/// <summary>The rollups read the real call log; each test uses a queue name of its own.</summary>
+public sealed class QueueRollupTests
+{
+    private static readonly DateTimeOffset Nine = new(2026, 11, 27, 1, 0, 0, TimeSpan.Zero); // 09:00 in Shanghai
+
+    private static async Task AppendAsync(IServiceProvider services, string callSid, string type, DateTimeOffset at, object payload) =>
+        await services.GetRequiredService<ICallEventLog>().AppendAsync(
+            new NewCallEvent(callSid, type, type, at, CallEventPayload.Serialize(payload)), CancellationToken.None);
+
+    /// <summary>A call that entered the queue at <paramref name="entered"/> and then answered or abandoned after <paramref name="wait"/>.</summary>
+    private static async Task<string> CallAsync(IServiceProvider services, string queue, DateTimeOffset entered, string? outcome, int wait, int talk = 0)
+    {
+        var sid = TwilioForms.NewCallSid();
+        await AppendAsync(services, sid, "acd.queued", entered, new { queue });
+        if (outcome is not null) await AppendAsync(services, sid, outcome, entered.AddSeconds(wait), new { queue });
+        if (talk > 0) await AppendAsync(services, sid, "acd.completed", entered.AddSeconds(wait + talk), new { queue });
+        return sid;
+    }
+
+    private static async Task<List<QueueIntervalRollup>> RowsAsync(IServiceProvider services, string queue)
+    {
+        await using var scope = services.CreateAsyncScope();
+        return await scope.ServiceProvider.GetRequiredService<CallCenterDbContext>().QueueIntervalRollups.AsNoTracking()
+            .Where(r => r.Queue == queue).OrderBy(r => r.IntervalStart).ThenBy(r => r.PolicyVersion).ToListAsync();
+    }
+
+    [Test]
+    public async Task An_interval_counts_offered_answered_and_abandoned_calls_with_both_service_levels()
+    {
+        var server = AssemblySetUp.Server;
+        var queue = "q-" + Guid.NewGuid().ToString("N")[..8];
+        await CallAsync(server.Services, queue, Nine.AddSeconds(5), "acd.answered", 10, talk: 120);
+        await CallAsync(server.Services, queue, Nine.AddMinutes(1), "acd.answered", 30, talk: 60);
+        await CallAsync(server.Services, queue, Nine.AddMinutes(2), "acd.abandoned", 3);
+        await CallAsync(server.Services, queue, Nine.AddMinutes(3), "acd.abandoned", 40);
+
+        await server.Services.GetRequiredService<MetricsWorker>().RunOnceAsync(CancellationToken.None);
+        var row = (await RowsAsync(server.Services, queue)).Single();
+
+        Assert.That(row.IntervalStart, Is.EqualTo(Nine));
+        Assert.That((row.Offered, row.Answered, row.AnsweredWithinThreshold, row.Abandoned, row.ShortAbandoned), Is.EqualTo((4, 2, 1, 1, 1)));
+        Assert.That(row.ConnectRate, Is.EqualTo(0.5));
+        Assert.That(row.ServiceLevelOffered, Is.EqualTo(1.0 / 3));
+        Assert.That(row.ServiceLevelAnswered, Is.EqualTo(0.5));
+        Assert.That(row.AverageSpeedOfAnswer, Is.EqualTo(20));
+        Assert.That(row.AverageTalkTime, Is.EqualTo(90));
+        Assert.That(row.Definition, Does.StartWith("v1: answered within 20 s"));
+    }
+
+    [Test]
+    public async Task A_late_abandon_corrects_the_interval_the_call_entered_in_and_a_rerun_changes_nothing()
+    {
+        var server = AssemblySetUp.Server;
+        var worker = server.Services.GetRequiredService<MetricsWorker>();
+        var queue = "q-" + Guid.NewGuid().ToString("N")[..8];
+        await CallAsync(server.Services, queue, Nine.AddMinutes(1), "acd.answered", 5);
+        var late = await CallAsync(server.Services, queue, Nine.AddMinutes(14), outcome: null, wait: 0);
+        await worker.RunOnceAsync(CancellationToken.None);
+        var before = (await RowsAsync(server.Services, queue)).Single();
+
+        // Twenty minutes later, in another interval, the status callback tells us the caller gave up.
+        await AppendAsync(server.Services, late, "acd.abandoned", Nine.AddMinutes(34), new { queue });
+        await worker.RunOnceAsync(CancellationToken.None);
+        await worker.RunOnceAsync(CancellationToken.None);
+        var after = await RowsAsync(server.Services, queue);
+
+        Assert.That((before.Offered, before.Abandoned), Is.EqualTo((1, 0)), "a call still waiting is not yet offered");
+        Assert.That(after, Has.Count.EqualTo(1));
+        Assert.That((after[0].IntervalStart, after[0].Offered, after[0].Abandoned), Is.EqualTo((Nine, 2, 1)));
+    }
+
+    [Test]
+    [NonParallelizable] // Runs a second server whose worker shares the call log's watermark.
+    public async Task A_new_policy_version_writes_new_rows_and_leaves_published_ones_alone()
+    {
+        var queue = "q-" + Guid.NewGuid().ToString("N")[..8];
+        var first = AssemblySetUp.Server;
+        await CallAsync(first.Services, queue, Nine.AddMinutes(2), "acd.answered", 30);
+        await first.Services.GetRequiredService<MetricsWorker>().RunOnceAsync(CancellationToken.None);
+
+        await using var second = new CallCenterServerFactory(first.Database);
+        await using var v2 = second.WithWebHostBuilder(b =>
+        {
+            b.UseSetting("Metrics:ServiceLevelVersion", "2");
+            b.UseSetting("Metrics:ServiceLevelThreshold", "00:00:40");
+        });
+        await CallAsync(v2.Services, queue, Nine.AddMinutes(3), "acd.answered", 35);
+        await v2.Services.GetRequiredService<MetricsWorker>().RunOnceAsync(CancellationToken.None);
+        var rows = await RowsAsync(first.Services, queue);
+
+        Assert.That(rows.Select(r => r.PolicyVersion), Is.EqualTo(new[] { 1, 2 }));
+        Assert.That(rows[0].ServiceLevelOffered, Is.EqualTo(0.0), "v1 as published: 30 s is late against 20 s");
+        Assert.That(rows[0].Offered, Is.EqualTo(1), "v1 was not recomputed under the new policy");
+        Assert.That(rows[1].ServiceLevelOffered, Is.EqualTo(1.0));
+        Assert.That(rows[1].Definition, Does.StartWith("v2: answered within 40 s"));
+    }
+
+    [Test]
+    public async Task Supervisors_read_the_report_as_json_or_csv_and_agents_may_not()
+    {
+        var server = AssemblySetUp.Server;
+        var queue = "q-" + Guid.NewGuid().ToString("N")[..8];
+        await CallAsync(server.Services, queue, Nine.AddMinutes(20), "acd.answered", 8);
+        await server.Services.GetRequiredService<MetricsWorker>().RunOnceAsync(CancellationToken.None);
+        var supervisor = await server.Services.CreateStaffAsync(StaffRole.Supervisor);
+        var agent = await server.Services.CreateStaffAsync(StaffRole.Agent);
+        using var supervisorClient = server.CreateClient();
+        using var _ = await supervisorClient.PostAsJsonAsync("/api/auth/login", new { workNumber = supervisor, password = StaffBuilder.Password });
+        using var agentClient = server.CreateClient();
+        using var __ = await agentClient.PostAsJsonAsync("/api/auth/login", new { workNumber = agent, password = StaffBuilder.Password });
+        var range = $"from={Uri.EscapeDataString(Nine.ToString("o"))}&to={Uri.EscapeDataString(Nine.AddHours(1).ToString("o"))}&queue={queue}";
+
+        var json = await supervisorClient.GetFromJsonAsync<List<QueueIntervalRollup>>($"/api/metrics/queues?{range}");
+        var csv = await supervisorClient.GetStringAsync($"/api/metrics/queues?{range}&format=csv");
+        using var forbidden = await agentClient.GetAsync($"/api/metrics/queues?{range}");
+        using var badRange = await supervisorClient.GetAsync($"/api/metrics/queues?from={Uri.EscapeDataString(Nine.ToString("o"))}&to={Uri.EscapeDataString(Nine.ToString("o"))}");
+
+        Assert.That(json!.Single().IntervalStart, Is.EqualTo(Nine.AddMinutes(15)));
+        Assert.That(csv.Split('\n')[1], Does.Contain($"\"{queue}\",1,1,1,1,0,0,1,1,1,8,"));
+        Assert.That(forbidden.StatusCode, Is.EqualTo(HttpStatusCode.Forbidden));
+        Assert.That(badRange.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
+    }
+}
