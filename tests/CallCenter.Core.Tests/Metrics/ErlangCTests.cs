@@ -15,6 +15,14 @@ public sealed class ErlangCTests
     }
 
     [Test]
+    public void Ten_erlangs_on_fourteen_agents_have_an_average_speed_of_answer_near_eight_seconds()
+    {
+        var asa = ErlangC.AverageSpeedOfAnswer(14, 10, Aht);
+
+        Assert.That(asa.TotalSeconds, Is.EqualTo(7.8).Within(0.05));
+    }
+
+    [Test]
     public void Probability_of_waiting_matches_the_closed_form_for_a_small_case()
     {
         // Two agents, one Erlang: C = (A²/2!·2/(2−1)) / (1 + A + A²/2!·2/(2−1)) = 1/3.

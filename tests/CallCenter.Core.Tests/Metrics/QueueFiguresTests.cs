@@ -63,4 +63,15 @@ public sealed class QueueFiguresTests
     {
         Assert.That(ServiceLevelPolicy.Default.Definition, Is.EqualTo("v1: answered within 20 s ÷ (answered + abandoned after 5 s); target 80%"));
     }
+
+    [Test]
+    public void A_call_answered_at_exactly_the_threshold_is_on_time_and_an_abandon_at_exactly_the_short_threshold_counts()
+    {
+        var figures = QueueFigures.From([Answered(20), Abandoned(5)], ServiceLevelPolicy.Default);
+
+        Assert.That(figures.AnsweredWithinThreshold, Is.EqualTo(1));
+        Assert.That(figures.Abandoned, Is.EqualTo(1));
+        Assert.That(figures.ShortAbandoned, Is.Zero);
+        Assert.That(figures.ServiceLevelOffered, Is.EqualTo(0.5));
+    }
 }
