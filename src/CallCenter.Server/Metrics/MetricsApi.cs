@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using CallCenter.Core.Metrics;
 using CallCenter.Server.Data;
 using CallCenter.Server.Staff;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -24,7 +25,36 @@ public static class MetricsApi
         routes.MapGet("/api/metrics/queues", QueuesAsync).WithName("QueueIntervalReport").WithTags("Metrics")
             .WithSummary("Per-queue 15-minute figures: offered, answered, abandoned, connect rate, service level (offered and answered-only), ASA, talk time.")
             .RequireStaff(StaffAuthentication.SupervisorPolicy);
+        routes.MapGet("/api/metrics/staffing", Staffing).WithName("ErlangCStaffing").WithTags("Metrics")
+            .WithSummary("Erlang C: agents needed for a forecast and target, and the service level and ASA a given staff gives.")
+            .RequireStaff(StaffAuthentication.SupervisorPolicy);
         return routes;
+    }
+
+    /// <summary>An Erlang C answer with the model's assumptions spelled out.</summary>
+    public sealed record StaffingAnswer(double Erlangs, int AgentsNeeded, int Agents, double ProbabilityOfWaiting,
+        double ServiceLevel, double? AverageSpeedOfAnswerSeconds, string Model);
+
+    private static Results<Ok<StaffingAnswer>, ValidationProblem> Staffing(
+        double callsPerHour, double ahtSeconds, double thresholdSeconds, double target, int? agents)
+    {
+        var errors = new Dictionary<string, string[]>();
+        if (callsPerHour is <= 0 or > 100_000) errors["callsPerHour"] = ["must be between 0 and 100000"];
+        if (ahtSeconds is <= 0 or > 36_000) errors["ahtSeconds"] = ["must be between 0 and 36000"];
+        if (thresholdSeconds is < 0 or > 3_600) errors["thresholdSeconds"] = ["must be between 0 and 3600"];
+        if (target is <= 0 or >= 1) errors["target"] = ["must be a share between 0 and 1, e.g. 0.8"];
+        if (agents is < 1 or > 10_000) errors["agents"] = ["must be between 1 and 10000"];
+        if (errors.Count > 0) return TypedResults.ValidationProblem(errors, title: "Invalid staffing question");
+
+        var aht = TimeSpan.FromSeconds(ahtSeconds);
+        var threshold = TimeSpan.FromSeconds(thresholdSeconds);
+        var erlangs = ErlangC.Load(callsPerHour, aht);
+        var needed = ErlangC.AgentsFor(erlangs, aht, threshold, target);
+        var staff = agents ?? needed;
+        var asa = ErlangC.AverageSpeedOfAnswer(staff, erlangs, aht);
+        return TypedResults.Ok(new StaffingAnswer(erlangs, needed, staff, ErlangC.ProbabilityOfWaiting(staff, erlangs),
+            ErlangC.ServiceLevel(staff, erlangs, aht, threshold), asa == TimeSpan.MaxValue ? null : asa.TotalSeconds,
+            "Erlang C (M/M/N): Poisson arrivals, exponential handle times, no abandonment, agents fully occupied when busy"));
     }
 
     private static async Task<Results<Ok<List<QueueIntervalRollup>>, ContentHttpResult, ValidationProblem>> QueuesAsync(

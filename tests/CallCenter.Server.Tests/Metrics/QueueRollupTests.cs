@@ -132,4 +132,22 @@ public sealed class QueueRollupTests
         Assert.That(forbidden.StatusCode, Is.EqualTo(HttpStatusCode.Forbidden));
         Assert.That(badRange.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
     }
+
+    [Test]
+    public async Task The_staffing_calculator_answers_the_textbook_case_and_refuses_nonsense()
+    {
+        var supervisor = await AssemblySetUp.Server.Services.CreateStaffAsync(StaffRole.Supervisor);
+        using var client = AssemblySetUp.Server.CreateClient();
+        using var _ = await client.PostAsJsonAsync("/api/auth/login", new { workNumber = supervisor, password = StaffBuilder.Password });
+
+        var answer = await client.GetFromJsonAsync<MetricsApi.StaffingAnswer>("/api/metrics/staffing?callsPerHour=200&ahtSeconds=180&thresholdSeconds=20&target=0.8&agents=14");
+        using var nonsense = await client.GetAsync("/api/metrics/staffing?callsPerHour=-1&ahtSeconds=180&thresholdSeconds=20&target=80");
+
+        Assert.That(answer!.Erlangs, Is.EqualTo(10).Within(1e-9));
+        Assert.That(answer.ServiceLevel, Is.EqualTo(0.888).Within(0.001));
+        Assert.That(answer.AverageSpeedOfAnswerSeconds, Is.EqualTo(7.8).Within(0.05));
+        Assert.That(answer.AgentsNeeded, Is.EqualTo(14));
+        Assert.That(nonsense.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
+        Assert.That(await nonsense.Content.ReadAsStringAsync(), Does.Contain("callsPerHour").And.Contain("target"));
+    }
 }
