@@ -22,6 +22,7 @@ public sealed class CallCenterDbContext(DbContextOptions<CallCenterDbContext> op
     public DbSet<EmergencyAnnouncement> EmergencyAnnouncements => Set<EmergencyAnnouncement>();
     public DbSet<QueueIntervalRollup> QueueIntervalRollups => Set<QueueIntervalRollup>();
     public DbSet<MetricsWatermark> MetricsWatermarks => Set<MetricsWatermark>();
+    public DbSet<AgentIntervalRollup> AgentIntervalRollups => Set<AgentIntervalRollup>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder) =>
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(CallCenterDbContext).Assembly);

@@ -162,3 +162,13 @@ internal sealed class MetricsWatermarkConfiguration : IEntityTypeConfiguration<M
         e.Property(w => w.Name).HasMaxLength(64);
     }
 }
+
+internal sealed class AgentIntervalRollupConfiguration : IEntityTypeConfiguration<AgentIntervalRollup>
+{
+    public void Configure(EntityTypeBuilder<AgentIntervalRollup> e)
+    {
+        e.ToTable("agent_interval_rollups");
+        e.HasKey(r => new { r.IntervalStart, r.Agent });
+        e.Property(r => r.Agent).HasMaxLength(64);
+    }
+}

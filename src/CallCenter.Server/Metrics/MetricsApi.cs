@@ -25,6 +25,9 @@ public static class MetricsApi
         routes.MapGet("/api/metrics/queues", QueuesAsync).WithName("QueueIntervalReport").WithTags("Metrics")
             .WithSummary("Per-queue 15-minute figures: offered, answered, abandoned, connect rate, service level (offered and answered-only), ASA, talk time.")
             .RequireStaff(StaffAuthentication.SupervisorPolicy);
+        routes.MapGet("/api/metrics/agents", AgentsAsync).WithName("AgentIntervalReport").WithTags("Metrics")
+            .WithSummary("Per-agent 15-minute workload: answered, completed, talk time, wrap-ups and how many were marked resolved.")
+            .RequireStaff(StaffAuthentication.SupervisorPolicy);
         routes.MapGet("/api/metrics/staffing", Staffing).WithName("ErlangCStaffing").WithTags("Metrics")
             .WithSummary("Erlang C: agents needed for a forecast and target, and the service level and ASA a given staff gives.")
             .RequireStaff(StaffAuthentication.SupervisorPolicy);
@@ -77,6 +80,16 @@ public static class MetricsApi
                 Number(r.AverageSpeedOfAnswer), Number(r.AverageTalkTime), Quote(r.Definition)));
         }
         return TypedResults.Text(csv.ToString(), "text/csv; charset=utf-8");
+    }
+
+    private static async Task<Results<Ok<List<AgentIntervalRollup>>, ValidationProblem>> AgentsAsync(
+        DateTimeOffset from, DateTimeOffset to, string? agent, CallCenterDbContext db, CancellationToken ct)
+    {
+        if (to <= from || to - from > TimeSpan.FromDays(93))
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["to"] = ["'to' must be after 'from' and at most 93 days later."] });
+        return TypedResults.Ok(await db.AgentIntervalRollups.AsNoTracking()
+            .Where(r => r.IntervalStart >= from && r.IntervalStart < to && (agent == null || r.Agent == agent))
+            .OrderBy(r => r.IntervalStart).ThenBy(r => r.Agent).ToListAsync(ct));
     }
 
     private static string Number(double? value) => value?.ToString("0.####", CultureInfo.InvariantCulture) ?? "";

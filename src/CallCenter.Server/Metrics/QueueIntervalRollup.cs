@@ -32,3 +32,16 @@ public sealed class MetricsWatermark
     public long LastGlobalSeq { get; set; }
     public DateTimeOffset UpdatedAt { get; set; }
 }
+
+/// <summary>One agent's workload in one interval: calls answered there, their talk time, and wrap-ups marked resolved.</summary>
+public sealed class AgentIntervalRollup
+{
+    public DateTimeOffset IntervalStart { get; init; }
+    public required string Agent { get; init; }
+    public int Answered { get; set; }
+    public int Completed { get; set; }
+    public double TalkSeconds { get; set; }
+    public int WrappedUp { get; set; }
+    public int MarkedResolved { get; set; }
+    public DateTimeOffset ComputedAt { get; set; }
+}

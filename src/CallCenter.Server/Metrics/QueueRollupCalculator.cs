@@ -56,6 +56,17 @@ public sealed class QueueRollupCalculator(CallCenterDbContext db, NpgsqlDataSour
             row.Definition = policy.Definition;
             row.ComputedAt = now;
         }
+        foreach (var (start, agent) in await TouchedAgentIntervalsAsync(watermark.LastGlobalSeq, options.Interval, ct))
+        {
+            var row = await db.AgentIntervalRollups.FindAsync([start, agent], ct);
+            if (row is null)
+            {
+                row = new AgentIntervalRollup { IntervalStart = start, Agent = agent };
+                db.AgentIntervalRollups.Add(row);
+            }
+            await FillAgentRowAsync(row, start + options.Interval, ct);
+            row.ComputedAt = now;
+        }
         watermark.LastGlobalSeq = newWatermark;
         watermark.UpdatedAt = now;
         await db.SaveChangesAsync(ct);
@@ -125,6 +136,58 @@ public sealed class QueueRollupCalculator(CallCenterDbContext db, NpgsqlDataSour
             calls.Add(new CohortCall(queued, answered is { } start && completed is { } end ? end - start : null));
         }
         return calls;
+    }
+
+    // An agent's interval is the one the call was answered in; later completions and wrap-ups correct it.
+    private async Task<List<(DateTimeOffset, string)>> TouchedAgentIntervalsAsync(long after, TimeSpan interval, CancellationToken ct)
+    {
+        const string sql = """
+            WITH fresh AS (
+                SELECT DISTINCT call_sid FROM call_events
+                WHERE global_seq > @after AND type IN ('acd.answered', 'acd.completed', 'agent.wrap_up')
+            )
+            SELECT a.occurred_at, a.payload::jsonb ->> 'agent'
+            FROM call_events a JOIN fresh f ON f.call_sid = a.call_sid
+            WHERE a.type = 'acd.answered'
+            """;
+        await using var cmd = dataSource.CreateCommand(sql);
+        cmd.Parameters.AddWithValue("after", after);
+        var touched = new HashSet<(DateTimeOffset, string)>();
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+            if (!reader.IsDBNull(1)) touched.Add((Floor(reader.GetFieldValue<DateTimeOffset>(0), interval), reader.GetString(1)));
+        return [.. touched];
+    }
+
+    private async Task FillAgentRowAsync(AgentIntervalRollup row, DateTimeOffset to, CancellationToken ct)
+    {
+        const string sql = """
+            WITH answered AS (
+                SELECT call_sid, occurred_at FROM call_events
+                WHERE type = 'acd.answered' AND occurred_at >= @from AND occurred_at < @to AND payload::jsonb ->> 'agent' = @agent
+            )
+            SELECT count(*),
+                   count(c.completed_at),
+                   coalesce(sum(extract(epoch FROM c.completed_at - a.occurred_at)), 0),
+                   count(w.payload),
+                   count(*) FILTER (WHERE (w.payload::jsonb ->> 'resolved')::boolean)
+            FROM answered a
+            LEFT JOIN LATERAL (SELECT min(occurred_at) AS completed_at FROM call_events
+                               WHERE call_sid = a.call_sid AND type = 'acd.completed') c ON true
+            LEFT JOIN LATERAL (SELECT payload FROM call_events
+                               WHERE call_sid = a.call_sid AND type = 'agent.wrap_up' LIMIT 1) w ON true
+            """;
+        await using var cmd = dataSource.CreateCommand(sql);
+        cmd.Parameters.AddWithValue("from", row.IntervalStart);
+        cmd.Parameters.AddWithValue("to", to);
+        cmd.Parameters.AddWithValue("agent", row.Agent);
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        await reader.ReadAsync(ct);
+        row.Answered = (int)reader.GetInt64(0);
+        row.Completed = (int)reader.GetInt64(1);
+        row.TalkSeconds = (double)reader.GetDecimal(2);
+        row.WrappedUp = (int)reader.GetInt64(3);
+        row.MarkedResolved = (int)reader.GetInt64(4);
     }
 
     private static DateTimeOffset Floor(DateTimeOffset at, TimeSpan interval) =>

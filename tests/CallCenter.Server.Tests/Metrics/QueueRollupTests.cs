@@ -150,4 +150,24 @@ public sealed class QueueRollupTests
         Assert.That(nonsense.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
         Assert.That(await nonsense.Content.ReadAsStringAsync(), Does.Contain("callsPerHour").And.Contain("target"));
     }
+
+    [Test]
+    public async Task An_agents_interval_shows_calls_answered_talk_time_and_resolved_wrap_ups()
+    {
+        var server = AssemblySetUp.Server;
+        var agent = "A" + Guid.NewGuid().ToString("N")[..8];
+        var first = TwilioForms.NewCallSid();
+        var second = TwilioForms.NewCallSid();
+        await AppendAsync(server.Services, first, "acd.answered", Nine.AddMinutes(31), new { queue = "general", agent });
+        await AppendAsync(server.Services, first, "acd.completed", Nine.AddMinutes(35), new { queue = "general", agent });
+        await AppendAsync(server.Services, first, "agent.wrap_up", Nine.AddMinutes(36), new { disposition = "answered", resolved = true });
+        await AppendAsync(server.Services, second, "acd.answered", Nine.AddMinutes(40), new { queue = "general", agent });
+
+        await server.Services.GetRequiredService<MetricsWorker>().RunOnceAsync(CancellationToken.None);
+        await using var scope = server.Services.CreateAsyncScope();
+        var row = await scope.ServiceProvider.GetRequiredService<CallCenterDbContext>().AgentIntervalRollups.AsNoTracking().SingleAsync(r => r.Agent == agent);
+
+        Assert.That(row.IntervalStart, Is.EqualTo(Nine.AddMinutes(30)));
+        Assert.That((row.Answered, row.Completed, row.TalkSeconds, row.WrappedUp, row.MarkedResolved), Is.EqualTo((2, 1, 240.0, 1, 1)));
+    }
 }

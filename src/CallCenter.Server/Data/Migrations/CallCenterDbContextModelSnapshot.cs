@@ -328,6 +328,47 @@ namespace CallCenter.Server.Data.Migrations
                     b.ToTable("emergency_announcements", (string)null);
                 });
 
+            modelBuilder.Entity("CallCenter.Server.Metrics.AgentIntervalRollup", b =>
+                {
+                    b.Property<DateTimeOffset>("IntervalStart")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("interval_start");
+
+                    b.Property<string>("Agent")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("agent");
+
+                    b.Property<int>("Answered")
+                        .HasColumnType("integer")
+                        .HasColumnName("answered");
+
+                    b.Property<int>("Completed")
+                        .HasColumnType("integer")
+                        .HasColumnName("completed");
+
+                    b.Property<DateTimeOffset>("ComputedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("computed_at");
+
+                    b.Property<int>("MarkedResolved")
+                        .HasColumnType("integer")
+                        .HasColumnName("marked_resolved");
+
+                    b.Property<double>("TalkSeconds")
+                        .HasColumnType("double precision")
+                        .HasColumnName("talk_seconds");
+
+                    b.Property<int>("WrappedUp")
+                        .HasColumnType("integer")
+                        .HasColumnName("wrapped_up");
+
+                    b.HasKey("IntervalStart", "Agent")
+                        .HasName("pk_agent_interval_rollups");
+
+                    b.ToTable("agent_interval_rollups", (string)null);
+                });
+
             modelBuilder.Entity("CallCenter.Server.Metrics.MetricsWatermark", b =>
                 {
                     b.Property<string>("Name")
