@@ -1,8 +1,10 @@
+using CallCenter.Server.Agents;
 using CallCenter.Server.CallLog;
 using CallCenter.Server.CoreBanking;
 using CallCenter.Server.Data;
 using CallCenter.Server.Ivr;
 using CallCenter.Server.Prompts;
+using CallCenter.Server.Routing;
 using CallCenter.Server.Staff;
 using CallCenter.Server.Telemetry;
 using CallCenter.Server.Telephony;
@@ -29,6 +31,8 @@ public static class HostingExtensions
         builder.Services.AddPrompts();
         builder.Services.AddStaffAuthentication();
         builder.Services.AddIvr();
+        builder.Services.AddTwilioCallControl(builder.Configuration);
+        builder.Services.AddAcd();
 
         builder.Services.AddOptions<TwilioOptions>().BindConfiguration(TwilioOptions.SectionName)
             .ValidateDataAnnotations().ValidateOnStart();
@@ -68,6 +72,7 @@ public static class HostingExtensions
         app.MapPromptsApi();
         app.MapStaffApi();
         app.MapEmergencyAnnouncementApi();
+        app.MapAgentApi();
         // Fail at start-up, not on the first call, when a flow file is invalid.
         app.Services.GetRequiredService<IvrFlowCatalog>();
         return app;

@@ -12,7 +12,7 @@ namespace CallCenter.Server.Ivr;
 public sealed class IvrCallHandler(
     IvrFlowCatalog flows, IvrSessionStore sessions, ICallEventLog callLog, CoreBankingBridge bank,
     EmergencyAnnouncementCache announcements, TwimlRenderer renderer, TimeProvider clock,
-    ILogger<IvrCallHandler> logger)
+    Routing.AcdHost acd, ILogger<IvrCallHandler> logger)
 {
     private const string IncomingReply = "reply:incoming";
     // A chain of core requests longer than this is a flow bug; the caller goes to a person instead.
@@ -86,6 +86,9 @@ public sealed class IvrCallHandler(
         await Task.WhenAll(events.Select(e => callLog.AppendAsync(new NewCallEvent(callSid, e.Type, e.StepKey, now,
             CallEventPayload.Serialize(new { node = e.NodeId, flow = interpreter.Flow.Id, data = e.Data })), ct)));
         var reply = renderer.Render(verbs).ToString();
+        // Before the reply is stored: a retry after a failure here finds no reply and enqueues again (a no-op if it got in).
+        if (verbs.OfType<Enqueue>().LastOrDefault() is { } queued)
+            await acd.EnqueueAsync(Routing.AcdExtensions.FromIvr(callSid, queued, step.State, events.Any(e => e.Type == "ivr.complaint")), ct);
         await sessions.SaveAsync(callSid, step.State, replyField, reply);
         return reply;
     }
