@@ -251,7 +251,7 @@ internal sealed class AcdProblemFilter : IEndpointFilter
         catch (CallConnectFailedException ex)
         {
             return TypedResults.Problem(statusCode: StatusCodes.Status502BadGateway, title: "The call could not be connected",
-                detail: ex.Message + " You are on a break: set yourself Available to take calls again.");
+                detail: ex.Message);
         }
     }
 }

@@ -17,8 +17,7 @@ public sealed record AcdAgentView(string AgentId, AgentState State, DateTimeOffs
 public sealed record AcdQueueView(string Queue, int Waiting, double? OldestWaitSeconds, int Staffed, int Available);
 
 /// <summary>The REST redirect to the agent failed: the call went back to the head of its queue.</summary>
-public sealed class CallConnectFailedException(string callSid, string agentId)
-    : Exception($"Call {callSid} could not be connected to agent {agentId}; it is back at the head of its queue.");
+public sealed class CallConnectFailedException(string message) : Exception(message);
 
 /// <summary>
 /// The single-node ACD: owns the pure <see cref="AcdEngine"/> over the in-process store, serialises every
@@ -174,15 +173,19 @@ public sealed class AcdHost : BackgroundService
             return;
         }
         _metrics.ConnectFailures.Add(1);
+        var requeued = false;
         await RunAsync("connect_failed", callSid, agentId, now =>
         {
             // The caller may have hung up while Twilio was asked; then there is nothing to put back.
             if (_engine.FindAgent(agentId) is not { State: AgentState.Reserved } agent || agent.CallId != callSid)
                 return new AcdDecisions();
             Append(callSid, "acd.connect_failed", new { agent = agentId }, now);
+            requeued = true;
             return _engine.RingNoAnswer(agentId, callSid, now);
         }, CancellationToken.None);
-        throw new CallConnectFailedException(callSid, agentId);
+        throw new CallConnectFailedException(requeued
+            ? $"Call {callSid} could not be connected; it is back at the head of its queue and you were put on a break: set yourself Available to take calls again."
+            : $"Call {callSid} could not be connected: the caller is no longer waiting.");
     }
 
     /// <summary>Runs every timer due now; the background loop calls it every <see cref="TickInterval"/>.</summary>
@@ -271,37 +274,43 @@ public sealed class AcdHost : BackgroundService
         CancellationToken ct, bool quiet = false)
     {
         var started = Stopwatch.GetTimestamp();
+        var startedAt = DateTime.UtcNow;
         await _gate.WaitAsync(ct);
         AcdDecisions decisions;
         Task[] appends;
-        using (var activity = CallCenterTelemetry.ActivitySource.StartActivity("acd." + operation))
+        // Quiet operations (the 4-per-second tick) get a span only when they decided something.
+        var activity = quiet ? null : CallCenterTelemetry.ActivitySource.StartActivity("acd." + operation);
+        try
+        {
+            decisions = decide(_clock.GetUtcNow());
+            Apply(decisions);
+            appends = [.. _pendingAppends];
+        }
+        catch (Exception ex)
+        {
+            activity?.SetStatus(ActivityStatusCode.Error, ex.Message);
+            activity?.Dispose();
+            _metrics.Decisions.Add(1, new("operation", operation), new("outcome", ex is IllegalTransitionException ? "illegal" : "error"));
+            throw;
+        }
+        finally
+        {
+            _pendingAppends.Clear();
+            _gate.Release();
+        }
+
+        var changed = decisions.CallEvents.Count + decisions.AgentEvents.Count > 0;
+        if (quiet && changed)
+            activity = CallCenterTelemetry.ActivitySource.StartActivity("acd." + operation, ActivityKind.Internal, parentContext: default, startTime: startedAt);
+        using (activity)
         {
             activity?.SetTag("call.sid", callSid);
             activity?.SetTag("agent.id", agentId);
-            try
-            {
-                decisions = decide(_clock.GetUtcNow());
-                Apply(decisions);
-                appends = [.. _pendingAppends];
-                _pendingAppends.Clear();
-            }
-            catch (Exception ex)
-            {
-                _pendingAppends.Clear();
-                var outcome = ex is IllegalTransitionException ? "illegal" : "error";
-                activity?.SetStatus(ActivityStatusCode.Error, ex.Message);
-                _metrics.Decisions.Add(1, new("operation", operation), new("outcome", outcome));
-                throw;
-            }
-            finally
-            {
-                _gate.Release();
-            }
             activity?.SetTag("acd.offers", decisions.Offers.Count);
             activity?.SetTag("acd.call_events", decisions.CallEvents.Count);
             activity?.SetTag("acd.agent_events", decisions.AgentEvents.Count);
         }
-        if (!quiet || decisions.CallEvents.Count + decisions.AgentEvents.Count > 0)
+        if (!quiet || changed)
         {
             _metrics.Decisions.Add(1, new("operation", operation), new("outcome", "ok"));
             _metrics.DecisionDuration.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds, new KeyValuePair<string, object?>("operation", operation));

@@ -76,6 +76,18 @@ public sealed class AcdServerTests
     }
 
     [Test]
+    public async Task A_caller_the_ivr_cannot_serve_still_reaches_an_agent_through_the_first_queue()
+    {
+        await using var h = new AcdHarness();
+        using var agent = await h.AvailableAgentAsync(("general", 1));
+
+        var call = await IvrCall.DialAsync(h.CreateTwilioClient(), to: "+861099999999");
+
+        Assert.That(call.IsQueued, Is.True, call.RawTwiml);
+        Assert.That(await OfferedCallSidAsync(agent), Is.EqualTo(call.CallSid));
+    }
+
+    [Test]
     public async Task A_ring_timeout_puts_the_agent_on_break_missed_and_the_call_back_at_the_head_of_its_queue()
     {
         await using var h = new AcdHarness();
