@@ -88,6 +88,51 @@ public sealed class AcdServerTests
     }
 
     [Test]
+    public async Task A_waiting_caller_hears_position_and_a_wait_estimated_from_recent_handle_times()
+    {
+        await using var h = new AcdHarness();
+        using var agent = await h.AvailableAgentAsync(("general", 1));
+        var first = await h.QueueCallAsync();
+        using (await agent.AcceptAsync(await OfferedCallSidAsync(agent))) { }
+        h.Clock.Advance(TimeSpan.FromSeconds(120));
+        // The caller hangs up: Twilio's final status ends the connected call and the agent wraps up 30 s later.
+        using (await h.CreateTwilioClient().PostSignedAsync("/twilio/voice/status", TwilioForms.Status(first.CallSid, "completed", 120))) { }
+        var wrapping = await agent.MeAsync();
+        h.Clock.Advance(TimeSpan.FromSeconds(30));
+        using (await agent.WrapUpAsync(first.CallSid)) { }
+        var second = await h.QueueCallAsync();
+        using (await agent.AcceptAsync(await OfferedCallSidAsync(agent))) { }
+        var third = await h.QueueCallAsync();
+
+        using var hold = await h.CreateTwilioClient().PostSignedAsync("/twilio/voice/queue-wait?lang=en-US",
+            new Dictionary<string, string> { ["CallSid"] = third.CallSid, ["QueuePosition"] = "1", ["QueueTime"] = "5" });
+
+        Assert.That(wrapping.GetProperty("state").GetString(), Is.EqualTo("WrapUp"));
+        Assert.That(await h.AcdEventTypesAsync(first.CallSid), Does.Contain("acd.completed"));
+        Assert.That(second.IsQueued, Is.True);
+        // One agent, 150 s mean handle time (talk + wrap-up), first in line: about 2.5 minutes, said as 3.
+        Assert.That(await hold.Content.ReadAsStringAsync(),
+            Does.Contain("You are number 1 in the queue. The estimated wait is about 3 minutes."));
+    }
+
+    [Test]
+    public async Task The_agent_and_supervisor_apis_are_in_the_openapi_document()
+    {
+        await using var h = new AcdHarness();
+        using var client = h.Server.CreateClient();
+
+        var doc = await client.GetFromJsonAsync<JsonElement>("/openapi/v1.json");
+        var paths = doc.GetProperty("paths").EnumerateObject().Select(p => p.Name).ToList();
+
+        Assert.That(paths, Is.SupersetOf(new[]
+        {
+            "/api/agent/login", "/api/agent/logout", "/api/agent/state", "/api/agent/me", "/api/agent/offer",
+            "/api/agent/offers/{callSid}/accept", "/api/agent/offers/{callSid}/decline", "/api/agent/calls/{callSid}/end",
+            "/api/agent/calls/{callSid}/wrap-up", "/api/acd/queues", "/api/calls/{callSid}/estimate", "/api/agents/{workNumber}/skills",
+        }));
+    }
+
+    [Test]
     public async Task A_ring_timeout_puts_the_agent_on_break_missed_and_the_call_back_at_the_head_of_its_queue()
     {
         await using var h = new AcdHarness();
