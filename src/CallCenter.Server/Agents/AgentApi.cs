@@ -194,10 +194,9 @@ public static class AgentApi
         if (errors.Count > 0) return TypedResults.ValidationProblem(errors, title: "Invalid agent skills");
 
         var wanted = skills.ToDictionary(s => s.Skill!.Trim(), s => s.Level, StringComparer.Ordinal);
-        var codes = wanted.Keys.ToList();
-        var known = await db.Skills.Where(s => codes.Contains(s.Code)).Select(s => s.Code).ToListAsync(ct);
-        foreach (var code in codes.Except(known, StringComparer.Ordinal))
-            db.Skills.Add(new Skill { Code = code, Name = code });
+        // New skill codes join the catalogue; ON CONFLICT because two administrators may add the same one at once.
+        foreach (var code in wanted.Keys)
+            await db.Database.ExecuteSqlAsync($"INSERT INTO skills (code, name) VALUES ({code}, {code}) ON CONFLICT (code) DO NOTHING", ct);
 
         var agent = await db.Agents.Include(a => a.Skills).SingleOrDefaultAsync(a => a.WorkNumber == workNumber, ct);
         if (agent is null)

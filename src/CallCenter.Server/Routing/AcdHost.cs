@@ -124,7 +124,9 @@ public sealed class AcdHost : BackgroundService
         }, ct);
 
     public Task DeclineAsync(string agentId, string callSid, CancellationToken ct) =>
-        RunAsync("decline", callSid, agentId, now => _engine.Decline(agentId, callSid, now), ct);
+        RunAsync("decline", callSid, agentId, now => _connecting.ContainsKey(agentId)
+            ? throw new IllegalTransitionException(agentId, $"decline call {callSid}", "connecting it")
+            : _engine.Decline(agentId, callSid, now), ct);
 
     public Task EndCallAsync(string agentId, string callSid, CancellationToken ct) =>
         RunAsync("end_call", callSid, agentId, now => _engine.EndCall(agentId, callSid, now), ct);
@@ -153,7 +155,9 @@ public sealed class AcdHost : BackgroundService
                 throw new IllegalTransitionException(agentId, $"accept call {callSid}",
                     state is null ? nameof(AgentState.Offline) : $"{state.State}{(state.CallId is { } c ? " with " + c : "")}");
             }
-            _connecting[agentId] = offer.RingDeadline;
+            // A second click on accept must not send Twilio a second redirect, which would restart the dial.
+            if (!_connecting.TryAdd(agentId, offer.RingDeadline))
+                throw new IllegalTransitionException(agentId, $"accept call {callSid}", "already connecting it");
         }, ct);
 
         bool connected;
@@ -269,6 +273,7 @@ public sealed class AcdHost : BackgroundService
     private Task<bool> WithGateAsync(Action action, CancellationToken ct) => ReadAsync(() => { action(); return true; }, ct);
 
     private readonly List<Task> _pendingAppends = [];
+    private Task _appendTail = Task.CompletedTask;
 
     private async Task<AcdDecisions> RunAsync(string operation, string? callSid, string? agentId, Func<DateTimeOffset, AcdDecisions> decide,
         CancellationToken ct, bool quiet = false)
@@ -277,14 +282,14 @@ public sealed class AcdHost : BackgroundService
         var startedAt = DateTime.UtcNow;
         await _gate.WaitAsync(ct);
         AcdDecisions decisions;
-        Task[] appends;
+        Task appended;
         // Quiet operations (the 4-per-second tick) get a span only when they decided something.
         var activity = quiet ? null : CallCenterTelemetry.ActivitySource.StartActivity("acd." + operation);
         try
         {
             decisions = decide(_clock.GetUtcNow());
             Apply(decisions);
-            appends = [.. _pendingAppends];
+            appended = _appendTail = ChainAsync(_appendTail, [.. _pendingAppends], operation);
         }
         catch (Exception ex)
         {
@@ -315,16 +320,24 @@ public sealed class AcdHost : BackgroundService
             _metrics.Decisions.Add(1, new("operation", operation), new("outcome", "ok"));
             _metrics.DecisionDuration.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds, new KeyValuePair<string, object?>("operation", operation));
         }
-        // The engine already changed; a failed append is logged, it does not undo the decision.
+        await appended.WaitAsync(ct);
+        return decisions;
+    }
+
+    // Each operation's appends complete after every earlier operation's, so when any ACD call returns, the
+    // events of everything decided before it are in the call log too (the background tick included).
+    // The engine has already changed: a failed append is logged, it does not undo the decision.
+    private async Task ChainAsync(Task previous, Task[] appends, string operation)
+    {
+        await previous;
         try
         {
-            await Task.WhenAll(appends).WaitAsync(ct);
+            await Task.WhenAll(appends);
         }
-        catch (Exception ex) when (ex is not OperationCanceledException)
+        catch (Exception ex)
         {
             _logger.LogError(ex, "Call-log append after ACD {Operation} failed", operation);
         }
-        return decisions;
     }
 
     // Runs under the gate: bookkeeping and call-log appends (queued, in order) for one decision.

@@ -24,13 +24,15 @@ internal sealed class AcdHarness : IAsyncDisposable
     private readonly CallCenterServerFactory _root;
     private AcdConsoleAdmin? _admin;
 
-    public AcdHarness(bool twilioFails = false)
+    public AcdHarness(bool twilioFails = false, TimeSpan? twilioDelay = null)
     {
         Twilio = WireMockServer.Start();
+        var response = twilioFails
+            ? Response.Create().WithStatusCode(500).WithBodyAsJson(new { code = 20500, message = "Internal Server Error", status = 500 })
+            : Response.Create().WithStatusCode(200).WithBodyAsJson(new { sid = "CA0", status = "in-progress" });
+        if (twilioDelay is { } delay) response = response.WithDelay(delay);
         Twilio.Given(Request.Create().WithPath(new WireMock.Matchers.WildcardMatcher($"/2010-04-01/Accounts/{AccountSid}/Calls/*.json")).UsingPost())
-            .RespondWith(twilioFails
-                ? Response.Create().WithStatusCode(500).WithBodyAsJson(new { code = 20500, message = "Internal Server Error", status = 500 })
-                : Response.Create().WithStatusCode(200).WithBodyAsJson(new { sid = "CA0", status = "in-progress" }));
+            .RespondWith(response);
         _root = new CallCenterServerFactory(AssemblySetUp.Server.Database);
         Server = _root.WithWebHostBuilder(b =>
         {

@@ -237,6 +237,23 @@ public sealed class AcdServerTests
     }
 
     [Test]
+    public async Task A_double_click_on_accept_sends_twilio_one_redirect()
+    {
+        // Twilio answers slowly, so the second click arrives while the first redirect is in flight.
+        await using var h = new AcdHarness(twilioDelay: TimeSpan.FromMilliseconds(300));
+        using var agent = await h.AvailableAgentAsync(("general", 1));
+        var call = await h.QueueCallAsync();
+        var callSid = await OfferedCallSidAsync(agent);
+
+        var clicks = await Task.WhenAll(agent.AcceptAsync(callSid), agent.AcceptAsync(callSid));
+
+        Assert.That(clicks.Select(c => c.StatusCode), Is.EquivalentTo(new[] { HttpStatusCode.NoContent, HttpStatusCode.Conflict }));
+        Assert.That(h.Redirects().Select(r => r.CallSid), Is.EqualTo(new[] { call.CallSid }));
+        Assert.That((await h.AcdEventTypesAsync(call.CallSid)).Count(t => t == "acd.answered"), Is.EqualTo(1));
+        foreach (var click in clicks) click.Dispose();
+    }
+
+    [Test]
     public async Task When_twilio_cannot_redirect_the_caller_the_call_goes_back_to_the_head_of_its_queue()
     {
         await using var h = new AcdHarness(twilioFails: true);
