@@ -24,7 +24,7 @@ internal sealed class AcdHarness : IAsyncDisposable
     private readonly CallCenterServerFactory _root;
     private AcdConsoleAdmin? _admin;
 
-    public AcdHarness(bool twilioFails = false, TimeSpan? twilioDelay = null)
+    public AcdHarness(bool twilioFails = false, TimeSpan? twilioDelay = null, IReadOnlyDictionary<string, string>? settings = null)
     {
         Twilio = WireMockServer.Start();
         var response = twilioFails
@@ -38,6 +38,7 @@ internal sealed class AcdHarness : IAsyncDisposable
         {
             b.UseSetting("Twilio:AccountSid", AccountSid);
             b.UseSetting("Twilio:ApiBaseUrl", Twilio.Urls[0]);
+            foreach (var (key, value) in settings ?? new Dictionary<string, string>()) b.UseSetting(key, value);
         });
     }
 

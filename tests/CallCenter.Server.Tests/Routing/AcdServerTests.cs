@@ -165,6 +165,34 @@ public sealed class AcdServerTests
     }
 
     [Test]
+    public async Task A_call_waiting_past_an_escalation_moves_queue_and_reaches_an_agent_of_the_new_queue()
+    {
+        // Queue 0 of appsettings.json is "general"; here it sends its callers to "cards" after 30 s.
+        await using var h = new AcdHarness(settings: new Dictionary<string, string>
+        {
+            ["Acd:Queues:0:Escalations:0:After"] = "00:00:30",
+            ["Acd:Queues:0:Escalations:0:Action"] = "MoveToQueue",
+            ["Acd:Queues:0:Escalations:0:TargetQueue"] = "cards",
+        });
+        using var cardsAgent = await h.AvailableAgentAsync(("cards", 1));
+        var call = await h.QueueCallAsync();
+        Assert.That(await cardsAgent.OfferAsync(), Is.Null);
+
+        h.Clock.Advance(TimeSpan.FromSeconds(30));
+        await h.Acd.TickAsync(CancellationToken.None);
+
+        var offer = await cardsAgent.OfferAsync();
+        Assert.That(offer?.GetProperty("callSid").GetString(), Is.EqualTo(call.CallSid));
+        Assert.That(offer?.GetProperty("queue").GetString(), Is.EqualTo("cards"));
+        var events = await h.EventsOfAsync(call.CallSid);
+        Assert.That(events.Where(e => e.Type.StartsWith("acd.", StringComparison.Ordinal)).Select(e => e.StepKey),
+            Is.EqualTo(new[] { "acd.queued#1", "acd.overflowed#1", "acd.queued#2", "acd.offered#1" }));
+        var overflow = AcdHarness.Payload(events.Single(e => e.Type == "acd.overflowed"));
+        Assert.That(overflow.GetProperty("target").GetString(), Is.EqualTo("cards"));
+        Assert.That(overflow.GetProperty("waitedSeconds").GetDouble(), Is.EqualTo(30));
+    }
+
+    [Test]
     public async Task A_caller_hanging_up_while_queued_is_abandoned_with_the_wait_time_and_never_offered()
     {
         await using var h = new AcdHarness();
