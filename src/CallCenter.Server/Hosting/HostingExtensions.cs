@@ -1,9 +1,11 @@
+using CallCenter.Server.Agents;
 using CallCenter.Server.CallLog;
 using CallCenter.Server.CoreBanking;
 using CallCenter.Server.Data;
 using CallCenter.Server.Ivr;
 using CallCenter.Server.Metrics;
 using CallCenter.Server.Prompts;
+using CallCenter.Server.Routing;
 using CallCenter.Server.Staff;
 using CallCenter.Server.Telemetry;
 using CallCenter.Server.Telephony;
@@ -31,6 +33,8 @@ public static class HostingExtensions
         builder.Services.AddStaffAuthentication();
         builder.Services.AddIvr();
         builder.Services.AddMetricsWorker();
+        builder.Services.AddTwilioCallControl(builder.Configuration);
+        builder.Services.AddAcd();
 
         builder.Services.AddOptions<TwilioOptions>().BindConfiguration(TwilioOptions.SectionName)
             .ValidateDataAnnotations().ValidateOnStart();
@@ -71,6 +75,7 @@ public static class HostingExtensions
         app.MapStaffApi();
         app.MapEmergencyAnnouncementApi();
         app.MapMetricsApi();
+        app.MapAgentApi();
         // Fail at start-up, not on the first call, when a flow file is invalid.
         app.Services.GetRequiredService<IvrFlowCatalog>();
         return app;

@@ -12,7 +12,7 @@ namespace CallCenter.Server.Ivr;
 public sealed class IvrCallHandler(
     IvrFlowCatalog flows, IvrSessionStore sessions, ICallEventLog callLog, CoreBankingBridge bank,
     EmergencyAnnouncementCache announcements, TwimlRenderer renderer, TimeProvider clock,
-    ILogger<IvrCallHandler> logger)
+    Routing.AcdHost acd, ILogger<IvrCallHandler> logger)
 {
     private const string IncomingReply = "reply:incoming";
     // A chain of core requests longer than this is a flow bug; the caller goes to a person instead.
@@ -28,7 +28,7 @@ public sealed class IvrCallHandler(
         if (flows.ForNumber(dialled) is not { } interpreter)
         {
             logger.LogWarning("No IVR flow answers {Dialled}; caller {CallSid} goes straight to a person", dialled, callSid);
-            return StaticTwiml.ReachAPerson();
+            return await ReachAPersonAsync(callSid, ct);
         }
         activity?.SetTag("ivr.flow", interpreter.Flow.Id);
         var context = await ContextAsync(interpreter.Flow.Id, ct);
@@ -51,7 +51,7 @@ public sealed class IvrCallHandler(
         if (flows.ForFlow(state.FlowId) is not { } interpreter)
         {
             logger.LogWarning("Flow {Flow} of call {CallSid} is gone after a reload; the caller goes to a person", state.FlowId, callSid);
-            return new(IvrStepStatus.Ok, StaticTwiml.ReachAPerson());
+            return new(IvrStepStatus.Ok, await ReachAPersonAsync(callSid, ct));
         }
         var context = await ContextAsync(state.FlowId, ct);
         IvrStep next;
@@ -63,7 +63,7 @@ public sealed class IvrCallHandler(
         {
             // The flow changed under a running call (a node it stood on was removed): never strand the caller.
             logger.LogWarning(ex, "Call {CallSid} cannot continue at node {Node}; the caller goes to a person", callSid, state.NodeId);
-            return new(IvrStepStatus.Ok, StaticTwiml.ReachAPerson());
+            return new(IvrStepStatus.Ok, await ReachAPersonAsync(callSid, ct));
         }
         return new(IvrStepStatus.Ok, await RunAsync(callSid, interpreter, next, context, replyField, ct));
     }
@@ -86,8 +86,18 @@ public sealed class IvrCallHandler(
         await Task.WhenAll(events.Select(e => callLog.AppendAsync(new NewCallEvent(callSid, e.Type, e.StepKey, now,
             CallEventPayload.Serialize(new { node = e.NodeId, flow = interpreter.Flow.Id, data = e.Data })), ct)));
         var reply = renderer.Render(verbs).ToString();
+        // Before the reply is stored: a retry after a failure here finds no reply and enqueues again (a no-op if it got in).
+        if (verbs.OfType<Enqueue>().LastOrDefault() is { } queued)
+            await acd.EnqueueAsync(Routing.AcdExtensions.FromIvr(callSid, queued, step.State, events.Any(e => e.Type == "ivr.complaint")), ct);
         await sessions.SaveAsync(callSid, step.State, replyField, reply);
         return reply;
+    }
+
+    // The static fallback still puts the caller in the ACD (first configured queue), so someone is offered the call.
+    private async Task<string> ReachAPersonAsync(string callSid, CancellationToken ct)
+    {
+        await acd.EnqueueAsync(new Core.Routing.CallRequest(callSid, acd.QueueNames[0]), ct);
+        return StaticTwiml.ReachAPerson();
     }
 
     private async Task<IvrContext> ContextAsync(string flowId, CancellationToken ct) =>

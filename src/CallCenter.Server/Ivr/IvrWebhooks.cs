@@ -26,7 +26,7 @@ public static class IvrWebhooks
     public static RouteGroupBuilder MapIvrWebhooks(this RouteGroupBuilder voice)
     {
         voice.MapPost("/ivr", StepAsync).WithName("TwilioIvrStep");
-        voice.MapPost("/queue-wait", QueueWait).WithName("TwilioQueueWait");
+        voice.MapPost("/queue-wait", QueueWaitAsync).WithName("TwilioQueueWait");
         return voice;
     }
 
@@ -60,12 +60,17 @@ public static class IvrWebhooks
     }
 
     // Twilio plays this while the caller waits in <Enqueue>, and asks again when it ends.
-    internal static IResult QueueWait(HttpRequest request, IOptions<IvrHostOptions> options)
+    internal static async Task<IResult> QueueWaitAsync(HttpRequest request, IOptions<IvrHostOptions> options, Routing.AcdHost acd, CancellationToken ct)
     {
         var english = request.Query["lang"].ToString().StartsWith("en", StringComparison.OrdinalIgnoreCase);
-        var response = new VoiceResponse()
+        var language = english ? "en-US" : "zh-CN";
+        var response = new VoiceResponse();
+        var callSid = request.HasFormContentType ? (await request.ReadFormAsync(ct))["CallSid"].ToString() : "";
+        if (callSid.Length > 0 && await acd.EstimateAsync(callSid, ct) is { } estimate)
+            response.Say(Routing.QueueWaitAnnouncement.Text(estimate, english), language: language);
+        response
             .Say(english ? "All our agents are busy. Please hold, your call is important to us." : "坐席正忙，请您稍候，我们将尽快为您服务。",
-                language: english ? "en-US" : "zh-CN")
+                language: language)
             .Pause(length: options.Value.HoldPauseSeconds);
         return Twiml.Ok(response);
     }

@@ -17,4 +17,14 @@ public sealed class TwilioOptions
 
     /// <summary>E.164 number the fallback URL dials when the server cannot serve calls normally (a backup site).</summary>
     public string? FallbackNumber { get; set; }
+
+    /// <summary>The account the REST API acts for (environment Twilio__AccountSid); without it calls cannot be moved to agents.</summary>
+    public string? AccountSid { get; set; }
+
+    /// <summary>Where REST requests go instead of https://api.twilio.com (a test double or an egress proxy); null means Twilio itself.</summary>
+    public Uri? ApiBaseUrl { get; set; }
+
+    /// <summary>Longest one REST request may take; it must stay well inside an agent's ring timeout.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:00:10")]
+    public TimeSpan RestTimeout { get; set; } = TimeSpan.FromSeconds(4);
 }

@@ -58,7 +58,7 @@ public static class TwilioVoiceApi
 
     internal static async Task<IResult> StatusAsync(
         HttpRequest request, CallCenterDbContext db, ICallEventLog callLog, TimeProvider clock,
-        CallCenterTelemetry telemetry, CancellationToken ct)
+        CallCenterTelemetry telemetry, Routing.AcdHost acd, CancellationToken ct)
     {
         var form = await request.ReadFormAsync(ct);
         var errors = new Dictionary<string, string[]>();
@@ -103,6 +103,10 @@ public static class TwilioVoiceApi
             }
             await db.SaveChangesAsync(ct);
         }
+
+        // A caller gone while queued or ringing abandoned; a connected call ended. Repeats change nothing.
+        if (VoiceWebhookForm.FinalStatuses.Contains(status))
+            await acd.CallEndedAsync(callSid, ct);
 
         telemetry.Webhooks.Add(1, new("route", "status"), new("outcome", result.Appended ? "new" : "replayed"));
         return TypedResults.NoContent();

@@ -1,0 +1,425 @@
+using System.Diagnostics;
+using CallCenter.Core.Routing;
+using CallCenter.Server.CallLog;
+using CallCenter.Server.Telemetry;
+using CallCenter.Server.Telephony;
+using Microsoft.Extensions.Options;
+
+namespace CallCenter.Server.Routing;
+
+/// <summary>What an agent sees of the call offered to them.</summary>
+public sealed record AcdOfferView(string CallSid, string Queue, DateTimeOffset EnteredAt, DateTimeOffset OfferedAt, DateTimeOffset RingDeadline);
+
+/// <summary>An agent's ACD state as the console shows it.</summary>
+public sealed record AcdAgentView(string AgentId, AgentState State, DateTimeOffset? Since, string? BreakReason, string? CallSid);
+
+/// <summary>One queue on the supervisor's board.</summary>
+public sealed record AcdQueueView(string Queue, int Waiting, double? OldestWaitSeconds, int Staffed, int Available);
+
+/// <summary>The REST redirect to the agent failed: the call went back to the head of its queue.</summary>
+public sealed class CallConnectFailedException(string message) : Exception(message);
+
+/// <summary>
+/// The single-node ACD: owns the pure <see cref="AcdEngine"/> over the in-process store, serialises every
+/// operation into it (the engine is not thread-safe), runs its timers, and turns each decision into call-log
+/// events, telemetry and Twilio effects. Call-log appends are queued while the gate is held, so the log
+/// keeps the engine's order, and awaited after it is released, so no database round trip holds the ACD.
+/// </summary>
+public sealed class AcdHost : BackgroundService
+{
+    /// <summary>How often due timers (ring timeouts, wrap-up ends, escalations) are run.</summary>
+    public static readonly TimeSpan TickInterval = TimeSpan.FromMilliseconds(250);
+
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly AcdEngine _engine;
+    private readonly AcdOptions _options;
+    private readonly TimeProvider _clock;
+    private readonly ICallEventLog _callLog;
+    private readonly ITwilioCallControl _twilio;
+    private readonly AcdMetrics _metrics;
+    private readonly ILogger<AcdHost> _logger;
+
+    // Host-side bookkeeping the engine does not expose (it is keyed for routing, not for listing).
+    private readonly Dictionary<string, CallInfo> _calls = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, IReadOnlyList<AgentSkill>> _agentSkills = new(StringComparer.Ordinal);
+    // Agents whose accept is waiting for Twilio, with the ring deadline their offer must not pass meanwhile.
+    private readonly Dictionary<string, DateTimeOffset> _connecting = new(StringComparer.Ordinal);
+
+    private sealed class CallInfo(DateTimeOffset enteredAt)
+    {
+        public DateTimeOffset EnteredAt { get; } = enteredAt;
+        public string Queue { get; set; } = "";
+        public CallOffer? Offer { get; set; }
+        public Dictionary<string, int> EventCounts { get; } = new(StringComparer.Ordinal);
+    }
+
+    public AcdHost(IOptions<AcdOptions> options, TimeProvider clock, ICallEventLog callLog, ITwilioCallControl twilio,
+        AcdMetrics metrics, ILogger<AcdHost> logger)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _options = options.Value;
+        _engine = new AcdEngine(_options, new InMemoryAcdStateStore(_options.HandleTimeWindow));
+        _clock = clock;
+        _callLog = callLog;
+        _twilio = twilio;
+        _metrics = metrics;
+        _logger = logger;
+    }
+
+    public IReadOnlyList<string> QueueNames => [.. _options.Queues.Select(q => q.Name)];
+
+    /// <summary>A call the IVR put in a queue enters the ACD; an unknown queue falls back to the first one so no caller is stranded.</summary>
+    public async Task EnqueueAsync(CallRequest request, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (!_options.Queues.Any(q => q.Name == request.Queue))
+        {
+            _logger.LogError("Queue {Queue} of call {CallSid} is not in the Acd configuration; it waits in {Fallback}",
+                request.Queue, request.CallId, _options.Queues[0].Name);
+            request = request with { Queue = _options.Queues[0].Name };
+        }
+        try
+        {
+            await RunAsync("enqueue", request.CallId, null, now =>
+            {
+                _calls.TryAdd(request.CallId, new CallInfo(now));
+                return _engine.Enqueue(request, now);
+            }, ct);
+        }
+        catch (IllegalTransitionException)
+        {
+            // Already in the ACD: a webhook that ran twice.
+        }
+    }
+
+    /// <summary>Twilio reported a final status: a waiting or ringing caller abandoned; a connected call ended.</summary>
+    public Task CallEndedAsync(string callSid, CancellationToken ct) =>
+        RunAsync("call_ended", callSid, null, now => _engine.FindCall(callSid) switch
+        {
+            null => new AcdDecisions(),
+            { State: CallState.Connected, AgentId: { } agentId } => _engine.EndCall(agentId, callSid, now),
+            _ => _engine.Abandon(callSid, now),
+        }, ct);
+
+    public Task LoginAsync(string agentId, IReadOnlyList<AgentSkill> skills, CancellationToken ct) =>
+        RunAsync("login", null, agentId, now =>
+        {
+            var decisions = _engine.Login(agentId, skills, now);
+            _agentSkills[agentId] = skills;
+            return decisions;
+        }, ct);
+
+    public Task LogoutAsync(string agentId, CancellationToken ct) =>
+        RunAsync("logout", null, agentId, now => _engine.Logout(agentId, now), ct);
+
+    /// <summary>Available (ends a break or the wrap-up; a no-op when already available) or Break(reason).</summary>
+    public Task SetStateAsync(string agentId, AgentState state, string? reason, CancellationToken ct) =>
+        RunAsync("set_state", null, agentId, now => (state, _engine.FindAgent(agentId)?.State) switch
+        {
+            (AgentState.Available, AgentState.Available) => new AcdDecisions(),
+            (AgentState.Available, AgentState.WrapUp) => _engine.CompleteWrapUp(agentId, now),
+            (AgentState.Available, _) => _engine.EndBreak(agentId, now),
+            (AgentState.Break, _) => _engine.StartBreak(agentId, reason ?? "break", now),
+            _ => throw new ArgumentOutOfRangeException(nameof(state), state, "Only Available and Break can be chosen."),
+        }, ct);
+
+    public Task DeclineAsync(string agentId, string callSid, CancellationToken ct) =>
+        RunAsync("decline", callSid, agentId, now => _connecting.ContainsKey(agentId)
+            ? throw new IllegalTransitionException(agentId, $"decline call {callSid}", "connecting it")
+            : _engine.Decline(agentId, callSid, now), ct);
+
+    public Task EndCallAsync(string agentId, string callSid, CancellationToken ct) =>
+        RunAsync("end_call", callSid, agentId, now => _engine.EndCall(agentId, callSid, now), ct);
+
+    /// <summary>Ends the agent's wrap-up if it is still running; true when it was.</summary>
+    public async Task<bool> CompleteWrapUpIfRunningAsync(string agentId, CancellationToken ct)
+    {
+        var decisions = await RunAsync("complete_wrap_up", null, agentId, now =>
+            _engine.FindAgent(agentId) is { State: AgentState.WrapUp } ? _engine.CompleteWrapUp(agentId, now) : new AcdDecisions(), ct);
+        return decisions.AgentEvents.Count > 0;
+    }
+
+    /// <summary>
+    /// The agent takes the offered call: Twilio moves the caller to the agent's softphone first, and only
+    /// then does the engine mark the call connected. If Twilio fails, the call goes back to the head of its
+    /// queue (ring-no-answer semantics) and <see cref="CallConnectFailedException"/> is thrown.
+    /// </summary>
+    public async Task AcceptAsync(string agentId, string callSid, CancellationToken ct)
+    {
+        await WithGateAsync(() =>
+        {
+            if (_engine.FindAgent(agentId) is not { State: AgentState.Reserved } agent || agent.CallId != callSid
+                || !_calls.TryGetValue(callSid, out var info) || info.Offer is not { } offer)
+            {
+                var state = _engine.FindAgent(agentId);
+                throw new IllegalTransitionException(agentId, $"accept call {callSid}",
+                    state is null ? nameof(AgentState.Offline) : $"{state.State}{(state.CallId is { } c ? " with " + c : "")}");
+            }
+            // A second click on accept must not send Twilio a second redirect, which would restart the dial.
+            if (!_connecting.TryAdd(agentId, offer.RingDeadline))
+                throw new IllegalTransitionException(agentId, $"accept call {callSid}", "already connecting it");
+        }, ct);
+
+        bool connected;
+        try
+        {
+            // Not the request's token: once Twilio may have acted, the outcome must be recorded either way.
+            connected = await _twilio.ConnectToAgentAsync(callSid, agentId, CancellationToken.None);
+        }
+        finally
+        {
+            await WithGateAsync(() => _connecting.Remove(agentId), CancellationToken.None);
+        }
+
+        if (connected)
+        {
+            await RunAsync("accept", callSid, agentId, now => _engine.Accept(agentId, callSid, now), CancellationToken.None);
+            return;
+        }
+        _metrics.ConnectFailures.Add(1);
+        var requeued = false;
+        await RunAsync("connect_failed", callSid, agentId, now =>
+        {
+            // The caller may have hung up while Twilio was asked; then there is nothing to put back.
+            if (_engine.FindAgent(agentId) is not { State: AgentState.Reserved } agent || agent.CallId != callSid)
+                return new AcdDecisions();
+            Append(callSid, "acd.connect_failed", new { agent = agentId }, now);
+            requeued = true;
+            return _engine.RingNoAnswer(agentId, callSid, now);
+        }, CancellationToken.None);
+        throw new CallConnectFailedException(requeued
+            ? $"Call {callSid} could not be connected; it is back at the head of its queue and you were put on a break: set yourself Available to take calls again."
+            : $"Call {callSid} could not be connected: the caller is no longer waiting.");
+    }
+
+    /// <summary>Runs every timer due now; the background loop calls it every <see cref="TickInterval"/>.</summary>
+    public Task<AcdDecisions> TickAsync(CancellationToken ct) =>
+        RunAsync("tick", null, null, now =>
+        {
+            // An accept waiting for Twilio holds time back just before its ring deadline, so its offer cannot
+            // time out and go to another agent while the caller is being connected (bounded by the REST timeout).
+            foreach (var deadline in _connecting.Values)
+            {
+                if (deadline <= now) now = deadline - TimeSpan.FromTicks(1);
+            }
+            return _engine.Tick(now);
+        }, ct, quiet: true);
+
+    public Task<AcdOfferView?> CurrentOfferAsync(string agentId, CancellationToken ct) =>
+        ReadAsync(() => _engine.FindAgent(agentId) is { State: AgentState.Reserved, CallId: { } callSid }
+                        && _calls.TryGetValue(callSid, out var info) && info.Offer is { } offer
+            ? new AcdOfferView(callSid, offer.Queue, info.EnteredAt, offer.OfferedAt, offer.RingDeadline)
+            : null, ct);
+
+    public Task<AcdAgentView> AgentAsync(string agentId, CancellationToken ct) =>
+        ReadAsync(() => _engine.FindAgent(agentId) is { } a
+            ? new AcdAgentView(agentId, a.State, a.StateSince, a.BreakReason, a.CallId)
+            : new AcdAgentView(agentId, AgentState.Offline, null, null, null), ct);
+
+    public Task<WaitEstimate?> EstimateAsync(string callSid, CancellationToken ct) => ReadAsync(() => _engine.Estimate(callSid), ct);
+
+    public Task<IReadOnlyList<AcdQueueView>> QueuesAsync(CancellationToken ct) => ReadAsync<IReadOnlyList<AcdQueueView>>(() =>
+    {
+        var now = _clock.GetUtcNow();
+        var agents = _agentSkills.Keys.Select(id => (Agent: _engine.FindAgent(id)!, Skills: _agentSkills[id])).ToList();
+        return [.. _options.Queues.Select(queue =>
+        {
+            var waiting = _calls.Values.Where(c => c.Queue == queue.Name && c.Offer is null).ToList();
+            var eligible = agents.Where(a => queue.RequiredSkills.All(r =>
+                a.Skills.Any(s => string.Equals(s.Skill, r.Skill, StringComparison.OrdinalIgnoreCase) && s.Level >= r.MinLevel))).ToList();
+            return new AcdQueueView(queue.Name, waiting.Count,
+                waiting.Count == 0 ? null : (now - waiting.Min(c => c.EnteredAt)).TotalSeconds,
+                eligible.Count(a => a.Agent.State is not (AgentState.Offline or AgentState.Break)),
+                eligible.Count(a => a.Agent.State == AgentState.Available));
+        })];
+    }, ct);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(TickInterval, _clock);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stoppingToken))
+            {
+                try
+                {
+                    await TickAsync(stoppingToken);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    // One bad tick must never stop the timers of every other call.
+                    _logger.LogError(ex, "ACD tick failed");
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    public override void Dispose()
+    {
+        _gate.Dispose();
+        base.Dispose();
+    }
+
+    private async Task<T> ReadAsync<T>(Func<T> read, CancellationToken ct)
+    {
+        await _gate.WaitAsync(ct);
+        try { return read(); }
+        finally { _gate.Release(); }
+    }
+
+    private Task<bool> WithGateAsync(Action action, CancellationToken ct) => ReadAsync(() => { action(); return true; }, ct);
+
+    private readonly List<Task> _pendingAppends = [];
+    private Task _appendTail = Task.CompletedTask;
+
+    private async Task<AcdDecisions> RunAsync(string operation, string? callSid, string? agentId, Func<DateTimeOffset, AcdDecisions> decide,
+        CancellationToken ct, bool quiet = false)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var startedAt = DateTime.UtcNow;
+        await _gate.WaitAsync(ct);
+        AcdDecisions decisions;
+        Task appended;
+        // Quiet operations (the 4-per-second tick) get a span only when they decided something.
+        var activity = quiet ? null : CallCenterTelemetry.ActivitySource.StartActivity("acd." + operation);
+        try
+        {
+            decisions = decide(_clock.GetUtcNow());
+            Apply(decisions);
+            appended = _appendTail = ChainAsync(_appendTail, [.. _pendingAppends], operation);
+        }
+        catch (Exception ex)
+        {
+            activity?.SetStatus(ActivityStatusCode.Error, ex.Message);
+            activity?.Dispose();
+            _metrics.Decisions.Add(1, new("operation", operation), new("outcome", ex is IllegalTransitionException ? "illegal" : "error"));
+            throw;
+        }
+        finally
+        {
+            _pendingAppends.Clear();
+            _gate.Release();
+        }
+
+        var changed = decisions.CallEvents.Count + decisions.AgentEvents.Count > 0;
+        if (quiet && changed)
+            activity = CallCenterTelemetry.ActivitySource.StartActivity("acd." + operation, ActivityKind.Internal, parentContext: default, startTime: startedAt);
+        using (activity)
+        {
+            activity?.SetTag("call.sid", callSid);
+            activity?.SetTag("agent.id", agentId);
+            activity?.SetTag("acd.offers", decisions.Offers.Count);
+            activity?.SetTag("acd.call_events", decisions.CallEvents.Count);
+            activity?.SetTag("acd.agent_events", decisions.AgentEvents.Count);
+        }
+        if (!quiet || changed)
+        {
+            _metrics.Decisions.Add(1, new("operation", operation), new("outcome", "ok"));
+            _metrics.DecisionDuration.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds, new KeyValuePair<string, object?>("operation", operation));
+        }
+        await appended.WaitAsync(ct);
+        return decisions;
+    }
+
+    // Each operation's appends complete after every earlier operation's, so when any ACD call returns, the
+    // events of everything decided before it are in the call log too (the background tick included).
+    // The engine has already changed: a failed append is logged, it does not undo the decision.
+    private async Task ChainAsync(Task previous, Task[] appends, string operation)
+    {
+        await previous;
+        try
+        {
+            await Task.WhenAll(appends);
+        }
+        catch (Exception ex)
+        {
+            _logger.LogError(ex, "Call-log append after ACD {Operation} failed", operation);
+        }
+    }
+
+    // Runs under the gate: bookkeeping and call-log appends (queued, in order) for one decision.
+    private void Apply(AcdDecisions decisions)
+    {
+        foreach (var e in decisions.CallEvents)
+        {
+            var info = _calls.GetValueOrDefault(e.CallId);
+            var waited = Math.Round(e.Waited.TotalSeconds, 3);
+            switch (e.Kind)
+            {
+                case CallEventKind.Queued:
+                    if (info is not null) { info.Queue = e.Queue; info.Offer = null; }
+                    Append(e.CallId, "acd.queued", new { queue = e.Queue, reason = e.Reason, waitedSeconds = waited }, e.At);
+                    break;
+                case CallEventKind.Offered:
+                    var offer = decisions.Offers.FirstOrDefault(o => o.CallId == e.CallId && o.AgentId == e.AgentId);
+                    if (info is not null) info.Offer = offer;
+                    var deadline = offer?.RingDeadline;
+                    _metrics.Offers.Add(1, new KeyValuePair<string, object?>("queue", e.Queue));
+                    Append(e.CallId, "acd.offered", new { queue = e.Queue, agent = e.AgentId, waitedSeconds = waited, ringDeadline = deadline }, e.At);
+                    break;
+                case CallEventKind.Connected:
+                    _metrics.WaitTime.Record(e.Waited.TotalSeconds, new("queue", e.Queue), new("outcome", "answered"));
+                    Append(e.CallId, "acd.answered", new { queue = e.Queue, agent = e.AgentId, waitedSeconds = waited }, e.At);
+                    break;
+                case CallEventKind.Completed:
+                    _calls.Remove(e.CallId);
+                    Append(e.CallId, "acd.completed", new { queue = e.Queue, agent = e.AgentId, reason = e.Reason }, e.At);
+                    break;
+                case CallEventKind.Abandoned:
+                    _calls.Remove(e.CallId);
+                    _metrics.WaitTime.Record(e.Waited.TotalSeconds, new("queue", e.Queue), new("outcome", "abandoned"));
+                    Append(e.CallId, "acd.abandoned", new { queue = e.Queue, waitedSeconds = waited, ringingAgent = e.AgentId, reason = e.Reason }, e.At);
+                    break;
+                case CallEventKind.Requeued:
+                    if (info is not null) info.Offer = null;
+                    var type = e.Reason == "declined" ? "acd.declined" : "acd.ring_no_answer";
+                    _metrics.Requeued.Add(1, new("queue", e.Queue), new("reason", type));
+                    Append(e.CallId, type, new { queue = e.Queue, agent = e.AgentId, waitedSeconds = waited, reason = e.Reason }, e.At);
+                    break;
+                case CallEventKind.Escalated:
+                    Append(e.CallId, "acd.escalated", new { queue = e.Queue, step = e.Reason, waitedSeconds = waited }, e.At);
+                    break;
+                case CallEventKind.CallbackOffered:
+                    Append(e.CallId, "acd.callback_offered", new { queue = e.Queue, waitedSeconds = waited }, e.At);
+                    break;
+                case CallEventKind.Overflowed:
+                    if (info is not null && e.TargetQueue is { } target) info.Queue = target;
+                    Append(e.CallId, "acd.overflowed", new { queue = e.Queue, target = e.TargetQueue, limit = e.Limit.ToString(), reason = e.Reason, waitedSeconds = waited }, e.At);
+                    break;
+                case CallEventKind.LimitReached:
+                    // REVIEW: the caller still hears the hold loop; moving them to voicemail/callback needs a REST redirect (later job).
+                    _calls.Remove(e.CallId);
+                    _logger.LogWarning("Call {CallSid} left queue {Queue}: {Limit} reached, outcome {Outcome}", e.CallId, e.Queue, e.Limit, e.LimitOutcome);
+                    Append(e.CallId, "acd.limit_reached", new { queue = e.Queue, limit = e.Limit.ToString(), outcome = e.LimitOutcome?.ToString(), waitedSeconds = waited }, e.At);
+                    break;
+                default:
+                    Append(e.CallId, "acd." + e.Kind.ToString().ToLowerInvariant(), new { queue = e.Queue, reason = e.Reason }, e.At);
+                    break;
+            }
+        }
+        foreach (var t in decisions.AgentEvents)
+        {
+            // Keyed by the agent: one stream per agent beside the calls, idempotent per instant and transition.
+            _pendingAppends.Add(_callLog.AppendAsync(new NewCallEvent(AgentStream(t.AgentId), "agent.state_changed",
+                    $"{t.At.UtcTicks}:{t.From}>{t.To}:{t.CallId}",
+                    t.At, CallEventPayload.Serialize(new { agent = t.AgentId, from = t.From.ToString(), to = t.To.ToString(), reason = t.Reason, breakReason = t.BreakReason, call = t.CallId })),
+                CancellationToken.None));
+        }
+    }
+
+    /// <summary>The call-log stream that holds an agent's state changes.</summary>
+    public static string AgentStream(string agentId) => "agent:" + agentId;
+
+    // Step keys count each event type per call (acd.offered#2 is the second offer), so the same history
+    // always produces the same keys and a repeated append changes nothing.
+    private void Append<T>(string callSid, string type, T payload, DateTimeOffset at)
+    {
+        var n = 1;
+        if (_calls.TryGetValue(callSid, out var info))
+            n = info.EventCounts[type] = info.EventCounts.GetValueOrDefault(type) + 1;
+        _pendingAppends.Add(_callLog.AppendAsync(new NewCallEvent(callSid, type, $"{type}#{n}", at, CallEventPayload.Serialize(payload)), CancellationToken.None));
+    }
+}

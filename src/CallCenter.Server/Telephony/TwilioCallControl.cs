@@ -1,0 +1,105 @@
+using Microsoft.Extensions.Http.Resilience;
+using Microsoft.Extensions.Options;
+using Twilio.Clients;
+using Twilio.Exceptions;
+using Twilio.Rest.Api.V2010.Account;
+using Twilio.TwiML;
+using TwilioVoice = Twilio.TwiML.Voice;
+
+namespace CallCenter.Server.Telephony;
+
+/// <summary>Live-call control over the Twilio REST API: the only way the ACD reaches a caller who waits in &lt;Enqueue&gt;.</summary>
+public interface ITwilioCallControl
+{
+    /// <summary>Moves the waiting caller out of the queue to the agent's softphone; false (already logged) when Twilio did not take it.</summary>
+    Task<bool> ConnectToAgentAsync(string callSid, string agentId, CancellationToken ct);
+}
+
+/// <summary>
+/// Redirects live calls with the Twilio helper library, over an <see cref="HttpClient"/> from the
+/// factory so the resilience pipeline and the API base URL come from configuration.
+/// </summary>
+public sealed class TwilioCallControl(IHttpClientFactory httpClients, IOptions<TwilioOptions> options, ILogger<TwilioCallControl> logger)
+    : ITwilioCallControl
+{
+    public const string HttpClientName = "twilio-rest";
+
+    /// <summary>The Twilio Client identity of an agent's softphone.</summary>
+    public static string ClientIdentity(string agentId) => "agent-" + agentId;
+
+    /// <summary>The TwiML that bridges the caller to the agent's softphone.</summary>
+    public static string ConnectTwiml(string agentId)
+    {
+        var dial = new TwilioVoice.Dial();
+        dial.Client(ClientIdentity(agentId));
+        return new VoiceResponse().Append(dial).ToString(System.Xml.Linq.SaveOptions.DisableFormatting);
+    }
+
+    public async Task<bool> ConnectToAgentAsync(string callSid, string agentId, CancellationToken ct)
+    {
+        var settings = options.Value;
+        if (string.IsNullOrEmpty(settings.AccountSid))
+        {
+            logger.LogError("Twilio:AccountSid is not configured; call {CallSid} cannot be connected to agent {Agent}", callSid, agentId);
+            return false;
+        }
+        var client = new TwilioRestClient(settings.AccountSid, settings.AuthToken, accountSid: settings.AccountSid,
+            httpClient: new Twilio.Http.SystemNetHttpClient(httpClients.CreateClient(HttpClientName)));
+        try
+        {
+            // The helper library takes no token; the resilience pipeline's timeout bounds the wait instead.
+            ct.ThrowIfCancellationRequested();
+            await CallResource.UpdateAsync(new UpdateCallOptions(callSid) { Twiml = new Twilio.Types.Twiml(ConnectTwiml(agentId)) }, client);
+            return true;
+        }
+        catch (Exception ex) when (ex is ApiException or ApiConnectionException or HttpRequestException or Polly.Timeout.TimeoutRejectedException
+                                   or Polly.CircuitBreaker.BrokenCircuitException or TwilioException)
+        {
+            logger.LogWarning("Twilio refused or did not answer the redirect of {CallSid} to agent {Agent}: {Reason} {Message}",
+                callSid, agentId, ex.GetType().Name, ex.Message);
+            return false;
+        }
+    }
+}
+
+/// <summary>Sends requests the helper library addresses to api.twilio.com to the configured base URL instead.</summary>
+internal sealed class TwilioApiBaseUrlHandler(IOptions<TwilioOptions> options) : DelegatingHandler
+{
+    protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        if (options.Value.ApiBaseUrl is { } baseUrl && request.RequestUri is { } uri)
+        {
+            var prefix = baseUrl.ToString().TrimEnd('/');
+            request.RequestUri = new Uri(prefix + uri.PathAndQuery);
+        }
+        return base.SendAsync(request, cancellationToken);
+    }
+}
+
+/// <summary>Registers the Twilio REST client with its resilience pipeline.</summary>
+public static class TwilioCallControlExtensions
+{
+    public static IServiceCollection AddTwilioCallControl(this IServiceCollection services, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        var restTimeout = configuration.GetSection(TwilioOptions.SectionName).Get<TwilioOptions>()?.RestTimeout ?? TimeSpan.FromSeconds(4);
+        services.AddTransient<TwilioApiBaseUrlHandler>();
+        services.AddHttpClient(TwilioCallControl.HttpClientName, http => http.Timeout = Timeout.InfiniteTimeSpan)
+            // Outside the pipeline: the address is rewritten once and every attempt reuses it.
+            .AddHttpMessageHandler<TwilioApiBaseUrlHandler>()
+            .AddStandardResilienceHandler(resilience =>
+            {
+                resilience.AttemptTimeout.Timeout = restTimeout;
+                resilience.TotalRequestTimeout.Timeout = restTimeout + TimeSpan.FromSeconds(1);
+                // A redirect Twilio applied but whose answer was lost would, if sent again, restart the
+                // caller's dial and drop the agent; so POSTs are never retried.
+                resilience.Retry.DisableForUnsafeHttpMethods();
+                resilience.CircuitBreaker.SamplingDuration = restTimeout * 3;
+                resilience.CircuitBreaker.MinimumThroughput = 5;
+                resilience.CircuitBreaker.FailureRatio = 0.5;
+                resilience.CircuitBreaker.BreakDuration = TimeSpan.FromSeconds(10);
+            });
+        services.AddSingleton<ITwilioCallControl, TwilioCallControl>();
+        return services;
+    }
+}
