@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using CallCenter.Server.CallLog;
 using CallCenter.Testing;
+using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 
 namespace CallCenter.Server.Tests.CallLog;
@@ -22,6 +23,20 @@ public sealed class CallLogChainTests
         var report = await CallEventChainAudit.VerifyAsync(AssemblySetUp.Server.Database.DataSource, CancellationToken.None);
         Assert.That(report.FirstViolation, Is.Null);
         Assert.That(report.EventsChecked, Is.GreaterThanOrEqualTo(120));
+    }
+
+    [Test]
+    public async Task The_same_step_delivered_twice_at_once_is_written_once_and_both_callers_get_its_number()
+    {
+        var log = AssemblySetUp.Server.Services.GetRequiredService<ICallEventLog>();
+        var sid = TwilioForms.NewCallSid();
+        var e = new NewCallEvent(sid, "test.step", "step-1", AssemblySetUp.Server.Clock.GetUtcNow(), "{}");
+
+        var results = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => log.AppendAsync(e, CancellationToken.None)));
+
+        Assert.That(results.Count(r => r.Appended), Is.EqualTo(1));
+        Assert.That(results.Select(r => r.GlobalSeq).Distinct().Count(), Is.EqualTo(1));
+        Assert.That(results.Select(r => r.CallSeq), Is.All.EqualTo(1));
     }
 
     [Test]
