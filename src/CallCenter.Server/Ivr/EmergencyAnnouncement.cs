@@ -27,27 +27,74 @@ public sealed class EmergencyAnnouncement
 }
 
 /// <summary>
-/// The announcement in force per line, read on every call's first step; cached for two seconds so a
-/// burst of calls costs one query, and every instance sees a change within that time.
+/// The announcement in force per line, read on every call's first step. At most one query per line
+/// runs at a time: while it is refreshed every two seconds, other calls keep the last value, so a burst
+/// of calls never becomes a burst of queries, and every instance sees a change within that time.
 /// </summary>
 public sealed class EmergencyAnnouncementCache(IServiceScopeFactory scopes, TimeProvider clock)
 {
     private static readonly TimeSpan Freshness = TimeSpan.FromSeconds(2);
-    private readonly ConcurrentDictionary<string, (DateTimeOffset Read, IReadOnlyDictionary<string, string>? Texts)> _cache = new(StringComparer.Ordinal);
+
+    private sealed record Entry(DateTimeOffset Read, IReadOnlyDictionary<string, string>? Texts, Task<Entry>? Refreshing);
+
+    private readonly ConcurrentDictionary<string, Entry> _cache = new(StringComparer.Ordinal);
+    private readonly Lock _gate = new();
+    // Bumped by Invalidate, so a read that started before a change cannot store the old value afterwards.
+    private long _generation;
 
     public async ValueTask<IReadOnlyDictionary<string, string>?> ActiveAsync(string flowId, CancellationToken ct)
     {
         var now = clock.GetUtcNow();
-        if (_cache.TryGetValue(flowId, out var entry) && now - entry.Read < Freshness) return entry.Texts;
-        await using var scope = scopes.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<CallCenterDbContext>();
-        var active = await db.EmergencyAnnouncements.AsNoTracking()
-            .Where(a => a.FlowId == flowId && a.SwitchedOffAt == null)
-            .Select(a => a.Texts).SingleOrDefaultAsync(ct);
-        _cache[flowId] = (now, active);
-        return active;
+        Task<Entry>? refresh;
+        Entry? current;
+        lock (_gate)
+        {
+            _cache.TryGetValue(flowId, out current);
+            if (current is not null && (now - current.Read < Freshness || current.Refreshing is not null))
+                return current.Texts;
+            refresh = ReadAsync(flowId, now, _generation);
+            _cache[flowId] = current is null ? new Entry(DateTimeOffset.MinValue, null, refresh) : current with { Refreshing = refresh };
+        }
+        // The first caller for a line waits for the value; later ones keep the previous value meanwhile.
+        if (current is not null) return current.Texts;
+        return (await refresh.WaitAsync(ct)).Texts;
+    }
+
+    private async Task<Entry> ReadAsync(string flowId, DateTimeOffset now, long generation)
+    {
+        Entry fresh;
+        try
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<CallCenterDbContext>();
+            var active = await db.EmergencyAnnouncements.AsNoTracking()
+                .Where(a => a.FlowId == flowId && a.SwitchedOffAt == null)
+                .Select(a => a.Texts).SingleOrDefaultAsync();
+            fresh = new Entry(now, active, null);
+        }
+        catch
+        {
+            // Keep what we had (or nothing) and let the next call try again.
+            lock (_gate)
+            {
+                if (_cache.TryGetValue(flowId, out var old)) _cache[flowId] = old with { Refreshing = null };
+            }
+            throw;
+        }
+        lock (_gate)
+        {
+            if (generation == _generation) _cache[flowId] = fresh;
+        }
+        return fresh;
     }
 
     /// <summary>Forgets a line's cached state so this instance sees a change at once.</summary>
-    public void Invalidate(string flowId) => _cache.TryRemove(flowId, out _);
+    public void Invalidate(string flowId)
+    {
+        lock (_gate)
+        {
+            _generation++;
+            _cache.TryRemove(flowId, out _);
+        }
+    }
 }
