@@ -13,15 +13,11 @@ public static class TelemetryExtensions
         var options = builder.Configuration.GetSection(TelemetryOptions.SectionName).Get<TelemetryOptions>() ?? new();
         builder.Services.AddSingleton<CallCenterTelemetry>();
 
+        var endpoint = options.OtlpEndpoint?.ToString() ?? builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"];
+        var exporting = !string.IsNullOrWhiteSpace(endpoint);
+
         var otel = builder.Services.AddOpenTelemetry()
             .ConfigureResource(r => r.AddService("callcenter-server"))
-            .WithTracing(tracing =>
-            {
-                tracing.AddSource(CallCenterTelemetry.Name, "Npgsql")
-                    .AddAspNetCoreInstrumentation(o => o.Filter = ctx => !ctx.Request.Path.StartsWithSegments("/health"))
-                    .AddHttpClientInstrumentation();
-                if (options.Console) tracing.AddConsoleExporter();
-            })
             .WithMetrics(metrics =>
             {
                 metrics.AddMeter(CallCenterTelemetry.Name, "Npgsql")
@@ -30,10 +26,19 @@ public static class TelemetryExtensions
                     .AddRuntimeInstrumentation();
                 if (options.Console) metrics.AddConsoleExporter();
             });
-
-        var endpoint = options.OtlpEndpoint?.ToString() ?? builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"];
-        if (!string.IsNullOrWhiteSpace(endpoint))
-            otel.UseOtlpExporter(OpenTelemetry.Exporter.OtlpExportProtocol.Grpc, new Uri(endpoint));
+        // Spans nobody receives still cost every webhook their allocation; trace only when they go somewhere.
+        if (exporting || options.Console)
+        {
+            otel.WithTracing(tracing =>
+            {
+                tracing.AddSource(CallCenterTelemetry.Name, "Npgsql")
+                    .AddAspNetCoreInstrumentation(o => o.Filter = ctx => !ctx.Request.Path.StartsWithSegments("/health"))
+                    .AddHttpClientInstrumentation();
+                if (options.Console) tracing.AddConsoleExporter();
+            });
+        }
+        if (exporting)
+            otel.UseOtlpExporter(OpenTelemetry.Exporter.OtlpExportProtocol.Grpc, new Uri(endpoint!));
 
         builder.Logging.AddOpenTelemetry(o => o.IncludeScopes = true);
         return builder;
