@@ -126,6 +126,6 @@ public static class StaticTwiml
     public static string ReachAPerson() =>
         """
         <?xml version="1.0" encoding="utf-8"?>
-        <Response><Say language="zh-CN">正在为您转接人工服务，请稍候。</Say><Say language="en-US">Connecting you to an agent, please hold.</Say><Enqueue>agents</Enqueue></Response>
+        <Response><Say language="zh-CN">正在为您转接人工服务，请稍候。</Say><Say language="en-US">Connecting you to an agent, please hold.</Say><Enqueue waitUrl="/twilio/voice/queue-wait?lang=zh-CN" waitUrlMethod="POST">general</Enqueue></Response>
         """;
 }

@@ -390,8 +390,9 @@ public sealed class AcdHost : BackgroundService
                     Append(e.CallId, "acd.overflowed", new { queue = e.Queue, target = e.TargetQueue, limit = e.Limit.ToString(), reason = e.Reason, waitedSeconds = waited }, e.At);
                     break;
                 case CallEventKind.LimitReached:
-                    // REVIEW: the caller still hears the hold loop; moving them to voicemail/callback needs a REST redirect (later job).
                     _calls.Remove(e.CallId);
+                    // Out of the hold loop: the caller leaves a callback request instead of waiting forever.
+                    _ = MoveToCallbackRequestAsync(e.CallId);
                     _logger.LogWarning("Call {CallSid} left queue {Queue}: {Limit} reached, outcome {Outcome}", e.CallId, e.Queue, e.Limit, e.LimitOutcome);
                     Append(e.CallId, "acd.limit_reached", new { queue = e.Queue, limit = e.Limit.ToString(), outcome = e.LimitOutcome?.ToString(), waitedSeconds = waited }, e.At);
                     break;
@@ -415,6 +416,19 @@ public sealed class AcdHost : BackgroundService
 
     // Step keys count each event type per call (acd.offered#2 is the second offer), so the same history
     // always produces the same keys and a repeated append changes nothing.
+    private async Task MoveToCallbackRequestAsync(string callSid)
+    {
+        try
+        {
+            if (!await _twilio.MoveToCallbackRequestAsync(callSid, CancellationToken.None))
+                _logger.LogError("Call {CallSid} hit a queue limit and could not be moved to a callback request; it still waits in Twilio's queue", callSid);
+        }
+        catch (Exception ex)
+        {
+            _logger.LogError(ex, "Moving call {CallSid} to a callback request failed", callSid);
+        }
+    }
+
     private void Append<T>(string callSid, string type, T payload, DateTimeOffset at)
     {
         var n = 1;

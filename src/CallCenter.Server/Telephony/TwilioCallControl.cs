@@ -13,6 +13,9 @@ public interface ITwilioCallControl
 {
     /// <summary>Moves the waiting caller out of the queue to the agent's softphone; false (already logged) when Twilio did not take it.</summary>
     Task<bool> ConnectToAgentAsync(string callSid, string agentId, CancellationToken ct);
+
+    /// <summary>Takes a waiting caller out of the queue to record a callback request; false (already logged) when Twilio did not take it.</summary>
+    Task<bool> MoveToCallbackRequestAsync(string callSid, CancellationToken ct);
 }
 
 /// <summary>
@@ -35,12 +38,33 @@ public sealed class TwilioCallControl(IHttpClientFactory httpClients, IOptions<T
         return new VoiceResponse().Append(dial).ToString(System.Xml.Linq.SaveOptions.DisableFormatting);
     }
 
-    public async Task<bool> ConnectToAgentAsync(string callSid, string agentId, CancellationToken ct)
+    public Task<bool> ConnectToAgentAsync(string callSid, string agentId, CancellationToken ct) =>
+        RedirectAsync(callSid, ConnectTwiml(agentId), ct);
+
+    /// <summary>
+    /// What a caller hears when their queue is full or they waited too long and the queue's outcome is a
+    /// callback or voicemail: an apology, then a recorded callback request posted back to us.
+    /// Absolute URLs because TwiML sent over REST has no document URL to resolve against.
+    /// </summary>
+    public Task<bool> MoveToCallbackRequestAsync(string callSid, CancellationToken ct) =>
+        RedirectAsync(callSid, CallbackRequestTwiml(), ct);
+
+    private string CallbackRequestTwiml()
+    {
+        var action = new Uri(options.Value.PublicBaseUrl!.ToString().TrimEnd('/') + "/twilio/voice/callback-request");
+        return new VoiceResponse()
+            .Say("很抱歉，现在等候人数较多。请在提示音后留下您的姓名和需求，我们会尽快回电。", language: "zh-CN")
+            .Say("Sorry, all our agents are busy. After the tone, please leave your name and request and we will call you back.", language: "en-US")
+            .Record(action: action, method: Twilio.Http.HttpMethod.Post, maxLength: 120, playBeep: true, finishOnKey: "#")
+            .ToString(System.Xml.Linq.SaveOptions.DisableFormatting);
+    }
+
+    private async Task<bool> RedirectAsync(string callSid, string twiml, CancellationToken ct)
     {
         var settings = options.Value;
         if (string.IsNullOrEmpty(settings.AccountSid))
         {
-            logger.LogError("Twilio:AccountSid is not configured; call {CallSid} cannot be connected to agent {Agent}", callSid, agentId);
+            logger.LogError("Twilio:AccountSid is not configured; call {CallSid} cannot be redirected", callSid);
             return false;
         }
         var client = new TwilioRestClient(settings.AccountSid, settings.AuthToken, accountSid: settings.AccountSid,
@@ -49,14 +73,14 @@ public sealed class TwilioCallControl(IHttpClientFactory httpClients, IOptions<T
         {
             // The helper library takes no token; the resilience pipeline's timeout bounds the wait instead.
             ct.ThrowIfCancellationRequested();
-            await CallResource.UpdateAsync(new UpdateCallOptions(callSid) { Twiml = new Twilio.Types.Twiml(ConnectTwiml(agentId)) }, client);
+            await CallResource.UpdateAsync(new UpdateCallOptions(callSid) { Twiml = new Twilio.Types.Twiml(twiml) }, client);
             return true;
         }
         catch (Exception ex) when (ex is ApiException or ApiConnectionException or HttpRequestException or Polly.Timeout.TimeoutRejectedException
                                    or Polly.CircuitBreaker.BrokenCircuitException or TwilioException)
         {
-            logger.LogWarning("Twilio refused or did not answer the redirect of {CallSid} to agent {Agent}: {Reason} {Message}",
-                callSid, agentId, ex.GetType().Name, ex.Message);
+            logger.LogWarning("Twilio refused or did not answer the redirect of {CallSid}: {Reason} {Message}",
+                callSid, ex.GetType().Name, ex.Message);
             return false;
         }
     }

@@ -22,6 +22,7 @@ public static class TwilioVoiceApi
         voice.MapPost("/status", StatusAsync).WithName("TwilioVoiceStatus");
         voice.MapIvrWebhooks();
         voice.MapFallbackWebhook();
+        voice.MapCallbackRequestWebhook();
         return routes;
     }
 

@@ -118,6 +118,8 @@ public sealed class IvrConversationTests
         var call = await IvrCall.DialAsync(Server.CreateTwilioClient(), to: "+861099999999");
 
         Assert.That(call.IsQueued, Is.True, call.RawTwiml);
+        Assert.That(call.QueueName, Is.EqualTo("general"));
+        Assert.That(call.Twiml.Root?.Element("Enqueue")?.Attribute("waitUrl")?.Value, Does.StartWith("/twilio/voice/queue-wait"));
     }
 
     [Test]

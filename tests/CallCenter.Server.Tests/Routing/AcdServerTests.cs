@@ -349,4 +349,37 @@ public sealed class AcdServerTests
             foreach (var a in agents) a.Dispose();
         }
     }
+
+    [Test]
+    public async Task A_caller_over_the_queue_limit_is_moved_out_of_the_hold_loop_to_leave_a_callback_request()
+    {
+        await using var h = new AcdHarness(settings: new Dictionary<string, string>
+        {
+            ["Acd:Queues:0:MaxQueueSize"] = "1",
+            ["Acd:Queues:0:MaxQueueSizeOutcome"] = "Voicemail",
+        });
+        var first = await h.QueueCallAsync();
+        var second = await h.QueueCallAsync();
+
+        IReadOnlyList<(string CallSid, string Twiml)> redirects = [];
+        for (var i = 0; i < 100 && redirects.Count == 0; i++)
+        {
+            await Task.Delay(50);
+            redirects = h.Redirects();
+        }
+        using var recorded = await h.CreateTwilioClient().PostSignedAsync("/twilio/voice/callback-request", new Dictionary<string, string>
+        {
+            ["CallSid"] = second.CallSid,
+            ["RecordingSid"] = "RE0123456789abcdef0123456789abcdef",
+            ["RecordingUrl"] = "https://api.twilio.com/2010-04-01/Accounts/AC1/Recordings/RE0123456789abcdef0123456789abcdef",
+            ["RecordingDuration"] = "14",
+        });
+
+        Assert.That(redirects.Select(r => r.CallSid), Is.EqualTo(new[] { second.CallSid }), "only the caller over the limit is moved");
+        Assert.That(redirects[0].Twiml, Does.Contain("<Record").And.Contain("https://hotline.bank.test/twilio/voice/callback-request"));
+        Assert.That(recorded.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        Assert.That(await h.AcdEventTypesAsync(second.CallSid), Does.Contain("acd.limit_reached"));
+        Assert.That((await h.EventsOfAsync(second.CallSid)).Select(e => e.Type), Does.Contain("acd.callback_requested"));
+        Assert.That(await h.AcdEventTypesAsync(first.CallSid), Does.Not.Contain("acd.limit_reached"));
+    }
 }
