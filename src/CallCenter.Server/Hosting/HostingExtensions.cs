@@ -35,6 +35,10 @@ public static class HostingExtensions
         builder.Services.AddMetricsWorker();
         builder.Services.AddTwilioCallControl(builder.Configuration);
         builder.Services.AddAcd();
+        builder.Services.AddSingleton<IAgentNotifier, AgentHubNotifier>();
+        // Every instance's consoles hear every instance's ACD decisions through the Redis backplane.
+        builder.Services.AddSignalR().AddStackExchangeRedis(builder.Configuration.GetConnectionString("Redis")!,
+            o => o.Configuration.ChannelPrefix = RedisChannel.Literal("callcenter.signalr"));
 
         builder.Services.AddOptions<TwilioOptions>().BindConfiguration(TwilioOptions.SectionName)
             .ValidateDataAnnotations().ValidateOnStart();
@@ -76,6 +80,7 @@ public static class HostingExtensions
         app.MapEmergencyAnnouncementApi();
         app.MapMetricsApi();
         app.MapAgentApi();
+        app.MapHub<AgentHub>(AgentHub.Path);
         // Fail at start-up, not on the first call, when a flow file is invalid.
         app.Services.GetRequiredService<IvrFlowCatalog>();
         return app;

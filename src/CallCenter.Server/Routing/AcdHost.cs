@@ -37,6 +37,7 @@ public sealed class AcdHost : BackgroundService
     private readonly ICallEventLog _callLog;
     private readonly ITwilioCallControl _twilio;
     private readonly AcdMetrics _metrics;
+    private readonly IAgentNotifier _notifier;
     private readonly ILogger<AcdHost> _logger;
 
     // Host-side bookkeeping the engine does not expose (it is keyed for routing, not for listing).
@@ -54,7 +55,7 @@ public sealed class AcdHost : BackgroundService
     }
 
     public AcdHost(IOptions<AcdOptions> options, TimeProvider clock, ICallEventLog callLog, ITwilioCallControl twilio,
-        AcdMetrics metrics, ILogger<AcdHost> logger)
+        AcdMetrics metrics, IAgentNotifier notifier, ILogger<AcdHost> logger)
     {
         ArgumentNullException.ThrowIfNull(options);
         _options = options.Value;
@@ -63,6 +64,7 @@ public sealed class AcdHost : BackgroundService
         _callLog = callLog;
         _twilio = twilio;
         _metrics = metrics;
+        _notifier = notifier;
         _logger = logger;
     }
 
@@ -359,6 +361,7 @@ public sealed class AcdHost : BackgroundService
                     var deadline = offer?.RingDeadline;
                     _metrics.Offers.Add(1, new KeyValuePair<string, object?>("queue", e.Queue));
                     Append(e.CallId, "acd.offered", new { queue = e.Queue, agent = e.AgentId, waitedSeconds = waited, ringDeadline = deadline }, e.At);
+                    if (e.AgentId is { } offeredTo) _notifier.Offered(offeredTo, e.CallId, e.Queue, deadline);
                     break;
                 case CallEventKind.Connected:
                     _metrics.WaitTime.Record(e.Waited.TotalSeconds, new("queue", e.Queue), new("outcome", "answered"));
@@ -403,6 +406,7 @@ public sealed class AcdHost : BackgroundService
         }
         foreach (var t in decisions.AgentEvents)
         {
+            _notifier.StateChanged(t.AgentId, t.To.ToString(), t.BreakReason ?? t.Reason, t.At);
             // Keyed by the agent: one stream per agent beside the calls, idempotent per instant and transition.
             _pendingAppends.Add(_callLog.AppendAsync(new NewCallEvent(AgentStream(t.AgentId), "agent.state_changed",
                     $"{t.At.UtcTicks}:{t.From}>{t.To}:{t.CallId}",
