@@ -17,6 +17,8 @@ public static class MetricsApi
         services.AddScoped<QueueRollupCalculator>();
         services.AddSingleton<MetricsWorker>();
         services.AddHostedService(sp => sp.GetRequiredService<MetricsWorker>());
+        services.AddSingleton<WallboardBroadcaster>();
+        services.AddHostedService(sp => sp.GetRequiredService<WallboardBroadcaster>());
         return services;
     }
 
@@ -27,6 +29,10 @@ public static class MetricsApi
             .RequireStaff(StaffAuthentication.SupervisorPolicy);
         routes.MapGet("/api/metrics/agents", AgentsAsync).WithName("AgentIntervalReport").WithTags("Metrics")
             .WithSummary("Per-agent 15-minute workload: answered, completed, talk time, wrap-ups and how many were marked resolved.")
+            .RequireStaff(StaffAuthentication.SupervisorPolicy);
+        routes.MapGet("/api/metrics/wallboard", (WallboardBroadcaster board) => TypedResults.Ok(board.Latest))
+            .WithName("Wallboard").WithTags("Metrics")
+            .WithSummary("The latest wallboard (also pushed to supervisors every 2 s over /hubs/agent as \"wallboard\").")
             .RequireStaff(StaffAuthentication.SupervisorPolicy);
         routes.MapGet("/api/metrics/staffing", Staffing).WithName("ErlangCStaffing").WithTags("Metrics")
             .WithSummary("Erlang C: agents needed for a forecast and target, and the service level and ASA a given staff gives.")

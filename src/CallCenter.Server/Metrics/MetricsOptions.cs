@@ -29,5 +29,8 @@ public sealed class MetricsOptions
 
     public bool CallbacksCount { get; set; }
 
+    /// <summary>IANA time zone that decides where "today" starts on the wallboard.</summary>
+    public string TimeZone { get; set; } = "Asia/Shanghai";
+
     public ServiceLevelPolicy Policy => new(ServiceLevelVersion, ServiceLevelThreshold, ServiceLevelTarget, ShortAbandon, AbandonsCount, CallbacksCount);
 }
