@@ -34,6 +34,9 @@ public static class MetricsApi
             .WithName("Wallboard").WithTags("Metrics")
             .WithSummary("The latest wallboard (also pushed to supervisors every 2 s over /hubs/agent as \"wallboard\").")
             .RequireStaff(StaffAuthentication.SupervisorPolicy);
+        routes.MapGet("/api/metrics/fcr", FirstCallResolutionAsync).WithName("FirstCallResolution").WithTags("Metrics")
+            .WithSummary("First-call resolution for a period: agent-handled needs, resolved with no repeat contact for the same reason family within the window; provisional until the window has closed.")
+            .RequireStaff(StaffAuthentication.SupervisorPolicy);
         routes.MapGet("/api/metrics/staffing", Staffing).WithName("ErlangCStaffing").WithTags("Metrics")
             .WithSummary("Erlang C: agents needed for a forecast and target, and the service level and ASA a given staff gives.")
             .RequireStaff(StaffAuthentication.SupervisorPolicy);
@@ -96,6 +99,40 @@ public static class MetricsApi
         return TypedResults.Ok(await db.AgentIntervalRollups.AsNoTracking()
             .Where(r => r.IntervalStart >= from && r.IntervalStart < to && (agent == null || r.Agent == agent))
             .OrderBy(r => r.IntervalStart).ThenBy(r => r.Agent).ToListAsync(ct));
+    }
+
+    private static async Task<Results<Ok<FcrFigure>, ValidationProblem>> FirstCallResolutionAsync(
+        DateTimeOffset from, DateTimeOffset to, int? windowDays, Npgsql.NpgsqlDataSource dataSource, TimeProvider clock, CancellationToken ct)
+    {
+        var days = windowDays ?? 7;
+        if (to <= from || to - from > TimeSpan.FromDays(93) || days is < 1 or > 30)
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]>
+            {
+                ["period"] = ["'to' must be after 'from', at most 93 days later; windowDays 1–30."],
+            });
+        var window = TimeSpan.FromDays(days);
+        // The customer is the verified customer when the IVR verified one, else the caller's number.
+        const string sql = """
+            SELECT w.call_sid, w.occurred_at,
+                   coalesce(w.payload::jsonb ->> 'reasonFamily', ''),
+                   coalesce((w.payload::jsonb ->> 'resolved')::boolean, false),
+                   coalesce((SELECT v.payload::jsonb -> 'data' ->> 'customer' FROM call_events v
+                             WHERE v.call_sid = w.call_sid AND v.type = 'ivr.verified' LIMIT 1),
+                            c.from_number, w.call_sid)
+            FROM call_events w LEFT JOIN calls c ON c.call_sid = w.call_sid
+            WHERE w.type = 'agent.wrap_up' AND w.occurred_at >= @from AND w.occurred_at < @until
+            """;
+        await using var cmd = dataSource.CreateCommand(sql);
+        cmd.Parameters.AddWithValue("from", from);
+        cmd.Parameters.AddWithValue("until", to + window);
+        var contacts = new List<Contact>();
+        await using (var reader = await cmd.ExecuteReaderAsync(ct))
+        {
+            while (await reader.ReadAsync(ct))
+                contacts.Add(new Contact(reader.GetString(0), reader.GetString(4), reader.GetString(2),
+                    reader.GetFieldValue<DateTimeOffset>(1), ReachedAgent: true, reader.GetBoolean(3)));
+        }
+        return TypedResults.Ok(FirstCallResolution.Compute(contacts, from, to, window, clock.GetUtcNow()));
     }
 
     private static string Number(double? value) => value?.ToString("0.####", CultureInfo.InvariantCulture) ?? "";

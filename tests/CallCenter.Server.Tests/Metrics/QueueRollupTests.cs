@@ -170,4 +170,32 @@ public sealed class QueueRollupTests
         Assert.That(row.IntervalStart, Is.EqualTo(Nine.AddMinutes(30)));
         Assert.That((row.Answered, row.Completed, row.TalkSeconds, row.WrappedUp, row.MarkedResolved), Is.EqualTo((2, 1, 240.0, 1, 1)));
     }
+
+    [Test]
+    public async Task First_call_resolution_counts_a_repeat_call_about_the_same_reason_against_the_first()
+    {
+        var server = AssemblySetUp.Server;
+        var twilio = server.CreateTwilioClient();
+        var june = new DateTimeOffset(2026, 6, 1, 2, 0, 0, TimeSpan.Zero);
+        var repeatCaller = "+86138" + Random.Shared.Next(10_000_000, 99_999_999);
+        var otherCaller = "+86139" + Random.Shared.Next(10_000_000, 99_999_999);
+        var first = await IvrCall.DialAsync(twilio, from: repeatCaller);
+        var again = await IvrCall.DialAsync(twilio, from: repeatCaller);
+        var other = await IvrCall.DialAsync(twilio, from: otherCaller);
+        await AppendAsync(server.Services, first.CallSid, "agent.wrap_up", june.AddHours(1), new { reasonFamily = "cards", resolved = true });
+        await AppendAsync(server.Services, again.CallSid, "agent.wrap_up", june.AddDays(2), new { reasonFamily = "cards", resolved = true });
+        await AppendAsync(server.Services, other.CallSid, "agent.wrap_up", june.AddHours(3), new { reasonFamily = "cards", resolved = true });
+        var supervisor = await server.Services.CreateStaffAsync(StaffRole.Supervisor);
+        using var client = server.CreateClient();
+        using var _ = await client.PostAsJsonAsync("/api/auth/login", new { workNumber = supervisor, password = StaffBuilder.Password });
+        var period = $"from={Uri.EscapeDataString(june.ToString("o"))}&to={Uri.EscapeDataString(june.AddDays(1).ToString("o"))}";
+
+        var fcr = await client.GetFromJsonAsync<CallCenter.Core.Metrics.FcrFigure>($"/api/metrics/fcr?{period}");
+
+        Assert.That(fcr!.Needs, Is.EqualTo(2));
+        Assert.That(fcr.ResolvedFirstTime, Is.EqualTo(1));
+        Assert.That(fcr.Rate, Is.EqualTo(0.5));
+        Assert.That(fcr.Provisional, Is.False, "the server's clock (27 Nov) is past 1 June + 7 days");
+        Assert.That(fcr.Definition, Does.Contain("7 days"));
+    }
 }
