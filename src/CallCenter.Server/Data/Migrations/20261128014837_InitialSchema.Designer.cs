@@ -13,8 +13,8 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace CallCenter.Server.Data.Migrations
 {
     [DbContext(typeof(CallCenterDbContext))]
-    [Migration("20261128011825_CallLogSetBasedAppend")]
-    partial class CallLogSetBasedAppend
+    [Migration("20261128014837_InitialSchema")]
+    partial class InitialSchema
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)
