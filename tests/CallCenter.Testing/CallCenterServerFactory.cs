@@ -32,7 +32,12 @@ public sealed class CallCenterServerFactory(TestDatabase database, DateTimeOffse
         builder.UseSetting("Prompts:Engine", "none");
         builder.ConfigureTestServices(services => services.AddSingleton<TimeProvider>(Clock));
     }
+}
 
+/// <summary>Twilio's side of any test server, including ones derived with WithWebHostBuilder.</summary>
+public static class TwilioClientExtensions
+{
     /// <summary>A client that speaks to the webhooks the way Twilio does, signature included.</summary>
-    public TwilioWebhookClient CreateTwilioClient() => new(CreateClient(), AuthToken, PublicBaseUrl);
+    public static TwilioWebhookClient CreateTwilioClient(this WebApplicationFactory<Program> server) =>
+        new(server.CreateClient(), CallCenterServerFactory.AuthToken, CallCenterServerFactory.PublicBaseUrl);
 }

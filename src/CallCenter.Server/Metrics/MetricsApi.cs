@@ -72,8 +72,7 @@ public static class MetricsApi
     private static async Task<Results<Ok<List<QueueIntervalRollup>>, ContentHttpResult, ValidationProblem>> QueuesAsync(
         DateTimeOffset from, DateTimeOffset to, string? queue, string? format, CallCenterDbContext db, CancellationToken ct)
     {
-        if (to <= from || to - from > TimeSpan.FromDays(93))
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["to"] = ["'to' must be after 'from' and at most 93 days later."] });
+        if (PeriodProblem(from, to) is { } problem) return problem;
         var rows = await db.QueueIntervalRollups.AsNoTracking()
             .Where(r => r.IntervalStart >= from && r.IntervalStart < to && (queue == null || r.Queue == queue))
             .OrderBy(r => r.IntervalStart).ThenBy(r => r.Queue).ThenBy(r => r.PolicyVersion)
@@ -94,8 +93,7 @@ public static class MetricsApi
     private static async Task<Results<Ok<List<AgentIntervalRollup>>, ValidationProblem>> AgentsAsync(
         DateTimeOffset from, DateTimeOffset to, string? agent, CallCenterDbContext db, CancellationToken ct)
     {
-        if (to <= from || to - from > TimeSpan.FromDays(93))
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["to"] = ["'to' must be after 'from' and at most 93 days later."] });
+        if (PeriodProblem(from, to) is { } problem) return problem;
         return TypedResults.Ok(await db.AgentIntervalRollups.AsNoTracking()
             .Where(r => r.IntervalStart >= from && r.IntervalStart < to && (agent == null || r.Agent == agent))
             .OrderBy(r => r.IntervalStart).ThenBy(r => r.Agent).ToListAsync(ct));
@@ -134,6 +132,12 @@ public static class MetricsApi
         }
         return TypedResults.Ok(FirstCallResolution.Compute(contacts, from, to, window, clock.GetUtcNow()));
     }
+
+    // Reports cover at most a quarter, so one request cannot scan years of the call log.
+    private static ValidationProblem? PeriodProblem(DateTimeOffset from, DateTimeOffset to) =>
+        to <= from || to - from > TimeSpan.FromDays(93)
+            ? TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["to"] = ["'to' must be after 'from' and at most 93 days later."] })
+            : null;
 
     private static string Number(double? value) => value?.ToString("0.####", CultureInfo.InvariantCulture) ?? "";
 

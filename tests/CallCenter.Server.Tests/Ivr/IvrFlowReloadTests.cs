@@ -43,7 +43,7 @@ public sealed class IvrFlowReloadTests
         var original = await File.ReadAllTextAsync(path);
         await using var server = new CallCenterServerFactory(AssemblySetUp.Server.Database)
             .WithWebHostBuilder(b => b.UseSetting("Ivr:FlowsDirectory", dir));
-        var twilio = new TwilioWebhookClient(server.CreateClient(), CallCenterServerFactory.AuthToken, CallCenterServerFactory.PublicBaseUrl);
+        var twilio = server.CreateTwilioClient();
         var catalog = server.Services.GetRequiredService<IvrFlowCatalog>();
 
         var rejected = NextReload(catalog);

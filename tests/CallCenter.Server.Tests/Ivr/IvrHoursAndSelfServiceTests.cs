@@ -45,7 +45,7 @@ public sealed class IvrHoursAndSelfServiceTests
         // National Day, 1 October 2026, 10:00 in Shanghai: a holiday in the flow's calendar.
         await using var server = new CallCenterServerFactory(AssemblySetUp.Server.Database, new DateTimeOffset(2026, 10, 1, 2, 0, 0, TimeSpan.Zero));
         await using var withBank = server.WithWebHostBuilder(b => b.UseSetting("CoreBanking:BaseUrl", bank.Urls[0]));
-        var twilio = new TwilioWebhookClient(withBank.CreateClient(), CallCenterServerFactory.AuthToken, CallCenterServerFactory.PublicBaseUrl);
+        var twilio = withBank.CreateTwilioClient();
         var call = await IvrCall.DialAsync(twilio);
         await call.PressAsync("2");
         Assert.That(call.SpokenText, Does.Contain("Our agents are not available now"));
@@ -71,7 +71,7 @@ public sealed class IvrHoursAndSelfServiceTests
             .RespondWith(Response.Create().WithStatusCode(503));
         await using var server = new CallCenterServerFactory(AssemblySetUp.Server.Database);
         await using var withBank = server.WithWebHostBuilder(b => b.UseSetting("CoreBanking:BaseUrl", bank.Urls[0]));
-        var twilio = new TwilioWebhookClient(withBank.CreateClient(), CallCenterServerFactory.AuthToken, CallCenterServerFactory.PublicBaseUrl);
+        var twilio = withBank.CreateTwilioClient();
         var call = await IvrCall.DialAsync(twilio);
         await call.PressAsync("1");
         await call.PressAsync("1");

@@ -85,7 +85,7 @@ public sealed class PromptLibraryTests
     public async Task Every_fixed_prompt_of_the_shipped_flow_is_rendered_after_start_up_and_the_ivr_then_plays_it()
     {
         await using var server = ServerWith(TempDir(), ("Prompts:Engine", "espeak"));
-        var twilio = new TwilioWebhookClient(server.CreateClient(), CallCenterServerFactory.AuthToken, CallCenterServerFactory.PublicBaseUrl);
+        var twilio = server.CreateTwilioClient();
         var library = server.Services.GetRequiredService<PromptLibrary>();
         var flows = server.Services.GetRequiredService<CallCenter.Server.Ivr.IvrFlowCatalog>();
         var expected = CallCenter.Server.Ivr.IvrPromptWarmer.PromptsOf(flows.Flows).ToList();

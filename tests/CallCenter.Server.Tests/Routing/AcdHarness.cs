@@ -50,7 +50,7 @@ internal sealed class AcdHarness : IAsyncDisposable
 
     public AcdHost Acd => Server.Services.GetRequiredService<AcdHost>();
 
-    public TwilioWebhookClient CreateTwilioClient() => new(Server.CreateClient(), CallCenterServerFactory.AuthToken, CallCenterServerFactory.PublicBaseUrl);
+    public TwilioWebhookClient CreateTwilioClient() => Server.CreateTwilioClient();
 
     /// <summary>A caller who picks Chinese and presses 0: queued into "general" by the IVR.</summary>
     public async Task<IvrCall> QueueCallAsync(string from = "+8613812345678")
