@@ -203,9 +203,11 @@ public static class MetricsApi
                 a.Completed == 0 ? null : a.Talk / a.Completed + (a.Wrapped == 0 ? 0 : a.WrapUp / a.Wrapped), a.Wrapped, a.Resolved))
             .OrderByDescending(a => a.Answered).ThenBy(a => a.Agent, StringComparer.Ordinal).ToList();
         var reasons = await db.CallFacts.AsNoTracking().Where(f => f.QueuedAt >= from && f.QueuedAt < to && f.WrappedUpAt != null)
-            .GroupBy(f => f.ReasonFamily ?? "").Select(g => new Tally(g.Key, g.Count())).OrderByDescending(t => t.Calls).Take(20).ToListAsync(ct);
+            .GroupBy(f => f.ReasonFamily ?? "").Select(g => new { Name = g.Key, Calls = g.Count() }).OrderByDescending(t => t.Calls).Take(20)
+            .Select(t => new Tally(t.Name, t.Calls)).ToListAsync(ct);
         var askedFor = await db.CallFacts.AsNoTracking().Where(f => f.StartedAt >= from && f.StartedAt < to && f.FirstChoice != null)
-            .GroupBy(f => f.FirstChoice!).Select(g => new Tally(g.Key, g.Count())).OrderByDescending(t => t.Calls).Take(20).ToListAsync(ct);
+            .GroupBy(f => f.FirstChoice!).Select(g => new { Name = g.Key, Calls = g.Count() }).OrderByDescending(t => t.Calls).Take(20)
+            .Select(t => new Tally(t.Name, t.Calls)).ToListAsync(ct);
         return TypedResults.Ok(new WeeklyReport(QueueReport.PeriodName(monday, ReportPeriod.Week), from, to, o.TimeZone,
             figures.SingleOrDefault(f => f.Queue == QueueReport.AllQueues), [.. figures.Where(f => f.Queue != QueueReport.AllQueues)],
             agents, reasons, askedFor));

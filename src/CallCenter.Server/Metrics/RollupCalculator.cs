@@ -31,20 +31,33 @@ public sealed class RollupCalculator(CallCenterDbContext db, NpgsqlDataSource da
         {
             var (written, more) = await RunBatchAsync(options, ct);
             rows += written;
-            if (!more) return rows;
+            if (!more) break;
         }
+        await FinaliseFcrDaysAsync(options, ct);
+        return rows;
+    }
+
+    /// <summary>Days whose repeat window has closed since they were last computed get their final figure, events or not.</summary>
+    private async Task FinaliseFcrDaysAsync(MetricsOptions options, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow();
+        var window = TimeSpan.FromDays(options.FcrWindowDays);
+        var open = await db.FcrDailyRollups.AsNoTracking().Where(r => r.Provisional && r.WindowDays == options.FcrWindowDays)
+            .Select(r => r.Day).ToListAsync(ct);
+        var closed = open.Where(d => !FirstCallResolution.Provisional(DayBounds(d, options.Zone).To, window, now)).ToHashSet();
+        if (closed.Count == 0) return;
+        await WriteFcrDaysAsync(closed, options, now, ct);
+        await db.SaveChangesAsync(ct);
+        db.ChangeTracker.Clear();
     }
 
     private async Task<(int Rows, bool More)> RunBatchAsync(MetricsOptions options, CancellationToken ct)
     {
         await using var tx = await db.Database.BeginTransactionAsync(ct);
+        // The row lock makes instances take turns; creating it first keeps two first runs from colliding.
+        await db.Database.ExecuteSqlAsync($"INSERT INTO metrics_watermarks (name, last_global_seq, updated_at) VALUES ({WatermarkName}, 0, {clock.GetUtcNow()}) ON CONFLICT (name) DO NOTHING", ct);
         var watermark = await db.MetricsWatermarks.FromSql($"SELECT * FROM metrics_watermarks WHERE name = {WatermarkName} FOR UPDATE")
-            .SingleOrDefaultAsync(ct);
-        if (watermark is null)
-        {
-            watermark = new MetricsWatermark { Name = WatermarkName };
-            db.MetricsWatermarks.Add(watermark);
-        }
+            .SingleAsync(ct);
 
         var (events, lastSeq) = await ReadEventsAsync(watermark.LastGlobalSeq, options.BatchSize, ct);
         if (lastSeq == watermark.LastGlobalSeq) return (0, false);
