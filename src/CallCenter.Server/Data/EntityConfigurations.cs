@@ -192,10 +192,10 @@ internal sealed class CallFactsConfiguration : IEntityTypeConfiguration<CallFact
         e.Ignore(f => f.TalkTime);
         e.Ignore(f => f.WrapUpTime);
         e.Ignore(f => f.ContactAt);
-        // The rollups read a queue's interval, an agent's answers, a line's calls, and a customer's contacts.
+        // The rollups read a queue's interval, an agent's answers, calls by start (lines, rebuilds), and a customer's contacts.
         e.HasIndex(f => new { f.Queue, f.QueuedAt });
         e.HasIndex(f => new { f.Agent, f.AnsweredAt });
-        e.HasIndex(f => new { f.Line, f.StartedAt });
+        e.HasIndex(f => f.StartedAt);
         e.HasIndex(f => new { f.CustomerKey, f.QueuedAt });
         e.HasIndex(f => f.QueuedAt);
     }

@@ -121,14 +121,7 @@ public static class MetricsApi
             {
                 ["period"] = ["'to' must be after 'from', at most 93 days later; windowDays 1–30."],
             });
-        var window = TimeSpan.FromDays(days);
-        // Each need carries its next contact by the same customer about the same reason (linked by the metrics worker).
-        var needs = await db.CallFacts.AsNoTracking()
-            .Where(f => f.QueuedAt >= from && f.QueuedAt < to && f.AnsweredAt != null)
-            .Select(f => new { f.Resolved, f.NextContactAt, f.QueuedAt })
-            .ToListAsync(ct);
-        var resolved = needs.Count(n => n.Resolved && (n.NextContactAt is not { } next || next > n.QueuedAt!.Value + window));
-        return TypedResults.Ok(FirstCallResolution.Figure(needs.Count, resolved, FirstCallResolution.Provisional(to, window, clock.GetUtcNow()), window));
+        return TypedResults.Ok(await QueueReport.FirstCallResolutionAsync(db, from, to, TimeSpan.FromDays(days), clock.GetUtcNow(), ct));
     }
 
     private static async Task<Results<Ok<List<FcrDailyRollup>>, ValidationProblem>> FcrDailyAsync(
@@ -155,7 +148,7 @@ public static class MetricsApi
         if (DaysProblem(from, to) is { } problem) return problem;
         if (!Enum.TryParse<ReportPeriod>(by ?? nameof(ReportPeriod.Day), ignoreCase: true, out var period) || !Enum.IsDefined(period))
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["by"] = ["by is day, week or month."] });
-        var figures = await PeriodsAsync(db, options.Value, from, to.AddDays(1), period, queue, ct);
+        var figures = await QueueReport.PeriodsAsync(db, options.Value, from, to.AddDays(1), period, queue, ct);
         if (!string.Equals(format, "csv", StringComparison.OrdinalIgnoreCase)) return TypedResults.Ok(figures);
 
         var csv = new StringBuilder("period,from,to,queue,offered,answered,answered_within_threshold,abandoned,short_abandoned,callbacks_requested,transfers,connect_rate,service_level_offered,service_level_answered,abandon_rate,asa_seconds,longest_wait_seconds,talk_seconds,handle_seconds,surveyed,satisfaction_rate,policy_version,definition\n");
@@ -171,7 +164,8 @@ public static class MetricsApi
     }
 
     /// <summary>One agent's week: calls, talk and after-call work, how many they marked resolved.</summary>
-    public sealed record AgentWorkload(string Agent, int Answered, double TalkHours, double? AverageHandleSeconds, int WrappedUp, int MarkedResolved);
+    public sealed record AgentWorkload(string Agent, int Answered, double TalkHours, double? AverageHandleSeconds, int WrappedUp, int MarkedResolved,
+        double LoggedInHours, double? Occupancy);
 
     /// <summary>How often something came up in the week.</summary>
     public sealed record Tally(string Name, int Calls);
@@ -191,16 +185,18 @@ public static class MetricsApi
             int.Parse(match.Groups[2].Value, CultureInfo.InvariantCulture), DayOfWeek.Monday));
         var o = options.Value;
         var zone = o.Zone;
-        var figures = await PeriodsAsync(db, o, monday, monday.AddDays(7), ReportPeriod.Week, null, ct);
+        var figures = await QueueReport.PeriodsAsync(db, o, monday, monday.AddDays(7), ReportPeriod.Week, null, ct);
         var (from, to) = (RollupCalculator.LocalMidnight(monday, zone), RollupCalculator.LocalMidnight(monday.AddDays(7), zone));
 
         var agents = (await db.AgentIntervalRollups.AsNoTracking().Where(r => r.IntervalStart >= from && r.IntervalStart < to)
                 .GroupBy(r => r.Agent)
                 .Select(g => new { Agent = g.Key, Answered = g.Sum(r => r.Answered), Completed = g.Sum(r => r.Completed), Talk = g.Sum(r => r.TalkSeconds),
-                    Wrapped = g.Sum(r => r.WrappedUp), WrapUp = g.Sum(r => r.WrapUpSeconds), Resolved = g.Sum(r => r.MarkedResolved) })
+                    Wrapped = g.Sum(r => r.WrappedUp), WrapUp = g.Sum(r => r.WrapUpSeconds), Resolved = g.Sum(r => r.MarkedResolved),
+                    Available = g.Sum(r => r.AvailableSeconds), Handling = g.Sum(r => r.HandlingSeconds), Break = g.Sum(r => r.BreakSeconds) })
                 .ToListAsync(ct))
             .Select(a => new AgentWorkload(a.Agent, a.Answered, Math.Round(a.Talk / 3600, 3),
-                a.Completed == 0 ? null : a.Talk / a.Completed + (a.Wrapped == 0 ? 0 : a.WrapUp / a.Wrapped), a.Wrapped, a.Resolved))
+                a.Completed == 0 ? null : a.Talk / a.Completed + (a.Wrapped == 0 ? 0 : a.WrapUp / a.Wrapped), a.Wrapped, a.Resolved,
+                Math.Round((a.Available + a.Handling + a.Break) / 3600, 3), new AgentSeconds(a.Available, a.Handling, a.Break).Occupancy))
             .OrderByDescending(a => a.Answered).ThenBy(a => a.Agent, StringComparer.Ordinal).ToList();
         var reasons = await db.CallFacts.AsNoTracking().Where(f => f.QueuedAt >= from && f.QueuedAt < to && f.WrappedUpAt != null)
             .GroupBy(f => f.ReasonFamily ?? "").Select(g => new { Name = g.Key, Calls = g.Count() }).OrderByDescending(t => t.Calls).Take(20)
@@ -211,21 +207,6 @@ public static class MetricsApi
         return TypedResults.Ok(new WeeklyReport(QueueReport.PeriodName(monday, ReportPeriod.Week), from, to, o.TimeZone,
             figures.SingleOrDefault(f => f.Queue == QueueReport.AllQueues), [.. figures.Where(f => f.Queue != QueueReport.AllQueues)],
             agents, reasons, askedFor));
-    }
-
-    private static async Task<List<PeriodFigures>> PeriodsAsync(CallCenterDbContext db, MetricsOptions options, DateOnly from, DateOnly toExclusive,
-        ReportPeriod by, string? queue, CancellationToken ct)
-    {
-        var zone = options.Zone;
-        // Whole periods: a week or month report starting mid-period still covers the period it names.
-        var start = RollupCalculator.LocalMidnight(QueueReport.PeriodStart(from, by), zone);
-        var endDay = QueueReport.PeriodStart(toExclusive.AddDays(-1), by);
-        var end = RollupCalculator.LocalMidnight(QueueReport.PeriodEnd(endDay, by), zone);
-        var policy = options.Policy;
-        var rows = await db.QueueIntervalRollups.AsNoTracking()
-            .Where(r => r.IntervalStart >= start && r.IntervalStart < end && r.PolicyVersion == policy.Version && (queue == null || r.Queue == queue))
-            .ToListAsync(ct);
-        return QueueReport.Summarise(rows, policy, by, zone);
     }
 
     private static ValidationProblem? DaysProblem(DateOnly from, DateOnly to) =>

@@ -58,6 +58,12 @@ public sealed class AgentIntervalRollup
     public int WrappedUp { get; set; }
     public double WrapUpSeconds { get; set; }
     public int MarkedResolved { get; set; }
+    /// <summary>Logged-in time split from the agent's state changes (see <see cref="CallCenter.Core.Metrics.AgentTime"/>).</summary>
+    public double AvailableSeconds { get; set; }
+    public double HandlingSeconds { get; set; }
+    public double BreakSeconds { get; set; }
+    /// <summary>Handling ÷ (handling + available) time in the interval.</summary>
+    public double? Occupancy { get; set; }
     public DateTimeOffset ComputedAt { get; set; }
 }
 

@@ -1,5 +1,7 @@
 using System.Globalization;
 using CallCenter.Core.Metrics;
+using CallCenter.Server.Data;
+using Microsoft.EntityFrameworkCore;
 
 namespace CallCenter.Server.Metrics;
 
@@ -82,6 +84,46 @@ public static class QueueReport
                 sums[(start, queue)] = (sums.GetValueOrDefault((start, queue)) ?? QueueTotals.Zero).Add(Totals(row));
         }
         return [.. sums.Select(s => Figures(s.Key.Start, by, zone, s.Key.Queue, s.Value, policy))];
+    }
+
+    /// <summary>
+    /// Queue figures for the whole periods that cover local days [from, toExclusive): a week or month report
+    /// starting mid-period still covers the period it names. Reads only interval rows.
+    /// </summary>
+    public static async Task<List<PeriodFigures>> PeriodsAsync(CallCenterDbContext db, MetricsOptions options, DateOnly from, DateOnly toExclusive,
+        ReportPeriod by, string? queue, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(db);
+        ArgumentNullException.ThrowIfNull(options);
+        var zone = options.Zone;
+        var start = RollupCalculator.LocalMidnight(PeriodStart(from, by), zone);
+        var end = RollupCalculator.LocalMidnight(PeriodEnd(PeriodStart(toExclusive.AddDays(-1), by), by), zone);
+        var policy = options.Policy;
+        var rows = await db.QueueIntervalRollups.AsNoTracking()
+            .Where(r => r.IntervalStart >= start && r.IntervalStart < end && r.PolicyVersion == policy.Version && (queue == null || r.Queue == queue))
+            .ToListAsync(ct);
+        return Summarise(rows, policy, by, zone);
+    }
+
+    /// <summary>
+    /// First-call resolution of the needs raised in [from, to) under any window up to
+    /// <see cref="RollupCalculator.MaxRepeatWindow"/>: each need carries its next contact by the same customer about
+    /// the same reason, linked by the metrics worker.
+    /// </summary>
+    public static async Task<FcrFigure> FirstCallResolutionAsync(CallCenterDbContext db, DateTimeOffset from, DateTimeOffset to, TimeSpan window,
+        DateTimeOffset now, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(db);
+        var needs = await db.CallFacts.AsNoTracking()
+            .Where(f => f.QueuedAt >= from && f.QueuedAt < to && f.AnsweredAt != null)
+            .GroupBy(f => 1)
+            .Select(g => new
+            {
+                Needs = g.Count(),
+                Resolved = g.Count(f => f.Resolved && (f.NextContactAt == null || f.NextContactAt > f.QueuedAt!.Value + window)),
+            })
+            .SingleOrDefaultAsync(ct);
+        return FirstCallResolution.Figure(needs?.Needs ?? 0, needs?.Resolved ?? 0, FirstCallResolution.Provisional(to, window, now), window);
     }
 
     public static DateOnly PeriodStart(DateOnly day, ReportPeriod by) => by switch

@@ -37,6 +37,64 @@ public sealed class RollupCalculator(CallCenterDbContext db, NpgsqlDataSource da
         return rows;
     }
 
+    /// <summary>
+    /// Recomputes every row of the local days covering [from, to) from the stored call facts, one day per
+    /// transaction: after a new service-level policy version (its rows are written beside the old ones) or to
+    /// backfill. Each day's calls are read once; a call is assumed to reach the queue or an agent within
+    /// <see cref="RebuildLookBack"/> of its start. Returns how many queue interval rows were written.
+    /// </summary>
+    public async Task<int> RebuildAsync(DateTimeOffset from, DateTimeOffset to, MetricsOptions options, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var zone = options.Zone;
+        var interval = options.Interval;
+        var written = 0;
+        var days = new HashSet<DateOnly>();
+        for (var day = LocalDay(from, zone); LocalMidnight(day, zone) < to; day = day.AddDays(1))
+        {
+            days.Add(day);
+            var (dayStart, dayEnd) = DayBounds(day, zone);
+            var facts = await db.CallFacts.AsNoTracking()
+                .Where(f => f.StartedAt >= dayStart - RebuildLookBack && f.StartedAt < dayEnd).ToListAsync(ct);
+            bool InDay((string, DateTimeOffset Start) key) => key.Start >= dayStart && key.Start < dayEnd;
+            var byQueue = Group(facts, f => f.Queue, f => f.QueuedAt, interval, InDay);
+            var byAgent = Group(facts, f => f.Agent, f => f.AnsweredAt, interval, InDay);
+            var byLine = Group(facts, f => f.Line, f => f.StartedAt, interval, InDay);
+
+            await using var tx = await db.Database.BeginTransactionAsync(ct);
+            var now = clock.GetUtcNow();
+            await WriteQueueRowsAsync([.. byQueue.Keys], options, now, ct, byQueue);
+            await WriteAgentRowsAsync([.. byAgent.Keys], interval, now, ct, byAgent);
+            await WriteLineRowsAsync([.. byLine.Keys], interval, now, ct, byLine);
+            written += byQueue.Count;
+            await db.SaveChangesAsync(ct);
+            await tx.CommitAsync(ct);
+            db.ChangeTracker.Clear();
+        }
+        await WriteFcrDaysAsync(days, options, clock.GetUtcNow(), ct);
+        await db.SaveChangesAsync(ct);
+        db.ChangeTracker.Clear();
+        return written;
+    }
+
+    /// <summary>How long before reaching the queue or an agent a rebuilt call may have started.</summary>
+    public static readonly TimeSpan RebuildLookBack = TimeSpan.FromHours(6);
+
+    private static Dictionary<(string, DateTimeOffset), List<CallFacts>> Group(List<CallFacts> facts, Func<CallFacts, string?> key,
+        Func<CallFacts, DateTimeOffset?> at, TimeSpan interval, Func<(string, DateTimeOffset), bool> keep)
+    {
+        var groups = new Dictionary<(string, DateTimeOffset), List<CallFacts>>();
+        foreach (var f in facts)
+        {
+            if (key(f) is not { } k || at(f) is not { } t) continue;
+            var bucket = (k, Floor(t, interval));
+            if (!keep(bucket)) continue;
+            if (!groups.TryGetValue(bucket, out var list)) groups[bucket] = list = [];
+            list.Add(f);
+        }
+        return groups;
+    }
+
     /// <summary>Days whose repeat window has closed since they were last computed get their final figure, events or not.</summary>
     private async Task FinaliseFcrDaysAsync(MetricsOptions options, CancellationToken ct)
     {
@@ -59,7 +117,7 @@ public sealed class RollupCalculator(CallCenterDbContext db, NpgsqlDataSource da
         var watermark = await db.MetricsWatermarks.FromSql($"SELECT * FROM metrics_watermarks WHERE name = {WatermarkName} FOR UPDATE")
             .SingleAsync(ct);
 
-        var (events, lastSeq) = await ReadEventsAsync(watermark.LastGlobalSeq, options.BatchSize, ct);
+        var (events, agentChanges, lastSeq) = await ReadEventsAsync(watermark.LastGlobalSeq, options.BatchSize, ct);
         if (lastSeq == watermark.LastGlobalSeq) return (0, false);
 
         var sids = events.Keys.ToArray();
@@ -87,6 +145,7 @@ public sealed class RollupCalculator(CallCenterDbContext db, NpgsqlDataSource da
 
         await WriteQueueRowsAsync(queueKeys, options, now, ct);
         await WriteAgentRowsAsync(agentKeys, interval, now, ct);
+        await WriteAgentTimeAsync(agentChanges, interval, now, ct);
         await WriteLineRowsAsync(lineKeys, interval, now, ct);
         await WriteFcrDaysAsync(fcrDays, options, now, ct);
 
@@ -98,8 +157,9 @@ public sealed class RollupCalculator(CallCenterDbContext db, NpgsqlDataSource da
         return (queueKeys.Count, events.Count > 0 && events.Values.Sum(e => e.Count) >= options.BatchSize);
     }
 
-    // Agent state streams ("agent:…") are not calls; they move the watermark but fold into nothing here.
-    private async Task<(Dictionary<string, List<CallFactEvent>> Events, long LastSeq)> ReadEventsAsync(long after, int batchSize, CancellationToken ct)
+    // Agent state streams ("agent:…") are not calls: they feed the agents' time split, keyed by stream.
+    private async Task<(Dictionary<string, List<CallFactEvent>> Events, Dictionary<string, DateTimeOffset> AgentChanges, long LastSeq)> ReadEventsAsync(
+        long after, int batchSize, CancellationToken ct)
     {
         await using var cmd = dataSource.CreateCommand("""
             SELECT global_seq, call_sid, type, occurred_at, payload FROM call_events
@@ -108,17 +168,69 @@ public sealed class RollupCalculator(CallCenterDbContext db, NpgsqlDataSource da
         cmd.Parameters.AddWithValue("after", after);
         cmd.Parameters.AddWithValue("limit", batchSize);
         var events = new Dictionary<string, List<CallFactEvent>>(StringComparer.Ordinal);
+        var agentChanges = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
         var last = after;
         await using var reader = await cmd.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))
         {
             last = reader.GetInt64(0);
             var sid = reader.GetString(1);
-            if (sid.StartsWith("agent:", StringComparison.Ordinal)) continue;
+            var at = reader.GetFieldValue<DateTimeOffset>(3);
+            if (sid.StartsWith(AgentStreamPrefix, StringComparison.Ordinal))
+            {
+                // The earliest new change decides how far back the agent's time has to be recut.
+                if (!agentChanges.TryGetValue(sid, out var earliest) || at < earliest) agentChanges[sid] = at;
+                continue;
+            }
             if (!events.TryGetValue(sid, out var list)) events[sid] = list = [];
-            list.Add(new CallFactEvent(reader.GetString(2), reader.GetFieldValue<DateTimeOffset>(3), Fields(reader.GetString(4))));
+            list.Add(new CallFactEvent(reader.GetString(2), at, Fields(reader.GetString(4))));
         }
-        return (events, last);
+        return (events, agentChanges, last);
+    }
+
+    private const string AgentStreamPrefix = "agent:";
+
+    /// <summary>
+    /// Recuts each agent's available, handling and break time from the change before their earliest new one up to
+    /// their latest known change, into the agent interval rows; occupancy follows from those.
+    /// </summary>
+    private async Task WriteAgentTimeAsync(Dictionary<string, DateTimeOffset> earliestNewChange, TimeSpan interval, DateTimeOffset now, CancellationToken ct)
+    {
+        foreach (var (stream, earliest) in earliestNewChange)
+        {
+            // Whole intervals are recut: from the start of the earliest new change's interval, in the state the agent was in then.
+            var from = Floor(earliest, interval);
+            await using var cmd = Command("""
+                (SELECT occurred_at, payload::jsonb ->> 'to' FROM call_events
+                 WHERE call_sid = @stream AND occurred_at < @from ORDER BY call_seq DESC LIMIT 1)
+                UNION ALL
+                (SELECT occurred_at, payload::jsonb ->> 'to' FROM call_events
+                 WHERE call_sid = @stream AND occurred_at >= @from ORDER BY call_seq)
+                """);
+            cmd.Parameters.AddWithValue("stream", stream);
+            cmd.Parameters.AddWithValue("from", from);
+            var changes = new List<(DateTimeOffset At, string To)>();
+            await using (var reader = await cmd.ExecuteReaderAsync(ct))
+            {
+                while (await reader.ReadAsync(ct)) changes.Add((reader.GetFieldValue<DateTimeOffset>(0), reader.IsDBNull(1) ? "" : reader.GetString(1)));
+            }
+            var stateAtFrom = changes.Count > 0 && changes[0].At < from ? changes[0].To : null;
+            var agent = stream[AgentStreamPrefix.Length..];
+            var cut = AgentTime.PerInterval(stateAtFrom, changes.Where(c => c.At >= from), from, interval);
+            var existing = await db.AgentIntervalRollups.Where(r => r.Agent == agent && r.IntervalStart >= from).ToDictionaryAsync(r => r.IntervalStart, ct);
+            foreach (var (start, seconds) in cut)
+            {
+                var row = existing.GetValueOrDefault(start)
+                    ?? db.AgentIntervalRollups.Local.FirstOrDefault(r => r.Agent == agent && r.IntervalStart == start);
+                if (row is null)
+                {
+                    row = new AgentIntervalRollup { IntervalStart = start, Agent = agent };
+                    db.AgentIntervalRollups.Add(row);
+                }
+                (row.AvailableSeconds, row.HandlingSeconds, row.BreakSeconds, row.Occupancy, row.ComputedAt) =
+                    (seconds.Available, seconds.Handling, seconds.Break, seconds.Occupancy, now);
+            }
+        }
     }
 
     /// <summary>The payload's scalar fields, with an IVR event's "data" object flattened in.</summary>
@@ -247,11 +359,12 @@ public sealed class RollupCalculator(CallCenterDbContext db, NpgsqlDataSource da
         return touched;
     }
 
-    private async Task WriteQueueRowsAsync(HashSet<(string Queue, DateTimeOffset Start)> keys, MetricsOptions options, DateTimeOffset now, CancellationToken ct)
+    private async Task WriteQueueRowsAsync(HashSet<(string Queue, DateTimeOffset Start)> keys, MetricsOptions options, DateTimeOffset now,
+        CancellationToken ct, Dictionary<(string, DateTimeOffset), List<CallFacts>>? read = null)
     {
         if (keys.Count == 0) return;
         var policy = options.Policy;
-        var facts = await FactsInAsync(keys, "queue", "queued_at", options.Interval, ct);
+        var facts = read ?? await FactsInAsync(keys, "queue", "queued_at", options.Interval, ct);
         var existing = await db.QueueIntervalRollups.Where(r => r.PolicyVersion == policy.Version
                 && keys.Select(k => k.Queue).Contains(r.Queue) && keys.Select(k => k.Start).Contains(r.IntervalStart))
             .ToDictionaryAsync(r => (r.Queue, r.IntervalStart), ct);
@@ -268,10 +381,11 @@ public sealed class RollupCalculator(CallCenterDbContext db, NpgsqlDataSource da
         }
     }
 
-    private async Task WriteAgentRowsAsync(HashSet<(string Agent, DateTimeOffset Start)> keys, TimeSpan interval, DateTimeOffset now, CancellationToken ct)
+    private async Task WriteAgentRowsAsync(HashSet<(string Agent, DateTimeOffset Start)> keys, TimeSpan interval, DateTimeOffset now,
+        CancellationToken ct, Dictionary<(string, DateTimeOffset), List<CallFacts>>? read = null)
     {
         if (keys.Count == 0) return;
-        var facts = await FactsInAsync(keys, "agent", "answered_at", interval, ct);
+        var facts = read ?? await FactsInAsync(keys, "agent", "answered_at", interval, ct);
         var existing = await db.AgentIntervalRollups.Where(r => keys.Select(k => k.Agent).Contains(r.Agent) && keys.Select(k => k.Start).Contains(r.IntervalStart))
             .ToDictionaryAsync(r => (r.Agent, r.IntervalStart), ct);
         foreach (var key in keys)
@@ -292,10 +406,11 @@ public sealed class RollupCalculator(CallCenterDbContext db, NpgsqlDataSource da
         }
     }
 
-    private async Task WriteLineRowsAsync(HashSet<(string Line, DateTimeOffset Start)> keys, TimeSpan interval, DateTimeOffset now, CancellationToken ct)
+    private async Task WriteLineRowsAsync(HashSet<(string Line, DateTimeOffset Start)> keys, TimeSpan interval, DateTimeOffset now,
+        CancellationToken ct, Dictionary<(string, DateTimeOffset), List<CallFacts>>? read = null)
     {
         if (keys.Count == 0) return;
-        var facts = await FactsInAsync(keys, "line", "started_at", interval, ct);
+        var facts = read ?? await FactsInAsync(keys, "line", "started_at", interval, ct);
         var existing = await db.LineIntervalRollups.Where(r => keys.Select(k => k.Line).Contains(r.Line) && keys.Select(k => k.Start).Contains(r.IntervalStart))
             .ToDictionaryAsync(r => (r.Line, r.IntervalStart), ct);
         foreach (var key in keys)
@@ -326,12 +441,7 @@ public sealed class RollupCalculator(CallCenterDbContext db, NpgsqlDataSource da
         {
             if (existing.TryGetValue(day, out var row) && !row.Provisional) continue;
             var (from, to) = DayBounds(day, options.Zone);
-            var needs = await db.CallFacts.AsNoTracking()
-                .Where(f => f.QueuedAt >= from && f.QueuedAt < to && f.AnsweredAt != null)
-                .Select(f => new { f.Resolved, f.NextContactAt, f.QueuedAt })
-                .ToListAsync(ct);
-            var resolved = needs.Count(n => n.Resolved && (n.NextContactAt is not { } next || next > n.QueuedAt!.Value + window));
-            var figure = FirstCallResolution.Figure(needs.Count, resolved, FirstCallResolution.Provisional(to, window, now), window);
+            var figure = await QueueReport.FirstCallResolutionAsync(db, from, to, window, now, ct);
             if (row is null)
             {
                 row = new FcrDailyRollup { Day = day, WindowDays = windowDays, Definition = figure.Definition };
@@ -379,13 +489,13 @@ public sealed class RollupCalculator(CallCenterDbContext db, NpgsqlDataSource da
     internal static DateTimeOffset Floor(DateTimeOffset at, TimeSpan interval) =>
         new(at.UtcTicks - at.UtcTicks % interval.Ticks, TimeSpan.Zero);
 
-    internal static DateOnly LocalDay(DateTimeOffset at, TimeZoneInfo zone) => DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(at, zone).DateTime);
+    public static DateOnly LocalDay(DateTimeOffset at, TimeZoneInfo zone) => DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(at, zone).DateTime);
 
     /// <summary>A local day's UTC bounds; 23 or 25 hours long across a daylight-saving change.</summary>
-    internal static (DateTimeOffset From, DateTimeOffset To) DayBounds(DateOnly day, TimeZoneInfo zone) =>
+    public static (DateTimeOffset From, DateTimeOffset To) DayBounds(DateOnly day, TimeZoneInfo zone) =>
         (LocalMidnight(day, zone), LocalMidnight(day.AddDays(1), zone));
 
-    internal static DateTimeOffset LocalMidnight(DateOnly day, TimeZoneInfo zone)
+    public static DateTimeOffset LocalMidnight(DateOnly day, TimeZoneInfo zone)
     {
         var local = day.ToDateTime(TimeOnly.MinValue, DateTimeKind.Unspecified);
         // Where midnight itself is skipped by a DST jump, the day starts at the first valid local instant.

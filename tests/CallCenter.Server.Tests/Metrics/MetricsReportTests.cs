@@ -16,7 +16,7 @@ public sealed class MetricsReportTests
     /// so the next call in the test is not offered to them.
     /// </summary>
     private static async Task<AgentConsole> AnswerAsync(AcdHarness h, IvrCall call, int waitSeconds, int talkSeconds,
-        int wrapUpSeconds, string reasonFamily, bool resolved = true)
+        int wrapUpSeconds, string reasonFamily, bool resolved = true, int idleAfterSeconds = 0)
     {
         h.Clock.Advance(TimeSpan.FromSeconds(waitSeconds));
         var agent = await h.AvailableAgentAsync(("general", 1));
@@ -28,6 +28,9 @@ public sealed class MetricsReportTests
         h.Clock.Advance(TimeSpan.FromSeconds(wrapUpSeconds));
         using var wrapped = await agent.WrapUpAsync(call.CallSid, resolved: resolved, reasonFamily: reasonFamily);
         Assert.That(wrapped.StatusCode, Is.EqualTo(HttpStatusCode.NoContent));
+        // A rollup between the wrap-up and the logout: the agent's interval is recut whole, never half-overwritten.
+        await RollUpAsync(h);
+        h.Clock.Advance(TimeSpan.FromSeconds(idleAfterSeconds));
         using var loggedOut = await agent.LogoutFromAcdAsync();
         Assert.That(loggedOut.IsSuccessStatusCode, Is.True);
         return agent;
@@ -40,7 +43,7 @@ public sealed class MetricsReportTests
     {
         await using var h = new AcdHarness(now: new DateTimeOffset(2027, 2, 3, 9, 0, 0, TimeSpan.Zero));
         var answered = await h.QueueCallAsync(from: "+8613800000001");
-        using var agent = await AnswerAsync(h, answered, waitSeconds: 12, talkSeconds: 95, wrapUpSeconds: 20, reasonFamily: "loans");
+        using var agent = await AnswerAsync(h, answered, waitSeconds: 12, talkSeconds: 95, wrapUpSeconds: 20, reasonFamily: "loans", idleAfterSeconds: 60);
         var abandoned = await h.QueueCallAsync(from: "+8613800000002");
         h.Clock.Advance(TimeSpan.FromSeconds(40));
         using var hangUp = await h.CreateTwilioClient().PostSignedAsync("/twilio/voice/status", TwilioForms.Status(abandoned.CallSid, "completed", 60));
@@ -59,6 +62,7 @@ public sealed class MetricsReportTests
         Assert.That(centre.AverageHandleTime, Is.EqualTo(115).Within(0.01), "talk + after-call work");
         Assert.That(report.Agents.Single().Answered, Is.EqualTo(1));
         Assert.That(report.Agents.Single().Agent, Is.EqualTo(agent.WorkNumber));
+        Assert.That(report.Agents.Single().Occupancy, Is.EqualTo(115.0 / 175).Within(1e-6), "talk 95 s + wrap-up 20 s busy, then 60 s available");
         Assert.That(report.Reasons.Single().Name, Is.EqualTo("loans"));
         Assert.That(report.AskedFor.Sum(t => t.Calls), Is.EqualTo(2), "both callers chose from the menu");
     }

@@ -123,14 +123,14 @@ namespace CallCenter.Server.Data.Migrations
                     b.HasIndex("QueuedAt")
                         .HasDatabaseName("ix_call_facts_queued_at");
 
+                    b.HasIndex("StartedAt")
+                        .HasDatabaseName("ix_call_facts_started_at");
+
                     b.HasIndex("Agent", "AnsweredAt")
                         .HasDatabaseName("ix_call_facts_agent_answered_at");
 
                     b.HasIndex("CustomerKey", "QueuedAt")
                         .HasDatabaseName("ix_call_facts_customer_key_queued_at");
-
-                    b.HasIndex("Line", "StartedAt")
-                        .HasDatabaseName("ix_call_facts_line_started_at");
 
                     b.HasIndex("Queue", "QueuedAt")
                         .HasDatabaseName("ix_call_facts_queue_queued_at");
@@ -458,6 +458,14 @@ namespace CallCenter.Server.Data.Migrations
                         .HasColumnType("integer")
                         .HasColumnName("answered");
 
+                    b.Property<double>("AvailableSeconds")
+                        .HasColumnType("double precision")
+                        .HasColumnName("available_seconds");
+
+                    b.Property<double>("BreakSeconds")
+                        .HasColumnType("double precision")
+                        .HasColumnName("break_seconds");
+
                     b.Property<int>("Completed")
                         .HasColumnType("integer")
                         .HasColumnName("completed");
@@ -466,9 +474,17 @@ namespace CallCenter.Server.Data.Migrations
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("computed_at");
 
+                    b.Property<double>("HandlingSeconds")
+                        .HasColumnType("double precision")
+                        .HasColumnName("handling_seconds");
+
                     b.Property<int>("MarkedResolved")
                         .HasColumnType("integer")
                         .HasColumnName("marked_resolved");
+
+                    b.Property<double?>("Occupancy")
+                        .HasColumnType("double precision")
+                        .HasColumnName("occupancy");
 
                     b.Property<double>("TalkSeconds")
                         .HasColumnType("double precision")

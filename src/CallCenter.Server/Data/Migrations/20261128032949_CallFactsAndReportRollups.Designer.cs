@@ -13,7 +13,7 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace CallCenter.Server.Data.Migrations
 {
     [DbContext(typeof(CallCenterDbContext))]
-    [Migration("20261128021852_CallFactsAndReportRollups")]
+    [Migration("20261128032949_CallFactsAndReportRollups")]
     partial class CallFactsAndReportRollups
     {
         /// <inheritdoc />
@@ -126,14 +126,14 @@ namespace CallCenter.Server.Data.Migrations
                     b.HasIndex("QueuedAt")
                         .HasDatabaseName("ix_call_facts_queued_at");
 
+                    b.HasIndex("StartedAt")
+                        .HasDatabaseName("ix_call_facts_started_at");
+
                     b.HasIndex("Agent", "AnsweredAt")
                         .HasDatabaseName("ix_call_facts_agent_answered_at");
 
                     b.HasIndex("CustomerKey", "QueuedAt")
                         .HasDatabaseName("ix_call_facts_customer_key_queued_at");
-
-                    b.HasIndex("Line", "StartedAt")
-                        .HasDatabaseName("ix_call_facts_line_started_at");
 
                     b.HasIndex("Queue", "QueuedAt")
                         .HasDatabaseName("ix_call_facts_queue_queued_at");
@@ -461,6 +461,14 @@ namespace CallCenter.Server.Data.Migrations
                         .HasColumnType("integer")
                         .HasColumnName("answered");
 
+                    b.Property<double>("AvailableSeconds")
+                        .HasColumnType("double precision")
+                        .HasColumnName("available_seconds");
+
+                    b.Property<double>("BreakSeconds")
+                        .HasColumnType("double precision")
+                        .HasColumnName("break_seconds");
+
                     b.Property<int>("Completed")
                         .HasColumnType("integer")
                         .HasColumnName("completed");
@@ -469,9 +477,17 @@ namespace CallCenter.Server.Data.Migrations
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("computed_at");
 
+                    b.Property<double>("HandlingSeconds")
+                        .HasColumnType("double precision")
+                        .HasColumnName("handling_seconds");
+
                     b.Property<int>("MarkedResolved")
                         .HasColumnType("integer")
                         .HasColumnName("marked_resolved");
+
+                    b.Property<double?>("Occupancy")
+                        .HasColumnType("double precision")
+                        .HasColumnName("occupancy");
 
                     b.Property<double>("TalkSeconds")
                         .HasColumnType("double precision")

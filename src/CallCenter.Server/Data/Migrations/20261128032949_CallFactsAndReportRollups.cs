@@ -100,6 +100,33 @@ namespace CallCenter.Server.Data.Migrations
                 defaultValue: 0);
 
             migrationBuilder.AddColumn<double>(
+                name: "available_seconds",
+                table: "agent_interval_rollups",
+                type: "double precision",
+                nullable: false,
+                defaultValue: 0.0);
+
+            migrationBuilder.AddColumn<double>(
+                name: "break_seconds",
+                table: "agent_interval_rollups",
+                type: "double precision",
+                nullable: false,
+                defaultValue: 0.0);
+
+            migrationBuilder.AddColumn<double>(
+                name: "handling_seconds",
+                table: "agent_interval_rollups",
+                type: "double precision",
+                nullable: false,
+                defaultValue: 0.0);
+
+            migrationBuilder.AddColumn<double>(
+                name: "occupancy",
+                table: "agent_interval_rollups",
+                type: "double precision",
+                nullable: true);
+
+            migrationBuilder.AddColumn<double>(
                 name: "wrap_up_seconds",
                 table: "agent_interval_rollups",
                 type: "double precision",
@@ -184,11 +211,6 @@ namespace CallCenter.Server.Data.Migrations
                 columns: new[] { "customer_key", "queued_at" });
 
             migrationBuilder.CreateIndex(
-                name: "ix_call_facts_line_started_at",
-                table: "call_facts",
-                columns: new[] { "line", "started_at" });
-
-            migrationBuilder.CreateIndex(
                 name: "ix_call_facts_queue_queued_at",
                 table: "call_facts",
                 columns: new[] { "queue", "queued_at" });
@@ -197,6 +219,11 @@ namespace CallCenter.Server.Data.Migrations
                 name: "ix_call_facts_queued_at",
                 table: "call_facts",
                 column: "queued_at");
+
+            migrationBuilder.CreateIndex(
+                name: "ix_call_facts_started_at",
+                table: "call_facts",
+                column: "started_at");
         }
 
         /// <inheritdoc />
@@ -262,6 +289,22 @@ namespace CallCenter.Server.Data.Migrations
             migrationBuilder.DropColumn(
                 name: "wrapped_up",
                 table: "queue_interval_rollups");
+
+            migrationBuilder.DropColumn(
+                name: "available_seconds",
+                table: "agent_interval_rollups");
+
+            migrationBuilder.DropColumn(
+                name: "break_seconds",
+                table: "agent_interval_rollups");
+
+            migrationBuilder.DropColumn(
+                name: "handling_seconds",
+                table: "agent_interval_rollups");
+
+            migrationBuilder.DropColumn(
+                name: "occupancy",
+                table: "agent_interval_rollups");
 
             migrationBuilder.DropColumn(
                 name: "wrap_up_seconds",

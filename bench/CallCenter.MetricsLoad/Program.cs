@@ -1,0 +1,111 @@
+// Loads N call records into a fresh database with binary COPY, builds the rollups, then times the report
+// queries and an incremental 15-minute refresh through the same code the server runs.
+// Usage: metrics-load [--calls 10000000] [--days 92] [--runs 5]   (ConnectionStrings__Postgres names the server)
+using System.Diagnostics;
+using System.Globalization;
+using CallCenter.MetricsLoad;
+using CallCenter.Server.Data;
+using CallCenter.Server.Metrics;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Time.Testing;
+using Npgsql;
+
+var calls = Arg("--calls", 10_000_000);
+var days = Arg("--days", 92);
+var runs = Arg("--runs", 5);
+var server = Environment.GetEnvironmentVariable("ConnectionStrings__Postgres") ?? "Host=127.0.0.1;Port=55432;Username=postgres;Database=postgres";
+var target = new NpgsqlConnectionStringBuilder(server) { Database = "callcenter_metrics_bench" }.ConnectionString;
+
+var options = new MetricsOptions();
+var zone = options.Zone;
+var firstDay = new DateOnly(2026, 8, 1);
+var rangeFrom = RollupCalculator.LocalMidnight(firstDay, zone);
+var rangeTo = RollupCalculator.LocalMidnight(firstDay.AddDays(days), zone);
+var clock = new FakeTimeProvider(rangeTo.AddDays(10));
+
+await using (var admin = NpgsqlDataSource.Create(server))
+{
+    await admin.CreateCommand("DROP DATABASE IF EXISTS callcenter_metrics_bench WITH (FORCE)").ExecuteNonQueryAsync();
+    await admin.CreateCommand("CREATE DATABASE callcenter_metrics_bench").ExecuteNonQueryAsync();
+}
+await DataExtensions.MigrateAsync(target, CancellationToken.None);
+await using var dataSource = DataExtensions.CreateDataSource(target);
+CallCenterDbContext NewContext()
+{
+    var builder = new DbContextOptionsBuilder<CallCenterDbContext>();
+    DataExtensions.Configure(builder, dataSource);
+    return new CallCenterDbContext(builder.Options);
+}
+
+Console.WriteLine($"{calls:N0} calls over {days} days ({firstDay:yyyy-MM-dd} on, {options.TimeZone})");
+var load = Stopwatch.StartNew();
+var generator = new CallGenerator(seed: 20261128, rangeFrom, days, calls);
+await generator.CopyAsync(dataSource);
+Console.WriteLine($"bulk load (binary COPY, indexes live): {load.Elapsed.TotalSeconds:F1} s");
+var link = Stopwatch.StartNew();
+await dataSource.CreateCommand(CallGenerator.LinkRepeatsSql).ExecuteNonQueryAsync();
+await dataSource.CreateCommand("VACUUM ANALYZE call_facts").ExecuteNonQueryAsync();
+Console.WriteLine($"repeat-contact linking (one-off, set-based) + analyze: {link.Elapsed.TotalSeconds:F1} s");
+
+var backfill = Stopwatch.StartNew();
+await using (var db = NewContext())
+{
+    var rows = await new RollupCalculator(db, dataSource, clock).RebuildAsync(rangeFrom, rangeTo, options, CancellationToken.None);
+    Console.WriteLine($"rollup backfill: {rows:N0} queue interval rows (plus agent, line, daily FCR rows) in {backfill.Elapsed.TotalSeconds:F1} s");
+}
+await dataSource.CreateCommand("VACUUM ANALYZE").ExecuteNonQueryAsync();
+
+var month = (From: firstDay.AddMonths(1), To: firstDay.AddMonths(2));
+var monthFrom = RollupCalculator.LocalMidnight(month.From, zone);
+var monthTo = RollupCalculator.LocalMidnight(month.To, zone);
+await TimeAsync("connect rate + service level per queue, one month", async db =>
+    (await QueueReport.PeriodsAsync(db, options, month.From, month.To, ReportPeriod.Month, null, CancellationToken.None)).Count + " queues");
+await TimeAsync("per queue x 15-minute intervals, one month", async db =>
+    (await db.QueueIntervalRollups.AsNoTracking().Where(r => r.IntervalStart >= monthFrom && r.IntervalStart < monthTo && r.PolicyVersion == 1)
+        .OrderBy(r => r.IntervalStart).ThenBy(r => r.Queue).ToListAsync()).Count + " rows");
+await TimeAsync("first-call resolution, one month, 7-day repeat window", async db =>
+{
+    var fcr = await QueueReport.FirstCallResolutionAsync(db, monthFrom, monthTo, TimeSpan.FromDays(7), clock.GetUtcNow(), CancellationToken.None);
+    return $"{fcr.Needs:N0} needs, rate {fcr.Rate:P1}";
+});
+
+// Incremental: one interval's worth of new calls arrives as call-log events; the worker folds only those.
+var perInterval = calls / (days * 96);
+var refresh = new List<double>();
+for (var run = 0; run < runs; run++)
+{
+    await using (var writer = new NpgsqlBatchWriter(dataSource))
+        await writer.AppendAsync(generator.IntervalEvents(rangeTo.AddMinutes(15 * run), perInterval));
+    await using var db = NewContext();
+    var calculator = new RollupCalculator(db, dataSource, clock);
+    var sw = Stopwatch.StartNew();
+    await calculator.RunAsync(options, CancellationToken.None);
+    refresh.Add(sw.Elapsed.TotalMilliseconds);
+}
+Console.WriteLine($"incremental 15-minute refresh ({perInterval:N0} calls, ~{perInterval * 6:N0} events): {Summary(refresh)}");
+
+async Task TimeAsync(string what, Func<CallCenterDbContext, Task<string>> query)
+{
+    var times = new List<double>();
+    var result = "";
+    for (var run = 0; run < runs; run++)
+    {
+        await using var db = NewContext();
+        var sw = Stopwatch.StartNew();
+        result = await query(db);
+        times.Add(sw.Elapsed.TotalMilliseconds);
+    }
+    Console.WriteLine($"{what}: {Summary(times)} ({result})");
+}
+
+static string Summary(List<double> ms)
+{
+    var sorted = ms.Order().ToList();
+    return string.Create(CultureInfo.InvariantCulture, $"median {sorted[sorted.Count / 2]:F0} ms, max {sorted[^1]:F0} ms, first {ms[0]:F0} ms over {ms.Count} runs");
+}
+
+int Arg(string name, int fallback)
+{
+    var i = Array.IndexOf(args, name);
+    return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
+}
