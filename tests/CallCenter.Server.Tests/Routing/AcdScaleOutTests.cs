@@ -60,28 +60,35 @@ public sealed class AcdScaleOutTests
             while (!stop.IsCancellationRequested)
             {
                 var instance = Serving(index % 2);
+                using var calls = CancellationTokenSource.CreateLinkedTokenSource(stop.Token, instance.Killed);
+                // WaitAsync too: a request stuck inside the killed instance is abandoned, as a crashed process would drop it.
+                var token = calls.Token;
                 try
                 {
-                    var me = await instance.Acd.AgentAsync(agentId, stop.Token);
+                    var me = await instance.Acd.AgentAsync(agentId, token).WaitAsync(token);
                     switch (me.State)
                     {
                         case AgentState.Reserved:
-                            await instance.Acd.AcceptAsync(agentId, me.CallSid!, stop.Token);
+                            await instance.Acd.AcceptAsync(agentId, me.CallSid!, token).WaitAsync(token);
                             if (!accepted.TryAdd(me.CallSid!, agentId))
                                 doubles.Add($"{me.CallSid} accepted by {accepted[me.CallSid!]} and {agentId}");
+                            // A short call: end it and finish the wrap-up straight away.
+                            await instance.Acd.EndCallAsync(agentId, me.CallSid!, token).WaitAsync(token);
+                            Interlocked.Increment(ref ended);
+                            await instance.Acd.CompleteWrapUpIfRunningAsync(agentId, token).WaitAsync(token);
                             break;
                         case AgentState.OnCall:
-                            await instance.Acd.EndCallAsync(agentId, me.CallSid!, stop.Token);
+                            await instance.Acd.EndCallAsync(agentId, me.CallSid!, token).WaitAsync(token);
                             Interlocked.Increment(ref ended);
                             break;
                         case AgentState.WrapUp:
-                            await instance.Acd.CompleteWrapUpIfRunningAsync(agentId, stop.Token);
+                            await instance.Acd.CompleteWrapUpIfRunningAsync(agentId, token).WaitAsync(token);
                             break;
                         case AgentState.Break:
-                            await instance.Acd.SetStateAsync(agentId, AgentState.Available, null, stop.Token);
+                            await instance.Acd.SetStateAsync(agentId, AgentState.Available, null, token).WaitAsync(token);
                             break;
                         default:
-                            await offered.WaitAsync(agentId, TimeSpan.FromMilliseconds(200), stop.Token);
+                            await offered.WaitAsync(agentId, TimeSpan.FromMilliseconds(200), token);
                             break;
                     }
                 }
@@ -109,7 +116,8 @@ public sealed class AcdScaleOutTests
                     var instance = Serving(i % 2);
                     try
                     {
-                        await instance.Acd.EnqueueAsync(request, ct);
+                        using var calls = CancellationTokenSource.CreateLinkedTokenSource(ct, instance.Killed);
+                        await instance.Acd.EnqueueAsync(request, calls.Token).WaitAsync(calls.Token);
                         break;
                     }
                     catch (Exception) when (!instance.Alive)
@@ -125,10 +133,13 @@ public sealed class AcdScaleOutTests
         var producers = Enumerable.Range(0, 4).Select(s => Task.Run(() => EnqueueAsync(s, 4), ct)).ToList();
 
         while (Volatile.Read(ref ended) < callSids.Length / 2)
-            await Task.Delay(50, ct);
+        {
+            await Task.Delay(1000, ct);
+            TestContext.Progress.WriteLine($"{clock.Elapsed.TotalSeconds:F0} s: {Volatile.Read(ref ended)} calls ended, {accepted.Count} accepted");
+        }
         var endedBeforeKill = Volatile.Read(ref ended);
-        a.Alive = false;
-        await a.DisposeAsync();
+        await a.KillAsync();
+        TestContext.Progress.WriteLine($"{clock.Elapsed.TotalSeconds:F0} s: instance A disposed after {endedBeforeKill} calls ended");
         // Offers instance A made and never saw answered run out on instance B's clock.
         b.Clock.Advance(TimeSpan.FromSeconds(30));
 
@@ -143,6 +154,7 @@ public sealed class AcdScaleOutTests
             await Task.Delay(250, ct);
             if (remaining.RemoveAll(sid => probe.FindCall(sid) is null) > 0)
                 progressAt.Restart();
+            TestContext.Progress.WriteLine($"{clock.Elapsed.TotalSeconds:F0} s: {remaining.Count} calls still in the ACD, {Volatile.Read(ref ended)} ended");
         }
         await stop.CancelAsync();
         await Task.WhenAll(workers);
@@ -175,6 +187,8 @@ public sealed class AcdScaleOutTests
             _server = _root.WithWebHostBuilder(builder =>
             {
                 builder.UseSetting("Acd:Store", "Redis");
+                // Thousands of Twilio REST calls: request logging alone would dominate the run.
+                builder.UseSetting("Logging:LogLevel:Default", "Warning");
                 builder.UseSetting("Acd:RedisKeyPrefix", prefix);
                 builder.UseSetting("Twilio:AccountSid", AcdHarness.AccountSid);
                 builder.UseSetting("Twilio:ApiBaseUrl", twilio.Urls[0]);
@@ -189,9 +203,19 @@ public sealed class AcdScaleOutTests
 
         public Microsoft.Extensions.Time.Testing.FakeTimeProvider Clock => _root.Clock;
 
-        private volatile bool _alive = true;
+        private readonly CancellationTokenSource _killed = new();
 
-        public bool Alive { get => _alive; set => _alive = value; }
+        /// <summary>False once killed: requests still in flight there fail, as with a crashed process.</summary>
+        public bool Alive => !_killed.IsCancellationRequested;
+
+        /// <summary>Cancelled at the kill, so requests waiting inside the dead instance end instead of hanging.</summary>
+        public CancellationToken Killed => _killed.Token;
+
+        public async Task KillAsync()
+        {
+            await _killed.CancelAsync();
+            await DisposeAsync();
+        }
 
         public async ValueTask DisposeAsync()
         {
