@@ -26,7 +26,7 @@ public sealed class AcdScaleOutTests
     private static int Calls => int.TryParse(Environment.GetEnvironmentVariable("CALLCENTER_SCALEOUT_CALLS"), CultureInfo.InvariantCulture, out var n) ? n : 1000;
 
     [Test]
-    [CancelAfter(600_000)]
+    [CancelAfter(1_800_000)]
     public async Task Two_instances_route_every_call_to_exactly_one_agent_even_when_one_is_killed_mid_run(CancellationToken ct)
     {
         var prefix = RedisForTests.UniquePrefix();
