@@ -20,18 +20,25 @@ public sealed record AcdQueueView(string Queue, int Waiting, double? OldestWaitS
 public sealed class CallConnectFailedException(string message) : Exception(message);
 
 /// <summary>
-/// The single-node ACD: owns the pure <see cref="AcdEngine"/> over the in-process store, serialises every
-/// operation into it (the engine is not thread-safe), runs its timers, and turns each decision into call-log
-/// events, telemetry and Twilio effects. Call-log appends are queued while the gate is held, so the log
-/// keeps the engine's order, and awaited after it is released, so no database round trip holds the ACD.
+/// The ACD of one server instance: owns the pure <see cref="AcdEngine"/> over the configured store, serialises
+/// every operation into it (the engine is not thread-safe), runs its timers, and turns each decision into
+/// call-log events, telemetry and Twilio effects. Call-log appends are queued while the gate is held, so the
+/// log keeps the engine's order, and awaited after it is released, so no database round trip holds the ACD.
+/// Over a shared store (<see cref="ISharedAcdStateStore"/>, several instances) each operation is one unit of
+/// work: when another instance changed what it read, it is run again on fresh state before anything is acted on.
 /// </summary>
 public sealed class AcdHost : BackgroundService
 {
     /// <summary>How often due timers (ring timeouts, wrap-up ends, escalations) are run.</summary>
     public static readonly TimeSpan TickInterval = TimeSpan.FromMilliseconds(250);
 
+    /// <summary>Runs of one operation over a shared store before giving up when other instances keep changing its records.</summary>
+    private const int MaxAttempts = 50;
+
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly AcdEngine _engine;
+    private readonly ISharedAcdStateStore? _shared;
+    private readonly TimeSpan _connectHold;
     private readonly AcdOptions _options;
     private readonly TimeProvider _clock;
     private readonly ICallEventLog _callLog;
@@ -40,7 +47,8 @@ public sealed class AcdHost : BackgroundService
     private readonly IAgentNotifier _notifier;
     private readonly ILogger<AcdHost> _logger;
 
-    // Host-side bookkeeping the engine does not expose (it is keyed for routing, not for listing).
+    // Host-side bookkeeping the engine does not expose (it is keyed for routing, not for listing); over a
+    // shared store it holds only what this instance saw.
     private readonly Dictionary<string, CallInfo> _calls = new(StringComparer.Ordinal);
     private readonly Dictionary<string, IReadOnlyList<AgentSkill>> _agentSkills = new(StringComparer.Ordinal);
     // Agents whose accept is waiting for Twilio, with the ring deadline their offer must not pass meanwhile.
@@ -54,12 +62,16 @@ public sealed class AcdHost : BackgroundService
         public Dictionary<string, int> EventCounts { get; } = new(StringComparer.Ordinal);
     }
 
-    public AcdHost(IOptions<AcdOptions> options, TimeProvider clock, ICallEventLog callLog, ITwilioCallControl twilio,
-        AcdMetrics metrics, IAgentNotifier notifier, ILogger<AcdHost> logger)
+    public AcdHost(IOptions<AcdOptions> options, IAcdStateStore store, TimeProvider clock, ICallEventLog callLog, ITwilioCallControl twilio,
+        IOptions<TwilioOptions> twilioOptions, AcdMetrics metrics, IAgentNotifier notifier, ILogger<AcdHost> logger)
     {
         ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(twilioOptions);
+        // Past the REST call's whole budget (one attempt, plus the pipeline's second of slack).
+        _connectHold = twilioOptions.Value.RestTimeout + TimeSpan.FromSeconds(2);
         _options = options.Value;
-        _engine = new AcdEngine(_options, new InMemoryAcdStateStore(_options.HandleTimeWindow));
+        _engine = new AcdEngine(_options, store);
+        _shared = store as ISharedAcdStateStore;
         _clock = clock;
         _callLog = callLog;
         _twilio = twilio;
@@ -150,8 +162,7 @@ public sealed class AcdHost : BackgroundService
     {
         await WithGateAsync(() =>
         {
-            if (_engine.FindAgent(agentId) is not { State: AgentState.Reserved } agent || agent.CallId != callSid
-                || !_calls.TryGetValue(callSid, out var info) || info.Offer is not { } offer)
+            if (OfferOf(agentId) is not { } offer || offer.CallSid != callSid)
             {
                 var state = _engine.FindAgent(agentId);
                 throw new IllegalTransitionException(agentId, $"accept call {callSid}",
@@ -160,6 +171,8 @@ public sealed class AcdHost : BackgroundService
             // A second click on accept must not send Twilio a second redirect, which would restart the dial.
             if (!_connecting.TryAdd(agentId, offer.RingDeadline))
                 throw new IllegalTransitionException(agentId, $"accept call {callSid}", "already connecting it");
+            // Other instances run this offer's ring timeout too: they must hold it back as well.
+            _shared?.HoldRingTimeout(agentId, _connectHold);
         }, ct);
 
         bool connected;
@@ -170,7 +183,11 @@ public sealed class AcdHost : BackgroundService
         }
         finally
         {
-            await WithGateAsync(() => _connecting.Remove(agentId), CancellationToken.None);
+            await WithGateAsync(() =>
+            {
+                _connecting.Remove(agentId);
+                _shared?.ReleaseRingTimeout(agentId);
+            }, CancellationToken.None);
         }
 
         if (connected)
@@ -195,23 +212,26 @@ public sealed class AcdHost : BackgroundService
     }
 
     /// <summary>Runs every timer due now; the background loop calls it every <see cref="TickInterval"/>.</summary>
-    public Task<AcdDecisions> TickAsync(CancellationToken ct) =>
-        RunAsync("tick", null, null, now =>
+    public async Task TickAsync(CancellationToken ct)
+    {
+        // Over a shared store each timer is a unit of work of its own (the store hands out one at a time).
+        do
         {
-            // An accept waiting for Twilio holds time back just before its ring deadline, so its offer cannot
-            // time out and go to another agent while the caller is being connected (bounded by the REST timeout).
-            foreach (var deadline in _connecting.Values)
+            await RunAsync("tick", null, null, now =>
             {
-                if (deadline <= now) now = deadline - TimeSpan.FromTicks(1);
-            }
-            return _engine.Tick(now);
-        }, ct, quiet: true);
+                // An accept waiting for Twilio holds time back just before its ring deadline, so its offer cannot
+                // time out and go to another agent while the caller is being connected (bounded by the REST timeout).
+                foreach (var deadline in _connecting.Values)
+                {
+                    if (deadline <= now) now = deadline - TimeSpan.FromTicks(1);
+                }
+                return _engine.Tick(now);
+            }, ct, quiet: true);
+        }
+        while (_shared is { TookTimer: true });
+    }
 
-    public Task<AcdOfferView?> CurrentOfferAsync(string agentId, CancellationToken ct) =>
-        ReadAsync(() => _engine.FindAgent(agentId) is { State: AgentState.Reserved, CallId: { } callSid }
-                        && _calls.TryGetValue(callSid, out var info) && info.Offer is { } offer
-            ? new AcdOfferView(callSid, offer.Queue, info.EnteredAt, offer.OfferedAt, offer.RingDeadline)
-            : null, ct);
+    public Task<AcdOfferView?> CurrentOfferAsync(string agentId, CancellationToken ct) => ReadAsync(() => OfferOf(agentId), ct);
 
     public Task<AcdAgentView> AgentAsync(string agentId, CancellationToken ct) =>
         ReadAsync(() => _engine.FindAgent(agentId) is { } a
@@ -265,6 +285,16 @@ public sealed class AcdHost : BackgroundService
         base.Dispose();
     }
 
+    // The offer as the stored records describe it, so any instance can show an offer another one made.
+    private AcdOfferView? OfferOf(string agentId)
+    {
+        if (_engine.FindAgent(agentId) is not { State: AgentState.Reserved, CallId: { } callSid } agent
+            || _engine.FindCall(callSid) is not { State: CallState.Offered } call || call.AgentId != agentId)
+            return null;
+        var queue = _options.Queues[call.QueueIndex];
+        return new AcdOfferView(callSid, queue.Name, call.EnteredAt, agent.StateSince, agent.StateSince + queue.RingTimeout);
+    }
+
     private async Task<T> ReadAsync<T>(Func<T> read, CancellationToken ct)
     {
         await _gate.WaitAsync(ct);
@@ -289,8 +319,9 @@ public sealed class AcdHost : BackgroundService
         var activity = quiet ? null : CallCenterTelemetry.ActivitySource.StartActivity("acd." + operation);
         try
         {
-            decisions = decide(_clock.GetUtcNow());
+            decisions = Decide(decide);
             Apply(decisions);
+            NumberAppends();
             appended = _appendTail = ChainAsync(_appendTail, [.. _pendingAppends], operation);
         }
         catch (Exception ex)
@@ -303,6 +334,7 @@ public sealed class AcdHost : BackgroundService
         finally
         {
             _pendingAppends.Clear();
+            _unnumbered.Clear();
             _gate.Release();
         }
 
@@ -324,6 +356,34 @@ public sealed class AcdHost : BackgroundService
         }
         await appended.WaitAsync(ct);
         return decisions;
+    }
+
+    // Over a shared store: one unit of work per run, run again while another instance changed what it read.
+    // Nothing is acted on (events, Twilio, consoles) before the commit succeeds.
+    private AcdDecisions Decide(Func<DateTimeOffset, AcdDecisions> decide)
+    {
+        if (_shared is null)
+            return decide(_clock.GetUtcNow());
+        for (var attempt = 1; ; attempt++)
+        {
+            _shared.Begin();
+            AcdDecisions decisions;
+            try
+            {
+                decisions = decide(_clock.GetUtcNow());
+            }
+            catch
+            {
+                _shared.Discard();
+                throw;
+            }
+            if (_shared.Commit())
+                return decisions;
+            _unnumbered.Clear();
+            _metrics.Conflicts.Add(1);
+            if (attempt == MaxAttempts)
+                throw new InvalidOperationException($"ACD operation kept conflicting with other instances after {MaxAttempts} attempts.");
+        }
     }
 
     // Each operation's appends complete after every earlier operation's, so when any ACD call returns, the
@@ -408,10 +468,9 @@ public sealed class AcdHost : BackgroundService
         {
             _notifier.StateChanged(t.AgentId, t.To.ToString(), t.BreakReason ?? t.Reason, t.At);
             // Keyed by the agent: one stream per agent beside the calls, idempotent per instant and transition.
-            _pendingAppends.Add(_callLog.AppendAsync(new NewCallEvent(AgentStream(t.AgentId), "agent.state_changed",
-                    $"{t.At.UtcTicks}:{t.From}>{t.To}:{t.CallId}",
-                    t.At, CallEventPayload.Serialize(new { agent = t.AgentId, from = t.From.ToString(), to = t.To.ToString(), reason = t.Reason, breakReason = t.BreakReason, call = t.CallId })),
-                CancellationToken.None));
+            _unnumbered.Add((null, new NewCallEvent(AgentStream(t.AgentId), "agent.state_changed",
+                $"{t.At.UtcTicks}:{t.From}>{t.To}:{t.CallId}",
+                t.At, CallEventPayload.Serialize(new { agent = t.AgentId, from = t.From.ToString(), to = t.To.ToString(), reason = t.Reason, breakReason = t.BreakReason, call = t.CallId }))));
         }
     }
 
@@ -433,11 +492,37 @@ public sealed class AcdHost : BackgroundService
         }
     }
 
+    // One operation's call-log events in order; N is the event's number for its step key (0 while a shared store
+    // has yet to number it, null when the step key is already complete).
+    private readonly List<(long? N, NewCallEvent Event)> _unnumbered = [];
+
     private void Append<T>(string callSid, string type, T payload, DateTimeOffset at)
     {
-        var n = 1;
-        if (_calls.TryGetValue(callSid, out var info))
-            n = info.EventCounts[type] = info.EventCounts.GetValueOrDefault(type) + 1;
-        _pendingAppends.Add(_callLog.AppendAsync(new NewCallEvent(callSid, type, $"{type}#{n}", at, CallEventPayload.Serialize(payload)), CancellationToken.None));
+        var n = 0L;
+        if (_shared is null)
+            n = _calls.TryGetValue(callSid, out var info) ? info.EventCounts[type] = info.EventCounts.GetValueOrDefault(type) + 1 : 1;
+        _unnumbered.Add((n, new NewCallEvent(callSid, type, type, at, CallEventPayload.Serialize(payload))));
+    }
+
+    // Over a shared store the numbers come from Redis (one round trip per operation), so two instances never
+    // give two events of one call the same step key.
+    private void NumberAppends()
+    {
+        if (_unnumbered.Count == 0)
+            return;
+        var toNumber = _unnumbered.Where(u => u.N == 0).Select(u => (u.Event.CallSid, u.Event.Type)).ToList();
+        var numbers = _shared is not null && toNumber.Count > 0 ? _shared.NumberEvents(toNumber) : [];
+        var next = 0;
+        foreach (var (n, e) in _unnumbered)
+        {
+            var stepKey = n switch
+            {
+                null => e.StepKey,
+                0 => $"{e.Type}#{numbers[next++]}",
+                _ => $"{e.Type}#{n}",
+            };
+            _pendingAppends.Add(_callLog.AppendAsync(e with { StepKey = stepKey }, CancellationToken.None));
+        }
+        _unnumbered.Clear();
     }
 }

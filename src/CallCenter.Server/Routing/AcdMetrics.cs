@@ -17,6 +17,7 @@ public sealed class AcdMetrics
         Requeued = meter.CreateCounter<long>("callcenter.acd.requeued", description: "Offers that came back to the queue (no answer, declined).");
         WaitTime = meter.CreateHistogram<double>("callcenter.acd.wait_time", unit: "s", description: "Caller wait from entering the ACD to answer or abandonment.");
         ConnectFailures = meter.CreateCounter<long>("callcenter.acd.connect_failures", description: "Accepted offers Twilio could not connect.");
+        Conflicts = meter.CreateCounter<long>("callcenter.acd.conflicts", description: "Operations run again because another instance changed the shared ACD state they read.");
     }
 
     public Counter<long> Decisions { get; }
@@ -25,4 +26,5 @@ public sealed class AcdMetrics
     public Counter<long> Requeued { get; }
     public Histogram<double> WaitTime { get; }
     public Counter<long> ConnectFailures { get; }
+    public Counter<long> Conflicts { get; }
 }

@@ -1,0 +1,147 @@
+using CallCenter.Core.Routing;
+using CallCenter.Server.Routing;
+
+namespace CallCenter.Server.Tests.Routing;
+
+/// <summary>What only a shared store has to get right: two nodes deciding at the same time, and a node dying.</summary>
+public sealed class RedisAcdStateStoreTests
+{
+    private static readonly DateTimeOffset T0 = new(2026, 11, 27, 9, 0, 0, TimeSpan.Zero);
+
+    private static readonly AcdOptions Options = new()
+    {
+        Queues = [new QueueOptions { Name = "general", RequiredSkills = [new SkillRequirementOptions { Skill = "cards", MinLevel = 1 }] }],
+    };
+
+    private static (RedisAcdStateStore A, RedisAcdStateStore B) TwoNodes(TimeSpan? lease = null)
+    {
+        var prefix = RedisForTests.UniquePrefix();
+        return (new RedisAcdStateStore(RedisForTests.Connection, prefix, timerLease: lease),
+            new RedisAcdStateStore(RedisForTests.Connection, prefix, timerLease: lease));
+    }
+
+    private static AcdAgent Idle(string id) => new()
+    {
+        AgentId = id, State = AgentState.Available, Skills = [new SkillLevel(0, 1)], EligibleTiers = [0], IdleSince = T0, Version = 1,
+    };
+
+    [Test]
+    public void Two_nodes_claiming_the_same_call_for_different_agents_commit_exactly_one()
+    {
+        var (a, b) = TwoNodes();
+        a.SaveAgent(Idle("a1"));
+        a.SaveAgent(Idle("a2"));
+        a.SaveCall(new AcdCall { CallId = "c1", State = CallState.Waiting, Version = 1 });
+
+        a.Begin();
+        var call = a.FindCall("c1")!;
+        var agent1 = a.FindAgent("a1")!;
+        var claimedOnA = a.TryClaim(agent1, call, agent1 with { State = AgentState.Reserved, CallId = "c1", Version = 2 }, call with { State = CallState.Offered, AgentId = "a1", Version = 2 });
+        b.Begin();
+        var agent2 = b.FindAgent("a2")!;
+        var claimedOnB = b.TryClaim(agent2, call, agent2 with { State = AgentState.Reserved, CallId = "c1", Version = 2 }, call with { State = CallState.Offered, AgentId = "a2", Version = 2 });
+        var committedA = a.Commit();
+        var committedB = b.Commit();
+
+        Assert.That((claimedOnA, claimedOnB), Is.EqualTo((true, true)), "each node's own view allowed the claim");
+        Assert.That((committedA, committedB), Is.EqualTo((true, false)), "only the first commit of the call's version wins");
+        Assert.That(a.FindCall("c1")!.AgentId, Is.EqualTo("a1"));
+        Assert.That(a.FindAgent("a2")!.State, Is.EqualTo(AgentState.Available));
+        Assert.That(a.IdleAgents(0, 1).Select(x => x.AgentId), Is.EqualTo(new[] { "a2" }));
+    }
+
+    [Test]
+    public void A_call_left_waiting_on_one_node_and_an_agent_left_idle_on_another_cannot_both_commit()
+    {
+        var (a, b) = TwoNodes();
+        var nodeA = new AcdEngine(Options, a);
+        var nodeB = new AcdEngine(Options, b);
+
+        a.Begin();
+        var enqueued = nodeA.Enqueue(new CallRequest("c1", "general"), T0);
+        b.Begin();
+        var loggedIn = nodeB.Login("a1", [new AgentSkill("cards", 2)], T0);
+        var committedA = a.Commit();
+        var committedB = b.Commit();
+        // Node B runs its operation again on fresh state, as the host does after a conflict.
+        b.Begin();
+        var retried = nodeB.Login("a1", [new AgentSkill("cards", 2)], T0);
+        var committedRetry = b.Commit();
+
+        Assert.That((enqueued.Offers.Count, loggedIn.Offers.Count), Is.EqualTo((0, 0)), "neither node saw the other's change");
+        Assert.That((committedA, committedB, committedRetry), Is.EqualTo((true, false, true)));
+        Assert.That(retried.Offers.Single().CallId, Is.EqualTo("c1"));
+        Assert.That(nodeA.FindCall("c1")!.State, Is.EqualTo(CallState.Offered));
+    }
+
+    [Test]
+    public void A_timer_taken_by_a_node_that_dies_before_committing_fires_again_on_another_node_after_the_lease()
+    {
+        var (a, b) = TwoNodes(lease: TimeSpan.FromSeconds(5));
+        var ring = new AcdTimer(T0.AddSeconds(20), AcdTimerKind.RingTimeout, "a1", 3);
+        a.Schedule(ring);
+
+        a.Begin();
+        a.TryTakeDue(T0.AddSeconds(21), out var takenByA);
+        // Node A is gone: no commit, no discard.
+        var duringLease = b.TryTakeDue(T0.AddSeconds(25), out _);
+        var afterLease = b.TryTakeDue(T0.AddSeconds(26), out var takenByB);
+
+        Assert.That(takenByA, Is.EqualTo(ring));
+        Assert.That(duringLease, Is.False);
+        Assert.That(afterLease, Is.True);
+        Assert.That(takenByB, Is.EqualTo(ring));
+    }
+
+    [Test]
+    public void A_taken_timer_is_gone_once_its_operation_commits_and_back_at_once_when_it_is_discarded()
+    {
+        var (a, b) = TwoNodes();
+        a.Schedule(new AcdTimer(T0.AddSeconds(1), AcdTimerKind.CallDue, "c1", 1));
+        a.Schedule(new AcdTimer(T0.AddSeconds(2), AcdTimerKind.CallDue, "c2", 1));
+
+        a.Begin();
+        a.TryTakeDue(T0.AddSeconds(5), out var first);
+        var secondInSameWork = a.TryTakeDue(T0.AddSeconds(5), out _);
+        a.Discard();
+        a.Begin();
+        a.TryTakeDue(T0.AddSeconds(5), out var again);
+        a.Commit();
+        var remaining = new List<string>();
+        while (b.TryTakeDue(T0.AddHours(1), out var t))
+            remaining.Add(t.Id);
+
+        Assert.That(first.Id, Is.EqualTo("c1"));
+        Assert.That(secondInSameWork, Is.False, "one timer per unit of work");
+        Assert.That(again.Id, Is.EqualTo("c1"));
+        Assert.That(remaining, Is.EqualTo(new[] { "c2" }));
+    }
+
+    [Test]
+    public void A_ring_timeout_waits_on_every_node_while_the_agent_is_being_connected()
+    {
+        var (a, b) = TwoNodes();
+        a.Schedule(new AcdTimer(T0.AddSeconds(20), AcdTimerKind.RingTimeout, "a1", 3));
+        a.HoldRingTimeout("a1", TimeSpan.FromSeconds(30));
+
+        var whileConnecting = b.TryTakeDue(T0.AddSeconds(20), out _);
+        a.ReleaseRingTimeout("a1");
+        var afterwards = b.TryTakeDue(T0.AddSeconds(21), out var timer);
+
+        Assert.That(whileConnecting, Is.False);
+        Assert.That(afterwards, Is.True);
+        Assert.That(timer.Id, Is.EqualTo("a1"));
+    }
+
+    [Test]
+    public void Event_numbers_run_per_call_and_type_across_nodes()
+    {
+        var (a, b) = TwoNodes();
+
+        var first = a.NumberEvents([("c1", "acd.queued"), ("c1", "acd.offered"), ("c2", "acd.queued")]);
+        var second = b.NumberEvents([("c1", "acd.queued")]);
+
+        Assert.That(first, Is.EqualTo(new long[] { 1, 1, 1 }));
+        Assert.That(second, Is.EqualTo(new long[] { 2 }));
+    }
+}
