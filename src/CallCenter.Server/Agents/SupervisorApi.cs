@@ -1,6 +1,7 @@
 using CallCenter.Core.Routing;
 using CallCenter.Server.Audit;
 using CallCenter.Server.Data;
+using CallCenter.Server.Ivr;
 using CallCenter.Server.Routing;
 using CallCenter.Server.Staff;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -19,6 +20,9 @@ public static class SupervisorApi
     /// <summary>Break (with a reason) or Offline, imposed by a supervisor.</summary>
     public sealed record ForceStateRequest(string? State, string? Reason);
 
+    /// <summary>A hotline line (IVR flow) whose emergency announcement a supervisor can switch, with the languages it needs texts in.</summary>
+    public sealed record LineRow(string FlowId, IReadOnlyList<string> Languages);
+
     public static IEndpointRouteBuilder MapSupervisorApi(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapGroup("/api/supervisor").WithTags("Supervisor").RequireStaff(StaffAuthentication.SupervisorPolicy);
@@ -26,6 +30,9 @@ public static class SupervisorApi
         group.MapPost("/agents/{workNumber}/state", ForceStateAsync).WithName("SupervisorForceAgentState")
             .WithSummary("Put an agent on Break (with a reason) or Offline; written to the operation log.")
             .ProducesProblem(StatusCodes.Status409Conflict);
+        group.MapGet("/lines", (IvrFlowCatalog flows) => TypedResults.Ok(flows.Flows.OrderBy(f => f.Id, StringComparer.Ordinal)
+                .Select(f => new LineRow(f.Id, [.. f.Languages])).ToList()))
+            .WithName("SupervisorLines").WithSummary("The lines (IVR flows) and their languages, for the emergency announcement switch.");
         return routes;
     }
 
