@@ -42,9 +42,10 @@ public static class ConsoleHosting
         var files = System.IO.Directory.Exists(root) ? new PhysicalFileProvider(root) : null;
         var types = new FileExtensionContentTypeProvider();
 
-        app.MapGet(BasePath, () => TypedResults.Redirect(BasePath + "/")).ExcludeFromDescription();
+        // The catch-all also matches /console itself, which is sent to /console/ so relative links resolve.
         app.MapGet(BasePath + "/{**path}", (string? path, HttpContext http) =>
         {
+            if (!http.Request.Path.Value!.EndsWith('/') && string.IsNullOrEmpty(path)) return Results.Redirect(BasePath + "/");
             if (files is null || files.GetFileInfo("index.html") is not { Exists: true } index)
                 return Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Console not built",
                     detail: $"No console in {root}: run ./run.sh, or `npm ci && npm run build` in web/console.");

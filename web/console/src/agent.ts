@@ -254,8 +254,8 @@ export class AgentView {
 
   private tick(): void {
     const since = this.status?.since ? Date.parse(this.status.since) : NaN;
-    // The server's "since" when it is plausible; otherwise (a clock far off, as in tests) the moment this console saw the change.
-    const start = Number.isFinite(since) && since <= Date.now() && Date.now() - since < 86_400_000 ? since : this.stateSeenAt;
+    // The server's "since" when it is plausible; otherwise (a clock more than a shift away, as in tests) the moment this console saw the change.
+    const start = Number.isFinite(since) && since <= Date.now() && Date.now() - since < 43_200_000 ? since : this.stateSeenAt;
     this.stateTimer.textContent = clock((Date.now() - start) / 1000);
     if (this.offer) {
       const ring = (Date.parse(this.offer.ringDeadline) - Date.parse(this.offer.offeredAt)) / 1000;
