@@ -11,6 +11,7 @@ internal static class Accessibility
     {
         var result = await page.RunAxe(new AxeRunOptions { RunOnly = new RunOnlyOptions { Type = "tag", Values = ["wcag2a", "wcag2aa"] } });
         var found = result.Violations.Select(v => $"{v.Id}: {v.Help} at {string.Join(", ", v.Nodes.Select(n => n.Target?.ToString()))}").ToList();
+        Assert.That(result.Passes, Is.Not.Empty, $"axe checked nothing on {where}");
         Assert.That(found, Is.Empty, $"accessibility problems on {where}");
     }
 }

@@ -27,7 +27,8 @@ internal sealed class ConsoleHarness : IAsyncDisposable
     private readonly List<IBrowserContext> _contexts = [];
     private AgentConsole? _admin;
 
-    public ConsoleHarness()
+    /// <param name="settings">Extra configuration for this server (e.g. Twilio Voice keys).</param>
+    public ConsoleHarness(IReadOnlyDictionary<string, string>? settings = null)
     {
         Twilio = WireMockServer.Start();
         Twilio.Given(Request.Create().WithPath(new WireMock.Matchers.WildcardMatcher($"/2010-04-01/Accounts/{AccountSid}/Calls/*.json")).UsingPost())
@@ -42,6 +43,7 @@ internal sealed class ConsoleHarness : IAsyncDisposable
             b.UseSetting("Console:Directory", AssemblySetUp.ConsoleDirectory);
             // A free loopback port: appsettings.json's Urls (5080) belongs to ./run.sh.
             b.UseSetting("urls", "http://127.0.0.1:0");
+            foreach (var (key, value) in settings ?? new Dictionary<string, string>()) b.UseSetting(key, value);
             b.ConfigureTestServices(s => s.Configure<RedisOptions>(o => o.Configuration.ChannelPrefix = RedisChannel.Literal(channel)));
         });
         Server.UseKestrel(0);

@@ -46,7 +46,7 @@ export class AgentView {
   private readonly poller: number;
   private readonly handlers: [string, (...args: unknown[]) => void][];
 
-  constructor(private readonly hub: HubConnection, session: Session) {
+  constructor(private readonly hub: HubConnection, private readonly session: Session) {
     this.availableButton.addEventListener("click", () => this.act(() => this.goAvailable()));
     this.breakButton.addEventListener("click", () => this.act(() => this.takeBreak()));
     this.offlineButton.addEventListener("click", () => this.act(() => api<AgentStatus>("POST", "/api/agent/logout")));
@@ -81,8 +81,9 @@ export class AgentView {
     void this.checkAudio();
   }
 
+  // Per agent, so a colleague signing in on the same browser tab never sees someone else's unfinished wrap-up.
   private get wrapUpKey(): string {
-    return "callcenter.pendingWrapUp";
+    return `callcenter.pendingWrapUp.${this.session.workNumber}`;
   }
 
   dispose(): void {
