@@ -108,7 +108,11 @@ internal sealed class ConsoleHarness : IAsyncDisposable
         var context = await AssemblySetUp.Browser.NewContextAsync(options);
         _contexts.Add(context);
         context.SetDefaultTimeout(15_000);
-        return await context.NewPageAsync();
+        var page = await context.NewPageAsync();
+        // Script errors and failed requests go to the test output, where a failing UI wait needs them.
+        page.Console += (_, message) => { if (message.Type is "error" or "warning") TestContext.Progress.WriteLine($"[browser {message.Type}] {message.Text}"); };
+        page.PageError += (_, error) => TestContext.Progress.WriteLine($"[browser page error] {error}");
+        return page;
     }
 
     /// <summary>Opens the console and signs in through the login form, by keyboard only.</summary>

@@ -20,6 +20,9 @@ public sealed class ConsoleHostingTests
         Assert.That(bare.Headers.Location?.ToString(), Is.EqualTo("/console/"));
 
         var index = await File.ReadAllTextAsync(Path.Combine(AssemblySetUp.ConsoleDirectory, "index.html"));
+        using var root = await http.GetAsync("/console/");
+        Assert.That(await root.Content.ReadAsStringAsync(), Is.EqualTo(index));
+        Assert.That(root.Headers.CacheControl?.NoCache, Is.True);
         using var deepLink = await http.GetAsync("/console/supervisor");
         Assert.That(await deepLink.Content.ReadAsStringAsync(), Is.EqualTo(index));
         Assert.That(deepLink.Headers.CacheControl?.NoCache, Is.True);

@@ -40,6 +40,8 @@ public static class ConsoleHosting
         var configured = app.Services.GetRequiredService<IOptions<ConsoleOptions>>().Value.Directory;
         var root = Path.GetFullPath(configured ?? Path.Combine(app.Environment.ContentRootPath, "..", "..", "web", "console", "dist"));
         var files = System.IO.Directory.Exists(root) ? new PhysicalFileProvider(root) : null;
+        if (files is null)
+            app.Logger.LogWarning("No web console in {Directory}; /console/ answers 404 until web/console/build.sh has run and the server restarts", root);
         var types = new FileExtensionContentTypeProvider();
 
         // The catch-all also matches /console itself, which is sent to /console/ so relative links resolve.
@@ -48,13 +50,13 @@ public static class ConsoleHosting
             if (!http.Request.Path.Value!.EndsWith('/') && string.IsNullOrEmpty(path)) return Results.Redirect(BasePath + "/");
             if (files is null || files.GetFileInfo("index.html") is not { Exists: true } index)
                 return Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Console not built",
-                    detail: $"No console in {root}: run ./run.sh, or `npm ci && npm run build` in web/console.");
+                    detail: "The web console is not built on this server: run ./run.sh, or web/console/build.sh.");
             // PhysicalFileProvider refuses paths that leave the root, so "../" cannot reach other files.
             var file = string.IsNullOrEmpty(path) ? index : files.GetFileInfo(path);
             var isAsset = file is { Exists: true, IsDirectory: false } && file.PhysicalPath is not null;
             if (!isAsset) file = index;
             // Built assets carry a content hash in their names; index.html must be fetched fresh to pick up a new build.
-            http.Response.Headers[HeaderNames.CacheControl] = isAsset && !ReferenceEquals(file, index) && path!.StartsWith("assets/", StringComparison.Ordinal)
+            http.Response.Headers[HeaderNames.CacheControl] = isAsset && path is not null && path.StartsWith("assets/", StringComparison.Ordinal)
                 ? "public, max-age=31536000, immutable"
                 : "no-cache";
             http.Response.Headers["X-Content-Type-Options"] = "nosniff";
