@@ -28,6 +28,9 @@ public sealed class AssemblySetUp
         if (!File.Exists(ChromiumPath))
             throw new InvalidOperationException($"{ChromiumPath} is missing: run ./test.sh (installs Debian's chromium) or apt-get install chromium.");
         await TestInfrastructure.EnsureReachableAsync();
+        // Generous waits: ./test.sh runs the server tests beside these on two shared cores, and a Twilio REST
+        // round trip to WireMock has been seen to take 8 s there. A wait ends as soon as the page is right.
+        Assertions.SetDefaultExpectTimeout(30_000);
         Database = await TestDatabase.CreateAsync("console");
         Playwright = await Microsoft.Playwright.Playwright.CreateAsync();
         Browser = await Playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions

@@ -107,7 +107,7 @@ internal sealed class ConsoleHarness : IAsyncDisposable
         configure?.Invoke(options);
         var context = await AssemblySetUp.Browser.NewContextAsync(options);
         _contexts.Add(context);
-        context.SetDefaultTimeout(15_000);
+        context.SetDefaultTimeout(30_000);
         var page = await context.NewPageAsync();
         // Script errors and failed requests go to the test output, where a failing UI wait needs them.
         page.Console += (_, message) => { if (message.Type is "error" or "warning") TestContext.Progress.WriteLine($"[browser {message.Type}] {message.Text}"); };

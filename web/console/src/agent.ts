@@ -32,9 +32,10 @@ export class AgentView {
   private readonly stateLabel = h("strong", { id: "agent-state", "data-state": "Offline" }, "Offline");
   private readonly stateTimer = h("span", { id: "state-timer", class: "timer", "aria-label": "Time in this state" }, "0:00");
   private readonly breakReason = select("breakReason", breakReasons);
-  private readonly availableButton = h("button", { type: "button" }, "Available");
-  private readonly breakButton = h("button", { type: "button" }, "Take a break");
-  private readonly offlineButton = h("button", { type: "button", class: "secondary" }, "Go offline");
+  // Disabled until the first GET /api/agent/me says which of them the current state allows.
+  private readonly availableButton = h("button", { type: "button", disabled: true }, "Available");
+  private readonly breakButton = h("button", { type: "button", disabled: true }, "Take a break");
+  private readonly offlineButton = h("button", { type: "button", class: "secondary", disabled: true }, "Go offline");
   private readonly audio = h("p", { id: "audio-mode", class: "muted" }, "Audio: checking…");
   private readonly offerPanel = h("section", { id: "offer", "aria-labelledby": "offer-title", hidden: true });
   private readonly callPanel = h("section", { id: "call", "aria-labelledby": "call-title", hidden: true });
