@@ -128,8 +128,11 @@ public sealed class AgentConsoleTests
         await first.GetByRole(AriaRole.Button, new() { Name = "Accept call" }).ClickAsync();
         await Expect(first.Locator("#agent-state")).ToHaveTextAsync("On a call");
 
+        // By keyboard: a mouse click's actionability checks wait on animation frames, which this window's stopped clock never runs.
+        var staleAccept = stale.GetByRole(AriaRole.Button, new() { Name = "Accept call" });
+        await staleAccept.FocusAsync();
         var response = await stale.RunAndWaitForResponseAsync(
-            () => stale.GetByRole(AriaRole.Button, new() { Name = "Accept call" }).ClickAsync(),
+            () => stale.Keyboard.PressAsync("Enter"),
             r => r.Url.EndsWith($"/api/agent/offers/{call.CallSid}/accept", StringComparison.Ordinal));
         Assert.That(response.Status, Is.EqualTo(409));
         await Expect(stale.Locator("#agent-messages [role=alert]")).ToContainTextAsync("Not allowed in your current state");
