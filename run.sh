@@ -16,6 +16,8 @@ if [ -z "${Twilio__AuthToken:-}" ]; then
   export Twilio__AuthToken
   echo "[run] development Twilio auth token in $token_file"
 fi
+# The agent and supervisor consoles (http://127.0.0.1:5080/console/); the server runs without them if npm is missing.
+web/console/build.sh || echo "[run] the web console was not built; /console/ will say so" >&2
 export Prompts__CacheDirectory="${Prompts__CacheDirectory:-$CC_LOCAL/prompts}"
 export ASPNETCORE_ENVIRONMENT="${ASPNETCORE_ENVIRONMENT:-Development}"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1

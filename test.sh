@@ -5,6 +5,9 @@ set -uo pipefail
 cd "$(dirname "$0")"
 source infra/local/common.sh
 cc_ensure_tools
+# Browser tests (tests/CallCenter.Console.Tests) drive Debian's Chromium against the built console.
+command -v chromium >/dev/null 2>&1 || cc_apt_install chromium >/dev/null
+web/console/build.sh || echo "[test] the web console did not build; the console tests will fail" >&2
 
 pg_was_running=0; redis_was_running=0
 infra/local/postgres.sh status >/dev/null 2>&1 && pg_was_running=1

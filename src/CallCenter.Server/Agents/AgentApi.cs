@@ -1,5 +1,4 @@
 using System.Text.Json;
-using CallCenter.Core.Privacy;
 using CallCenter.Core.Routing;
 using CallCenter.Server.CallLog;
 using CallCenter.Server.Data;
@@ -29,8 +28,9 @@ public static class AgentApi
     /// <summary>An agent profile: who may log in to the ACD, with which skills.</summary>
     public sealed record AgentProfile(string WorkNumber, string DisplayName, IReadOnlyList<SkillLevelDto> Skills);
 
-    /// <summary>The call ringing at the agent: the caller's number is masked.</summary>
-    public sealed record OfferResponse(string CallSid, string Caller, string Queue, double WaitedSeconds, DateTimeOffset OfferedAt, DateTimeOffset RingDeadline);
+    /// <summary>The call ringing at the agent: the caller's number is masked; the screen pop shows what the IVR collected.</summary>
+    public sealed record OfferResponse(string CallSid, string Caller, string Queue, double WaitedSeconds, DateTimeOffset OfferedAt, DateTimeOffset RingDeadline,
+        ScreenPopView ScreenPop);
 
     /// <summary>The agent's ACD state and since when.</summary>
     public sealed record AgentStatus(string WorkNumber, AgentState State, DateTimeOffset? Since, string? BreakReason, string? CallSid);
@@ -109,13 +109,13 @@ public static class AgentApi
         TypedResults.Ok(await StatusOfAsync(acd, http.User.WorkNumber(), ct));
 
     private static async Task<Results<Ok<OfferResponse>, NoContent>> OfferAsync(
-        HttpContext http, AcdHost acd, CallCenterDbContext db, TimeProvider clock, CancellationToken ct)
+        HttpContext http, AcdHost acd, ScreenPopBuilder screenPops, TimeProvider clock, CancellationToken ct)
     {
         if (await acd.CurrentOfferAsync(http.User.WorkNumber(), ct) is not { } offer)
             return TypedResults.NoContent();
-        var from = await db.Calls.AsNoTracking().Where(c => c.CallSid == offer.CallSid).Select(c => c.FromNumber).SingleOrDefaultAsync(ct);
-        return TypedResults.Ok(new OfferResponse(offer.CallSid, PhoneNumberMask.Mask(from), offer.Queue,
-            Math.Round((clock.GetUtcNow() - offer.EnteredAt).TotalSeconds, 3), offer.OfferedAt, offer.RingDeadline));
+        var pop = await screenPops.BuildAsync(offer.CallSid, ct);
+        return TypedResults.Ok(new OfferResponse(offer.CallSid, pop.Caller, offer.Queue,
+            Math.Round((clock.GetUtcNow() - offer.EnteredAt).TotalSeconds, 3), offer.OfferedAt, offer.RingDeadline, pop));
     }
 
     private static async Task<NoContent> AcceptAsync(string callSid, HttpContext http, AcdHost acd, CancellationToken ct)

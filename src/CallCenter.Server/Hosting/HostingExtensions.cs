@@ -1,5 +1,6 @@
 using CallCenter.Server.Agents;
 using CallCenter.Server.CallLog;
+using CallCenter.Server.Console;
 using CallCenter.Server.CoreBanking;
 using CallCenter.Server.Data;
 using CallCenter.Server.Ivr;
@@ -36,6 +37,7 @@ public static class HostingExtensions
         builder.Services.AddTwilioCallControl(builder.Configuration);
         builder.Services.AddAcd();
         builder.Services.AddSingleton<IAgentNotifier, AgentHubNotifier>();
+        builder.Services.AddConsole();
         // Every instance's consoles hear every instance's ACD decisions through the Redis backplane.
         builder.Services.AddSignalR().AddStackExchangeRedis(builder.Configuration.GetConnectionString("Redis")!,
             o => o.Configuration.ChannelPrefix = RedisChannel.Literal("callcenter.signalr"));
@@ -81,6 +83,7 @@ public static class HostingExtensions
         app.MapMetricsApi();
         app.MapAgentApi();
         app.MapHub<AgentHub>(AgentHub.Path);
+        app.MapConsole();
         // Fail at start-up, not on the first call, when a flow file is invalid.
         app.Services.GetRequiredService<IvrFlowCatalog>();
         return app;

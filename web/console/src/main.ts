@@ -1,0 +1,169 @@
+import * as signalR from "@microsoft/signalr";
+import { api, ApiError, type Session } from "./api";
+import { h, field, messageArea } from "./dom";
+import { AgentView } from "./agent";
+import { SupervisorView } from "./supervisor";
+import "./style.css";
+
+const base = "/console";
+const top = document.getElementById("top")!;
+const main = document.getElementById("main")!;
+
+/** A view owns part of the page while it is shown and lets go of timers and hub handlers when replaced. */
+export interface View {
+  dispose(): void;
+}
+
+let current: View | null = null;
+let hub: signalR.HubConnection | null = null;
+
+function show(view: View | null, ...content: Node[]): void {
+  current?.dispose();
+  current = view;
+  main.replaceChildren(...content);
+}
+
+async function start(): Promise<void> {
+  try {
+    const session = await api<Session>("GET", "/api/auth/me");
+    await route(session);
+  } catch (e) {
+    if (e instanceof ApiError && e.problem.status === 401) return showLogin();
+    showLogin(e instanceof Error ? e.message : String(e));
+  }
+}
+
+function showLogin(message?: string): void {
+  top.replaceChildren(h("h1", {}, "Hotline console"));
+  const messages = messageArea("login-messages");
+  if (message) messages.error(message);
+  const workNumber = h("input", { name: "workNumber", autocomplete: "username", required: true, maxlength: 32 });
+  const password = h("input", { name: "password", type: "password", autocomplete: "current-password", required: true });
+  const form = h("form", { class: "card", "aria-labelledby": "login-title" },
+    h("h2", { id: "login-title" }, "Sign in"),
+    field("Work number", workNumber),
+    field("Password", password),
+    h("button", { type: "submit" }, "Sign in"),
+    messages.el);
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    messages.clear();
+    try {
+      const session = await api<Session>("POST", "/api/auth/login", { workNumber: workNumber.value.trim(), password: password.value });
+      password.value = "";
+      await route(session);
+    } catch (e) {
+      messages.error(e instanceof Error ? e.message : String(e));
+      password.select();
+    }
+  });
+  show(null, form);
+  workNumber.focus();
+}
+
+function showPasswordChange(session: Session): void {
+  renderTop(session, false);
+  const messages = messageArea("password-messages");
+  const currentPassword = h("input", { name: "currentPassword", type: "password", autocomplete: "current-password", required: true });
+  const next = h("input", { name: "newPassword", type: "password", autocomplete: "new-password", required: true });
+  const confirm = h("input", { name: "confirmPassword", type: "password", autocomplete: "new-password", required: true });
+  const form = h("form", { class: "card", "aria-labelledby": "password-title" },
+    h("h2", { id: "password-title" }, "Choose a new password"),
+    h("p", { id: "password-reason" },
+      "Your password has expired or was set by an administrator: choose a new one before you continue. ",
+      "It needs at least 10 characters mixing letters, digits and symbols, and must differ from the current one."),
+    field("Current password", currentPassword),
+    field("New password", next),
+    field("New password again", confirm),
+    h("button", { type: "submit" }, "Change password"),
+    messages.el);
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    messages.clear();
+    if (next.value !== confirm.value) {
+      messages.error("The two new passwords differ.");
+      confirm.select();
+      return;
+    }
+    try {
+      await api("POST", "/api/auth/password", { currentPassword: currentPassword.value, newPassword: next.value });
+      await route(await api<Session>("GET", "/api/auth/me"));
+    } catch (e) {
+      messages.error(e instanceof Error ? e.message : String(e));
+    }
+  });
+  show(null, form);
+  currentPassword.focus();
+}
+
+const canSupervise = (s: Session) => s.role === "Supervisor" || s.role === "Admin";
+const canTakeCalls = (s: Session) => s.role !== "Quality";
+
+async function route(session: Session): Promise<void> {
+  if (session.mustChangePassword) return showPasswordChange(session);
+  let path = location.pathname.replace(/\/+$/, "");
+  // A person without the supervisor role who opens the supervisor console is refused by the API itself (403), not hidden here.
+  if (path !== `${base}/agent` && path !== `${base}/supervisor`) path = canSupervise(session) ? `${base}/supervisor` : `${base}/agent`;
+  if (location.pathname !== path) history.replaceState(null, "", path);
+  renderTop(session, true);
+  const connection = await connectHub();
+  if (path === `${base}/supervisor`) {
+    const view = new SupervisorView(connection);
+    show(view, view.el);
+  } else if (canTakeCalls(session)) {
+    const view = new AgentView(connection, session);
+    show(view, view.el);
+  } else {
+    show(null, h("p", { class: "card" }, "Your role has no console here yet."));
+  }
+}
+
+function renderTop(session: Session, withNav: boolean): void {
+  const nav = h("nav", { "aria-label": "Consoles" });
+  if (withNav) {
+    const link = (path: string, text: string) => {
+      const a = h("a", { href: `${base}/${path}` }, text);
+      if (location.pathname.startsWith(`${base}/${path}`)) a.setAttribute("aria-current", "page");
+      a.addEventListener("click", (event) => {
+        event.preventDefault();
+        history.pushState(null, "", `${base}/${path}`);
+        void route(session);
+      });
+      return a;
+    };
+    if (canTakeCalls(session)) nav.append(link("agent", "Agent console"));
+    if (canSupervise(session)) nav.append(link("supervisor", "Supervisor console"));
+  }
+  const logout = h("button", { type: "button", class: "secondary" }, "Sign out");
+  logout.addEventListener("click", async () => {
+    try {
+      await api("POST", "/api/auth/logout");
+    } finally {
+      await hub?.stop();
+      hub = null;
+      history.replaceState(null, "", `${base}/`);
+      showLogin();
+    }
+  });
+  top.replaceChildren(
+    h("h1", {}, "Hotline console"),
+    nav,
+    h("p", { class: "who" }, `${session.displayName} · ${session.workNumber} · ${session.role} · level ${session.permissionLevel}`),
+    logout);
+}
+
+/** One hub connection per signed-in page; the cookie session authenticates it. */
+async function connectHub(): Promise<signalR.HubConnection> {
+  if (hub) return hub;
+  hub = new signalR.HubConnectionBuilder()
+    .withUrl("/hubs/agent")
+    .withAutomaticReconnect()
+    .configureLogging(signalR.LogLevel.Warning)
+    .build();
+  // Views register their handlers before the first "ready", which arrives after start resolves.
+  void hub.start().catch((e) => console.warn("Live updates unavailable; the console polls instead", e));
+  return hub;
+}
+
+window.addEventListener("popstate", () => void start());
+void start();
