@@ -6,6 +6,7 @@ using CallCenter.Server.Ivr;
 using CallCenter.Server.Metrics;
 using CallCenter.Server.Prompts;
 using CallCenter.Server.Routing;
+using CallCenter.Server.Simulation;
 using CallCenter.Server.Staff;
 using CallCenter.Server.Telemetry;
 using CallCenter.Server.Telephony;
@@ -24,7 +25,8 @@ public static class HostingExtensions
         builder.Services.AddOpenApi();
         // Enums travel as their names ("Supervisor"), which API clients and auditors can read.
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter()));
-        builder.Services.AddSingleton(TimeProvider.System);
+        // The system clock, or a faster one for simulated days (Simulation:ClockRate, Development and Testing only).
+        builder.AddCallCenterClock();
         builder.AddCallCenterTelemetry();
         builder.AddCallCenterData();
         builder.AddCallCenterRedis();
@@ -80,6 +82,7 @@ public static class HostingExtensions
         app.MapEmergencyAnnouncementApi();
         app.MapMetricsApi();
         app.MapAgentApi();
+        app.MapSimulationClock();
         app.MapHub<AgentHub>(AgentHub.Path);
         // Fail at start-up, not on the first call, when a flow file is invalid.
         app.Services.GetRequiredService<IvrFlowCatalog>();
