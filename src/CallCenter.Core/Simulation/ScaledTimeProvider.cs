@@ -20,7 +20,8 @@ public sealed class ScaledTimeProvider : TimeProvider
         if (!double.IsFinite(rate) || rate < 1) throw new ArgumentOutOfRangeException(nameof(rate), rate, "The clock rate must be at least 1.");
         _real = real;
         Rate = rate;
-        _start = startAt ?? real.GetUtcNow();
+        // GetUtcNow must answer in UTC (offset zero), whatever offset the start was written with.
+        _start = (startAt ?? real.GetUtcNow()).ToUniversalTime();
         _realStartTimestamp = real.GetTimestamp();
     }
 

@@ -45,6 +45,7 @@ internal sealed class SimulatedCaller(
         }
         finally
         {
+            if (record.EnqueuedAt is not null && record.LeftQueueAt is null) observations.WaitingChanged(-1);
             call.End();
             standIn.Forget(callSid);
             record.EndedAt = clock.Elapsed;
@@ -74,12 +75,19 @@ internal sealed class SimulatedCaller(
         async Task<(string, XElement?)> ExecuteAsync(XElement document, string path, LiveCall live, SimulatedCallRecord rec,
             Queue<string> pressed, TimeSpan? patienceLeft, CancellationToken token)
         {
+            // The server queues the caller when it answers with <Enqueue>, before Twilio has played what comes first:
+            // the wait is counted from then on both sides, and a redirect may cut the speech short.
+            if (rec.EnqueuedAt is null && document.Elements().Any(v => v.Name.LocalName == "Enqueue"))
+            {
+                rec.EnqueuedAt = clock.Elapsed;
+                observations.WaitingChanged(1);
+            }
             foreach (var verb in document.Elements())
             {
                 switch (verb.Name.LocalName)
                 {
                     case "Say" or "Play" or "Pause":
-                        await clock.Delay(SpeechLength(verb), token);
+                        if (await PlayAsync(SpeechLength(verb), live, token)) return (path, XElement.Parse(LeaveQueue(rec, await live.Redirected)));
                         break;
                     case "Gather":
                         // The caller listens to part of the prompt, then presses the next key of their path (0 = a person when the path is done).
@@ -127,49 +135,54 @@ internal sealed class SimulatedCaller(
     // caller out of the queue, or the caller's patience runs out and they hang up (Twilio then reports "completed").
     private async Task<string?> WaitInQueueAsync(LiveCall call, SimulatedCallRecord record, string waitUrl, TimeSpan? patience, CancellationToken ct)
     {
-        var enqueuedAt = clock.Elapsed;
-        record.EnqueuedAt = enqueuedAt;
-        observations.WaitingChanged(1);
-        try
+        var enqueuedAt = record.EnqueuedAt ?? clock.Elapsed;
+        var position = 1;
+        while (true)
         {
-            var position = 1;
-            while (true)
+            if (call.Redirected.IsCompleted) return LeaveQueue(record, await call.Redirected);
+            var waited = clock.Elapsed - enqueuedAt;
+            if (patience is { } p && waited >= p && call.TryHangUpWhileWaiting())
             {
-                if (call.Redirected.IsCompleted)
-                {
-                    record.LeftQueueAt = clock.Elapsed;
-                    return await call.Redirected;
-                }
-                var waited = clock.Elapsed - enqueuedAt;
-                if (patience is { } p && waited >= p && call.TryHangUpWhileWaiting())
-                {
-                    record.LeftQueueAt = clock.Elapsed;
-                    record.Outcome = CallOutcome.Abandoned;
-                    return null;
-                }
-                var hold = TimeSpan.FromSeconds(5);
-                if (waitUrl.Length > 0)
-                {
-                    var (_, music) = await twilio.PostAsync(waitUrl, new Dictionary<string, string>(StringComparer.Ordinal)
-                    {
-                        ["CallSid"] = call.CallSid, ["From"] = call.From, ["To"] = scenario.To, ["CallStatus"] = "in-progress",
-                        ["QueuePosition"] = position.ToString(CultureInfo.InvariantCulture),
-                        ["QueueTime"] = ((int)waited.TotalSeconds).ToString(CultureInfo.InvariantCulture),
-                    }, ct);
-                    if (music is not null) hold = music.Elements().Aggregate(TimeSpan.Zero, (sum, verb) => sum + SpeechLength(verb));
-                    else observations.WebhookError();
-                }
-                var until = patience is { } limit ? TimeSpan.FromTicks(Math.Min(hold.Ticks, (limit - (clock.Elapsed - enqueuedAt)).Ticks)) : hold;
-                using var wake = CancellationTokenSource.CreateLinkedTokenSource(ct);
-                await Task.WhenAny(call.Redirected, clock.Delay(TimeSpan.FromTicks(Math.Max(until.Ticks, TimeSpan.TicksPerMillisecond)), wake.Token));
-                await wake.CancelAsync();
-                ct.ThrowIfCancellationRequested();
+                LeaveQueue(record, "");
+                record.Outcome = CallOutcome.Abandoned;
+                return null;
             }
+            var hold = TimeSpan.FromSeconds(5);
+            if (waitUrl.Length > 0)
+            {
+                var (_, music) = await twilio.PostAsync(waitUrl, new Dictionary<string, string>(StringComparer.Ordinal)
+                {
+                    ["CallSid"] = call.CallSid, ["From"] = call.From, ["To"] = scenario.To, ["CallStatus"] = "in-progress",
+                    ["QueuePosition"] = position.ToString(CultureInfo.InvariantCulture),
+                    ["QueueTime"] = ((int)waited.TotalSeconds).ToString(CultureInfo.InvariantCulture),
+                }, ct);
+                if (music is not null) hold = music.Elements().Aggregate(TimeSpan.Zero, (sum, verb) => sum + SpeechLength(verb));
+                else observations.WebhookError();
+            }
+            var until = patience is { } limit ? TimeSpan.FromTicks(Math.Min(hold.Ticks, (limit - (clock.Elapsed - enqueuedAt)).Ticks)) : hold;
+            await PlayAsync(TimeSpan.FromTicks(Math.Max(until.Ticks, TimeSpan.TicksPerMillisecond)), call, ct);
         }
-        finally
+    }
+
+    private string LeaveQueue(SimulatedCallRecord record, string twiml)
+    {
+        if (record.EnqueuedAt is not null && record.LeftQueueAt is null)
         {
+            record.LeftQueueAt = clock.Elapsed;
             observations.WaitingChanged(-1);
         }
+        return twiml;
+    }
+
+    // Plays something for a (simulated) while; true when a REST redirect cut it short.
+    private async Task<bool> PlayAsync(TimeSpan length, LiveCall call, CancellationToken ct)
+    {
+        if (call.Redirected.IsCompleted) return true;
+        using var wake = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var finished = await Task.WhenAny(call.Redirected, clock.Delay(length, wake.Token));
+        await wake.CancelAsync();
+        ct.ThrowIfCancellationRequested();
+        return finished == call.Redirected;
     }
 
     // <Dial><Client>agent-…</Client></Dial>: bridged to the agent until their leg hangs up; a number is someone else's line.

@@ -19,6 +19,15 @@ public sealed class ScaledTimeProviderTests
     }
 
     [Test]
+    public void A_start_written_in_local_time_is_answered_in_utc()
+    {
+        var clock = new ScaledTimeProvider(new FakeTimeProvider(), 10, new DateTimeOffset(2026, 11, 30, 8, 0, 0, TimeSpan.FromHours(8)));
+
+        Assert.That(clock.GetUtcNow().Offset, Is.EqualTo(TimeSpan.Zero));
+        Assert.That(clock.GetUtcNow(), Is.EqualTo(Start));
+    }
+
+    [Test]
     public void Elapsed_time_from_timestamps_is_simulated_time()
     {
         var real = new FakeTimeProvider();
