@@ -1,5 +1,8 @@
 using CallCenter.Core.Simulation;
 using CallCenter.Server.Staff;
+using Microsoft.Extensions.Options;
+using Polly;
+using Polly.Telemetry;
 
 namespace CallCenter.Server.Simulation;
 
@@ -41,6 +44,14 @@ public static class SimulationClock
         if (!double.IsFinite(options.ClockRate) || options.ClockRate < 1)
             throw new InvalidOperationException($"Simulation:ClockRate must be at least 1 (was {options.ClockRate}).");
         builder.Services.AddSingleton<TimeProvider>(new ScaledTimeProvider(TimeProvider.System, options.ClockRate, options.StartAt));
+        // Polly takes the host's TimeProvider from DI, but its timeouts guard real network calls (Twilio REST, core
+        // banking): registered before Polly's own (which it only adds when missing), this builder keeps the real clock.
+        builder.Services.AddTransient(sp =>
+        {
+            var pipeline = new ResiliencePipelineBuilder { TimeProvider = TimeProvider.System };
+            pipeline.ConfigureTelemetry(sp.GetRequiredService<IOptions<TelemetryOptions>>().Value);
+            return pipeline;
+        });
         return builder;
     }
 
