@@ -47,6 +47,7 @@ internal static class DayCommand
             DefaultValueFactory = _ => Environment.GetEnvironmentVariable("CALLCENTER_SIM_AGENT_PASSWORD") ?? "Simulated-agent-7",
             Description = "Password of the simulated agents (created on first use).",
         };
+        var agentPrefix = new Option<string>("--agent-prefix") { DefaultValueFactory = _ => "SIM", Description = "Work numbers of the simulated agents: prefix + 001, 002, ..." };
         var hours = new Option<double>("--hours") { DefaultValueFactory = _ => 8, Description = "Simulated length of the day." };
         var clockRate = new Option<double>("--clock-rate") { DefaultValueFactory = _ => 1, Description = "Simulated seconds per real second; must equal the server's Simulation:ClockRate." };
         var callsPerHour = new Option<double>("--calls-per-hour") { DefaultValueFactory = _ => 200, Description = "Mean Poisson arrival rate." };
@@ -69,7 +70,7 @@ internal static class DayCommand
         var html = new Option<FileInfo?>("--html") { Description = "Write the report as HTML with plots here." };
         var command = new Command("day", "A simulated day: Poisson callers through the IVR and queue, agents answering, Twilio played by the simulator; reports simulator, server and Erlang C figures side by side.")
         {
-            baseUrl, publicUrl, token, account, standInPort, admin, adminPassword, adminInitial, agentPassword,
+            baseUrl, publicUrl, token, account, standInPort, admin, adminPassword, adminInitial, agentPassword, agentPrefix,
             hours, clockRate, callsPerHour, profile, aht, ahtDistribution, agents, patience, callbacks, resolved, wrapUp, menu, seed, json, html,
         };
         command.SetAction(async (parse, ct) =>
@@ -106,6 +107,7 @@ internal static class DayCommand
                 MeanWrapUp = TimeSpan.FromSeconds(parse.GetValue(wrapUp)),
                 Menu = [.. parse.GetValue(menu)!.Select(MenuPath.Parse)],
                 Seed = parse.GetValue(seed),
+                AgentPrefix = parse.GetValue(agentPrefix)!,
             };
             await using var standIn = await DayRun.StartStandInAsync(connection, ct);
             Console.WriteLine($"Twilio REST stand-in on {standIn.BaseUrl} (the server's Twilio:ApiBaseUrl)");

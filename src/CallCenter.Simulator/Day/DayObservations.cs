@@ -49,6 +49,7 @@ public sealed class DayObservations
     private int _talking;
     private int _agentsAvailable;
     private int _webhookErrors;
+    private readonly ConcurrentQueue<double> _arrivalLateness = new();
 
     public SimulatedCallRecord Place(string callSid, string path, TimeSpan at) => _calls[callSid] = new SimulatedCallRecord(callSid, path, at);
 
@@ -64,6 +65,17 @@ public sealed class DayObservations
     public void TalkingChanged(int delta) => Interlocked.Add(ref _talking, delta);
     public void AvailableChanged(int delta) => Interlocked.Add(ref _agentsAvailable, delta);
     public void WebhookError() => Interlocked.Increment(ref _webhookErrors);
+
+    public void ArrivalLate(TimeSpan late) => _arrivalLateness.Enqueue(Math.Max(0, late.TotalSeconds));
+
+    /// <summary>How late arrivals were placed against their Poisson schedule, simulated seconds: mean, p99, max.</summary>
+    public (double Mean, double P99, double Max) ArrivalLateness()
+    {
+        var sorted = _arrivalLateness.ToArray();
+        if (sorted.Length == 0) return (0, 0, 0);
+        Array.Sort(sorted);
+        return (sorted.Average(), sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(0.99 * sorted.Length) - 1)], sorted[^1]);
+    }
 
     public void Sample(TimeSpan at) => _samples.Enqueue(new StateSample(Math.Round(at.TotalMinutes, 2), Waiting, Talking, Volatile.Read(ref _agentsAvailable)));
 }

@@ -33,6 +33,8 @@ public static class DayReport
             $"Simulated {result.SimulatedMinutes / 60:0.00} h at {s.ClockRate}×: {s.CallsPerHour:0} calls/h, AHT {s.MeanHandleTime.TotalSeconds:0} s ({s.HandleTimes}), {s.Agents} agents, patience {(s.MeanPatience is { } p ? $"{p.TotalSeconds:0} s" : "unlimited")}"));
         output.WriteLine(FormattableString.Invariant(
             $"Calls placed {result.CallsPlaced}; ended in IVR {result.EndedInIvr}; callback requests {result.CallbacksRequested}; failed {result.Failed}; webhook/API errors {result.WebhookErrors}; REST redirects {result.RestRedirects} (refused {result.RestRefused})"));
+        output.WriteLine(FormattableString.Invariant(
+            $"Arrivals placed late against their schedule (simulated s): mean {result.ArrivalLateness.Mean:0.000}, p99 {result.ArrivalLateness.P99:0.000}, max {result.ArrivalLateness.Max:0.000}"));
         output.WriteLine();
         output.WriteLine($"{"",-26}{"simulator",12}{"server",12}{"Erlang C",12}");
         Row("offered to the queue", sim.Offered, server.Offered, null);

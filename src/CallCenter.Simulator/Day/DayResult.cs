@@ -31,6 +31,15 @@ public sealed record ServerFigures(DateTimeOffset From, DateTimeOffset To, Queue
 /// <summary>One 15-minute interval: calls that entered the queue in it and their service level.</summary>
 public sealed record IntervalPoint(double StartMinute, int Offered, double? ServiceLevel);
 
+/// <summary>
+/// How late the simulator placed calls against their Poisson schedule (simulated seconds). Accelerated time is only
+/// faithful while this stays small next to the threshold and the handle time; a starved machine shows it here.
+/// </summary>
+public sealed record ArrivalLateness(double Mean, double P99, double Max)
+{
+    public static ArrivalLateness From((double Mean, double P99, double Max) x) => new(Math.Round(x.Mean, 3), Math.Round(x.P99, 3), Math.Round(x.Max, 3));
+}
+
 /// <summary>What Erlang C predicts for the configured load (per hour of the profile, weighted by calls).</summary>
 public sealed record ErlangCPrediction(double Erlangs, int Agents, double ProbabilityOfWaiting, double ServiceLevel, double? AverageSpeedOfAnswer);
 
@@ -45,6 +54,7 @@ public sealed record DayResult(
     int WebhookErrors,
     int RestRedirects,
     int RestRefused,
+    ArrivalLateness ArrivalLateness,
     QueueSummary Simulator,
     ServerFigures Server,
     ErlangCPrediction ErlangC,
@@ -64,7 +74,7 @@ public sealed record DayResult(
         return new DayResult(scenario, Math.Round(elapsed.TotalMinutes, 1), calls.Count,
             calls.Count(c => c.Outcome == CallOutcome.EndedInIvr), calls.Count(c => c.Outcome == CallOutcome.CallbackRequested),
             calls.Count(c => c.Outcome == CallOutcome.Failed), observations.WebhookErrors, rest.Applied, rest.Refused,
-            simulator, server, Predict(scenario), intervals, observations.Samples);
+            ArrivalLateness.From(observations.ArrivalLateness()), simulator, server, Predict(scenario), intervals, observations.Samples);
     }
 
     private static QueueSummary Summarise(IReadOnlyList<SimulatedCallRecord> queued, ServiceLevelPolicy policy)

@@ -74,6 +74,8 @@ public sealed class DayRun(DayConnection connection, DayScenario scenario, TextW
             while (next < scenario.Duration)
             {
                 await clock.Delay(next - clock.Elapsed, ct);
+                // How late the arrival is against its schedule: a busy machine bunches arrivals, which a valid run must not.
+                observations.ArrivalLate(clock.Elapsed - next);
                 callers.Add(new SimulatedCaller(twilio, standIn, clock, observations, random, scenario).RunAsync(ct));
                 next += random.Exponential(TimeSpan.FromHours(1 / scenario.RateAt(next)));
             }
@@ -90,7 +92,9 @@ public sealed class DayRun(DayConnection connection, DayScenario scenario, TextW
             progress.WriteLine();
         }
 
-        var server = await ServerFiguresAsync(admin, serverStart, clock, ct);
+        // A fresh session: the administrator's may have expired during a long simulated day (staff sessions follow the server's clock).
+        using var reader = await StaffSession.SignInAsync(connection.ServerUrl, connection.AdminWorkNumber, connection.AdminPassword, null, ct);
+        var server = await ServerFiguresAsync(reader, serverStart, clock, ct);
         return DayResult.From(scenario, observations, server, standIn.Counts, clock.Elapsed);
     }
 
