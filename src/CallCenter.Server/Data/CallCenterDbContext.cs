@@ -1,3 +1,4 @@
+using CallCenter.Core.Metrics;
 using CallCenter.Server.Agents;
 using CallCenter.Server.Audit;
 using CallCenter.Server.CallLog;
@@ -23,6 +24,9 @@ public sealed class CallCenterDbContext(DbContextOptions<CallCenterDbContext> op
     public DbSet<QueueIntervalRollup> QueueIntervalRollups => Set<QueueIntervalRollup>();
     public DbSet<MetricsWatermark> MetricsWatermarks => Set<MetricsWatermark>();
     public DbSet<AgentIntervalRollup> AgentIntervalRollups => Set<AgentIntervalRollup>();
+    public DbSet<LineIntervalRollup> LineIntervalRollups => Set<LineIntervalRollup>();
+    public DbSet<FcrDailyRollup> FcrDailyRollups => Set<FcrDailyRollup>();
+    public DbSet<CallFacts> CallFacts => Set<CallFacts>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder) =>
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(CallCenterDbContext).Assembly);
