@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Threading.Channels;
+using CallCenter.Core.Routing;
 using CallCenter.Server.Agents;
 using Microsoft.AspNetCore.SignalR.Client;
 
@@ -74,7 +75,7 @@ internal sealed class SimulatedAgent : IAsyncDisposable
             {
                 return;
             }
-            catch (HttpRequestException)
+            catch (Exception ex) when (ex is HttpRequestException || (ex is TaskCanceledException && !ct.IsCancellationRequested))
             {
                 _observations.WebhookError();
             }
@@ -101,26 +102,38 @@ internal sealed class SimulatedAgent : IAsyncDisposable
 
     private async Task HandleAsync(AgentOfferMessage offer, CancellationToken ct)
     {
-        using (var accepted = await _session.Http.PostAsync($"/api/agent/offers/{offer.CallSid}/accept", null, ct))
+        try
         {
+            using var accepted = await _session.Http.PostAsync($"/api/agent/offers/{offer.CallSid}/accept", null, ct);
             if (accepted.StatusCode == HttpStatusCode.Conflict) return; // stale push: the caller left or the offer moved on
-            if (accepted.StatusCode != HttpStatusCode.NoContent)
+        }
+        catch (Exception ex) when (ex is HttpRequestException || (ex is TaskCanceledException && !ct.IsCancellationRequested))
+        {
+            // No answer: the server's own state below says whether the call is ours.
+            _observations.WebhookError();
+        }
+        // The server's word, not the HTTP answer, decides: a slow or lost answer must not leave a caller talking to nobody.
+        var me = await _session.Http.GetFromJsonAsync<AgentApi.AgentStatus>("/api/agent/me", DayJson.Options, ct);
+        if (me is not { State: AgentState.OnCall } || me.CallSid != offer.CallSid)
+        {
+            if (me is { State: AgentState.Break }) await BackToAvailableAsync(ct);
+            return;
+        }
+        try
+        {
+            var handle = _scenario.HandleTimes == HandleTimeDistribution.Exponential
+                ? _random.Exponential(_scenario.MeanHandleTime)
+                : _random.LogNormal(_scenario.MeanHandleTime, _scenario.HandleTimeVariation);
+            await _clock.Delay(handle, ct);
+            using (await _session.Http.PostAsync($"/api/agent/calls/{offer.CallSid}/end", null, ct))
             {
-                // The server could not connect the caller and put us on a break.
-                await BackToAvailableAsync(ct);
-                return;
+                // 409 means the caller's hang-up ended it first; the wrap-up is due either way.
             }
         }
-        var handle = _scenario.HandleTimes == HandleTimeDistribution.Exponential
-            ? _random.Exponential(_scenario.MeanHandleTime)
-            : _random.LogNormal(_scenario.MeanHandleTime, _scenario.HandleTimeVariation);
-        await _clock.Delay(handle, ct);
-
-        using (await _session.Http.PostAsync($"/api/agent/calls/{offer.CallSid}/end", null, ct))
+        finally
         {
-            // 409 means the caller's hang-up ended it first; the wrap-up is due either way.
+            _standIn.Find(offer.CallSid)?.HangUpAgentLeg();
         }
-        _standIn.Find(offer.CallSid)?.HangUpAgentLeg();
         Handled++;
 
         if (_scenario.MeanWrapUp > TimeSpan.Zero) await _clock.Delay(_random.Exponential(_scenario.MeanWrapUp), ct);
