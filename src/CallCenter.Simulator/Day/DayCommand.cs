@@ -12,14 +12,8 @@ internal static class DayCommand
 {
     public static Command Create()
     {
-        var baseUrl = new Option<Uri>("--base-url")
-        {
-            DefaultValueFactory = _ => new Uri("http://127.0.0.1:5080"), CustomParser = r => new Uri(r.Tokens[0].Value), Description = "The server.",
-        };
-        var publicUrl = new Option<Uri?>("--public-url")
-        {
-            CustomParser = r => new Uri(r.Tokens[0].Value), Description = "The URL the server signs against (Twilio:PublicBaseUrl); default --base-url.",
-        };
+        var baseUrl = UriOptions.BaseUrl();
+        var publicUrl = UriOptions.PublicUrl();
         var token = new Option<string>("--auth-token")
         {
             DefaultValueFactory = _ => Environment.GetEnvironmentVariable("Twilio__AuthToken") ?? "",
