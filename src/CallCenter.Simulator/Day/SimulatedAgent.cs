@@ -124,7 +124,9 @@ internal sealed class SimulatedAgent : IAsyncDisposable
             var handle = _scenario.HandleTimes == HandleTimeDistribution.Exponential
                 ? _random.Exponential(_scenario.MeanHandleTime)
                 : _random.LogNormal(_scenario.MeanHandleTime, _scenario.HandleTimeVariation);
-            await _clock.Delay(handle, ct);
+            // Talk time runs from the moment the caller was bridged, not from when our accept's answer arrived.
+            var talked = _standIn.Find(offer.CallSid)?.RedirectedAt is { } connected ? _clock.Since(connected) : TimeSpan.Zero;
+            await _clock.Delay(handle - talked, ct);
             using (await _session.Http.PostAsync($"/api/agent/calls/{offer.CallSid}/end", null, ct))
             {
                 // 409 means the caller's hang-up ended it first; the wrap-up is due either way.

@@ -13,6 +13,9 @@ public sealed class SimulationClock(double rate)
     /// <summary>Simulated time since the run started.</summary>
     public TimeSpan Elapsed => _clock.Simulated(TimeProvider.System.GetElapsedTime(_started));
 
+    /// <summary>Simulated time since a real timestamp of the system clock.</summary>
+    public TimeSpan Since(long realTimestamp) => _clock.Simulated(TimeProvider.System.GetElapsedTime(realTimestamp));
+
     public Task Delay(TimeSpan simulated, CancellationToken ct) =>
         simulated <= TimeSpan.Zero ? Task.CompletedTask : Task.Delay(simulated, _clock, ct);
 

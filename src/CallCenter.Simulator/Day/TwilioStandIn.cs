@@ -26,6 +26,9 @@ public sealed class LiveCall(string callSid, string from)
     public string CallSid { get; } = callSid;
     public string From { get; } = from;
 
+    /// <summary>Real timestamp (system clock) of the REST redirect: for a dial to an agent, when the two were bridged.</summary>
+    public long? RedirectedAt { get; private set; }
+
     /// <summary>Completes with the TwiML of the first REST redirect.</summary>
     public Task<string> Redirected => _redirect.Task;
 
@@ -39,7 +42,7 @@ public sealed class LiveCall(string callSid, string from)
         {
             if (_ended) return false;
             // Twilio would let a later redirect replace an earlier one; the server sends one per call, so the first is kept.
-            _redirect.TrySetResult(twiml);
+            if (_redirect.TrySetResult(twiml)) RedirectedAt = TimeProvider.System.GetTimestamp();
             return true;
         }
     }
