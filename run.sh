@@ -53,7 +53,8 @@ dotnet build src/CallCenter.Simulator -v q -nologo >/dev/null
   dotnet bin/Debug/net10.0/CallCenter.Server.dll "$@") &
 server_pid=$!
 sim_pid=""
-stop() { [ -n "$sim_pid" ] && kill "$sim_pid" 2>/dev/null; kill "$server_pid" 2>/dev/null; wait 2>/dev/null; }
+# The simulator is killed outright: its graceful stop would wait on calls to a server that is going away.
+stop() { [ -n "$sim_pid" ] && kill -9 "$sim_pid" 2>/dev/null; kill "$server_pid" 2>/dev/null; wait 2>/dev/null; }
 trap stop EXIT INT TERM
 
 for _ in $(seq 1 120); do
