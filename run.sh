@@ -1,10 +1,16 @@
 #!/usr/bin/env bash
 # Runs the whole hotline locally: private PostgreSQL and Redis, migrations, the server on
-# http://127.0.0.1:5080. Ctrl+C stops the server; infra/local/down.sh stops the databases.
+# http://127.0.0.1:5080, and a demo: the simulator plays Twilio, a few agents and a steady trickle of
+# callers at wall-clock speed, so calls flow through the IVR, the queue and the agents within a minute.
+# `./run.sh --no-demo` (or CALLCENTER_DEMO=0) runs the server alone. Ctrl+C stops the server and the demo;
+# infra/local/down.sh stops the databases.
 set -euo pipefail
 cd "$(dirname "$0")"
 source infra/local/common.sh
 cc_ensure_tools
+
+demo="${CALLCENTER_DEMO:-1}"
+if [ "${1:-}" = "--no-demo" ]; then demo=0; shift; fi
 
 while IFS= read -r line; do export "${line?}"; done < <(infra/local/up.sh)
 
@@ -22,4 +28,56 @@ export Prompts__CacheDirectory="${Prompts__CacheDirectory:-$CC_LOCAL/prompts}"
 export ASPNETCORE_ENVIRONMENT="${ASPNETCORE_ENVIRONMENT:-Development}"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
-exec dotnet run --project src/CallCenter.Server -- "$@"
+if [ "$demo" = 0 ]; then
+  exec dotnet run --project src/CallCenter.Server -- "$@"
+fi
+
+# --- Demo: the simulator is Twilio (its REST stand-in receives the server's call redirects) and the people.
+sim_port="${CALLCENTER_SIM_TWILIO_PORT:-5099}"
+export Twilio__ApiBaseUrl="${Twilio__ApiBaseUrl:-http://127.0.0.1:$sim_port}"
+export Twilio__AccountSid="${Twilio__AccountSid:-AC00000000000000000000000000000d3e}"
+# Outside the hotline's opening hours (Asia/Shanghai) callers would only hear the after-hours notice, so the
+# server's clock then starts at 10:00 Shanghai time today (Simulation:StartAt, Development only).
+read -r dow hour < <(TZ=Asia/Shanghai date '+%u %H')
+hour=$((10#$hour))
+if { [ "$dow" -le 5 ] && { [ "$hour" -lt 8 ] || [ "$hour" -ge 20 ]; }; } || { [ "$dow" -gt 5 ] && { [ "$hour" -lt 9 ] || [ "$hour" -ge 18 ]; }; }; then
+  export Simulation__StartAt="${Simulation__StartAt:-$(TZ=Asia/Shanghai date '+%Y-%m-%dT10:00:00+08:00')}"
+  echo "[run] the hotline is closed now; the server's clock starts at $Simulation__StartAt for the demo"
+fi
+
+echo "[run] building the server, the CLI and the simulator"
+dotnet build src/CallCenter.Cli -v q -nologo >/dev/null
+dotnet build src/CallCenter.Simulator -v q -nologo >/dev/null
+
+# One HTTP log line per Twilio REST request drowns the demo; warnings still show.
+# The built server itself (not `dotnet run`), so its process id is the one to stop.
+(cd src/CallCenter.Server && exec env 'Logging__LogLevel__System.Net.Http.HttpClient=Warning' 'Logging__LogLevel__Polly=Warning' \
+  dotnet bin/Debug/net10.0/CallCenter.Server.dll "$@") &
+server_pid=$!
+sim_pid=""
+# The simulator is killed outright: its graceful stop would wait on calls to a server that is going away.
+stop() { [ -n "$sim_pid" ] && kill -9 "$sim_pid" 2>/dev/null; kill "$server_pid" 2>/dev/null; wait 2>/dev/null; }
+trap stop EXIT INT TERM
+
+for _ in $(seq 1 120); do
+  curl -fs -o /dev/null http://127.0.0.1:5080/health/ready && break
+  kill -0 "$server_pid" 2>/dev/null || { echo "[run] the server stopped" >&2; exit 1; }
+  sleep 1
+done
+
+# The demo's administrator creates the simulated agents; its passwords stay in .local/.
+admin_file="$CC_LOCAL/demo-admin-password"
+if [ ! -s "$admin_file" ]; then
+  echo "Demo-$(od -An -tx1 -N8 /dev/urandom | tr -d ' \n')-1" >"$admin_file"
+  echo "Initial-$(od -An -tx1 -N8 /dev/urandom | tr -d ' \n')-1" >"$admin_file.initial"
+  dotnet run --no-build --project src/CallCenter.Cli -- staff add --work-number DEMOADMIN --name 'Demo administrator' --role Admin \
+    <"$admin_file.initial"
+fi
+echo "[run] demo: simulated callers and agents; supervisor login DEMOADMIN, password in $admin_file (wallboard: GET /api/metrics/wallboard)"
+dotnet src/CallCenter.Simulator/bin/Debug/net10.0/callcenter-sim.dll day \
+  --base-url http://127.0.0.1:5080 --twilio-port "$sim_port" --account-sid "$Twilio__AccountSid" \
+  --admin DEMOADMIN --admin-password "$(cat "$admin_file")" --admin-initial-password "$(cat "$admin_file.initial")" \
+  --hours 8 --clock-rate 1 --calls-per-hour 240 --aht 45 --agents 4 --patience 120 --wrap-up 5 \
+  --menu agent=0:3 --menu cards=1,1,3,1:1 --agent-prefix DEMO --agent-password "Demo-agent-$(cut -c6-13 "$admin_file")-7" &
+sim_pid=$!
+wait "$server_pid"

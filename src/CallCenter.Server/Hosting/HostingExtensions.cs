@@ -7,6 +7,7 @@ using CallCenter.Server.Ivr;
 using CallCenter.Server.Metrics;
 using CallCenter.Server.Prompts;
 using CallCenter.Server.Routing;
+using CallCenter.Server.Simulation;
 using CallCenter.Server.Staff;
 using CallCenter.Server.Telemetry;
 using CallCenter.Server.Telephony;
@@ -25,7 +26,8 @@ public static class HostingExtensions
         builder.Services.AddOpenApi();
         // Enums travel as their names ("Supervisor"), which API clients and auditors can read.
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter()));
-        builder.Services.AddSingleton(TimeProvider.System);
+        // The system clock, or a faster one for simulated days (Simulation:ClockRate, Development and Testing only).
+        builder.AddCallCenterClock();
         builder.AddCallCenterTelemetry();
         builder.AddCallCenterData();
         builder.AddCallCenterRedis();
@@ -82,6 +84,7 @@ public static class HostingExtensions
         app.MapEmergencyAnnouncementApi();
         app.MapMetricsApi();
         app.MapAgentApi();
+        app.MapSimulationClock();
         app.MapHub<AgentHub>(AgentHub.Path);
         app.MapConsole();
         // Fail at start-up, not on the first call, when a flow file is invalid.

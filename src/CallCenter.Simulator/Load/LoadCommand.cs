@@ -21,8 +21,8 @@ internal static class LoadCommand
 
     public static Command Create()
     {
-        var baseUrl = new Option<Uri>("--base-url") { DefaultValueFactory = _ => new Uri("http://127.0.0.1:5080"), Description = "The server." };
-        var publicUrl = new Option<Uri?>("--public-url") { Description = "The URL the server signs against (Twilio:PublicBaseUrl); default --base-url." };
+        var baseUrl = UriOptions.BaseUrl();
+        var publicUrl = UriOptions.PublicUrl();
         var token = new Option<string>("--auth-token")
         {
             DefaultValueFactory = _ => Environment.GetEnvironmentVariable("Twilio__AuthToken") ?? "",

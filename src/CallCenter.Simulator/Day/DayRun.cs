@@ -1,0 +1,155 @@
+using System.Net.Http.Json;
+using CallCenter.Server.Metrics;
+using CallCenter.Server.Simulation;
+
+namespace CallCenter.Simulator.Day;
+
+/// <summary>Where the server is and how the simulator gets in: Twilio's secrets and an administrator for seeding agents.</summary>
+public sealed record DayConnection
+{
+    public required Uri ServerUrl { get; init; }
+
+    /// <summary>The URL the server signs against (Twilio:PublicBaseUrl).</summary>
+    public required Uri PublicUrl { get; init; }
+
+    public required string AuthToken { get; init; }
+
+    /// <summary>The server's Twilio:AccountSid: the stand-in accepts REST calls for this account only.</summary>
+    public required string AccountSid { get; init; }
+
+    /// <summary>Port of the Twilio REST stand-in (the server's Twilio:ApiBaseUrl); 0 = any free port (tests).</summary>
+    public int StandInPort { get; init; } = 5099;
+
+    public required string AdminWorkNumber { get; init; }
+    public required string AdminPassword { get; init; }
+
+    /// <summary>The administrator's initial password, when the simulator must make their first change.</summary>
+    public string? AdminInitialPassword { get; init; }
+
+    public required string AgentPassword { get; init; }
+}
+
+/// <summary>
+/// A simulated day against a running server: seeds and logs in the agents, places Poisson calls for the
+/// scenario's duration, lets every call finish, then reads the server's own figures for the same period.
+/// </summary>
+public sealed class DayRun(DayConnection connection, DayScenario scenario, TextWriter progress)
+{
+    /// <summary>The stand-in, once started; tests start it first to point the server at it.</summary>
+    public static Task<TwilioStandIn> StartStandInAsync(DayConnection connection, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        return TwilioStandIn.StartAsync(connection.StandInPort, connection.AccountSid, connection.AuthToken, ct);
+    }
+
+    public async Task<DayResult> RunAsync(TwilioStandIn standIn, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(standIn);
+        var random = new Distributions(scenario.Seed);
+        var observations = new DayObservations();
+        using var admin = await StaffSession.SignInAsync(connection.ServerUrl, connection.AdminWorkNumber, connection.AdminPassword,
+            connection.AdminInitialPassword, ct);
+        var serverClock = await admin.Http.GetFromJsonAsync<SimulationClockInfo>("/api/simulation/clock", DayJson.Options, ct)
+            ?? throw new InvalidOperationException("The server did not tell its clock.");
+        if (Math.Abs(serverClock.Rate - scenario.ClockRate) > 1e-9)
+            throw new InvalidOperationException($"The server's clock runs at {serverClock.Rate}× but the scenario at {scenario.ClockRate}×: start the server with Simulation__ClockRate={scenario.ClockRate}.");
+
+        var agents = await Staffing.SeedAsync(admin, connection, scenario, standIn, new SimulationClock(scenario.ClockRate), observations, random, ct);
+        using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 256 }) { BaseAddress = connection.ServerUrl, Timeout = TimeSpan.FromSeconds(30) };
+        var twilio = new TwilioWebhooks(http, connection.PublicUrl, connection.AuthToken, connection.AccountSid);
+        // The day starts now that every agent is logged in: the server's time marks the start of its report period.
+        var clock = new SimulationClock(scenario.ClockRate);
+        var serverStart = (await admin.Http.GetFromJsonAsync<SimulationClockInfo>("/api/simulation/clock", DayJson.Options, ct))!.Now;
+
+        using var stopAgents = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var agentLoops = agents.Select(a => a.RunAsync(stopAgents.Token)).ToList();
+        var callers = new List<Task>();
+        using var stopSampling = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var sampling = SampleAsync(clock, observations, stopSampling.Token);
+        var reporting = ProgressAsync(clock, observations, stopSampling.Token);
+        try
+        {
+            // Poisson arrivals: exponential gaps at the rate of the current simulated hour.
+            var next = random.Exponential(TimeSpan.FromHours(1 / scenario.RateAt(TimeSpan.Zero)));
+            while (next < scenario.Duration)
+            {
+                await clock.Delay(next - clock.Elapsed, ct);
+                // How late the arrival is against its schedule: a busy machine bunches arrivals, which a valid run must not.
+                observations.ArrivalLate(clock.Elapsed - next);
+                callers.Add(new SimulatedCaller(twilio, standIn, clock, observations, random, scenario).RunAsync(ct));
+                next += random.Exponential(TimeSpan.FromHours(1 / scenario.RateAt(next)));
+            }
+            // Every placed call runs to its end: the day closes when the last caller hangs up.
+            await Task.WhenAll(callers);
+        }
+        finally
+        {
+            await stopAgents.CancelAsync();
+            await Task.WhenAll(agentLoops);
+            foreach (var agent in agents) await agent.DisposeAsync();
+            await stopSampling.CancelAsync();
+            await Task.WhenAll(sampling, reporting);
+            progress.WriteLine();
+        }
+
+        // A fresh session: the administrator's may have expired during a long simulated day (staff sessions follow the server's clock).
+        using var reader = await StaffSession.SignInAsync(connection.ServerUrl, connection.AdminWorkNumber, connection.AdminPassword, null, ct);
+        var server = await ServerFiguresAsync(reader, serverStart, clock, ct);
+        return DayResult.From(scenario, observations, server, standIn.Counts, clock.Elapsed);
+    }
+
+    private static async Task SampleAsync(SimulationClock clock, DayObservations observations, CancellationToken ct)
+    {
+        try
+        {
+            while (true)
+            {
+                observations.Sample(clock.Elapsed);
+                await clock.Delay(TimeSpan.FromMinutes(1), ct);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    private async Task ProgressAsync(SimulationClock clock, DayObservations observations, CancellationToken ct)
+    {
+        try
+        {
+            while (true)
+            {
+                await Task.Delay(TimeSpan.FromSeconds(1), ct);
+                progress.Write("\r" + DayReport.ProgressLine(scenario, observations, clock.Elapsed));
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    // The server's rollups for the run's period, once its metrics worker has folded in the last call's events.
+    private static async Task<ServerFigures> ServerFiguresAsync(StaffSession admin, DateTimeOffset serverStart, SimulationClock clock, CancellationToken ct)
+    {
+        var info = await admin.Http.GetFromJsonAsync<SimulationClockInfo>("/api/simulation/clock", DayJson.Options, ct);
+        var from = Floor(serverStart);
+        var to = Floor(info!.Now) + TimeSpan.FromMinutes(15);
+        List<QueueIntervalRollup> rows = [];
+        // The worker runs every 15 simulated seconds by default; give it a few runs to catch up.
+        for (var attempt = 0; attempt < 20; attempt++)
+        {
+            await clock.Delay(TimeSpan.FromSeconds(20), ct);
+            var url = FormattableString.Invariant($"/api/metrics/queues?from={Uri.EscapeDataString(from.ToString("o"))}&to={Uri.EscapeDataString(to.ToString("o"))}");
+            var fresh = await admin.Http.GetFromJsonAsync<List<QueueIntervalRollup>>(url, DayJson.Options, ct) ?? [];
+            if (attempt > 0 && fresh.Sum(r => r.Offered) == rows.Sum(r => r.Offered) && fresh.Sum(r => r.Answered) == rows.Sum(r => r.Answered))
+            {
+                rows = fresh;
+                break;
+            }
+            rows = fresh;
+        }
+        return ServerFigures.Sum(rows, from, to);
+    }
+
+    private static DateTimeOffset Floor(DateTimeOffset at) => new(at.UtcTicks - at.UtcTicks % TimeSpan.FromMinutes(15).Ticks, TimeSpan.Zero);
+}

@@ -1,0 +1,192 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Threading.Channels;
+using CallCenter.Core.Routing;
+using CallCenter.Server.Agents;
+using Microsoft.AspNetCore.SignalR.Client;
+
+namespace CallCenter.Simulator.Day;
+
+/// <summary>
+/// One agent at the console: hears offers over the agent hub (and polls, as the console does, in case a push
+/// is lost), accepts, talks for a drawn handle time, ends the call and wraps up with a disposition and the
+/// resolved flag. A ring-no-answer or failed connect puts the agent on a break; they make themselves available again.
+/// </summary>
+internal sealed class SimulatedAgent : IAsyncDisposable
+{
+    private static readonly TimeSpan PollEvery = TimeSpan.FromSeconds(1);
+
+    private readonly StaffSession _session;
+    private readonly TwilioStandIn _standIn;
+    private readonly SimulationClock _clock;
+    private readonly DayObservations _observations;
+    private readonly Distributions _random;
+    private readonly DayScenario _scenario;
+    private readonly HubConnection _hub;
+    private readonly Channel<AgentOfferMessage> _offers = Channel.CreateUnbounded<AgentOfferMessage>();
+    private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _available;
+
+    public SimulatedAgent(StaffSession session, Uri serverUrl, TwilioStandIn standIn, SimulationClock clock,
+        DayObservations observations, Distributions random, DayScenario scenario)
+    {
+        (_session, _standIn, _clock, _observations, _random, _scenario) = (session, standIn, clock, observations, random, scenario);
+        _hub = new HubConnectionBuilder()
+            .WithUrl(new Uri(serverUrl, AgentHub.Path), o => o.Cookies = session.Cookies)
+            .WithAutomaticReconnect()
+            .Build();
+        _hub.On<string>("ready", _ => _ready.TrySetResult());
+        _hub.On<AgentOfferMessage>("offered", offer => _offers.Writer.TryWrite(offer));
+        _hub.On<AgentStateMessage>("stateChanged", OnStateChanged);
+    }
+
+    public string WorkNumber => _session.WorkNumber;
+
+    public int Handled { get; private set; }
+
+    /// <summary>Connects to the hub, enters the ACD and becomes available.</summary>
+    public async Task StartAsync(CancellationToken ct)
+    {
+        await _hub.StartAsync(ct);
+        await _ready.Task.WaitAsync(TimeSpan.FromSeconds(30), ct);
+        await Expect(await _session.Http.PostAsync("/api/agent/login", null, ct), "ACD login");
+        await Expect(await _session.Http.PostAsJsonAsync("/api/agent/state", new { state = "Available" }, ct), "going available");
+    }
+
+    public async Task RunAsync(CancellationToken ct)
+    {
+        while (!ct.IsCancellationRequested)
+        {
+            AgentOfferMessage? offer;
+            try
+            {
+                offer = await NextOfferAsync(ct);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            if (offer is null) continue;
+            try
+            {
+                await HandleAsync(offer, ct);
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex) when (ex is HttpRequestException || (ex is TaskCanceledException && !ct.IsCancellationRequested))
+            {
+                _observations.WebhookError();
+            }
+        }
+    }
+
+    private async Task<AgentOfferMessage?> NextOfferAsync(CancellationToken ct)
+    {
+        using var poll = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        poll.CancelAfter(PollEvery);
+        try
+        {
+            return await _offers.Reader.ReadAsync(poll.Token);
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            // No push for a while: ask, as the console does, in case one was lost.
+            using var response = await _session.Http.GetAsync("/api/agent/offer", ct);
+            if (response.StatusCode != HttpStatusCode.OK) return null;
+            var current = await response.Content.ReadFromJsonAsync<AgentApi.OfferResponse>(ct);
+            return current is null ? null : new AgentOfferMessage(current.CallSid, current.Queue, current.RingDeadline);
+        }
+    }
+
+    private async Task HandleAsync(AgentOfferMessage offer, CancellationToken ct)
+    {
+        try
+        {
+            using var accepted = await _session.Http.PostAsync($"/api/agent/offers/{offer.CallSid}/accept", null, ct);
+            if (accepted.StatusCode == HttpStatusCode.Conflict) return; // stale push: the caller left or the offer moved on
+        }
+        catch (Exception ex) when (ex is HttpRequestException || (ex is TaskCanceledException && !ct.IsCancellationRequested))
+        {
+            // No answer: the server's own state below says whether the call is ours.
+            _observations.WebhookError();
+        }
+        // The server's word, not the HTTP answer, decides: a slow or lost answer must not leave a caller talking to nobody.
+        var me = await _session.Http.GetFromJsonAsync<AgentApi.AgentStatus>("/api/agent/me", DayJson.Options, ct);
+        if (me is not { State: AgentState.OnCall } || me.CallSid != offer.CallSid)
+        {
+            if (me is { State: AgentState.Break }) await BackToAvailableAsync(ct);
+            return;
+        }
+        try
+        {
+            var handle = _scenario.HandleTimes == HandleTimeDistribution.Exponential
+                ? _random.Exponential(_scenario.MeanHandleTime)
+                : _random.LogNormal(_scenario.MeanHandleTime, _scenario.HandleTimeVariation);
+            // Talk time runs from the moment the caller was bridged, not from when our accept's answer arrived.
+            var talked = _standIn.Find(offer.CallSid)?.RedirectedAt is { } connected ? _clock.Since(connected) : TimeSpan.Zero;
+            await _clock.Delay(handle - talked, ct);
+            using (await _session.Http.PostAsync($"/api/agent/calls/{offer.CallSid}/end", null, ct))
+            {
+                // 409 means the caller's hang-up ended it first; the wrap-up is due either way.
+            }
+        }
+        finally
+        {
+            _standIn.Find(offer.CallSid)?.HangUpAgentLeg();
+        }
+        Handled++;
+
+        if (_scenario.MeanWrapUp > TimeSpan.Zero) await _clock.Delay(_random.Exponential(_scenario.MeanWrapUp), ct);
+        var resolved = _random.Chance(_scenario.ResolvedShare);
+        using var wrapUp = await _session.Http.PostAsJsonAsync($"/api/agent/calls/{offer.CallSid}/wrap-up",
+            new { disposition = resolved ? "resolved" : "follow-up", reasonFamily = offer.Queue, resolved, notes = "simulated call" }, ct);
+        if (wrapUp.StatusCode != HttpStatusCode.NoContent) _observations.WebhookError();
+    }
+
+    private void OnStateChanged(AgentStateMessage message)
+    {
+        var available = message.State == "Available" ? 1 : 0;
+        var before = Interlocked.Exchange(ref _available, available);
+        if (before != available) _observations.AvailableChanged(available - before);
+        // Ring-no-answer or a failed connect put us on a break we did not ask for.
+        if (message.State == "Break") _ = BackToAvailableAsync(CancellationToken.None);
+    }
+
+    private async Task BackToAvailableAsync(CancellationToken ct)
+    {
+        try
+        {
+            using var response = await _session.Http.PostAsJsonAsync("/api/agent/state", new { state = "Available" }, ct);
+        }
+        catch (HttpRequestException)
+        {
+            _observations.WebhookError();
+        }
+    }
+
+    /// <summary>Leaves the ACD (when free) and closes the hub connection.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            using var response = await _session.Http.PostAsync("/api/agent/logout", null);
+        }
+        catch (HttpRequestException)
+        {
+            // The server may already be gone at the end of a run.
+        }
+        await _hub.DisposeAsync();
+        _session.Dispose();
+    }
+
+    private static async Task Expect(HttpResponseMessage response, string what)
+    {
+        using (response)
+        {
+            if (!response.IsSuccessStatusCode)
+                throw new InvalidOperationException($"{what} failed: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+        }
+    }
+}

@@ -1,0 +1,59 @@
+using System.Net;
+using System.Net.Http.Json;
+using CallCenter.Server.Staff;
+
+namespace CallCenter.Simulator.Day;
+
+/// <summary>A logged-in staff member's cookie session on the server, as a browser holds it.</summary>
+public sealed class StaffSession : IDisposable
+{
+    private StaffSession(string workNumber, HttpClient http, CookieContainer cookies) => (WorkNumber, Http, Cookies) = (workNumber, http, cookies);
+
+    public string WorkNumber { get; }
+    public HttpClient Http { get; }
+    public CookieContainer Cookies { get; }
+
+    /// <summary>
+    /// Logs in with <paramref name="password"/>; when that is refused and an initial password is known, logs in
+    /// with it and makes the forced first change to <paramref name="password"/>, as a new member does.
+    /// </summary>
+    public static async Task<StaffSession> SignInAsync(Uri server, string workNumber, string password, string? initialPassword, CancellationToken ct)
+    {
+        var cookies = new CookieContainer();
+        var http = new HttpClient(new SocketsHttpHandler { CookieContainer = cookies, UseCookies = true }) { BaseAddress = server, Timeout = TimeSpan.FromSeconds(30) };
+        try
+        {
+            var session = await LoginAsync(http, workNumber, password, ct);
+            if (session is null && initialPassword is not null)
+            {
+                session = await LoginAsync(http, workNumber, initialPassword, ct);
+                if (session is { MustChangePassword: true })
+                {
+                    using var changed = await http.PostAsJsonAsync("/api/auth/password", new { currentPassword = initialPassword, newPassword = password }, ct);
+                    if (!changed.IsSuccessStatusCode)
+                        throw new InvalidOperationException($"{workNumber}: the first password change was refused: {await changed.Content.ReadAsStringAsync(ct)}");
+                    session = session with { MustChangePassword = false };
+                }
+            }
+            if (session is null) throw new InvalidOperationException($"{workNumber}: wrong work number or password.");
+            if (session.MustChangePassword) throw new InvalidOperationException($"{workNumber} must change the password before the simulator can use the account.");
+            return new StaffSession(workNumber, http, cookies);
+        }
+        catch
+        {
+            http.Dispose();
+            throw;
+        }
+    }
+
+    private static async Task<StaffApi.SessionInfo?> LoginAsync(HttpClient http, string workNumber, string password, CancellationToken ct)
+    {
+        using var response = await http.PostAsJsonAsync("/api/auth/login", new { workNumber, password }, ct);
+        if (response.StatusCode == HttpStatusCode.Unauthorized) return null;
+        if (!response.IsSuccessStatusCode)
+            throw new InvalidOperationException($"{workNumber}: login answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync(ct)}");
+        return await response.Content.ReadFromJsonAsync<StaffApi.SessionInfo>(DayJson.Options, ct);
+    }
+
+    public void Dispose() => Http.Dispose();
+}

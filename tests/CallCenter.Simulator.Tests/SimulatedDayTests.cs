@@ -1,0 +1,93 @@
+using CallCenter.Core.Simulation;
+using CallCenter.Server.Data;
+using CallCenter.Server.Staff;
+using CallCenter.Testing;
+using CallCenter.Simulator.Day;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace CallCenter.Simulator.Tests;
+
+/// <summary>
+/// An M/M/N day (10 Erlangs, AHT 180 s, 14 agents) through the real server on an accelerated clock, judged
+/// against Erlang C with a tolerance from the run's own length: four standard errors of the figure over the
+/// calls answered (binomial for the service level; for ASA, the spread of M/M/N waits).
+/// </summary>
+public sealed class SimulatedDayTests
+{
+    // 30× keeps a real scheduling delay of 10 ms at 0.3 simulated seconds; faster runs drift on a busy machine.
+    private const double ClockRate = 30;
+    private static readonly DateTimeOffset MondayMorning = new(2026, 11, 30, 0, 30, 0, TimeSpan.Zero); // 08:30 in Shanghai: open
+
+    [Test]
+    [CancelAfter(240_000)]
+    public async Task A_simulated_MMN_day_matches_Erlang_C_within_the_sampling_error_of_its_length(CancellationToken ct)
+    {
+        await TestInfrastructure.EnsureReachableAsync();
+        await using var database = await TestDatabase.CreateAsync("simday");
+        var connection = new DayConnection
+        {
+            ServerUrl = new Uri("http://127.0.0.1"), // replaced once Kestrel has a port
+            PublicUrl = CallCenterServerFactory.PublicBaseUrl,
+            AuthToken = CallCenterServerFactory.AuthToken,
+            AccountSid = "AC0123456789abcdef0123456789abcdef",
+            StandInPort = 0,
+            AdminWorkNumber = "",
+            AdminPassword = StaffBuilder.Password,
+            AgentPassword = "Simulated-agent-42",
+        };
+        await using var standIn = await DayRun.StartStandInAsync(connection, ct);
+        await using var baseServer = new CallCenterServerFactory(database);
+        await using var server = baseServer.WithWebHostBuilder(web =>
+        {
+            web.UseSetting("Twilio:ApiBaseUrl", standIn.BaseUrl.ToString());
+            web.UseSetting("Twilio:AccountSid", connection.AccountSid);
+            // Information logs of every request cost more CPU than the calls themselves; an accelerated day needs it.
+            web.UseSetting("Logging:LogLevel:Default", "Warning");
+            web.UseSetting("Simulation:ClockRate", ClockRate.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            // The shared factory fixes the clock for step-by-step tests; this one runs the real clock, faster.
+            web.ConfigureTestServices(s => s.AddSingleton<TimeProvider>(new ScaledTimeProvider(TimeProvider.System, ClockRate, MondayMorning)));
+        });
+        server.UseKestrel(0);
+        server.StartServer();
+        var address = server.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        var admin = await server.Services.CreateStaffAsync(StaffRole.Admin);
+        var scenario = new DayScenario
+        {
+            Duration = TimeSpan.FromHours(1), ClockRate = ClockRate, CallsPerHour = 200, MeanHandleTime = TimeSpan.FromSeconds(180), Agents = 14,
+            AgentPrefix = "S" + StaffBuilder.NewWorkNumber()[1..5], Seed = 7,
+        };
+
+        var result = await new DayRun(connection with { ServerUrl = new Uri(address), AdminWorkNumber = admin }, scenario, TextWriter.Null).RunAsync(standIn, ct);
+
+        var erlang = result.ErlangC;
+        var answered = result.Simulator.Answered;
+        var slTolerance = 4 * Math.Sqrt(erlang.ServiceLevel * (1 - erlang.ServiceLevel) / answered);
+        // M/M/N waits: 0 with probability 1 − C, else exponential with mean AHT/(N − A).
+        var meanIfWaiting = scenario.MeanHandleTime.TotalSeconds / (scenario.Agents - erlang.Erlangs);
+        var waitSpread = Math.Sqrt(erlang.ProbabilityOfWaiting * 2 * meanIfWaiting * meanIfWaiting - Math.Pow(erlang.AverageSpeedOfAnswer!.Value, 2));
+        var asaTolerance = 4 * waitSpread / Math.Sqrt(answered);
+        TestContext.Out.WriteLine(DayReport.Json(result with { Samples = [] }));
+        Assert.Multiple(() =>
+        {
+            Assert.That(result.Failed, Is.Zero, "calls the server failed");
+            Assert.That(result.WebhookErrors, Is.Zero, "webhook or agent API errors");
+            Assert.That(answered, Is.GreaterThan(140), "calls answered in a simulated hour at 200 an hour");
+            Assert.That(result.Server.Totals.Offered, Is.EqualTo(result.Simulator.Offered), "the server counts every queued call the simulator placed");
+            Assert.That(result.Server.Totals.Answered, Is.EqualTo(answered));
+            Assert.That(result.Simulator.ServiceLevel, Is.EqualTo(erlang.ServiceLevel).Within(slTolerance), "simulator's service level vs Erlang C");
+            Assert.That(result.Server.Totals.ServiceLevel, Is.EqualTo(erlang.ServiceLevel).Within(slTolerance), "server's service level vs Erlang C");
+            Assert.That(result.Server.Totals.AverageSpeedOfAnswer, Is.EqualTo(erlang.AverageSpeedOfAnswer).Within(asaTolerance), "server's ASA vs Erlang C");
+        });
+
+        // Every answered call was wrapped up with a disposition and the resolved flag.
+        await using var scope = server.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<CallCenterDbContext>();
+        var wrapUps = await db.CallEvents.AsNoTracking().Where(e => e.Type == "agent.wrap_up").Select(e => e.Payload).ToListAsync(ct);
+        Assert.That(wrapUps, Has.Count.EqualTo(answered));
+        Assert.That(wrapUps, Has.Some.Contains("\"resolved\":true").And.Some.Contains("\"resolved\":false"));
+    }
+}
