@@ -1,4 +1,5 @@
 using CallCenter.Server.Agents;
+using CallCenter.Server.Archive;
 using CallCenter.Server.Audit;
 using CallCenter.Server.CallLog;
 using CallCenter.Server.Ivr;
@@ -23,6 +24,10 @@ public sealed class CallCenterDbContext(DbContextOptions<CallCenterDbContext> op
     public DbSet<QueueIntervalRollup> QueueIntervalRollups => Set<QueueIntervalRollup>();
     public DbSet<MetricsWatermark> MetricsWatermarks => Set<MetricsWatermark>();
     public DbSet<AgentIntervalRollup> AgentIntervalRollups => Set<AgentIntervalRollup>();
+    public DbSet<ArchiveJob> ArchiveJobs => Set<ArchiveJob>();
+    public DbSet<ArchivedRecording> ArchivedRecordings => Set<ArchivedRecording>();
+    public DbSet<LegalHold> LegalHolds => Set<LegalHold>();
+    public DbSet<RecordingAccessEntry> RecordingAccessLog => Set<RecordingAccessEntry>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder) =>
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(CallCenterDbContext).Assembly);

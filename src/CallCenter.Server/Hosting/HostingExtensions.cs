@@ -1,4 +1,5 @@
 using CallCenter.Server.Agents;
+using CallCenter.Server.Archive;
 using CallCenter.Server.CallLog;
 using CallCenter.Server.CoreBanking;
 using CallCenter.Server.Data;
@@ -35,6 +36,7 @@ public static class HostingExtensions
         builder.Services.AddMetricsWorker();
         builder.Services.AddTwilioCallControl(builder.Configuration);
         builder.Services.AddAcd();
+        builder.AddArchive();
         builder.Services.AddSingleton<IAgentNotifier, AgentHubNotifier>();
         // Every instance's consoles hear every instance's ACD decisions through the Redis backplane.
         builder.Services.AddSignalR().AddStackExchangeRedis(builder.Configuration.GetConnectionString("Redis")!,
@@ -80,6 +82,7 @@ public static class HostingExtensions
         app.MapEmergencyAnnouncementApi();
         app.MapMetricsApi();
         app.MapAgentApi();
+        app.MapArchiveApi();
         app.MapHub<AgentHub>(AgentHub.Path);
         // Fail at start-up, not on the first call, when a flow file is invalid.
         app.Services.GetRequiredService<IvrFlowCatalog>();
