@@ -135,6 +135,7 @@ public sealed class RecordingDecryptStream : Stream
     private long _cachedIndex = -1;
     private int _cachedLength;
     private long _position;
+    private bool _finalVerified;
 
     /// <summary>Reads the header at once; throws <see cref="InvalidDataException"/> for a file that is not a sealed recording.</summary>
     public RecordingDecryptStream(Stream sealedFile, byte[] dataKey, bool leaveOpen = false)
@@ -179,7 +180,14 @@ public sealed class RecordingDecryptStream : Stream
 
     public override int Read(Span<byte> buffer)
     {
-        if (_position >= _length || buffer.IsEmpty) return 0;
+        if (buffer.IsEmpty) return 0;
+        if (_position >= _length)
+        {
+            // End of data: the last chunk (empty when the length is a multiple of the chunk size) must still
+            // authenticate, or a file cut at a chunk boundary would read as complete.
+            if (!_finalVerified) LoadChunk(_chunkCount - 1);
+            return 0;
+        }
         var index = _position / _chunkSize;
         LoadChunk(index);
         var within = (int)(_position - (index * _chunkSize));
@@ -210,6 +218,7 @@ public sealed class RecordingDecryptStream : Stream
         RecordingEnvelope.Open(_aes, index, final, _sealedChunk.AsSpan(0, sealedLength), _plainChunk, _nonce, _aad);
         _cachedIndex = index;
         _cachedLength = sealedLength - RecordingEnvelope.TagSize;
+        _finalVerified |= final;
     }
 
     public override long Seek(long offset, SeekOrigin origin)
