@@ -35,7 +35,7 @@ internal sealed class NoIngestFaults : IArchiveIngestFaults
 /// <summary>
 /// Archives recordings from their durable jobs: claim (lease, SKIP LOCKED) → download from Twilio → SHA-256 +
 /// AES-256-GCM into a temp file → fsync + rename → catalogue row (same transaction as the job's progress) →
-/// delete at Twilio → done. A failure anywhere releases the job for a later retry with backoff; files of earlier
+/// read back and verify → delete at Twilio → done. A failure anywhere releases the job for a later retry with backoff; files of earlier
 /// failed attempts are removed before a new one starts, so exactly one copy survives.
 /// </summary>
 public sealed class ArchiveIngestor(
@@ -67,6 +67,7 @@ public sealed class ArchiveIngestor(
         {
             faults.At(IngestStep.Claimed, job.RecordingSid);
             if (job.State == ArchiveJobState.Pending) await ArchiveAsync(job, token, ct);
+            await VerifyArchivedCopyAsync(job.RecordingSid, ct);
             await twilio.DeleteAsync(job.AccountSid, job.RecordingSid, ct);
             faults.At(IngestStep.DeletedAtTwilio, job.RecordingSid);
             await FinishAsync(job, token, ct);
@@ -144,6 +145,27 @@ public sealed class ArchiveIngestor(
         logger.LogInformation("Recording {RecordingSid} of call {CallSid} archived as #{ArchiveNumber} ({Bytes} bytes, keep until {RetainUntil:yyyy-MM-dd})",
             job.RecordingSid, job.CallSid, number, sealedRecording.PlaintextBytes, decision.RetainUntil);
         faults.At(IngestStep.Catalogued, job.RecordingSid);
+    }
+
+    /// <summary>Twilio's copy is deleted only after ours reads back whole: every tag checked, hash and length as catalogued.</summary>
+    private async Task VerifyArchivedCopyAsync(string recordingSid, CancellationToken ct)
+    {
+        await using var cmd = dataSource.CreateCommand(
+            "SELECT storage_key, key_id, wrapped_data_key, sha256, size_bytes FROM archived_recordings WHERE recording_sid = @sid AND destroyed_at IS NULL");
+        cmd.Parameters.AddWithValue("sid", recordingSid);
+        string key, keyId;
+        byte[] wrapped, sha;
+        long size;
+        await using (var r = await cmd.ExecuteReaderAsync(ct))
+        {
+            if (!await r.ReadAsync(ct)) throw new InvalidOperationException($"Recording {recordingSid} is not in the catalogue; Twilio's copy stays.");
+            (key, keyId, wrapped, sha, size) = (r.GetString(0), r.GetString(1), (byte[])r[2], (byte[])r[3], r.GetInt64(4));
+        }
+        await using var file = await storage.OpenReadAsync(key, ct)
+            ?? throw new IOException($"Archived file {key} of {recordingSid} is missing; Twilio's copy stays.");
+        var (bytes, hash) = await RecordingEnvelope.VerifyAsync(file, keys.Unwrap(keyId, wrapped, recordingSid), ct);
+        if (bytes != size || !hash.AsSpan().SequenceEqual(sha))
+            throw new IOException($"Archived file {key} of {recordingSid} does not read back as catalogued; Twilio's copy stays.");
     }
 
     /// <summary>

@@ -153,6 +153,26 @@ public sealed class ArchiveIngestTests
         }
     }
 
+    [Test]
+    public async Task Twilio_keeps_its_copy_while_ours_does_not_read_back_as_catalogued()
+    {
+        await using var h = await ArchiveHarness.StartAsync(new CrashAt(IngestStep.Catalogued));
+        var callSid = await h.AnsweredCallAsync();
+        var sid = h.TwilioHolds(ArchiveHarness.Wav(100_000));
+        await h.PostRecordingCallbackAsync(callSid, sid);
+        Assert.That(await h.Ingestor.ProcessOneAsync(CancellationToken.None), Is.False);
+        var file = h.FilesOf(sid).Single();
+        var bytes = await File.ReadAllBytesAsync(file);
+        bytes[50_000] ^= 0x04;
+        await File.WriteAllBytesAsync(file, bytes);
+
+        await h.RestartAsync(TimeSpan.FromHours(1));
+        Assert.That(await h.Ingestor.ProcessOneAsync(CancellationToken.None), Is.False);
+        Assert.That(h.TwilioDeletions(sid), Is.Zero);
+        var job = await h.JobAsync(sid);
+        Assert.That((job.State, job.LastError), Is.EqualTo((ArchiveJobState.Archived, "AuthenticationTagMismatchException: The computed authentication tag did not match the input authentication tag.")));
+    }
+
     /// <summary>The server dies after each step in turn; a restarted server finishes, leaving exactly one good copy.</summary>
     [TestCaseSource(nameof(EveryStep))]
     public async Task A_crash_after_any_step_still_ends_with_exactly_one_good_copy(IngestStep crashAfter)
