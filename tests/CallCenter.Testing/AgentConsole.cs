@@ -34,8 +34,8 @@ public sealed class AgentConsole(HttpClient http, string workNumber) : IDisposab
 
     public Task<HttpResponseMessage> EndCallAsync(string callSid) => Http.PostAsync($"/api/agent/calls/{callSid}/end", null);
 
-    public Task<HttpResponseMessage> WrapUpAsync(string callSid, string? disposition = "resolved", bool resolved = true) =>
-        Http.PostAsJsonAsync($"/api/agent/calls/{callSid}/wrap-up", new { disposition, reasonFamily = "cards", resolved, notes = "test" });
+    public Task<HttpResponseMessage> WrapUpAsync(string callSid, string? disposition = "resolved", bool resolved = true, string reasonFamily = "cards") =>
+        Http.PostAsJsonAsync($"/api/agent/calls/{callSid}/wrap-up", new { disposition, reasonFamily, resolved, notes = "test" });
 
     /// <summary>The offered call as JSON, or null when nothing is offered (204).</summary>
     public async Task<JsonElement?> OfferAsync()

@@ -21,21 +21,46 @@ public static class FirstCallResolution
 {
     public static FcrFigure Compute(IEnumerable<Contact> contacts, DateTimeOffset periodStart, DateTimeOffset periodEnd, TimeSpan window, DateTimeOffset asOf)
     {
-        ArgumentNullException.ThrowIfNull(contacts);
-        var all = contacts.Where(c => c.ReachedAgent).OrderBy(c => c.At).ToList();
         // Repeats may fall after the period, so the caller passes contacts up to periodEnd + window.
-        var byCustomerAndReason = all.GroupBy(c => (c.CustomerKey, c.ReasonFamily)).ToDictionary(g => g.Key, g => g.ToList());
         int needs = 0, resolved = 0;
-        foreach (var contact in all.Where(c => c.At >= periodStart && c.At < periodEnd))
+        foreach (var (need, resolvedFirstTime) in Classify(contacts, window))
         {
+            if (need.At < periodStart || need.At >= periodEnd) continue;
             needs++;
-            if (!contact.MarkedResolved) continue;
-            var repeated = byCustomerAndReason[(contact.CustomerKey, contact.ReasonFamily)]
-                .Any(other => other.At > contact.At && other.At <= contact.At + window && other.ContactId != contact.ContactId);
-            if (!repeated) resolved++;
+            if (resolvedFirstTime) resolved++;
         }
-        var provisional = asOf < periodEnd + window;
-        return new FcrFigure(needs, resolved, needs == 0 ? null : (double)resolved / needs, provisional,
-            $"resolved flag and no repeat contact for the same reason family within {window.TotalDays:0} days ÷ agent-handled contacts; IVR-only calls and abandons excluded");
+        return Figure(needs, resolved, Provisional(periodEnd, window, asOf), window);
     }
+
+    /// <summary>
+    /// Every agent-handled contact with whether it was resolved first time; a contact whose window runs past
+    /// the last contact passed in can still be undone by a later repeat.
+    /// </summary>
+    public static IEnumerable<(Contact Need, bool ResolvedFirstTime)> Classify(IEnumerable<Contact> contacts, TimeSpan window)
+    {
+        ArgumentNullException.ThrowIfNull(contacts);
+        foreach (var group in contacts.Where(c => c.ReachedAgent).GroupBy(c => (c.CustomerKey, c.ReasonFamily)))
+        {
+            var ordered = group.OrderBy(c => c.At).ToList();
+            var next = 0;
+            for (var i = 0; i < ordered.Count; i++)
+            {
+                var contact = ordered[i];
+                // The first later contact decides: contacts at the very same instant are the same need.
+                if (next <= i) next = i + 1;
+                while (next < ordered.Count && ordered[next].At <= contact.At) next++;
+                var repeated = next < ordered.Count && ordered[next].At <= contact.At + window;
+                yield return (contact, contact.MarkedResolved && !repeated);
+            }
+        }
+    }
+
+    /// <summary>Whether a figure for a period ending at <paramref name="periodEnd"/> can still change.</summary>
+    public static bool Provisional(DateTimeOffset periodEnd, TimeSpan window, DateTimeOffset asOf) => asOf < periodEnd + window;
+
+    public static FcrFigure Figure(int needs, int resolved, bool provisional, TimeSpan window) =>
+        new(needs, resolved, needs == 0 ? null : (double)resolved / needs, provisional, Definition(window));
+
+    public static string Definition(TimeSpan window) =>
+        $"resolved flag and no repeat contact for the same reason family within {window.TotalDays:0} days ÷ agent-handled contacts; IVR-only calls and abandons excluded";
 }

@@ -86,6 +86,13 @@ public sealed record QueueFigures(
                     break;
             }
         }
+        return FromCounts(offered, answered, onTime, abandoned, shortAbandoned, callbacks, policy);
+    }
+
+    /// <summary>The same figures from counts already classified (e.g. interval rows summed into a day).</summary>
+    public static QueueFigures FromCounts(int offered, int answered, int onTime, int abandoned, int shortAbandoned, int callbacks, ServiceLevelPolicy policy)
+    {
+        ArgumentNullException.ThrowIfNull(policy);
         var slDenominator = answered + (policy.AbandonsCount ? abandoned : 0) + (policy.CallbacksCount ? callbacks : 0);
         return new QueueFigures(offered, answered, onTime, abandoned, shortAbandoned, callbacks,
             Ratio(answered, offered), Ratio(onTime, slDenominator), Ratio(onTime, answered), policy.Version);

@@ -1,3 +1,4 @@
+using CallCenter.Core.Metrics;
 using CallCenter.Server.Agents;
 using CallCenter.Server.Archive;
 using CallCenter.Server.Audit;
@@ -28,6 +29,9 @@ public sealed class CallCenterDbContext(DbContextOptions<CallCenterDbContext> op
     public DbSet<ArchivedRecording> ArchivedRecordings => Set<ArchivedRecording>();
     public DbSet<LegalHold> LegalHolds => Set<LegalHold>();
     public DbSet<RecordingAccessEntry> RecordingAccessLog => Set<RecordingAccessEntry>();
+    public DbSet<LineIntervalRollup> LineIntervalRollups => Set<LineIntervalRollup>();
+    public DbSet<FcrDailyRollup> FcrDailyRollups => Set<FcrDailyRollup>();
+    public DbSet<CallFacts> CallFacts => Set<CallFacts>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder) =>
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(CallCenterDbContext).Assembly);

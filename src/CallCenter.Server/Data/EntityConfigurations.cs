@@ -1,3 +1,4 @@
+using CallCenter.Core.Metrics;
 using CallCenter.Server.Agents;
 using CallCenter.Server.Audit;
 using CallCenter.Server.CallLog;
@@ -170,5 +171,52 @@ internal sealed class AgentIntervalRollupConfiguration : IEntityTypeConfiguratio
         e.ToTable("agent_interval_rollups");
         e.HasKey(r => new { r.IntervalStart, r.Agent });
         e.Property(r => r.Agent).HasMaxLength(64);
+    }
+}
+
+internal sealed class CallFactsConfiguration : IEntityTypeConfiguration<CallFacts>
+{
+    public void Configure(EntityTypeBuilder<CallFacts> e)
+    {
+        e.ToTable("call_facts");
+        e.HasKey(f => f.CallSid);
+        e.Property(f => f.CallSid).HasMaxLength(64);
+        e.Property(f => f.Line).HasMaxLength(32);
+        e.Property(f => f.CustomerKey).HasMaxLength(64);
+        e.Property(f => f.FirstChoice).HasMaxLength(64);
+        e.Property(f => f.Queue).HasMaxLength(64);
+        e.Property(f => f.Agent).HasMaxLength(64);
+        e.Property(f => f.Disposition).HasMaxLength(200);
+        e.Property(f => f.ReasonFamily).HasMaxLength(200);
+        e.Ignore(f => f.Queued);
+        e.Ignore(f => f.TalkTime);
+        e.Ignore(f => f.WrapUpTime);
+        e.Ignore(f => f.ContactAt);
+        // The rollups read a queue's interval, an agent's answers, a line's calls, and a customer's contacts.
+        e.HasIndex(f => new { f.Queue, f.QueuedAt });
+        e.HasIndex(f => new { f.Agent, f.AnsweredAt });
+        e.HasIndex(f => new { f.Line, f.StartedAt });
+        e.HasIndex(f => new { f.CustomerKey, f.QueuedAt });
+        e.HasIndex(f => f.QueuedAt);
+    }
+}
+
+internal sealed class LineIntervalRollupConfiguration : IEntityTypeConfiguration<LineIntervalRollup>
+{
+    public void Configure(EntityTypeBuilder<LineIntervalRollup> e)
+    {
+        e.ToTable("line_interval_rollups");
+        e.HasKey(r => new { r.IntervalStart, r.Line });
+        e.Property(r => r.Line).HasMaxLength(32);
+    }
+}
+
+internal sealed class FcrDailyRollupConfiguration : IEntityTypeConfiguration<FcrDailyRollup>
+{
+    public void Configure(EntityTypeBuilder<FcrDailyRollup> e)
+    {
+        e.ToTable("fcr_daily_rollups");
+        e.HasKey(r => new { r.Day, r.WindowDays });
+        e.Property(r => r.Definition).HasMaxLength(400);
     }
 }

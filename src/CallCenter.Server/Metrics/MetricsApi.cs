@@ -5,6 +5,7 @@ using CallCenter.Server.Data;
 using CallCenter.Server.Staff;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 
 namespace CallCenter.Server.Metrics;
 
@@ -14,7 +15,7 @@ public static class MetricsApi
     public static IServiceCollection AddMetricsWorker(this IServiceCollection services)
     {
         services.AddOptions<MetricsOptions>().BindConfiguration(MetricsOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
-        services.AddScoped<QueueRollupCalculator>();
+        services.AddScoped<RollupCalculator>();
         services.AddSingleton<MetricsWorker>();
         services.AddHostedService(sp => sp.GetRequiredService<MetricsWorker>());
         services.AddSingleton<WallboardBroadcaster>();
@@ -29,6 +30,18 @@ public static class MetricsApi
             .RequireStaff(StaffAuthentication.SupervisorPolicy);
         routes.MapGet("/api/metrics/agents", AgentsAsync).WithName("AgentIntervalReport").WithTags("Metrics")
             .WithSummary("Per-agent 15-minute workload: answered, completed, talk time, wrap-ups and how many were marked resolved.")
+            .RequireStaff(StaffAuthentication.SupervisorPolicy);
+        routes.MapGet("/api/metrics/lines", LinesAsync).WithName("LineIntervalReport").WithTags("Metrics")
+            .WithSummary("Per-line 15-minute figures: calls in, calls kept in self-service, transferred to human service, answered by an agent, connect rate.")
+            .RequireStaff(StaffAuthentication.SupervisorPolicy);
+        routes.MapGet("/api/metrics/summary", SummaryAsync).WithName("PeriodReport").WithTags("Metrics")
+            .WithSummary("Queue figures per local day, ISO week or month (from/to are local dates, both included), per queue and for all queues ('*'), as JSON or CSV.")
+            .RequireStaff(StaffAuthentication.SupervisorPolicy);
+        routes.MapGet("/api/metrics/weekly", WeeklyAsync).WithName("WeeklyReport").WithTags("Metrics")
+            .WithSummary("The weekly statistics the bank asks for (week=2026-W48): answer speed, connect rate, talk time, agent workload, reasons for calling and what callers asked the menu for.")
+            .RequireStaff(StaffAuthentication.SupervisorPolicy);
+        routes.MapGet("/api/metrics/fcr/daily", FcrDailyAsync).WithName("FirstCallResolutionDaily").WithTags("Metrics")
+            .WithSummary("Stored first-call resolution per local day (from/to local dates, both included); provisional until the repeat window after the day has closed.")
             .RequireStaff(StaffAuthentication.SupervisorPolicy);
         routes.MapGet("/api/metrics/wallboard", (WallboardBroadcaster board) => TypedResults.Ok(board.Latest))
             .WithName("Wallboard").WithTags("Metrics")
@@ -100,7 +113,7 @@ public static class MetricsApi
     }
 
     private static async Task<Results<Ok<FcrFigure>, ValidationProblem>> FirstCallResolutionAsync(
-        DateTimeOffset from, DateTimeOffset to, int? windowDays, Npgsql.NpgsqlDataSource dataSource, TimeProvider clock, CancellationToken ct)
+        DateTimeOffset from, DateTimeOffset to, int? windowDays, CallCenterDbContext db, TimeProvider clock, CancellationToken ct)
     {
         var days = windowDays ?? 7;
         if (to <= from || to - from > TimeSpan.FromDays(93) || days is < 1 or > 30)
@@ -109,29 +122,116 @@ public static class MetricsApi
                 ["period"] = ["'to' must be after 'from', at most 93 days later; windowDays 1–30."],
             });
         var window = TimeSpan.FromDays(days);
-        // The customer is the verified customer when the IVR verified one, else the caller's number.
-        const string sql = """
-            SELECT w.call_sid, w.occurred_at,
-                   coalesce(w.payload::jsonb ->> 'reasonFamily', ''),
-                   coalesce((w.payload::jsonb ->> 'resolved')::boolean, false),
-                   coalesce((SELECT v.payload::jsonb -> 'data' ->> 'customer' FROM call_events v
-                             WHERE v.call_sid = w.call_sid AND v.type = 'ivr.verified' LIMIT 1),
-                            c.from_number, w.call_sid)
-            FROM call_events w LEFT JOIN calls c ON c.call_sid = w.call_sid
-            WHERE w.type = 'agent.wrap_up' AND w.occurred_at >= @from AND w.occurred_at < @until
-            """;
-        await using var cmd = dataSource.CreateCommand(sql);
-        cmd.Parameters.AddWithValue("from", from);
-        cmd.Parameters.AddWithValue("until", to + window);
-        var contacts = new List<Contact>();
-        await using (var reader = await cmd.ExecuteReaderAsync(ct))
-        {
-            while (await reader.ReadAsync(ct))
-                contacts.Add(new Contact(reader.GetString(0), reader.GetString(4), reader.GetString(2),
-                    reader.GetFieldValue<DateTimeOffset>(1), ReachedAgent: true, reader.GetBoolean(3)));
-        }
-        return TypedResults.Ok(FirstCallResolution.Compute(contacts, from, to, window, clock.GetUtcNow()));
+        // Each need carries its next contact by the same customer about the same reason (linked by the metrics worker).
+        var needs = await db.CallFacts.AsNoTracking()
+            .Where(f => f.QueuedAt >= from && f.QueuedAt < to && f.AnsweredAt != null)
+            .Select(f => new { f.Resolved, f.NextContactAt, f.QueuedAt })
+            .ToListAsync(ct);
+        var resolved = needs.Count(n => n.Resolved && (n.NextContactAt is not { } next || next > n.QueuedAt!.Value + window));
+        return TypedResults.Ok(FirstCallResolution.Figure(needs.Count, resolved, FirstCallResolution.Provisional(to, window, clock.GetUtcNow()), window));
     }
+
+    private static async Task<Results<Ok<List<FcrDailyRollup>>, ValidationProblem>> FcrDailyAsync(
+        DateOnly from, DateOnly to, CallCenterDbContext db, IOptions<MetricsOptions> options, CancellationToken ct)
+    {
+        if (DaysProblem(from, to) is { } problem) return problem;
+        var window = options.Value.FcrWindowDays;
+        return TypedResults.Ok(await db.FcrDailyRollups.AsNoTracking()
+            .Where(r => r.Day >= from && r.Day <= to && r.WindowDays == window).OrderBy(r => r.Day).ToListAsync(ct));
+    }
+
+    private static async Task<Results<Ok<List<LineIntervalRollup>>, ValidationProblem>> LinesAsync(
+        DateTimeOffset from, DateTimeOffset to, string? line, CallCenterDbContext db, CancellationToken ct)
+    {
+        if (PeriodProblem(from, to) is { } problem) return problem;
+        return TypedResults.Ok(await db.LineIntervalRollups.AsNoTracking()
+            .Where(r => r.IntervalStart >= from && r.IntervalStart < to && (line == null || r.Line == line))
+            .OrderBy(r => r.IntervalStart).ThenBy(r => r.Line).ToListAsync(ct));
+    }
+
+    private static async Task<Results<Ok<List<PeriodFigures>>, ContentHttpResult, ValidationProblem>> SummaryAsync(
+        DateOnly from, DateOnly to, string? by, string? queue, string? format, CallCenterDbContext db, IOptions<MetricsOptions> options, CancellationToken ct)
+    {
+        if (DaysProblem(from, to) is { } problem) return problem;
+        if (!Enum.TryParse<ReportPeriod>(by ?? nameof(ReportPeriod.Day), ignoreCase: true, out var period) || !Enum.IsDefined(period))
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["by"] = ["by is day, week or month."] });
+        var figures = await PeriodsAsync(db, options.Value, from, to.AddDays(1), period, queue, ct);
+        if (!string.Equals(format, "csv", StringComparison.OrdinalIgnoreCase)) return TypedResults.Ok(figures);
+
+        var csv = new StringBuilder("period,from,to,queue,offered,answered,answered_within_threshold,abandoned,short_abandoned,callbacks_requested,transfers,connect_rate,service_level_offered,service_level_answered,abandon_rate,asa_seconds,longest_wait_seconds,talk_seconds,handle_seconds,surveyed,satisfaction_rate,policy_version,definition\n");
+        foreach (var f in figures)
+        {
+            csv.AppendLine(string.Join(',', f.Period, f.From.ToString("o", CultureInfo.InvariantCulture), f.To.ToString("o", CultureInfo.InvariantCulture),
+                Quote(f.Queue), f.Offered, f.Answered, f.AnsweredWithinThreshold, f.Abandoned, f.ShortAbandoned, f.CallbacksRequested, f.Transfers,
+                Number(f.ConnectRate), Number(f.ServiceLevelOffered), Number(f.ServiceLevelAnswered), Number(f.AbandonRate),
+                Number(f.AverageSpeedOfAnswer), Number(f.LongestWaitSeconds), Number(f.AverageTalkTime), Number(f.AverageHandleTime),
+                f.Surveyed, Number(f.SatisfactionRate), f.PolicyVersion, Quote(f.Definition)));
+        }
+        return TypedResults.Text(csv.ToString(), "text/csv; charset=utf-8");
+    }
+
+    /// <summary>One agent's week: calls, talk and after-call work, how many they marked resolved.</summary>
+    public sealed record AgentWorkload(string Agent, int Answered, double TalkHours, double? AverageHandleSeconds, int WrappedUp, int MarkedResolved);
+
+    /// <summary>How often something came up in the week.</summary>
+    public sealed record Tally(string Name, int Calls);
+
+    /// <summary>The bank's weekly statistics (management method ch. 6) for one ISO week in the centre's time zone.</summary>
+    public sealed record WeeklyReport(string Week, DateTimeOffset From, DateTimeOffset To, string TimeZone, PeriodFigures? Centre,
+        IReadOnlyList<PeriodFigures> Queues, IReadOnlyList<AgentWorkload> Agents, IReadOnlyList<Tally> Reasons, IReadOnlyList<Tally> AskedFor);
+
+    private static async Task<Results<Ok<WeeklyReport>, ValidationProblem>> WeeklyAsync(
+        string week, CallCenterDbContext db, IOptions<MetricsOptions> options, CancellationToken ct)
+    {
+        var match = System.Text.RegularExpressions.Regex.Match(week ?? "", @"^(\d{4})-W(\d{2})$");
+        if (!match.Success || int.Parse(match.Groups[2].Value, CultureInfo.InvariantCulture) is < 1 or > 53
+            || int.Parse(match.Groups[2].Value, CultureInfo.InvariantCulture) > ISOWeek.GetWeeksInYear(int.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture)))
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["week"] = ["week is an ISO week such as 2026-W48."] });
+        var monday = DateOnly.FromDateTime(ISOWeek.ToDateTime(int.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture),
+            int.Parse(match.Groups[2].Value, CultureInfo.InvariantCulture), DayOfWeek.Monday));
+        var o = options.Value;
+        var zone = o.Zone;
+        var figures = await PeriodsAsync(db, o, monday, monday.AddDays(7), ReportPeriod.Week, null, ct);
+        var (from, to) = (RollupCalculator.LocalMidnight(monday, zone), RollupCalculator.LocalMidnight(monday.AddDays(7), zone));
+
+        var agents = (await db.AgentIntervalRollups.AsNoTracking().Where(r => r.IntervalStart >= from && r.IntervalStart < to)
+                .GroupBy(r => r.Agent)
+                .Select(g => new { Agent = g.Key, Answered = g.Sum(r => r.Answered), Completed = g.Sum(r => r.Completed), Talk = g.Sum(r => r.TalkSeconds),
+                    Wrapped = g.Sum(r => r.WrappedUp), WrapUp = g.Sum(r => r.WrapUpSeconds), Resolved = g.Sum(r => r.MarkedResolved) })
+                .ToListAsync(ct))
+            .Select(a => new AgentWorkload(a.Agent, a.Answered, Math.Round(a.Talk / 3600, 3),
+                a.Completed == 0 ? null : a.Talk / a.Completed + (a.Wrapped == 0 ? 0 : a.WrapUp / a.Wrapped), a.Wrapped, a.Resolved))
+            .OrderByDescending(a => a.Answered).ThenBy(a => a.Agent, StringComparer.Ordinal).ToList();
+        var reasons = await db.CallFacts.AsNoTracking().Where(f => f.QueuedAt >= from && f.QueuedAt < to && f.WrappedUpAt != null)
+            .GroupBy(f => f.ReasonFamily ?? "").Select(g => new { Name = g.Key, Calls = g.Count() }).OrderByDescending(t => t.Calls).Take(20)
+            .Select(t => new Tally(t.Name, t.Calls)).ToListAsync(ct);
+        var askedFor = await db.CallFacts.AsNoTracking().Where(f => f.StartedAt >= from && f.StartedAt < to && f.FirstChoice != null)
+            .GroupBy(f => f.FirstChoice!).Select(g => new { Name = g.Key, Calls = g.Count() }).OrderByDescending(t => t.Calls).Take(20)
+            .Select(t => new Tally(t.Name, t.Calls)).ToListAsync(ct);
+        return TypedResults.Ok(new WeeklyReport(QueueReport.PeriodName(monday, ReportPeriod.Week), from, to, o.TimeZone,
+            figures.SingleOrDefault(f => f.Queue == QueueReport.AllQueues), [.. figures.Where(f => f.Queue != QueueReport.AllQueues)],
+            agents, reasons, askedFor));
+    }
+
+    private static async Task<List<PeriodFigures>> PeriodsAsync(CallCenterDbContext db, MetricsOptions options, DateOnly from, DateOnly toExclusive,
+        ReportPeriod by, string? queue, CancellationToken ct)
+    {
+        var zone = options.Zone;
+        // Whole periods: a week or month report starting mid-period still covers the period it names.
+        var start = RollupCalculator.LocalMidnight(QueueReport.PeriodStart(from, by), zone);
+        var endDay = QueueReport.PeriodStart(toExclusive.AddDays(-1), by);
+        var end = RollupCalculator.LocalMidnight(QueueReport.PeriodEnd(endDay, by), zone);
+        var policy = options.Policy;
+        var rows = await db.QueueIntervalRollups.AsNoTracking()
+            .Where(r => r.IntervalStart >= start && r.IntervalStart < end && r.PolicyVersion == policy.Version && (queue == null || r.Queue == queue))
+            .ToListAsync(ct);
+        return QueueReport.Summarise(rows, policy, by, zone);
+    }
+
+    private static ValidationProblem? DaysProblem(DateOnly from, DateOnly to) =>
+        to < from || to.DayNumber - from.DayNumber > 400
+            ? TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["to"] = ["'to' must be on or after 'from' and at most 400 days later."] })
+            : null;
 
     // Reports cover at most a quarter, so one request cannot scan years of the call log.
     private static ValidationProblem? PeriodProblem(DateTimeOffset from, DateTimeOffset to) =>

@@ -29,8 +29,22 @@ public sealed class MetricsOptions
 
     public bool CallbacksCount { get; set; }
 
-    /// <summary>IANA time zone that decides where "today" starts on the wallboard.</summary>
+    /// <summary>IANA time zone of the centre: where "today" starts on the wallboard and how days and weeks are cut in reports.</summary>
     public string TimeZone { get; set; } = "Asia/Shanghai";
+
+    /// <summary>Call-log events folded per transaction; a backlog is worked through in batches of this size.</summary>
+    [Range(100, 1_000_000)]
+    public int BatchSize { get; set; } = 20_000;
+
+    /// <summary>Lowest post-call survey score (1–5 keypad) that counts as a satisfied customer.</summary>
+    [Range(1, 5)]
+    public int SatisfiedFrom { get; set; } = 4;
+
+    /// <summary>Repeat-contact window for the stored first-call-resolution figures, in days.</summary>
+    [Range(1, 30)]
+    public int FcrWindowDays { get; set; } = 7;
+
+    public TimeZoneInfo Zone => TimeZoneInfo.FindSystemTimeZoneById(TimeZone);
 
     public ServiceLevelPolicy Policy => new(ServiceLevelVersion, ServiceLevelThreshold, ServiceLevelTarget, ShortAbandon, AbandonsCount, CallbacksCount);
 }

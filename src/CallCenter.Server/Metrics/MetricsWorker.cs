@@ -25,7 +25,7 @@ public sealed class MetricsWorker(IServiceScopeFactory scopes, IOptions<MetricsO
         try
         {
             await using var scope = scopes.CreateAsyncScope();
-            var rows = await scope.ServiceProvider.GetRequiredService<QueueRollupCalculator>().RunAsync(options.Value, ct);
+            var rows = await scope.ServiceProvider.GetRequiredService<RollupCalculator>().RunAsync(options.Value, ct);
             activity?.SetTag("metrics.rows", rows);
             return rows;
         }

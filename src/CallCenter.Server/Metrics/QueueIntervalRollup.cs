@@ -14,6 +14,17 @@ public sealed class QueueIntervalRollup
     public int AnsweredWithinThreshold { get; set; }
     public int Abandoned { get; set; }
     public int ShortAbandoned { get; set; }
+    public int CallbacksRequested { get; set; }
+    /// <summary>Sums, so rows add up exactly into days and weeks (see <see cref="CallCenter.Core.Metrics.QueueTotals"/>).</summary>
+    public double AnswerWaitSeconds { get; set; }
+    public double LongestWaitSeconds { get; set; }
+    public int Talked { get; set; }
+    public double TalkSeconds { get; set; }
+    public int WrappedUp { get; set; }
+    public double WrapUpSeconds { get; set; }
+    public int Transfers { get; set; }
+    public int Surveyed { get; set; }
+    public int Satisfied { get; set; }
     public double? ConnectRate { get; set; }
     public double? ServiceLevelOffered { get; set; }
     public double? ServiceLevelAnswered { get; set; }
@@ -21,6 +32,9 @@ public sealed class QueueIntervalRollup
     public double? AverageSpeedOfAnswer { get; set; }
     /// <summary>Average talk time of calls that ended in the interval's cohort, seconds.</summary>
     public double? AverageTalkTime { get; set; }
+    public double? AverageHandleTime { get; set; }
+    public double? AbandonRate { get; set; }
+    public double? SatisfactionRate { get; set; }
     public required string Definition { get; set; }
     public DateTimeOffset ComputedAt { get; set; }
 }
@@ -42,6 +56,37 @@ public sealed class AgentIntervalRollup
     public int Completed { get; set; }
     public double TalkSeconds { get; set; }
     public int WrappedUp { get; set; }
+    public double WrapUpSeconds { get; set; }
     public int MarkedResolved { get; set; }
+    public DateTimeOffset ComputedAt { get; set; }
+}
+
+/// <summary>One hotline line in one interval: calls that came in, how many stayed in self-service, how many reached people.</summary>
+public sealed class LineIntervalRollup
+{
+    public DateTimeOffset IntervalStart { get; init; }
+    public required string Line { get; init; }
+    public int Calls { get; set; }
+    /// <summary>Calls that ended without asking for human service.</summary>
+    public int SelfServiceOnly { get; set; }
+    public int TransferredToAgent { get; set; }
+    public int AnsweredByAgent { get; set; }
+    public double? ConnectRate { get; set; }
+    public DateTimeOffset ComputedAt { get; set; }
+}
+
+/// <summary>
+/// First-call resolution of the needs raised on one local day. Provisional until the repeat window after the
+/// day has closed; then final and never recomputed.
+/// </summary>
+public sealed class FcrDailyRollup
+{
+    public DateOnly Day { get; init; }
+    public int WindowDays { get; init; }
+    public int Needs { get; set; }
+    public int ResolvedFirstTime { get; set; }
+    public double? Rate { get; set; }
+    public bool Provisional { get; set; }
+    public required string Definition { get; set; }
     public DateTimeOffset ComputedAt { get; set; }
 }

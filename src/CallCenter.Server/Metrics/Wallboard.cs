@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using CallCenter.Core.Metrics;
 using CallCenter.Server.Agents;
 using CallCenter.Server.Data;
 using CallCenter.Server.Routing;
@@ -85,14 +86,15 @@ public sealed class WallboardBroadcaster : BackgroundService
             .Where(r => r.IntervalStart >= midnight && r.PolicyVersion == policy.Version)
             .GroupBy(r => r.Queue)
             .Select(g => new { Queue = g.Key, Offered = g.Sum(r => r.Offered), Answered = g.Sum(r => r.Answered),
-                OnTime = g.Sum(r => r.AnsweredWithinThreshold), Abandoned = g.Sum(r => r.Abandoned) })
+                OnTime = g.Sum(r => r.AnsweredWithinThreshold), Abandoned = g.Sum(r => r.Abandoned),
+                Short = g.Sum(r => r.ShortAbandoned), Callbacks = g.Sum(r => r.CallbacksRequested) })
             .ToDictionaryAsync(x => x.Queue, ct);
         var queues = live.Select(q =>
         {
             var t = today.GetValueOrDefault(q.Queue);
-            var denominator = t is null ? 0 : t.Answered + (policy.AbandonsCount ? t.Abandoned : 0);
+            var figures = t is null ? null : QueueFigures.FromCounts(t.Offered, t.Answered, t.OnTime, t.Abandoned, t.Short, t.Callbacks, policy);
             return new WallboardRow(q.Queue, q.Waiting, q.OldestWaitSeconds, q.Staffed, q.Available,
-                t?.Offered ?? 0, t?.Answered ?? 0, t?.Abandoned ?? 0, denominator == 0 ? null : (double)t!.OnTime / denominator);
+                t?.Offered ?? 0, t?.Answered ?? 0, t?.Abandoned ?? 0, figures?.ServiceLevelOffered);
         }).ToList();
         return new WallboardSnapshot(now, policy.Definition, queues);
     }

@@ -29,6 +29,15 @@ public sealed class QueueRollupTests
         return sid;
     }
 
+    /// <summary>A call an agent answered, finished and wrapped up with a reason family, marked resolved.</summary>
+    private static async Task HandledAsync(IServiceProvider services, string callSid, DateTimeOffset queued, string reasonFamily, bool resolved = true)
+    {
+        await AppendAsync(services, callSid, "acd.queued", queued, new { queue = "general" });
+        await AppendAsync(services, callSid, "acd.answered", queued.AddSeconds(10), new { queue = "general", agent = "A-fcr" });
+        await AppendAsync(services, callSid, "acd.completed", queued.AddMinutes(3), new { queue = "general", agent = "A-fcr" });
+        await AppendAsync(services, callSid, "agent.wrap_up", queued.AddMinutes(4), new { reasonFamily, resolved });
+    }
+
     private static async Task<List<QueueIntervalRollup>> RowsAsync(IServiceProvider services, string queue)
     {
         await using var scope = services.CreateAsyncScope();
@@ -182,9 +191,10 @@ public sealed class QueueRollupTests
         var first = await IvrCall.DialAsync(twilio, from: repeatCaller);
         var again = await IvrCall.DialAsync(twilio, from: repeatCaller);
         var other = await IvrCall.DialAsync(twilio, from: otherCaller);
-        await AppendAsync(server.Services, first.CallSid, "agent.wrap_up", june.AddHours(1), new { reasonFamily = "cards", resolved = true });
-        await AppendAsync(server.Services, again.CallSid, "agent.wrap_up", june.AddDays(2), new { reasonFamily = "cards", resolved = true });
-        await AppendAsync(server.Services, other.CallSid, "agent.wrap_up", june.AddHours(3), new { reasonFamily = "cards", resolved = true });
+        await HandledAsync(server.Services, first.CallSid, june.AddHours(1), "cards");
+        await HandledAsync(server.Services, again.CallSid, june.AddDays(2), "cards");
+        await HandledAsync(server.Services, other.CallSid, june.AddHours(3), "cards");
+        await server.Services.GetRequiredService<MetricsWorker>().RunOnceAsync(CancellationToken.None);
         var supervisor = await server.Services.CreateStaffAsync(StaffRole.Supervisor);
         using var client = server.CreateClient();
         using var _ = await client.PostAsJsonAsync("/api/auth/login", new { workNumber = supervisor, password = StaffBuilder.Password });

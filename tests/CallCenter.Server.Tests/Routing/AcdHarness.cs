@@ -23,8 +23,9 @@ internal sealed class AcdHarness : IAsyncDisposable
 
     private readonly CallCenterServerFactory _root;
     private AcdConsoleAdmin? _admin;
+    private DateTimeOffset _adminSignedInAt;
 
-    public AcdHarness(bool twilioFails = false, TimeSpan? twilioDelay = null, IReadOnlyDictionary<string, string>? settings = null)
+    public AcdHarness(bool twilioFails = false, TimeSpan? twilioDelay = null, IReadOnlyDictionary<string, string>? settings = null, DateTimeOffset? now = null)
     {
         Twilio = WireMockServer.Start();
         var response = twilioFails
@@ -33,7 +34,7 @@ internal sealed class AcdHarness : IAsyncDisposable
         if (twilioDelay is { } delay) response = response.WithDelay(delay);
         Twilio.Given(Request.Create().WithPath(new WireMock.Matchers.WildcardMatcher($"/2010-04-01/Accounts/{AccountSid}/Calls/*.json")).UsingPost())
             .RespondWith(response);
-        _root = new CallCenterServerFactory(AssemblySetUp.Server.Database);
+        _root = new CallCenterServerFactory(AssemblySetUp.Server.Database, now);
         Server = _root.WithWebHostBuilder(b =>
         {
             b.UseSetting("Twilio:AccountSid", AccountSid);
@@ -65,7 +66,13 @@ internal sealed class AcdHarness : IAsyncDisposable
     /// <summary>A new agent with a profile holding these skills, signed in to the console but not yet in the ACD.</summary>
     public async Task<AgentConsole> NewAgentAsync(params (string Skill, int Level)[] skills)
     {
-        _admin ??= new AcdConsoleAdmin(await AgentConsole.SignInAsync(Server.CreateClient(), await Server.Services.CreateStaffAsync(StaffRole.Admin)));
+        // Sessions expire and some tests move the clock by days: sign the admin in again after an hour.
+        if (_admin is null || Clock.GetUtcNow() - _adminSignedInAt > TimeSpan.FromHours(1))
+        {
+            _admin?.Console.Dispose();
+            _admin = new AcdConsoleAdmin(await AgentConsole.SignInAsync(Server.CreateClient(), await Server.Services.CreateStaffAsync(StaffRole.Admin)));
+            _adminSignedInAt = Clock.GetUtcNow();
+        }
         var workNumber = await Server.Services.CreateStaffAsync(StaffRole.Agent);
         if (skills.Length > 0)
         {

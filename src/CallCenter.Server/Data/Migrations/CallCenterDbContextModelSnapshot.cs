@@ -23,6 +23,121 @@ namespace CallCenter.Server.Data.Migrations
 
             NpgsqlModelBuilderExtensions.UseIdentityByDefaultColumns(modelBuilder);
 
+            modelBuilder.Entity("CallCenter.Core.Metrics.CallFacts", b =>
+                {
+                    b.Property<string>("CallSid")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("call_sid");
+
+                    b.Property<DateTimeOffset?>("AbandonedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("abandoned_at");
+
+                    b.Property<string>("Agent")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("agent");
+
+                    b.Property<DateTimeOffset?>("AnsweredAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("answered_at");
+
+                    b.Property<DateTimeOffset?>("CallbackRequestedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("callback_requested_at");
+
+                    b.Property<DateTimeOffset?>("CompletedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("completed_at");
+
+                    b.Property<string>("CustomerKey")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("customer_key");
+
+                    b.Property<string>("Disposition")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("disposition");
+
+                    b.Property<DateTimeOffset?>("EndedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("ended_at");
+
+                    b.Property<string>("FirstChoice")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("first_choice");
+
+                    b.Property<string>("Line")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("line");
+
+                    b.Property<DateTimeOffset?>("NextContactAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("next_contact_at");
+
+                    b.Property<string>("Queue")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("queue");
+
+                    b.Property<DateTimeOffset?>("QueuedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("queued_at");
+
+                    b.Property<string>("ReasonFamily")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("reason_family");
+
+                    b.Property<bool>("Resolved")
+                        .HasColumnType("boolean")
+                        .HasColumnName("resolved");
+
+                    b.Property<DateTimeOffset?>("StartedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("started_at");
+
+                    b.Property<int?>("SurveyScore")
+                        .HasColumnType("integer")
+                        .HasColumnName("survey_score");
+
+                    b.Property<int>("Transfers")
+                        .HasColumnType("integer")
+                        .HasColumnName("transfers");
+
+                    b.Property<bool>("Verified")
+                        .HasColumnType("boolean")
+                        .HasColumnName("verified");
+
+                    b.Property<DateTimeOffset?>("WrappedUpAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("wrapped_up_at");
+
+                    b.HasKey("CallSid")
+                        .HasName("pk_call_facts");
+
+                    b.HasIndex("QueuedAt")
+                        .HasDatabaseName("ix_call_facts_queued_at");
+
+                    b.HasIndex("Agent", "AnsweredAt")
+                        .HasDatabaseName("ix_call_facts_agent_answered_at");
+
+                    b.HasIndex("CustomerKey", "QueuedAt")
+                        .HasDatabaseName("ix_call_facts_customer_key_queued_at");
+
+                    b.HasIndex("Line", "StartedAt")
+                        .HasDatabaseName("ix_call_facts_line_started_at");
+
+                    b.HasIndex("Queue", "QueuedAt")
+                        .HasDatabaseName("ix_call_facts_queue_queued_at");
+
+                    b.ToTable("call_facts", (string)null);
+                });
+
             modelBuilder.Entity("CallCenter.Server.Agents.Agent", b =>
                 {
                     b.Property<long>("Id")
@@ -696,6 +811,10 @@ namespace CallCenter.Server.Data.Migrations
                         .HasColumnType("double precision")
                         .HasColumnName("talk_seconds");
 
+                    b.Property<double>("WrapUpSeconds")
+                        .HasColumnType("double precision")
+                        .HasColumnName("wrap_up_seconds");
+
                     b.Property<int>("WrappedUp")
                         .HasColumnType("integer")
                         .HasColumnName("wrapped_up");
@@ -704,6 +823,89 @@ namespace CallCenter.Server.Data.Migrations
                         .HasName("pk_agent_interval_rollups");
 
                     b.ToTable("agent_interval_rollups", (string)null);
+                });
+
+            modelBuilder.Entity("CallCenter.Server.Metrics.FcrDailyRollup", b =>
+                {
+                    b.Property<DateOnly>("Day")
+                        .HasColumnType("date")
+                        .HasColumnName("day");
+
+                    b.Property<int>("WindowDays")
+                        .HasColumnType("integer")
+                        .HasColumnName("window_days");
+
+                    b.Property<DateTimeOffset>("ComputedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("computed_at");
+
+                    b.Property<string>("Definition")
+                        .IsRequired()
+                        .HasMaxLength(400)
+                        .HasColumnType("character varying(400)")
+                        .HasColumnName("definition");
+
+                    b.Property<int>("Needs")
+                        .HasColumnType("integer")
+                        .HasColumnName("needs");
+
+                    b.Property<bool>("Provisional")
+                        .HasColumnType("boolean")
+                        .HasColumnName("provisional");
+
+                    b.Property<double?>("Rate")
+                        .HasColumnType("double precision")
+                        .HasColumnName("rate");
+
+                    b.Property<int>("ResolvedFirstTime")
+                        .HasColumnType("integer")
+                        .HasColumnName("resolved_first_time");
+
+                    b.HasKey("Day", "WindowDays")
+                        .HasName("pk_fcr_daily_rollups");
+
+                    b.ToTable("fcr_daily_rollups", (string)null);
+                });
+
+            modelBuilder.Entity("CallCenter.Server.Metrics.LineIntervalRollup", b =>
+                {
+                    b.Property<DateTimeOffset>("IntervalStart")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("interval_start");
+
+                    b.Property<string>("Line")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("line");
+
+                    b.Property<int>("AnsweredByAgent")
+                        .HasColumnType("integer")
+                        .HasColumnName("answered_by_agent");
+
+                    b.Property<int>("Calls")
+                        .HasColumnType("integer")
+                        .HasColumnName("calls");
+
+                    b.Property<DateTimeOffset>("ComputedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("computed_at");
+
+                    b.Property<double?>("ConnectRate")
+                        .HasColumnType("double precision")
+                        .HasColumnName("connect_rate");
+
+                    b.Property<int>("SelfServiceOnly")
+                        .HasColumnType("integer")
+                        .HasColumnName("self_service_only");
+
+                    b.Property<int>("TransferredToAgent")
+                        .HasColumnType("integer")
+                        .HasColumnName("transferred_to_agent");
+
+                    b.HasKey("IntervalStart", "Line")
+                        .HasName("pk_line_interval_rollups");
+
+                    b.ToTable("line_interval_rollups", (string)null);
                 });
 
             modelBuilder.Entity("CallCenter.Server.Metrics.MetricsWatermark", b =>
@@ -742,9 +944,17 @@ namespace CallCenter.Server.Data.Migrations
                         .HasColumnType("integer")
                         .HasColumnName("policy_version");
 
+                    b.Property<double?>("AbandonRate")
+                        .HasColumnType("double precision")
+                        .HasColumnName("abandon_rate");
+
                     b.Property<int>("Abandoned")
                         .HasColumnType("integer")
                         .HasColumnName("abandoned");
+
+                    b.Property<double>("AnswerWaitSeconds")
+                        .HasColumnType("double precision")
+                        .HasColumnName("answer_wait_seconds");
 
                     b.Property<int>("Answered")
                         .HasColumnType("integer")
@@ -754,6 +964,10 @@ namespace CallCenter.Server.Data.Migrations
                         .HasColumnType("integer")
                         .HasColumnName("answered_within_threshold");
 
+                    b.Property<double?>("AverageHandleTime")
+                        .HasColumnType("double precision")
+                        .HasColumnName("average_handle_time");
+
                     b.Property<double?>("AverageSpeedOfAnswer")
                         .HasColumnType("double precision")
                         .HasColumnName("average_speed_of_answer");
@@ -761,6 +975,10 @@ namespace CallCenter.Server.Data.Migrations
                     b.Property<double?>("AverageTalkTime")
                         .HasColumnType("double precision")
                         .HasColumnName("average_talk_time");
+
+                    b.Property<int>("CallbacksRequested")
+                        .HasColumnType("integer")
+                        .HasColumnName("callbacks_requested");
 
                     b.Property<DateTimeOffset>("ComputedAt")
                         .HasColumnType("timestamp with time zone")
@@ -776,9 +994,21 @@ namespace CallCenter.Server.Data.Migrations
                         .HasColumnType("character varying(400)")
                         .HasColumnName("definition");
 
+                    b.Property<double>("LongestWaitSeconds")
+                        .HasColumnType("double precision")
+                        .HasColumnName("longest_wait_seconds");
+
                     b.Property<int>("Offered")
                         .HasColumnType("integer")
                         .HasColumnName("offered");
+
+                    b.Property<double?>("SatisfactionRate")
+                        .HasColumnType("double precision")
+                        .HasColumnName("satisfaction_rate");
+
+                    b.Property<int>("Satisfied")
+                        .HasColumnType("integer")
+                        .HasColumnName("satisfied");
 
                     b.Property<double?>("ServiceLevelAnswered")
                         .HasColumnType("double precision")
@@ -791,6 +1021,30 @@ namespace CallCenter.Server.Data.Migrations
                     b.Property<int>("ShortAbandoned")
                         .HasColumnType("integer")
                         .HasColumnName("short_abandoned");
+
+                    b.Property<int>("Surveyed")
+                        .HasColumnType("integer")
+                        .HasColumnName("surveyed");
+
+                    b.Property<double>("TalkSeconds")
+                        .HasColumnType("double precision")
+                        .HasColumnName("talk_seconds");
+
+                    b.Property<int>("Talked")
+                        .HasColumnType("integer")
+                        .HasColumnName("talked");
+
+                    b.Property<int>("Transfers")
+                        .HasColumnType("integer")
+                        .HasColumnName("transfers");
+
+                    b.Property<double>("WrapUpSeconds")
+                        .HasColumnType("double precision")
+                        .HasColumnName("wrap_up_seconds");
+
+                    b.Property<int>("WrappedUp")
+                        .HasColumnType("integer")
+                        .HasColumnName("wrapped_up");
 
                     b.HasKey("IntervalStart", "Queue", "PolicyVersion")
                         .HasName("pk_queue_interval_rollups");

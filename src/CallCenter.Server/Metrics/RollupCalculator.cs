@@ -1,0 +1,395 @@
+using System.Text.Json;
+using CallCenter.Core.Metrics;
+using CallCenter.Server.Data;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace CallCenter.Server.Metrics;
+
+/// <summary>
+/// Folds new call-log events into one <see cref="CallFacts"/> row per call, then recomputes only the
+/// 15-minute queue, agent and line rows and the daily first-call-resolution rows those calls belong to.
+/// A call belongs to the interval (and queue) of its first entry into the ACD, so an abandon or answer
+/// arriving minutes later corrects that interval. Each batch moves the watermark in the same transaction
+/// as its rows: a crash or restart repeats work but never double-counts.
+/// </summary>
+public sealed class RollupCalculator(CallCenterDbContext db, NpgsqlDataSource dataSource, TimeProvider clock)
+{
+    public const string WatermarkName = "call-facts";
+
+    /// <summary>Longest repeat window FCR may be asked for; earlier contacts farther back are never linked.</summary>
+    public static readonly TimeSpan MaxRepeatWindow = TimeSpan.FromDays(30);
+
+    /// <summary>Runs until caught up; returns how many queue interval rows were written.</summary>
+    public async Task<int> RunAsync(MetricsOptions options, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var rows = 0;
+        while (true)
+        {
+            var (written, more) = await RunBatchAsync(options, ct);
+            rows += written;
+            if (!more) break;
+        }
+        await FinaliseFcrDaysAsync(options, ct);
+        return rows;
+    }
+
+    /// <summary>Days whose repeat window has closed since they were last computed get their final figure, events or not.</summary>
+    private async Task FinaliseFcrDaysAsync(MetricsOptions options, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow();
+        var window = TimeSpan.FromDays(options.FcrWindowDays);
+        var open = await db.FcrDailyRollups.AsNoTracking().Where(r => r.Provisional && r.WindowDays == options.FcrWindowDays)
+            .Select(r => r.Day).ToListAsync(ct);
+        var closed = open.Where(d => !FirstCallResolution.Provisional(DayBounds(d, options.Zone).To, window, now)).ToHashSet();
+        if (closed.Count == 0) return;
+        await WriteFcrDaysAsync(closed, options, now, ct);
+        await db.SaveChangesAsync(ct);
+        db.ChangeTracker.Clear();
+    }
+
+    private async Task<(int Rows, bool More)> RunBatchAsync(MetricsOptions options, CancellationToken ct)
+    {
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        // The row lock makes instances take turns; creating it first keeps two first runs from colliding.
+        await db.Database.ExecuteSqlAsync($"INSERT INTO metrics_watermarks (name, last_global_seq, updated_at) VALUES ({WatermarkName}, 0, {clock.GetUtcNow()}) ON CONFLICT (name) DO NOTHING", ct);
+        var watermark = await db.MetricsWatermarks.FromSql($"SELECT * FROM metrics_watermarks WHERE name = {WatermarkName} FOR UPDATE")
+            .SingleAsync(ct);
+
+        var (events, lastSeq) = await ReadEventsAsync(watermark.LastGlobalSeq, options.BatchSize, ct);
+        if (lastSeq == watermark.LastGlobalSeq) return (0, false);
+
+        var sids = events.Keys.ToArray();
+        var before = await db.CallFacts.AsNoTracking().Where(f => sids.Contains(f.CallSid)).ToDictionaryAsync(f => f.CallSid, ct);
+        var callers = await CallerNumbersAsync([.. sids.Where(sid => !before.ContainsKey(sid))], ct);
+        var changed = new List<(CallFacts? Before, CallFacts After)>();
+        foreach (var (sid, callEvents) in events)
+        {
+            var old = before.GetValueOrDefault(sid);
+            var facts = old ?? new CallFacts(sid) { CustomerKey = callers.GetValueOrDefault(sid) };
+            foreach (var e in callEvents) facts = facts.Apply(e);
+            if (facts != old) changed.Add((old, facts));
+        }
+        await UpsertFactsAsync(changed.Select(c => c.After).ToList(), ct);
+        var relinkedDays = await LinkRepeatContactsAsync(changed, ct);
+
+        var interval = options.Interval;
+        var now = clock.GetUtcNow();
+        var zone = options.Zone;
+        var queueKeys = Touched(changed, f => f.Queue, f => f.QueuedAt, interval);
+        var agentKeys = Touched(changed, f => f.Agent, f => f.AnsweredAt, interval);
+        var lineKeys = Touched(changed, f => f.Line, f => f.StartedAt, interval);
+        var fcrDays = changed.SelectMany(c => new[] { c.Before?.ContactAt, c.After.ContactAt })
+            .OfType<DateTimeOffset>().Select(at => LocalDay(at, zone)).Concat(relinkedDays.Select(at => LocalDay(at, zone))).ToHashSet();
+
+        await WriteQueueRowsAsync(queueKeys, options, now, ct);
+        await WriteAgentRowsAsync(agentKeys, interval, now, ct);
+        await WriteLineRowsAsync(lineKeys, interval, now, ct);
+        await WriteFcrDaysAsync(fcrDays, options, now, ct);
+
+        watermark.LastGlobalSeq = lastSeq;
+        watermark.UpdatedAt = now;
+        await db.SaveChangesAsync(ct);
+        await tx.CommitAsync(ct);
+        db.ChangeTracker.Clear();
+        return (queueKeys.Count, events.Count > 0 && events.Values.Sum(e => e.Count) >= options.BatchSize);
+    }
+
+    // Agent state streams ("agent:…") are not calls; they move the watermark but fold into nothing here.
+    private async Task<(Dictionary<string, List<CallFactEvent>> Events, long LastSeq)> ReadEventsAsync(long after, int batchSize, CancellationToken ct)
+    {
+        await using var cmd = dataSource.CreateCommand("""
+            SELECT global_seq, call_sid, type, occurred_at, payload FROM call_events
+            WHERE global_seq > @after ORDER BY global_seq LIMIT @limit
+            """);
+        cmd.Parameters.AddWithValue("after", after);
+        cmd.Parameters.AddWithValue("limit", batchSize);
+        var events = new Dictionary<string, List<CallFactEvent>>(StringComparer.Ordinal);
+        var last = after;
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            last = reader.GetInt64(0);
+            var sid = reader.GetString(1);
+            if (sid.StartsWith("agent:", StringComparison.Ordinal)) continue;
+            if (!events.TryGetValue(sid, out var list)) events[sid] = list = [];
+            list.Add(new CallFactEvent(reader.GetString(2), reader.GetFieldValue<DateTimeOffset>(3), Fields(reader.GetString(4))));
+        }
+        return (events, last);
+    }
+
+    /// <summary>The payload's scalar fields, with an IVR event's "data" object flattened in.</summary>
+    internal static Dictionary<string, string?> Fields(string payload)
+    {
+        var fields = new Dictionary<string, string?>(StringComparer.Ordinal);
+        using var doc = JsonDocument.Parse(payload);
+        if (doc.RootElement.ValueKind != JsonValueKind.Object) return fields;
+        Flatten(doc.RootElement);
+        return fields;
+
+        void Flatten(JsonElement obj)
+        {
+            foreach (var p in obj.EnumerateObject())
+            {
+                switch (p.Value.ValueKind)
+                {
+                    case JsonValueKind.Object when p.Name == "data": Flatten(p.Value); break;
+                    case JsonValueKind.String: fields[p.Name] = p.Value.GetString(); break;
+                    case JsonValueKind.Number or JsonValueKind.True or JsonValueKind.False:
+                        fields[p.Name] = p.Value.GetRawText(); break;
+                }
+            }
+        }
+    }
+
+    private async Task<Dictionary<string, string>> CallerNumbersAsync(string[] callSids, CancellationToken ct) =>
+        callSids.Length == 0 ? [] : await db.Calls.AsNoTracking().Where(c => callSids.Contains(c.CallSid))
+            .ToDictionaryAsync(c => c.CallSid, c => c.FromNumber, ct);
+
+    private async Task UpsertFactsAsync(List<CallFacts> facts, CancellationToken ct)
+    {
+        if (facts.Count == 0) return;
+        // NextContactAt is owned by the repeat-contact linking, so an upsert never overwrites it.
+        await using var cmd = Command("""
+            INSERT INTO call_facts (call_sid, line, started_at, customer_key, verified, first_choice, queue, queued_at,
+                answered_at, agent, abandoned_at, callback_requested_at, completed_at, wrapped_up_at, disposition,
+                reason_family, resolved, transfers, survey_score, ended_at)
+            SELECT * FROM unnest(@sid, @line, @started, @customer, @verified, @choice, @queue, @queued, @answered, @agent,
+                @abandoned, @callback, @completed, @wrapped, @disposition, @reason, @resolved, @transfers, @score, @ended)
+            ON CONFLICT (call_sid) DO UPDATE SET line = excluded.line, started_at = excluded.started_at,
+                customer_key = excluded.customer_key, verified = excluded.verified, first_choice = excluded.first_choice,
+                queue = excluded.queue, queued_at = excluded.queued_at, answered_at = excluded.answered_at, agent = excluded.agent,
+                abandoned_at = excluded.abandoned_at, callback_requested_at = excluded.callback_requested_at,
+                completed_at = excluded.completed_at, wrapped_up_at = excluded.wrapped_up_at, disposition = excluded.disposition,
+                reason_family = excluded.reason_family, resolved = excluded.resolved, transfers = excluded.transfers,
+                survey_score = excluded.survey_score, ended_at = excluded.ended_at
+            """);
+        var p = cmd.Parameters;
+        p.AddWithValue("sid", facts.Select(f => f.CallSid).ToArray());
+        Text(p, "line", facts.Select(f => f.Line));
+        Instant(p, "started", facts.Select(f => f.StartedAt));
+        Text(p, "customer", facts.Select(f => f.CustomerKey));
+        p.AddWithValue("verified", facts.Select(f => f.Verified).ToArray());
+        Text(p, "choice", facts.Select(f => f.FirstChoice));
+        Text(p, "queue", facts.Select(f => f.Queue));
+        Instant(p, "queued", facts.Select(f => f.QueuedAt));
+        Instant(p, "answered", facts.Select(f => f.AnsweredAt));
+        Text(p, "agent", facts.Select(f => f.Agent));
+        Instant(p, "abandoned", facts.Select(f => f.AbandonedAt));
+        Instant(p, "callback", facts.Select(f => f.CallbackRequestedAt));
+        Instant(p, "completed", facts.Select(f => f.CompletedAt));
+        Instant(p, "wrapped", facts.Select(f => f.WrappedUpAt));
+        Text(p, "disposition", facts.Select(f => f.Disposition));
+        Text(p, "reason", facts.Select(f => f.ReasonFamily));
+        p.AddWithValue("resolved", facts.Select(f => f.Resolved).ToArray());
+        p.AddWithValue("transfers", facts.Select(f => f.Transfers).ToArray());
+        p.Add(new NpgsqlParameter("score", NpgsqlDbType.Array | NpgsqlDbType.Integer) { Value = facts.Select(f => (object?)f.SurveyScore ?? DBNull.Value).ToArray() });
+        Instant(p, "ended", facts.Select(f => f.EndedAt));
+        await cmd.ExecuteNonQueryAsync(ct);
+
+        static void Text(NpgsqlParameterCollection p, string name, IEnumerable<string?> values) =>
+            p.Add(new NpgsqlParameter(name, NpgsqlDbType.Array | NpgsqlDbType.Varchar) { Value = values.Select(v => (object?)v ?? DBNull.Value).ToArray() });
+        static void Instant(NpgsqlParameterCollection p, string name, IEnumerable<DateTimeOffset?> values) =>
+            p.Add(new NpgsqlParameter(name, NpgsqlDbType.Array | NpgsqlDbType.TimestampTz) { Value = values.Select(v => v is { } t ? (object)t : DBNull.Value).ToArray() });
+    }
+
+    /// <summary>
+    /// A need is known once its wrap-up names the reason family. For each newly wrapped-up need: its own next
+    /// contact is the earliest later one by the same customer and reason; earlier needs within the longest window
+    /// get it as their next contact when it is sooner. Returns the contact instants of the earlier needs it changed.
+    /// </summary>
+    private async Task<List<DateTimeOffset>> LinkRepeatContactsAsync(List<(CallFacts? Before, CallFacts After)> changed, CancellationToken ct)
+    {
+        var needs = changed.Where(c => c.After.WrappedUpAt is not null && c.Before?.WrappedUpAt is null && c.After.ContactAt is not null)
+            .Select(c => c.After).ToList();
+        if (needs.Count == 0) return [];
+        await using var cmd = Command("""
+            WITH need AS (
+                SELECT * FROM unnest(@sid, @customer, @reason, @at) AS n(call_sid, customer_key, reason_family, at)
+            ),
+            own AS (
+                UPDATE call_facts f SET next_contact_at = (
+                    SELECT min(o.queued_at) FROM call_facts o
+                    WHERE o.customer_key = n.customer_key AND o.queued_at > n.at AND o.wrapped_up_at IS NOT NULL
+                      AND coalesce(o.reason_family, '') = n.reason_family)
+                FROM need n WHERE f.call_sid = n.call_sid
+            )
+            UPDATE call_facts e SET next_contact_at = n.at
+            FROM need n
+            WHERE e.customer_key = n.customer_key AND e.queued_at < n.at AND e.queued_at >= n.at - @window
+              AND e.wrapped_up_at IS NOT NULL AND coalesce(e.reason_family, '') = n.reason_family
+              AND (e.next_contact_at IS NULL OR e.next_contact_at > n.at)
+            RETURNING e.queued_at
+            """);
+        cmd.Parameters.AddWithValue("sid", needs.Select(f => f.CallSid).ToArray());
+        cmd.Parameters.AddWithValue("customer", needs.Select(f => f.CustomerKey ?? f.CallSid).ToArray());
+        cmd.Parameters.AddWithValue("reason", needs.Select(f => f.ReasonFamily ?? "").ToArray());
+        cmd.Parameters.AddWithValue("at", needs.Select(f => f.ContactAt!.Value).ToArray());
+        cmd.Parameters.AddWithValue("window", MaxRepeatWindow);
+        var relinked = new List<DateTimeOffset>();
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct)) relinked.Add(reader.GetFieldValue<DateTimeOffset>(0));
+        return relinked;
+    }
+
+    private static HashSet<(string Key, DateTimeOffset Start)> Touched(IEnumerable<(CallFacts? Before, CallFacts After)> changed,
+        Func<CallFacts, string?> key, Func<CallFacts, DateTimeOffset?> at, TimeSpan interval)
+    {
+        var touched = new HashSet<(string, DateTimeOffset)>();
+        foreach (var (before, after) in changed)
+        {
+            foreach (var f in new[] { before, after })
+                if (f is not null && key(f) is { } k && at(f) is { } t) touched.Add((k, Floor(t, interval)));
+        }
+        return touched;
+    }
+
+    private async Task WriteQueueRowsAsync(HashSet<(string Queue, DateTimeOffset Start)> keys, MetricsOptions options, DateTimeOffset now, CancellationToken ct)
+    {
+        if (keys.Count == 0) return;
+        var policy = options.Policy;
+        var facts = await FactsInAsync(keys, "queue", "queued_at", options.Interval, ct);
+        var existing = await db.QueueIntervalRollups.Where(r => r.PolicyVersion == policy.Version
+                && keys.Select(k => k.Queue).Contains(r.Queue) && keys.Select(k => k.Start).Contains(r.IntervalStart))
+            .ToDictionaryAsync(r => (r.Queue, r.IntervalStart), ct);
+        foreach (var key in keys)
+        {
+            var totals = QueueTotals.From(facts.GetValueOrDefault(key) ?? [], policy, options.SatisfiedFrom);
+            if (!existing.TryGetValue(key, out var row))
+            {
+                row = new QueueIntervalRollup { IntervalStart = key.Start, Queue = key.Queue, PolicyVersion = policy.Version, Definition = policy.Definition };
+                db.QueueIntervalRollups.Add(row);
+            }
+            QueueReport.Fill(row, totals, policy);
+            row.ComputedAt = now;
+        }
+    }
+
+    private async Task WriteAgentRowsAsync(HashSet<(string Agent, DateTimeOffset Start)> keys, TimeSpan interval, DateTimeOffset now, CancellationToken ct)
+    {
+        if (keys.Count == 0) return;
+        var facts = await FactsInAsync(keys, "agent", "answered_at", interval, ct);
+        var existing = await db.AgentIntervalRollups.Where(r => keys.Select(k => k.Agent).Contains(r.Agent) && keys.Select(k => k.Start).Contains(r.IntervalStart))
+            .ToDictionaryAsync(r => (r.Agent, r.IntervalStart), ct);
+        foreach (var key in keys)
+        {
+            var calls = facts.GetValueOrDefault(key) ?? [];
+            if (!existing.TryGetValue(key, out var row))
+            {
+                row = new AgentIntervalRollup { IntervalStart = key.Start, Agent = key.Agent };
+                db.AgentIntervalRollups.Add(row);
+            }
+            row.Answered = calls.Count;
+            row.Completed = calls.Count(c => c.TalkTime is not null);
+            row.TalkSeconds = calls.Sum(c => c.TalkTime?.TotalSeconds ?? 0);
+            row.WrappedUp = calls.Count(c => c.WrappedUpAt is not null);
+            row.WrapUpSeconds = calls.Sum(c => c.WrapUpTime?.TotalSeconds ?? 0);
+            row.MarkedResolved = calls.Count(c => c.WrappedUpAt is not null && c.Resolved);
+            row.ComputedAt = now;
+        }
+    }
+
+    private async Task WriteLineRowsAsync(HashSet<(string Line, DateTimeOffset Start)> keys, TimeSpan interval, DateTimeOffset now, CancellationToken ct)
+    {
+        if (keys.Count == 0) return;
+        var facts = await FactsInAsync(keys, "line", "started_at", interval, ct);
+        var existing = await db.LineIntervalRollups.Where(r => keys.Select(k => k.Line).Contains(r.Line) && keys.Select(k => k.Start).Contains(r.IntervalStart))
+            .ToDictionaryAsync(r => (r.Line, r.IntervalStart), ct);
+        foreach (var key in keys)
+        {
+            var calls = facts.GetValueOrDefault(key) ?? [];
+            if (!existing.TryGetValue(key, out var row))
+            {
+                row = new LineIntervalRollup { IntervalStart = key.Start, Line = key.Line };
+                db.LineIntervalRollups.Add(row);
+            }
+            row.Calls = calls.Count;
+            row.SelfServiceOnly = calls.Count(c => c.QueuedAt is null && c.EndedAt is not null);
+            row.TransferredToAgent = calls.Count(c => c.QueuedAt is not null);
+            row.AnsweredByAgent = calls.Count(c => c.AnsweredAt is not null);
+            row.ConnectRate = row.TransferredToAgent == 0 ? null : (double)row.AnsweredByAgent / row.TransferredToAgent;
+            row.ComputedAt = now;
+        }
+    }
+
+    /// <summary>Recomputes the day rows still open; a final day (its window closed at the last computation) stays as published.</summary>
+    private async Task WriteFcrDaysAsync(HashSet<DateOnly> days, MetricsOptions options, DateTimeOffset now, CancellationToken ct)
+    {
+        if (days.Count == 0) return;
+        var windowDays = options.FcrWindowDays;
+        var window = TimeSpan.FromDays(windowDays);
+        var existing = await db.FcrDailyRollups.Where(r => r.WindowDays == windowDays && days.Contains(r.Day)).ToDictionaryAsync(r => r.Day, ct);
+        foreach (var day in days)
+        {
+            if (existing.TryGetValue(day, out var row) && !row.Provisional) continue;
+            var (from, to) = DayBounds(day, options.Zone);
+            var needs = await db.CallFacts.AsNoTracking()
+                .Where(f => f.QueuedAt >= from && f.QueuedAt < to && f.AnsweredAt != null)
+                .Select(f => new { f.Resolved, f.NextContactAt, f.QueuedAt })
+                .ToListAsync(ct);
+            var resolved = needs.Count(n => n.Resolved && (n.NextContactAt is not { } next || next > n.QueuedAt!.Value + window));
+            var figure = FirstCallResolution.Figure(needs.Count, resolved, FirstCallResolution.Provisional(to, window, now), window);
+            if (row is null)
+            {
+                row = new FcrDailyRollup { Day = day, WindowDays = windowDays, Definition = figure.Definition };
+                db.FcrDailyRollups.Add(row);
+            }
+            (row.Needs, row.ResolvedFirstTime, row.Rate, row.Provisional, row.Definition, row.ComputedAt) =
+                (figure.Needs, figure.ResolvedFirstTime, figure.Rate, figure.Provisional, figure.Definition, now);
+        }
+    }
+
+    /// <summary>The facts of each (key, interval) pair, read in one statement through the key's time index.</summary>
+    private async Task<Dictionary<(string, DateTimeOffset), List<CallFacts>>> FactsInAsync(
+        HashSet<(string Key, DateTimeOffset Start)> keys, string keyColumn, string timeColumn, TimeSpan interval, CancellationToken ct)
+    {
+        var keyArray = keys.Select(k => k.Key).ToArray();
+        var startArray = keys.Select(k => k.Start).ToArray();
+        // Column names come from the three callers above, never from input.
+#pragma warning disable EF1002
+        var facts = await db.CallFacts.FromSqlRaw($"""
+            SELECT f.* FROM unnest(@keys, @starts) AS t(k, s)
+            JOIN call_facts f ON f.{keyColumn} = t.k AND f.{timeColumn} >= t.s AND f.{timeColumn} < t.s + @interval
+            """, new NpgsqlParameter("keys", keyArray), new NpgsqlParameter("starts", startArray), new NpgsqlParameter("interval", interval))
+            .AsNoTracking().ToListAsync(ct);
+#pragma warning restore EF1002
+        var byKey = new Dictionary<(string, DateTimeOffset), List<CallFacts>>();
+        foreach (var f in facts)
+        {
+            var (key, at) = keyColumn switch
+            {
+                "queue" => (f.Queue, f.QueuedAt),
+                "agent" => (f.Agent, f.AnsweredAt),
+                _ => (f.Line, f.StartedAt),
+            };
+            var k = (key!, Floor(at!.Value, interval));
+            if (!byKey.TryGetValue(k, out var list)) byKey[k] = list = [];
+            list.Add(f);
+        }
+        return byKey;
+    }
+
+    // Statements inside the batch's transaction, on the context's own connection.
+    private NpgsqlCommand Command(string sql) =>
+        new(sql, (NpgsqlConnection)db.Database.GetDbConnection(), (NpgsqlTransaction)db.Database.CurrentTransaction!.GetDbTransaction());
+
+    internal static DateTimeOffset Floor(DateTimeOffset at, TimeSpan interval) =>
+        new(at.UtcTicks - at.UtcTicks % interval.Ticks, TimeSpan.Zero);
+
+    internal static DateOnly LocalDay(DateTimeOffset at, TimeZoneInfo zone) => DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(at, zone).DateTime);
+
+    /// <summary>A local day's UTC bounds; 23 or 25 hours long across a daylight-saving change.</summary>
+    internal static (DateTimeOffset From, DateTimeOffset To) DayBounds(DateOnly day, TimeZoneInfo zone) =>
+        (LocalMidnight(day, zone), LocalMidnight(day.AddDays(1), zone));
+
+    internal static DateTimeOffset LocalMidnight(DateOnly day, TimeZoneInfo zone)
+    {
+        var local = day.ToDateTime(TimeOnly.MinValue, DateTimeKind.Unspecified);
+        // Where midnight itself is skipped by a DST jump, the day starts at the first valid local instant.
+        while (zone.IsInvalidTime(local)) local = local.AddMinutes(15);
+        return new DateTimeOffset(local, zone.GetUtcOffset(local)).ToUniversalTime();
+    }
+}
