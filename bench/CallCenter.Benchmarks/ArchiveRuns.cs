@@ -33,6 +33,28 @@ internal static class ArchiveRuns
         return cs;
     }
 
+    private static async Task<long> CatalogueRowsAsync(string connectionString)
+    {
+        try
+        {
+            await using var connection = new NpgsqlConnection(connectionString);
+            await connection.OpenAsync();
+            await using var count = new NpgsqlCommand("SELECT count(*) FROM archived_recordings", connection) { CommandTimeout = 0 };
+            return (long)(await count.ExecuteScalarAsync())!;
+        }
+        catch (PostgresException)
+        {
+            return -1; // no such database or table yet
+        }
+    }
+
+    private static async Task ExecuteAsync(NpgsqlDataSource dataSource, string sql)
+    {
+        await using var cmd = dataSource.CreateCommand(sql);
+        cmd.CommandTimeout = 0;
+        await cmd.ExecuteNonQueryAsync();
+    }
+
     public static async Task FinaliseAsync(string adminConnection, int samples)
     {
         var cs = await FreshDatabaseAsync(adminConnection, "callcenter_bench_finalise");
@@ -96,45 +118,58 @@ internal static class ArchiveRuns
 
     public static async Task SweepAsync(string adminConnection, long rows)
     {
-        var cs = await FreshDatabaseAsync(adminConnection, "callcenter_bench_sweep");
+        // Building ten million rows takes minutes on this machine: a catalogue left by an earlier run is reused,
+        // with what that run destroyed brought back to life first.
+        var cs = new NpgsqlConnectionStringBuilder(adminConnection) { Database = "callcenter_bench_sweep" }.ConnectionString;
+        if (await CatalogueRowsAsync(cs) != rows) cs = await FreshDatabaseAsync(adminConnection, "callcenter_bench_sweep");
         await using var dataSource = DataExtensions.CreateDataSource(cs);
         var fill = Stopwatch.StartNew();
-        const long Step = 1_000_000;
-        for (long from = 1; from <= rows; from += Step)
+        if (await CatalogueRowsAsync(cs) == rows)
         {
-            // One call a row, started on one of 1,826 consecutive days, so each day's sweep finds 1/1,826 of the catalogue.
-            await using var insert = dataSource.CreateCommand("""
-                SET synchronous_commit = off;
-                INSERT INTO archived_recordings (archive_number, recording_sid, call_sid, agent, queue, category, call_started_at,
-                    duration_seconds, channels, size_bytes, stored_bytes, sha256, key_id, wrapped_data_key, storage_key,
-                    retention_rule, retain_until, archived_at)
-                SELECT i, 'RE' || lpad(i::text, 32, '0'), 'CA' || lpad(i::text, 32, '0'), 'A1001', 'general', 'Service',
-                       @base + (i % 1826) * interval '1 day', 180, 2, 2880000, 2880736, sha256(int8send(i)), 'k1',
-                       decode(repeat('ab', 60), 'hex'), 'bench/RE' || i || '.ccrec', 'retention-v1: Service 5 years from call start',
-                       @base + (i % 1826) * interval '1 day' + interval '5 years', @base
-                FROM generate_series(@from, @to) AS i
+            await ExecuteAsync(dataSource, """
+                UPDATE archived_recordings SET destroyed_at = NULL, destroyed_under = NULL, wrapped_data_key = decode(repeat('ab', 60), 'hex'),
+                    storage_key = 'bench/RE' || archive_number || '.ccrec'
+                WHERE destroyed_at IS NOT NULL
                 """);
-            insert.Parameters.AddWithValue("base", Base);
-            insert.Parameters.AddWithValue("from", from);
-            insert.Parameters.AddWithValue("to", Math.Min(rows, from + Step - 1));
-            insert.CommandTimeout = 0;
-            await insert.ExecuteNonQueryAsync();
+        }
+        else
+        {
+            const long Step = 1_000_000;
+            for (long from = 1; from <= rows; from += Step)
+            {
+                // One call a row, started on one of 1,826 consecutive days, so each day's sweep finds 1/1,826 of the catalogue.
+                await using var insert = dataSource.CreateCommand("""
+                    INSERT INTO archived_recordings (archive_number, recording_sid, call_sid, agent, queue, category, call_started_at,
+                        duration_seconds, channels, size_bytes, stored_bytes, sha256, key_id, wrapped_data_key, storage_key,
+                        retention_rule, retain_until, archived_at)
+                    SELECT i, 'RE' || lpad(i::text, 32, '0'), 'CA' || lpad(i::text, 32, '0'), 'A1001', 'general', 'Service',
+                           @base + (i % 1826) * interval '1 day', 180, 2, 2880000, 2880736, sha256(int8send(i)), 'k1',
+                           decode(repeat('ab', 60), 'hex'), 'bench/RE' || i || '.ccrec', 'retention-v1: Service 5 years from call start',
+                           @base + (i % 1826) * interval '1 day' + interval '5 years', @base
+                    FROM generate_series(@from, @to) AS i
+                    """);
+                insert.Parameters.AddWithValue("base", Base);
+                insert.Parameters.AddWithValue("from", from);
+                insert.Parameters.AddWithValue("to", Math.Min(rows, from + Step - 1));
+                insert.CommandTimeout = 0;
+                await insert.ExecuteNonQueryAsync();
+            }
         }
         // 100 legal holds of 50 calls each, all on calls of the first day, so both sweeps must skip them.
-        await using (var holds = dataSource.CreateCommand("""
-            INSERT INTO legal_holds (reason, placed_by, placed_at) SELECT 'bench hold ' || h, 'S0001', now() FROM generate_series(1, 100) h;
+        await ExecuteAsync(dataSource, """
+            INSERT INTO legal_holds (reason, placed_by, placed_at)
+            SELECT 'bench hold ' || h, 'S0001', now() FROM generate_series(1, 100) h WHERE NOT EXISTS (SELECT 1 FROM legal_holds)
+            """);
+        await ExecuteAsync(dataSource, """
             INSERT INTO legal_hold_calls (hold_id, call_sid)
             SELECT h.id, 'CA' || lpad((((h.id - 1) * 50 + c) * 1826)::text, 32, '0')
-            FROM legal_holds h CROSS JOIN generate_series(1, 50) c;
-            VACUUM ANALYZE archived_recordings;
-            VACUUM ANALYZE legal_hold_calls;
-            """))
-        {
-            holds.CommandTimeout = 0;
-            await holds.ExecuteNonQueryAsync();
-        }
+            FROM legal_holds h CROSS JOIN generate_series(1, 50) c
+            ON CONFLICT DO NOTHING
+            """);
+        await ExecuteAsync(dataSource, "VACUUM ANALYZE archived_recordings");
+        await ExecuteAsync(dataSource, "VACUUM ANALYZE legal_hold_calls");
         fill.Stop();
-        Console.WriteLine(string.Format(Inv, "catalogue of {0:N0} rows + 5,000 held calls built in {1:F0} s", rows, fill.Elapsed.TotalSeconds));
+        Console.WriteLine(string.Format(Inv, "catalogue of {0:N0} rows + 5,000 held calls ready in {1:F0} s", rows, fill.Elapsed.TotalSeconds));
 
         var sweep = new RetentionSweep(dataSource, new LocalFolderArchiveStorage(Path.GetTempPath()), NullLogger<RetentionSweep>.Instance);
         foreach (var (label, days) in new[] { ("daily sweep (the first two days expire)", 1), ("catch-up sweep (six months expire at once)", 183) })

@@ -39,7 +39,7 @@ public sealed class LocalFolderArchiveStorage : IArchiveStorage
 
     public LocalFolderArchiveStorage(IOptions<ArchiveOptions> options) : this(options?.Value.StorageDirectory ?? throw new ArgumentNullException(nameof(options))) { }
 
-    public LocalFolderArchiveStorage(string root) => _root = Path.GetFullPath(root);
+    public LocalFolderArchiveStorage(string root) => _root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(root));
 
     public Task<IArchiveFileWrite> CreateAsync(string key, CancellationToken cancellationToken)
     {
