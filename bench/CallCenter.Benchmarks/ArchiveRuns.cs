@@ -162,8 +162,8 @@ internal static class ArchiveRuns
             """);
         await ExecuteAsync(dataSource, """
             INSERT INTO legal_hold_calls (hold_id, call_sid)
-            SELECT h.id, 'CA' || lpad((((h.id - 1) * 50 + c) * 1826)::text, 32, '0')
-            FROM legal_holds h CROSS JOIN generate_series(1, 50) c
+            SELECT h.id, 'CA' || lpad((((h.n - 1) * 50 + c) * 1826)::text, 32, '0')
+            FROM (SELECT id, row_number() OVER (ORDER BY id) AS n FROM legal_holds) h CROSS JOIN generate_series(1, 50) c
             ON CONFLICT DO NOTHING
             """);
         await ExecuteAsync(dataSource, "VACUUM ANALYZE archived_recordings");
