@@ -24,6 +24,14 @@ if [ -z "${Twilio__AuthToken:-}" ]; then
 fi
 # The agent and supervisor consoles (http://127.0.0.1:5080/console/); the server runs without them if npm is missing.
 web/console/build.sh || echo "[run] the web console was not built; /console/ will say so" >&2
+# The archive's master key is a secret too: environment only; a local one is made for development.
+if [ -z "${Archive__ActiveKeyId:-}" ]; then
+  key_file="$CC_LOCAL/archive-dev-master-key"
+  [ -s "$key_file" ] || head -c 32 /dev/urandom | base64 >"$key_file"
+  export Archive__MasterKeys__dev="$(cat "$key_file")" Archive__ActiveKeyId=dev
+  echo "[run] development archive master key in $key_file"
+fi
+export Archive__StorageDirectory="${Archive__StorageDirectory:-$CC_LOCAL/archive}"
 export Prompts__CacheDirectory="${Prompts__CacheDirectory:-$CC_LOCAL/prompts}"
 export ASPNETCORE_ENVIRONMENT="${ASPNETCORE_ENVIRONMENT:-Development}"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1

@@ -31,4 +31,16 @@ if (args.Length > 1 && args[0] == "--cycles")
     return;
 }
 
+if (args.Length > 1 && args[0] == "--archive-finalise")
+{
+    await ArchiveRuns.FinaliseAsync(args[1], args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 1000);
+    return;
+}
+
+if (args.Length > 1 && args[0] == "--archive-sweep")
+{
+    await ArchiveRuns.SweepAsync(args[1], args.Length > 2 ? long.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 10_000_000);
+    return;
+}
+
 BenchmarkSwitcher.FromAssembly(typeof(RoutingBenchmarks).Assembly).Run(args);

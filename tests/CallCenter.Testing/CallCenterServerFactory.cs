@@ -30,6 +30,8 @@ public sealed class CallCenterServerFactory(TestDatabase database, DateTimeOffse
         builder.UseSetting("Database:MigrateOnStartup", "false");
         // Twilio speaks prompts itself unless a test asks for synthesis, so TwiML stays readable text.
         builder.UseSetting("Prompts:Engine", "none");
+        // Archive workers run only where a test drives them, so no test's clock sweeps another test's recordings.
+        builder.UseSetting("Archive:RunWorkers", "false");
         builder.ConfigureTestServices(services => services.AddSingleton<TimeProvider>(Clock));
     }
 }

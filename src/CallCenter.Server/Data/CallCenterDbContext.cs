@@ -1,5 +1,6 @@
 using CallCenter.Core.Metrics;
 using CallCenter.Server.Agents;
+using CallCenter.Server.Archive;
 using CallCenter.Server.Audit;
 using CallCenter.Server.CallLog;
 using CallCenter.Server.Ivr;
@@ -24,6 +25,10 @@ public sealed class CallCenterDbContext(DbContextOptions<CallCenterDbContext> op
     public DbSet<QueueIntervalRollup> QueueIntervalRollups => Set<QueueIntervalRollup>();
     public DbSet<MetricsWatermark> MetricsWatermarks => Set<MetricsWatermark>();
     public DbSet<AgentIntervalRollup> AgentIntervalRollups => Set<AgentIntervalRollup>();
+    public DbSet<ArchiveJob> ArchiveJobs => Set<ArchiveJob>();
+    public DbSet<ArchivedRecording> ArchivedRecordings => Set<ArchivedRecording>();
+    public DbSet<LegalHold> LegalHolds => Set<LegalHold>();
+    public DbSet<RecordingAccessEntry> RecordingAccessLog => Set<RecordingAccessEntry>();
     public DbSet<LineIntervalRollup> LineIntervalRollups => Set<LineIntervalRollup>();
     public DbSet<FcrDailyRollup> FcrDailyRollups => Set<FcrDailyRollup>();
     public DbSet<CallFacts> CallFacts => Set<CallFacts>();

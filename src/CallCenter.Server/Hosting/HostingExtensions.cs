@@ -1,4 +1,5 @@
 using CallCenter.Server.Agents;
+using CallCenter.Server.Archive;
 using CallCenter.Server.CallLog;
 using CallCenter.Server.Console;
 using CallCenter.Server.CoreBanking;
@@ -38,6 +39,7 @@ public static class HostingExtensions
         builder.Services.AddMetricsWorker();
         builder.Services.AddTwilioCallControl(builder.Configuration);
         builder.Services.AddAcd();
+        builder.AddArchive();
         builder.Services.AddSingleton<IAgentNotifier, AgentHubNotifier>();
         builder.Services.AddConsole();
         // Every instance's consoles hear every instance's ACD decisions through the Redis backplane.
@@ -85,6 +87,7 @@ public static class HostingExtensions
         app.MapMetricsApi();
         app.MapAgentApi();
         app.MapSimulationClock();
+        app.MapArchiveApi();
         app.MapHub<AgentHub>(AgentHub.Path);
         app.MapConsole();
         // Fail at start-up, not on the first call, when a flow file is invalid.

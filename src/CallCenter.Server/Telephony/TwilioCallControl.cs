@@ -30,16 +30,24 @@ public sealed class TwilioCallControl(IHttpClientFactory httpClients, IOptions<T
     /// <summary>The Twilio Client identity of an agent's softphone.</summary>
     public static string ClientIdentity(string agentId) => "agent-" + agentId;
 
-    /// <summary>The TwiML that bridges the caller to the agent's softphone.</summary>
-    public static string ConnectTwiml(string agentId)
+    /// <summary>
+    /// The TwiML that bridges the caller to the agent's softphone, recorded from the answer with caller and agent
+    /// on separate channels; Twilio reports the finished recording to the archive's callback.
+    /// </summary>
+    public static string ConnectTwiml(string agentId, Uri recordingStatusCallback)
     {
-        var dial = new TwilioVoice.Dial();
+        var dial = new TwilioVoice.Dial(record: TwilioVoice.Dial.RecordEnum.RecordFromAnswerDual,
+            recordingStatusCallback: recordingStatusCallback, recordingStatusCallbackMethod: Twilio.Http.HttpMethod.Post,
+            recordingStatusCallbackEvent: [TwilioVoice.Dial.RecordingEventEnum.Completed]);
         dial.Client(ClientIdentity(agentId));
         return new VoiceResponse().Append(dial).ToString(System.Xml.Linq.SaveOptions.DisableFormatting);
     }
 
     public Task<bool> ConnectToAgentAsync(string callSid, string agentId, CancellationToken ct) =>
-        RedirectAsync(callSid, ConnectTwiml(agentId), ct);
+        RedirectAsync(callSid, ConnectTwiml(agentId, new Uri(options.Value.PublicBaseUrl!.ToString().TrimEnd('/') + RecordingCallbackPath)), ct);
+
+    /// <summary>Where Twilio posts recording status (the archive's webhook).</summary>
+    public const string RecordingCallbackPath = "/twilio/voice/recording";
 
     /// <summary>
     /// What a caller hears when their queue is full or they waited too long and the queue's outcome is a

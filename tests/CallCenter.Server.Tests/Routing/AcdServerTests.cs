@@ -33,7 +33,7 @@ public sealed class AcdServerTests
         Assert.That(accept.StatusCode, Is.EqualTo(HttpStatusCode.NoContent), await accept.Content.ReadAsStringAsync());
         var redirect = h.Redirects().Single();
         Assert.That(redirect.CallSid, Is.EqualTo(call.CallSid));
-        Assert.That(redirect.Twiml, Does.Contain($"<Dial><Client>agent-{agent.WorkNumber}</Client></Dial>"));
+        Assert.That(redirect.Twiml, Does.Contain($"<Client>agent-{agent.WorkNumber}</Client></Dial>"));
         Assert.That((await agent.MeAsync()).GetProperty("state").GetString(), Is.EqualTo("OnCall"));
         Assert.That(await h.AcdEventTypesAsync(call.CallSid), Is.EqualTo(new[] { "acd.queued", "acd.offered", "acd.answered" }));
         var answered = (await h.EventsOfAsync(call.CallSid)).Single(e => e.Type == "acd.answered");

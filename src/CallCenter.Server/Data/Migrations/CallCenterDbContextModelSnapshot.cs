@@ -199,6 +199,343 @@ namespace CallCenter.Server.Data.Migrations
                         });
                 });
 
+            modelBuilder.Entity("CallCenter.Server.Archive.ArchiveJob", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<string>("AccountSid")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("account_sid");
+
+                    b.Property<int>("Attempts")
+                        .HasColumnType("integer")
+                        .HasColumnName("attempts");
+
+                    b.Property<string>("CallSid")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("call_sid");
+
+                    b.Property<int>("Channels")
+                        .HasColumnType("integer")
+                        .HasColumnName("channels");
+
+                    b.Property<DateTimeOffset?>("CompletedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("completed_at");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<int>("DurationSeconds")
+                        .HasColumnType("integer")
+                        .HasColumnName("duration_seconds");
+
+                    b.Property<string>("LastError")
+                        .HasColumnType("text")
+                        .HasColumnName("last_error");
+
+                    b.Property<Guid?>("LeaseToken")
+                        .HasColumnType("uuid")
+                        .HasColumnName("lease_token");
+
+                    b.Property<DateTimeOffset?>("LeaseUntil")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("lease_until");
+
+                    b.Property<DateTimeOffset>("NextAttemptAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("next_attempt_at");
+
+                    b.Property<string>("RecordingSid")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("recording_sid");
+
+                    b.Property<DateTimeOffset>("RecordingStartedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("recording_started_at");
+
+                    b.Property<string>("State")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("state");
+
+                    b.HasKey("Id")
+                        .HasName("pk_archive_jobs");
+
+                    b.HasIndex("NextAttemptAt")
+                        .HasDatabaseName("ix_archive_jobs_next_attempt_at")
+                        .HasFilter("state <> 'done'");
+
+                    b.HasIndex("RecordingSid")
+                        .IsUnique()
+                        .HasDatabaseName("ix_archive_jobs_recording_sid");
+
+                    b.ToTable("archive_jobs", (string)null);
+                });
+
+            modelBuilder.Entity("CallCenter.Server.Archive.ArchivedRecording", b =>
+                {
+                    b.Property<long>("ArchiveNumber")
+                        .HasColumnType("bigint")
+                        .HasColumnName("archive_number");
+
+                    b.Property<string>("Agent")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("agent");
+
+                    b.Property<DateTimeOffset>("ArchivedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("archived_at");
+
+                    b.Property<string>("CallSid")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("call_sid");
+
+                    b.Property<DateTimeOffset>("CallStartedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("call_started_at");
+
+                    b.Property<string>("Category")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("category");
+
+                    b.Property<int>("Channels")
+                        .HasColumnType("integer")
+                        .HasColumnName("channels");
+
+                    b.Property<DateTimeOffset?>("DestroyedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("destroyed_at");
+
+                    b.Property<string>("DestroyedUnder")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("destroyed_under");
+
+                    b.Property<int>("DurationSeconds")
+                        .HasColumnType("integer")
+                        .HasColumnName("duration_seconds");
+
+                    b.Property<string>("KeyId")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("key_id");
+
+                    b.Property<string>("Queue")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("queue");
+
+                    b.Property<string>("RecordingSid")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("recording_sid");
+
+                    b.Property<DateTimeOffset>("RetainUntil")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("retain_until");
+
+                    b.Property<string>("RetentionRule")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("retention_rule");
+
+                    b.Property<byte[]>("Sha256")
+                        .IsRequired()
+                        .HasColumnType("bytea")
+                        .HasColumnName("sha256");
+
+                    b.Property<long>("SizeBytes")
+                        .HasColumnType("bigint")
+                        .HasColumnName("size_bytes");
+
+                    b.Property<string>("StorageKey")
+                        .HasMaxLength(300)
+                        .HasColumnType("character varying(300)")
+                        .HasColumnName("storage_key");
+
+                    b.Property<long>("StoredBytes")
+                        .HasColumnType("bigint")
+                        .HasColumnName("stored_bytes");
+
+                    b.Property<byte[]>("WrappedDataKey")
+                        .HasColumnType("bytea")
+                        .HasColumnName("wrapped_data_key");
+
+                    b.HasKey("ArchiveNumber")
+                        .HasName("pk_archived_recordings");
+
+                    b.HasIndex("CallSid")
+                        .HasDatabaseName("ix_archived_recordings_call_sid");
+
+                    b.HasIndex("DestroyedAt")
+                        .HasDatabaseName("ix_archived_recordings_files_to_delete")
+                        .HasFilter("destroyed_at IS NOT NULL AND storage_key IS NOT NULL");
+
+                    b.HasIndex("RecordingSid")
+                        .IsUnique()
+                        .HasDatabaseName("ix_archived_recordings_recording_sid");
+
+                    b.HasIndex("RetainUntil")
+                        .HasDatabaseName("ix_archived_recordings_live_retain_until")
+                        .HasFilter("destroyed_at IS NULL");
+
+                    b.ToTable("archived_recordings", (string)null);
+                });
+
+            modelBuilder.Entity("CallCenter.Server.Archive.LegalHold", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<DateTimeOffset>("PlacedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("placed_at");
+
+                    b.Property<string>("PlacedBy")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("placed_by");
+
+                    b.Property<string>("Reason")
+                        .IsRequired()
+                        .HasMaxLength(500)
+                        .HasColumnType("character varying(500)")
+                        .HasColumnName("reason");
+
+                    b.Property<DateTimeOffset?>("ReleasedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("released_at");
+
+                    b.Property<string>("ReleasedBy")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("released_by");
+
+                    b.HasKey("Id")
+                        .HasName("pk_legal_holds");
+
+                    b.ToTable("legal_holds", (string)null);
+                });
+
+            modelBuilder.Entity("CallCenter.Server.Archive.LegalHoldCall", b =>
+                {
+                    b.Property<long>("HoldId")
+                        .HasColumnType("bigint")
+                        .HasColumnName("hold_id");
+
+                    b.Property<string>("CallSid")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("call_sid");
+
+                    b.HasKey("HoldId", "CallSid")
+                        .HasName("pk_legal_hold_calls");
+
+                    b.HasIndex("CallSid")
+                        .HasDatabaseName("ix_legal_hold_calls_call_sid");
+
+                    b.ToTable("legal_hold_calls", (string)null);
+                });
+
+            modelBuilder.Entity("CallCenter.Server.Archive.RecordingAccessEntry", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<string>("Action")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("action");
+
+                    b.Property<long?>("ArchiveNumber")
+                        .HasColumnType("bigint")
+                        .HasColumnName("archive_number");
+
+                    b.Property<string>("CallSid")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("call_sid");
+
+                    b.Property<string>("Details")
+                        .HasMaxLength(300)
+                        .HasColumnType("character varying(300)")
+                        .HasColumnName("details");
+
+                    b.Property<DateTimeOffset>("OccurredAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("occurred_at");
+
+                    b.Property<string>("RemoteAddress")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("remote_address");
+
+                    b.Property<string>("Result")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("result");
+
+                    b.Property<string>("Role")
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("role");
+
+                    b.Property<string>("UserAgent")
+                        .HasMaxLength(300)
+                        .HasColumnType("character varying(300)")
+                        .HasColumnName("user_agent");
+
+                    b.Property<string>("WorkNumber")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("work_number");
+
+                    b.HasKey("Id")
+                        .HasName("pk_recording_access_log");
+
+                    b.HasIndex("ArchiveNumber")
+                        .HasDatabaseName("ix_recording_access_log_archive_number");
+
+                    b.HasIndex("OccurredAt")
+                        .HasDatabaseName("ix_recording_access_log_occurred_at");
+
+                    b.ToTable("recording_access_log", (string)null);
+                });
+
             modelBuilder.Entity("CallCenter.Server.Audit.OperationLogEntry", b =>
                 {
                     b.Property<long>("Id")
@@ -901,6 +1238,16 @@ namespace CallCenter.Server.Data.Migrations
                         .HasConstraintName("fk_agent_skills_skills_skill_code");
                 });
 
+            modelBuilder.Entity("CallCenter.Server.Archive.LegalHoldCall", b =>
+                {
+                    b.HasOne("CallCenter.Server.Archive.LegalHold", null)
+                        .WithMany("Calls")
+                        .HasForeignKey("HoldId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_legal_hold_calls_legal_holds_hold_id");
+                });
+
             modelBuilder.Entity("CallCenter.Server.Routing.QueueSkill", b =>
                 {
                     b.HasOne("CallCenter.Server.Routing.QueueDefinition", null)
@@ -921,6 +1268,11 @@ namespace CallCenter.Server.Data.Migrations
             modelBuilder.Entity("CallCenter.Server.Agents.Agent", b =>
                 {
                     b.Navigation("Skills");
+                });
+
+            modelBuilder.Entity("CallCenter.Server.Archive.LegalHold", b =>
+                {
+                    b.Navigation("Calls");
                 });
 
             modelBuilder.Entity("CallCenter.Server.Routing.QueueDefinition", b =>

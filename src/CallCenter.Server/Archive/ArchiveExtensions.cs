@@ -1,0 +1,68 @@
+using Microsoft.Extensions.Configuration.Json;
+using Microsoft.Extensions.Options;
+
+namespace CallCenter.Server.Archive;
+
+/// <summary>Registers the recording archive: storage, keys, ingest, retention, integrity, access.</summary>
+public static class ArchiveExtensions
+{
+    public static IHostApplicationBuilder AddArchive(this IHostApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        RefuseMasterKeysInFiles(builder.Configuration);
+        var services = builder.Services;
+        services.AddOptions<ArchiveOptions>().BindConfiguration(ArchiveOptions.SectionName).ValidateDataAnnotations()
+            .Validate(o => TryPolicy(o), "Archive:Retention breaks the retention rules (every figure ≥ 1 year; fund transactions and complaints ≥ 5).")
+            .ValidateOnStart();
+        services.AddSingleton<ArchiveKeyRing>();
+        services.AddSingleton<IArchiveStorage, LocalFolderArchiveStorage>();
+        services.AddSingleton<IArchiveIngestFaults, NoIngestFaults>();
+        services.AddSingleton<ArchiveMetrics>();
+        services.AddSingleton<TwilioRecordings>();
+        services.AddSingleton<IngestSignal>();
+        services.AddSingleton<ArchiveIngestor>();
+        services.AddSingleton<RetentionSweep>();
+        services.AddSingleton<ArchiveIntegrityCheck>();
+        services.AddScoped<RecordingAccess>();
+        services.AddSingleton<ArchiveIngestWorker>();
+        services.AddSingleton<ArchiveMaintenanceWorker>();
+        // Plain singletons rather than AddHostedService, which keeps only one hosted service per implementation type.
+        services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<IOptions<ArchiveOptions>>().Value.RunWorkers
+            ? sp.GetRequiredService<ArchiveIngestWorker>() : new IdleService());
+        services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<IOptions<ArchiveOptions>>().Value.RunWorkers
+            ? sp.GetRequiredService<ArchiveMaintenanceWorker>() : new IdleService());
+        services.AddAuthorizationBuilder().AddRecordingsPolicy();
+        return builder;
+    }
+
+    private static bool TryPolicy(ArchiveOptions options)
+    {
+        try
+        {
+            options.RetentionPolicy();
+            return true;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>A master key in appsettings or user secrets ends up in a repository or an image; only the environment may hold it.</summary>
+    private static void RefuseMasterKeysInFiles(IConfiguration configuration)
+    {
+        if (configuration is not IConfigurationRoot root) return;
+        foreach (var provider in root.Providers.OfType<JsonConfigurationProvider>())
+        {
+            if (provider.GetChildKeys([], $"{ArchiveOptions.SectionName}:{nameof(ArchiveOptions.MasterKeys)}").Any())
+                throw new InvalidOperationException(
+                    $"Archive master keys found in {provider.Source.Path}: set them only in the environment (Archive__MasterKeys__<id>).");
+        }
+    }
+
+    /// <summary>Stands in for a worker this instance does not run.</summary>
+    private sealed class IdleService : BackgroundService
+    {
+        protected override Task ExecuteAsync(CancellationToken stoppingToken) => Task.CompletedTask;
+    }
+}
