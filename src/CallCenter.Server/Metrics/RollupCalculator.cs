@@ -458,11 +458,14 @@ public sealed class RollupCalculator(CallCenterDbContext db, NpgsqlDataSource da
     {
         var keyArray = keys.Select(k => k.Key).ToArray();
         var startArray = keys.Select(k => k.Start).ToArray();
-        // Column names come from the three callers above, never from input.
+        // Column names come from the three callers above, never from input. OFFSET 0 keeps the planner from
+        // flattening the lateral subquery into a hash join over the whole table: one index range per key.
 #pragma warning disable EF1002
         var facts = await db.CallFacts.FromSqlRaw($"""
             SELECT f.* FROM unnest(@keys, @starts) AS t(k, s)
-            JOIN call_facts f ON f.{keyColumn} = t.k AND f.{timeColumn} >= t.s AND f.{timeColumn} < t.s + @interval
+            CROSS JOIN LATERAL (
+                SELECT * FROM call_facts c WHERE c.{keyColumn} = t.k AND c.{timeColumn} >= t.s AND c.{timeColumn} < t.s + @interval
+                OFFSET 0) f
             """, new NpgsqlParameter("keys", keyArray), new NpgsqlParameter("starts", startArray), new NpgsqlParameter("interval", interval))
             .AsNoTracking().ToListAsync(ct);
 #pragma warning restore EF1002
