@@ -177,12 +177,8 @@ public static class MetricsApi
     private static async Task<Results<Ok<WeeklyReport>, ValidationProblem>> WeeklyAsync(
         string week, CallCenterDbContext db, IOptions<MetricsOptions> options, CancellationToken ct)
     {
-        var match = System.Text.RegularExpressions.Regex.Match(week ?? "", @"^(\d{4})-W(\d{2})$");
-        if (!match.Success || int.Parse(match.Groups[2].Value, CultureInfo.InvariantCulture) is < 1 or > 53
-            || int.Parse(match.Groups[2].Value, CultureInfo.InvariantCulture) > ISOWeek.GetWeeksInYear(int.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture)))
+        if (IsoWeekMonday(week) is not { } monday)
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["week"] = ["week is an ISO week such as 2026-W48."] });
-        var monday = DateOnly.FromDateTime(ISOWeek.ToDateTime(int.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture),
-            int.Parse(match.Groups[2].Value, CultureInfo.InvariantCulture), DayOfWeek.Monday));
         var o = options.Value;
         var zone = o.Zone;
         var figures = await QueueReport.PeriodsAsync(db, o, monday, monday.AddDays(7), ReportPeriod.Week, null, ct);
@@ -207,6 +203,17 @@ public static class MetricsApi
         return TypedResults.Ok(new WeeklyReport(QueueReport.PeriodName(monday, ReportPeriod.Week), from, to, o.TimeZone,
             figures.SingleOrDefault(f => f.Queue == QueueReport.AllQueues), [.. figures.Where(f => f.Queue != QueueReport.AllQueues)],
             agents, reasons, askedFor));
+    }
+
+    /// <summary>The Monday of an ISO week written as 2026-W48, or null when there is no such week.</summary>
+    private static DateOnly? IsoWeekMonday(string? week)
+    {
+        var match = System.Text.RegularExpressions.Regex.Match(week ?? "", @"^(\d{4})-W(\d{2})$");
+        if (!match.Success) return null;
+        var year = int.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture);
+        var number = int.Parse(match.Groups[2].Value, CultureInfo.InvariantCulture);
+        if (number < 1 || number > ISOWeek.GetWeeksInYear(year)) return null;
+        return DateOnly.FromDateTime(ISOWeek.ToDateTime(year, number, DayOfWeek.Monday));
     }
 
     private static ValidationProblem? DaysProblem(DateOnly from, DateOnly to) =>
