@@ -1,6 +1,7 @@
 // Loads N call records into a fresh database with binary COPY, builds the rollups, then times the report
 // queries and an incremental 15-minute refresh through the same code the server runs.
-// Usage: metrics-load [--calls 10000000] [--days 92] [--runs 5]   (ConnectionStrings__Postgres names the server)
+// Usage: metrics-load [--calls 10000000] [--days 92] [--runs 5] [--reuse]   (ConnectionStrings__Postgres names the server)
+// --reuse keeps the call records a previous run loaded (same --calls and --days) and starts at the linking step.
 using System.Diagnostics;
 using System.Globalization;
 using CallCenter.MetricsLoad;
@@ -14,7 +15,9 @@ var calls = Arg("--calls", 10_000_000);
 var days = Arg("--days", 92);
 var runs = Arg("--runs", 5);
 var server = Environment.GetEnvironmentVariable("ConnectionStrings__Postgres") ?? "Host=127.0.0.1;Port=55432;Username=postgres;Database=postgres";
-var target = new NpgsqlConnectionStringBuilder(server) { Database = "callcenter_metrics_bench" }.ConnectionString;
+// No command timeout: one-off steps over ten million rows take minutes.
+var target = new NpgsqlConnectionStringBuilder(server) { Database = "callcenter_metrics_bench", CommandTimeout = 0 }.ConnectionString;
+var reuse = args.Contains("--reuse");
 
 var options = new MetricsOptions();
 var zone = options.Zone;
@@ -23,8 +26,9 @@ var rangeFrom = RollupCalculator.LocalMidnight(firstDay, zone);
 var rangeTo = RollupCalculator.LocalMidnight(firstDay.AddDays(days), zone);
 var clock = new FakeTimeProvider(rangeTo.AddDays(10));
 
-await using (var admin = NpgsqlDataSource.Create(server))
+if (!reuse)
 {
+    await using var admin = NpgsqlDataSource.Create(server);
     await admin.CreateCommand("DROP DATABASE IF EXISTS callcenter_metrics_bench WITH (FORCE)").ExecuteNonQueryAsync();
     await admin.CreateCommand("CREATE DATABASE callcenter_metrics_bench").ExecuteNonQueryAsync();
 }
@@ -40,8 +44,20 @@ CallCenterDbContext NewContext()
 Console.WriteLine($"{calls:N0} calls over {days} days ({firstDay:yyyy-MM-dd} on, {options.TimeZone})");
 var load = Stopwatch.StartNew();
 var generator = new CallGenerator(seed: 20261128, rangeFrom, days, calls);
-await generator.CopyAsync(dataSource);
-Console.WriteLine($"bulk load (binary COPY, indexes live): {load.Elapsed.TotalSeconds:F1} s");
+if (reuse)
+{
+    // The call log is append-only (even TRUNCATE is refused), so only a run cut short before its incremental step can be reused.
+    if ((long)(await dataSource.CreateCommand("SELECT count(*) FROM call_events").ExecuteScalarAsync())! > 0)
+        throw new InvalidOperationException("--reuse: the earlier run already appended call-log events; run without --reuse.");
+    await dataSource.CreateCommand("TRUNCATE queue_interval_rollups, agent_interval_rollups, line_interval_rollups, fcr_daily_rollups, metrics_watermarks")
+        .ExecuteNonQueryAsync();
+    Console.WriteLine($"reusing {await dataSource.CreateCommand("SELECT count(*) FROM call_facts").ExecuteScalarAsync():N0} loaded calls");
+}
+else
+{
+    await generator.CopyAsync(dataSource);
+    Console.WriteLine($"bulk load (binary COPY, indexes live): {load.Elapsed.TotalSeconds:F1} s");
+}
 var link = Stopwatch.StartNew();
 await dataSource.CreateCommand(CallGenerator.LinkRepeatsSql).ExecuteNonQueryAsync();
 await dataSource.CreateCommand("VACUUM ANALYZE call_facts").ExecuteNonQueryAsync();

@@ -12,9 +12,10 @@ using Microsoft.Extensions.DependencyInjection;
 namespace CallCenter.Simulator.Tests;
 
 /// <summary>
-/// An M/M/N day (10 Erlangs, AHT 180 s, 14 agents) through the real server on an accelerated clock, judged
-/// against Erlang C with a tolerance from the run's own length: four standard errors of the figure over the
-/// calls answered (binomial for the service level; for ASA, the spread of M/M/N waits).
+/// An M/M/N hour (10 Erlangs, AHT 180 s, 14 agents) through the real server on an accelerated clock, judged
+/// against an ideal first-come-first-served queue fed the same calls. One hour of M/M/N is too short and its waits
+/// too correlated to judge against Erlang C without flakiness; that the ideal queue meets Erlang C is proved over
+/// 2,000 hours in the Core tests (IdealQueueingTests).
 /// </summary>
 public sealed class SimulatedDayTests
 {
@@ -63,13 +64,8 @@ public sealed class SimulatedDayTests
 
         var result = await new DayRun(connection with { ServerUrl = new Uri(address), AdminWorkNumber = admin }, scenario, TextWriter.Null).RunAsync(standIn, ct);
 
-        var erlang = result.ErlangC;
         var answered = result.Simulator.Answered;
-        var slTolerance = 4 * Math.Sqrt(erlang.ServiceLevel * (1 - erlang.ServiceLevel) / answered);
-        // M/M/N waits: 0 with probability 1 − C, else exponential with mean AHT/(N − A).
-        var meanIfWaiting = scenario.MeanHandleTime.TotalSeconds / (scenario.Agents - erlang.Erlangs);
-        var waitSpread = Math.Sqrt(erlang.ProbabilityOfWaiting * 2 * meanIfWaiting * meanIfWaiting - Math.Pow(erlang.AverageSpeedOfAnswer!.Value, 2));
-        var asaTolerance = 4 * waitSpread / Math.Sqrt(answered);
+        var ideal = result.Ideal!;
         TestContext.Out.WriteLine(DayReport.Json(result with { Samples = [] }));
         Assert.Multiple(() =>
         {
@@ -78,9 +74,15 @@ public sealed class SimulatedDayTests
             Assert.That(answered, Is.GreaterThan(140), "calls answered in a simulated hour at 200 an hour");
             Assert.That(result.Server.Totals.Offered, Is.EqualTo(result.Simulator.Offered), "the server counts every queued call the simulator placed");
             Assert.That(result.Server.Totals.Answered, Is.EqualTo(answered));
-            Assert.That(result.Simulator.ServiceLevel, Is.EqualTo(erlang.ServiceLevel).Within(slTolerance), "simulator's service level vs Erlang C");
-            Assert.That(result.Server.Totals.ServiceLevel, Is.EqualTo(erlang.ServiceLevel).Within(slTolerance), "server's service level vs Erlang C");
-            Assert.That(result.Server.Totals.AverageSpeedOfAnswer, Is.EqualTo(erlang.AverageSpeedOfAnswer).Within(asaTolerance), "server's ASA vs Erlang C");
+            Assert.That(ideal.Calls, Is.EqualTo(answered), "every answered call is in the ideal replay");
+            // The ACD against an ideal FIFO queue fed the same calls: only its decision delays (a few hundred ms of
+            // simulated time at 30×) and clock jitter separate them. A queue that let agents idle or served out of
+            // order moves ASA by whole seconds.
+            Assert.That(result.Simulator.AverageSpeedOfAnswer, Is.EqualTo(ideal.AverageSpeedOfAnswer).Within(1.5), "ASA vs the ideal queue (s)");
+            Assert.That(result.Simulator.ServiceLevel, Is.EqualTo(ideal.ServiceLevel).Within(0.03), "service level vs the ideal queue");
+            // The server's rollups say what the callers lived through.
+            Assert.That(result.Server.Totals.ServiceLevel, Is.EqualTo(result.Simulator.ServiceLevel).Within(0.02), "server's service level vs the simulator's");
+            Assert.That(result.Server.Totals.AverageSpeedOfAnswer, Is.EqualTo(result.Simulator.AverageSpeedOfAnswer).Within(1.0), "server's ASA vs the simulator's (s)");
         });
 
         // Every answered call was wrapped up with a disposition and the resolved flag.

@@ -24,6 +24,7 @@ public static class HostingExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         builder.Services.AddProblemDetails();
+        builder.Services.AddExceptionHandler<UnavailableDependencyHandler>();
         builder.Services.AddOpenApi();
         // Enums travel as their names ("Supervisor"), which API clients and auditors can read.
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter()));

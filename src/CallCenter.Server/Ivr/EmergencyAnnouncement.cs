@@ -45,19 +45,23 @@ public sealed class EmergencyAnnouncementCache(IServiceScopeFactory scopes, Time
     public async ValueTask<IReadOnlyDictionary<string, string>?> ActiveAsync(string flowId, CancellationToken ct)
     {
         var now = clock.GetUtcNow();
-        Task<Entry>? refresh;
-        Entry? current;
+        Task<Entry> first;
         lock (_gate)
         {
-            _cache.TryGetValue(flowId, out current);
-            if (current is not null && (now - current.Read < Freshness || current.Refreshing is not null))
-                return current.Texts;
-            refresh = ReadAsync(flowId, now, _generation);
-            _cache[flowId] = current is null ? new Entry(DateTimeOffset.MinValue, null, refresh) : current with { Refreshing = refresh };
+            _cache.TryGetValue(flowId, out var current);
+            if (current is not null && now - current.Read < Freshness) return current.Texts;
+            // While a line has a value, callers keep it during a refresh; before its first value, they all wait for it
+            // (a caller must not miss an announcement switched on a moment ago because someone else's read is running).
+            var running = current?.Refreshing;
+            if (running is null)
+            {
+                running = ReadAsync(flowId, now, _generation);
+                _cache[flowId] = current is null ? new Entry(DateTimeOffset.MinValue, null, running) : current with { Refreshing = running };
+            }
+            if (current is not null && current.Read != DateTimeOffset.MinValue) return current.Texts;
+            first = running;
         }
-        // The first caller for a line waits for the value; later ones keep the previous value meanwhile.
-        if (current is not null) return current.Texts;
-        return (await refresh.WaitAsync(ct)).Texts;
+        return (await first.WaitAsync(ct)).Texts;
     }
 
     private async Task<Entry> ReadAsync(string flowId, DateTimeOffset now, long generation)

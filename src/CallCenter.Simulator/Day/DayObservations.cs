@@ -30,6 +30,10 @@ public sealed class SimulatedCallRecord(string callSid, string path, TimeSpan pl
     public TimeSpan? EndedAt { get; set; }
     public string? Agent { get; set; }
     public TimeSpan? HandleTime { get; set; }
+    /// <summary>When the answering agent heard the offer: from here until <see cref="FreedAt"/> the call held that agent.</summary>
+    public TimeSpan? OfferedAt { get; set; }
+    /// <summary>When the answering agent was free again after the wrap-up.</summary>
+    public TimeSpan? FreedAt { get; set; }
     public CallOutcome Outcome { get; set; } = CallOutcome.InProgress;
     public string? Failure { get; set; }
 
@@ -54,6 +58,8 @@ public sealed class DayObservations
     public SimulatedCallRecord Place(string callSid, string path, TimeSpan at) => _calls[callSid] = new SimulatedCallRecord(callSid, path, at);
 
     public IReadOnlyCollection<SimulatedCallRecord> Calls => [.. _calls.Values];
+
+    public SimulatedCallRecord? Find(string callSid) => _calls.GetValueOrDefault(callSid);
 
     public IReadOnlyList<StateSample> Samples => [.. _samples];
 

@@ -36,21 +36,23 @@ public static class DayReport
         output.WriteLine(FormattableString.Invariant(
             $"Arrivals placed late against their schedule (simulated s): mean {result.ArrivalLateness.Mean:0.000}, p99 {result.ArrivalLateness.P99:0.000}, max {result.ArrivalLateness.Max:0.000}"));
         output.WriteLine();
-        output.WriteLine($"{"",-26}{"simulator",12}{"server",12}{"Erlang C",12}");
+        output.WriteLine($"{"",-26}{"simulator",12}{"server",12}{"Erlang C",12}{"ideal FIFO",12}");
         Row("offered to the queue", sim.Offered, server.Offered, null);
         Row("answered", sim.Answered, server.Answered, null);
         Row("abandoned (after 5 s)", sim.Abandoned, server.Abandoned, null);
         Row($"answered within {s.ServiceLevelThreshold.TotalSeconds:0} s", sim.AnsweredWithinThreshold, server.AnsweredWithinThreshold, null);
-        Row($"service level {s.ServiceLevelThreshold.TotalSeconds:0} s", sim.ServiceLevel, server.ServiceLevel, erlang.ServiceLevel, "0.000");
-        Row("ASA (s)", sim.AverageSpeedOfAnswer, server.AverageSpeedOfAnswer, erlang.AverageSpeedOfAnswer, "0.00");
+        Row($"service level {s.ServiceLevelThreshold.TotalSeconds:0} s", sim.ServiceLevel, server.ServiceLevel, erlang.ServiceLevel, "0.000", result.Ideal?.ServiceLevel);
+        Row("ASA (s)", sim.AverageSpeedOfAnswer, server.AverageSpeedOfAnswer, erlang.AverageSpeedOfAnswer, "0.00", result.Ideal?.AverageSpeedOfAnswer);
         Row("handle time (s)", sim.AverageHandleTime, server.AverageHandleTime, s.MeanHandleTime.TotalSeconds, "0.0");
         Row("P(wait)", null, null, erlang.ProbabilityOfWaiting, "0.000");
         output.WriteLine(FormattableString.Invariant($"Server period {result.Server.From:u} – {result.Server.To:u}; {result.Server.Definition}"));
 
-        void Row(string name, double? simulator, double? fromServer, double? predicted, string format = "0")
+        output.WriteLine("ideal FIFO: the same answered calls through a queue with no decision delay; the gap to it is the ACD's, the gap from it to Erlang C the day's luck.");
+
+        void Row(string name, double? simulator, double? fromServer, double? predicted, string format = "0", double? ideal = null)
         {
             string Cell(double? v) => (v is { } x ? x.ToString(format, CultureInfo.InvariantCulture) : "-").PadLeft(12);
-            output.WriteLine($"{name,-26}{Cell(simulator)}{Cell(fromServer)}{Cell(predicted)}");
+            output.WriteLine($"{name,-26}{Cell(simulator)}{Cell(fromServer)}{Cell(predicted)}{Cell(ideal)}");
         }
     }
 

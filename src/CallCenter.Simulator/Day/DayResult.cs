@@ -1,4 +1,5 @@
 using CallCenter.Core.Metrics;
+using CallCenter.Core.Simulation;
 using CallCenter.Server.Metrics;
 
 namespace CallCenter.Simulator.Day;
@@ -43,6 +44,27 @@ public sealed record ArrivalLateness(double Mean, double P99, double Max)
 /// <summary>What Erlang C predicts for the configured load (per hour of the profile, weighted by calls).</summary>
 public sealed record ErlangCPrediction(double Erlangs, int Agents, double ProbabilityOfWaiting, double ServiceLevel, double? AverageSpeedOfAnswer);
 
+/// <summary>
+/// The day's answered calls replayed through an ideal first-come-first-served queue with the same agents and no
+/// decision delay (<see cref="IdealQueueing"/>): each call keeps its arrival, the time it held its agent (offer to
+/// free again) and its connect time after the offer. The gap to the simulator's figures is the ACD's own doing;
+/// the gap to Erlang C is the day's luck.
+/// </summary>
+public sealed record IdealReplay(int Calls, double ServiceLevel, double AverageSpeedOfAnswer)
+{
+    public static IdealReplay? From(IReadOnlyCollection<SimulatedCallRecord> calls, int agents, TimeSpan threshold)
+    {
+        ArgumentNullException.ThrowIfNull(calls);
+        var answered = calls.Where(c => c is { Outcome: CallOutcome.Answered, EnqueuedAt: not null, AnsweredAt: not null, OfferedAt: not null, FreedAt: not null })
+            .ToList();
+        if (answered.Count == 0) return null;
+        var queued = IdealQueueing.Waits(agents, [.. answered.Select(c => new QueueArrival(c.EnqueuedAt!.Value, c.FreedAt!.Value - c.OfferedAt!.Value))]);
+        var waits = answered.Select((c, i) => queued[i] + (c.AnsweredAt!.Value - c.OfferedAt!.Value)).ToList();
+        return new IdealReplay(answered.Count, Math.Round(waits.Count(w => w <= threshold) / (double)waits.Count, 4),
+            Math.Round(waits.Average(w => w.TotalSeconds), 3));
+    }
+}
+
 /// <summary>The outcome of a simulated day: configuration, both sides' figures, the prediction, and the series for plots.</summary>
 public sealed record DayResult(
     DayScenario Scenario,
@@ -58,6 +80,7 @@ public sealed record DayResult(
     QueueSummary Simulator,
     ServerFigures Server,
     ErlangCPrediction ErlangC,
+    IdealReplay? Ideal,
     IReadOnlyList<IntervalPoint> SimulatorIntervals,
     IReadOnlyList<StateSample> Samples)
 {
@@ -74,7 +97,8 @@ public sealed record DayResult(
         return new DayResult(scenario, Math.Round(elapsed.TotalMinutes, 1), calls.Count,
             calls.Count(c => c.Outcome == CallOutcome.EndedInIvr), calls.Count(c => c.Outcome == CallOutcome.CallbackRequested),
             calls.Count(c => c.Outcome == CallOutcome.Failed), observations.WebhookErrors, rest.Applied, rest.Refused,
-            ArrivalLateness.From(observations.ArrivalLateness()), simulator, server, Predict(scenario), intervals, observations.Samples);
+            ArrivalLateness.From(observations.ArrivalLateness()), simulator, server, Predict(scenario),
+            IdealReplay.From(calls, scenario.Agents, scenario.ServiceLevelThreshold), intervals, observations.Samples);
     }
 
     private static QueueSummary Summarise(IReadOnlyList<SimulatedCallRecord> queued, ServiceLevelPolicy policy)

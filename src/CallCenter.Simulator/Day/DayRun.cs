@@ -54,11 +54,13 @@ public sealed class DayRun(DayConnection connection, DayScenario scenario, TextW
         if (Math.Abs(serverClock.Rate - scenario.ClockRate) > 1e-9)
             throw new InvalidOperationException($"The server's clock runs at {serverClock.Rate}× but the scenario at {scenario.ClockRate}×: start the server with Simulation__ClockRate={scenario.ClockRate}.");
 
-        var agents = await Staffing.SeedAsync(admin, connection, scenario, standIn, new SimulationClock(scenario.ClockRate), observations, random, ct);
+        // One clock for callers and agents, so every time on a call record counts from the same start.
+        var clock = new SimulationClock(scenario.ClockRate);
+        var agents = await Staffing.SeedAsync(admin, connection, scenario, standIn, clock, observations, random, ct);
         using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 256 }) { BaseAddress = connection.ServerUrl, Timeout = TimeSpan.FromSeconds(30) };
         var twilio = new TwilioWebhooks(http, connection.PublicUrl, connection.AuthToken, connection.AccountSid);
         // The day starts now that every agent is logged in: the server's time marks the start of its report period.
-        var clock = new SimulationClock(scenario.ClockRate);
+        clock.Restart();
         var serverStart = (await admin.Http.GetFromJsonAsync<SimulationClockInfo>("/api/simulation/clock", DayJson.Options, ct))!.Now;
 
         using var stopAgents = CancellationTokenSource.CreateLinkedTokenSource(ct);

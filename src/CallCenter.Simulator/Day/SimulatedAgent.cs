@@ -102,6 +102,7 @@ internal sealed class SimulatedAgent : IAsyncDisposable
 
     private async Task HandleAsync(AgentOfferMessage offer, CancellationToken ct)
     {
+        var offeredAt = _clock.Elapsed;
         try
         {
             using var accepted = await _session.Http.PostAsync($"/api/agent/offers/{offer.CallSid}/accept", null, ct);
@@ -119,6 +120,8 @@ internal sealed class SimulatedAgent : IAsyncDisposable
             if (me is { State: AgentState.Break }) await BackToAvailableAsync(ct);
             return;
         }
+        var record = _observations.Find(offer.CallSid);
+        record?.OfferedAt = offeredAt;
         try
         {
             var handle = _scenario.HandleTimes == HandleTimeDistribution.Exponential
@@ -143,6 +146,7 @@ internal sealed class SimulatedAgent : IAsyncDisposable
         using var wrapUp = await _session.Http.PostAsJsonAsync($"/api/agent/calls/{offer.CallSid}/wrap-up",
             new { disposition = resolved ? "resolved" : "follow-up", reasonFamily = offer.Queue, resolved, notes = "simulated call" }, ct);
         if (wrapUp.StatusCode != HttpStatusCode.NoContent) _observations.WebhookError();
+        record?.FreedAt = _clock.Elapsed;
     }
 
     private void OnStateChanged(AgentStateMessage message)

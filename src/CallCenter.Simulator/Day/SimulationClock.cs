@@ -6,12 +6,15 @@ namespace CallCenter.Simulator.Day;
 public sealed class SimulationClock(double rate)
 {
     private readonly ScaledTimeProvider _clock = new(TimeProvider.System, rate);
-    private readonly long _started = TimeProvider.System.GetTimestamp();
+    private long _started = TimeProvider.System.GetTimestamp();
 
     public double Rate => _clock.Rate;
 
     /// <summary>Simulated time since the run started.</summary>
-    public TimeSpan Elapsed => _clock.Simulated(TimeProvider.System.GetElapsedTime(_started));
+    public TimeSpan Elapsed => _clock.Simulated(TimeProvider.System.GetElapsedTime(Volatile.Read(ref _started)));
+
+    /// <summary>Counts the day from now: staffing takes real time that is not part of the day.</summary>
+    public void Restart() => Volatile.Write(ref _started, TimeProvider.System.GetTimestamp());
 
     /// <summary>Simulated time since a real timestamp of the system clock.</summary>
     public TimeSpan Since(long realTimestamp) => _clock.Simulated(TimeProvider.System.GetElapsedTime(realTimestamp));
