@@ -26,7 +26,8 @@ var zone = options.Zone;
 var firstDay = new DateOnly(2026, 8, 1);
 var rangeFrom = RollupCalculator.LocalMidnight(firstDay, zone);
 var rangeTo = RollupCalculator.LocalMidnight(firstDay.AddDays(days), zone);
-var clock = new FakeTimeProvider(rangeTo.AddDays(10));
+// "Now" is the end of the loaded range, as on the day a live server reaches it: the last week's FCR is provisional.
+var clock = new FakeTimeProvider(rangeTo);
 
 if (!reuse)
 {
@@ -52,11 +53,12 @@ if (refreshOnly)
 }
 else if (reuse)
 {
-    // The call log is append-only (even TRUNCATE is refused), so only a run cut short before its incremental step can be reused.
-    if ((long)(await dataSource.CreateCommand("SELECT count(*) FROM call_events").ExecuteScalarAsync())! > 0)
-        throw new InvalidOperationException("--reuse: the earlier run already appended call-log events; run without --reuse.");
-    await dataSource.CreateCommand("TRUNCATE queue_interval_rollups, agent_interval_rollups, line_interval_rollups, fcr_daily_rollups, metrics_watermarks")
-        .ExecuteNonQueryAsync();
+    // The call log is append-only (even TRUNCATE is refused): calls an earlier run appended keep their facts, and the
+    // watermark starts after them so the timed runs fold only their own interval.
+    await dataSource.CreateCommand("""
+        TRUNCATE queue_interval_rollups, agent_interval_rollups, line_interval_rollups, fcr_daily_rollups, metrics_watermarks;
+        INSERT INTO metrics_watermarks (name, last_global_seq, updated_at) SELECT 'call-facts', coalesce(max(global_seq), 0), now() FROM call_events;
+        """).ExecuteNonQueryAsync();
     Console.WriteLine($"reusing {await dataSource.CreateCommand("SELECT count(*) FROM call_facts").ExecuteScalarAsync():N0} loaded calls");
 }
 else
@@ -106,7 +108,9 @@ for (var run = 0; run < runs; run++)
     await using (var writer = new NpgsqlBatchWriter(dataSource))
         await writer.AppendAsync(generator.IntervalEvents(firstNew.AddMinutes(15 * run), perInterval));
     await using var db = NewContext();
-    var calculator = new RollupCalculator(db, dataSource, clock);
+    // The worker runs just after the interval it folds.
+    var live = new FakeTimeProvider(firstNew.AddMinutes(15 * (run + 1)));
+    var calculator = new RollupCalculator(db, dataSource, live);
     var sw = Stopwatch.StartNew();
     await calculator.RunAsync(options, CancellationToken.None);
     refresh.Add(sw.Elapsed.TotalMilliseconds);

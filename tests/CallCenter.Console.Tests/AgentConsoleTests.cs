@@ -61,6 +61,7 @@ public sealed class AgentConsoleTests
         await page.Keyboard.PressAsync("Enter");
         await Expect(state).ToHaveTextAsync("On a call");
         await Expect(page.Locator("#call")).ToContainTextAsync(call.CallSid);
+        await Expect(page.Locator("#call")).ToContainTextAsync("Caller +86138****5678");
         await Expect(agentRow.Locator("[data-col=state]")).ToHaveTextAsync("OnCall");
         Assert.That(harness.Twilio.LogEntries.Count(e => e.RequestMessage!.Path.EndsWith($"/Calls/{call.CallSid}.json", StringComparison.Ordinal)),
             Is.EqualTo(1), "the caller is redirected to the agent's softphone once");

@@ -174,8 +174,9 @@ export class AgentView {
     const decline = h("button", { type: "button", id: "decline", class: "secondary" }, "Decline");
     accept.addEventListener("click", () => this.act(async () => {
       accept.disabled = true;
-      await api("POST", `/api/agent/offers/${encodeURIComponent(offer.callSid)}/accept`);
+      // Before the request: the hub's "on a call" push can arrive before the answer, and the call panel shows this offer's caller.
       this.lastOffer = offer;
+      await api("POST", `/api/agent/offers/${encodeURIComponent(offer.callSid)}/accept`);
     }).finally(() => (accept.disabled = false)));
     decline.addEventListener("click", () => this.act(() => api("POST", `/api/agent/offers/${encodeURIComponent(offer.callSid)}/decline`)));
     const row = (name: string, value: string) => [h("dt", {}, name), h("dd", {}, value)];
