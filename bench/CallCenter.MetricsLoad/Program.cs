@@ -2,7 +2,7 @@
 // queries and an incremental 15-minute refresh through the same code the server runs.
 // Usage: metrics-load [--calls 10000000] [--days 92] [--runs 5] [--reuse]   (ConnectionStrings__Postgres names the server)
 // --reuse keeps the call records a previous run loaded (same --calls and --days) and starts at the linking step;
-// --refresh-only times just the incremental refresh again, on what an earlier full run left.
+// --refresh-only times the report queries and the incremental refresh again, on what an earlier full run left.
 using System.Diagnostics;
 using System.Globalization;
 using CallCenter.MetricsLoad;
@@ -80,21 +80,21 @@ if (!refreshOnly)
         Console.WriteLine($"rollup backfill: {rows:N0} queue interval rows (plus agent, line, daily FCR rows) in {backfill.Elapsed.TotalSeconds:F1} s");
     }
     await dataSource.CreateCommand("VACUUM ANALYZE").ExecuteNonQueryAsync();
-
-    var month = (From: firstDay.AddMonths(1), To: firstDay.AddMonths(2));
-    var monthFrom = RollupCalculator.LocalMidnight(month.From, zone);
-    var monthTo = RollupCalculator.LocalMidnight(month.To, zone);
-    await TimeAsync("connect rate + service level per queue, one month", async db =>
-        (await QueueReport.PeriodsAsync(db, options, month.From, month.To, ReportPeriod.Month, null, CancellationToken.None)).Count + " queues");
-    await TimeAsync("per queue x 15-minute intervals, one month", async db =>
-        (await db.QueueIntervalRollups.AsNoTracking().Where(r => r.IntervalStart >= monthFrom && r.IntervalStart < monthTo && r.PolicyVersion == 1)
-            .OrderBy(r => r.IntervalStart).ThenBy(r => r.Queue).ToListAsync()).Count + " rows");
-    await TimeAsync("first-call resolution, one month, 7-day repeat window", async db =>
-    {
-        var fcr = await QueueReport.FirstCallResolutionAsync(db, monthFrom, monthTo, TimeSpan.FromDays(7), clock.GetUtcNow(), CancellationToken.None);
-        return $"{fcr.Needs:N0} needs, rate {fcr.Rate:P1}";
-    });
 }
+
+var month = (From: firstDay.AddMonths(1), To: firstDay.AddMonths(2));
+var monthFrom = RollupCalculator.LocalMidnight(month.From, zone);
+var monthTo = RollupCalculator.LocalMidnight(month.To, zone);
+await TimeAsync("connect rate + service level per queue, one month", async db =>
+    (await QueueReport.PeriodsAsync(db, options, month.From, month.To, ReportPeriod.Month, null, CancellationToken.None)).Count + " queues");
+await TimeAsync("per queue x 15-minute intervals, one month", async db =>
+    (await db.QueueIntervalRollups.AsNoTracking().Where(r => r.IntervalStart >= monthFrom && r.IntervalStart < monthTo && r.PolicyVersion == 1)
+        .OrderBy(r => r.IntervalStart).ThenBy(r => r.Queue).ToListAsync()).Count + " rows");
+await TimeAsync("first-call resolution, one month, 7-day repeat window", async db =>
+{
+    var fcr = await QueueReport.FirstCallResolutionAsync(db, monthFrom, monthTo, TimeSpan.FromDays(7), clock.GetUtcNow(), CancellationToken.None);
+    return $"{fcr.Needs:N0} needs, rate {fcr.Rate:P1}";
+});
 
 // Incremental: one interval's worth of new calls arrives as call-log events; the worker folds only those.
 var perInterval = calls / (days * 96);
