@@ -1,5 +1,6 @@
 using CallCenter.Server.Agents;
 using CallCenter.Server.Archive;
+using CallCenter.Server.Audit;
 using CallCenter.Server.CallLog;
 using CallCenter.Server.Console;
 using CallCenter.Server.CoreBanking;
@@ -31,6 +32,7 @@ public static class HostingExtensions
         // The system clock, or a faster one for simulated days (Simulation:ClockRate, Development and Testing only).
         builder.AddCallCenterClock();
         builder.AddCallCenterTelemetry();
+        builder.AddTransportSecurity();
         builder.AddCallCenterData();
         builder.AddCallCenterRedis();
         builder.AddCoreBanking();
@@ -73,6 +75,7 @@ public static class HostingExtensions
     public static WebApplication MapCallCenter(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
+        app.UseTransportSecurity();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseAuthentication();
@@ -89,6 +92,7 @@ public static class HostingExtensions
         app.MapAgentApi();
         app.MapSimulationClock();
         app.MapArchiveApi();
+        app.MapOperationLogApi();
         app.MapHub<AgentHub>(AgentHub.Path);
         app.MapConsole();
         // Fail at start-up, not on the first call, when a flow file is invalid.
