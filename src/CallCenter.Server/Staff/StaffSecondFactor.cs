@@ -146,7 +146,7 @@ public sealed class StaffSecondFactor(CallCenterDbContext db, IOptions<StaffOpti
         return new string(chars, 0, 5) + "-" + new string(chars, 5, 5);
     }
 
-    internal static byte[] HashRecoveryCode(string code) =>
+    public static byte[] HashRecoveryCode(string code) =>
         SHA256.HashData(Encoding.ASCII.GetBytes(code.Replace("-", "", StringComparison.Ordinal).Replace(" ", "", StringComparison.Ordinal).ToLowerInvariant()));
 
     private void Log(string who, string action, string target, string result, string? details) =>
