@@ -1,6 +1,7 @@
 using CallCenter.Server.Agents;
 using CallCenter.Server.Archive;
 using CallCenter.Server.Audit;
+using CallCenter.Server.Backup;
 using CallCenter.Server.CallLog;
 using CallCenter.Server.Console;
 using CallCenter.Server.CoreBanking;
@@ -43,6 +44,7 @@ public static class HostingExtensions
         builder.Services.AddTwilioCallControl(builder.Configuration);
         builder.Services.AddAcd();
         builder.AddArchive();
+        builder.Services.AddRecordingReplica();
         builder.Services.AddSingleton<IAgentNotifier, AgentHubNotifier>();
         builder.Services.AddConsole();
         // Every instance's consoles hear every instance's ACD decisions through the Redis backplane.
