@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # A full base backup: pg_basebackup (tar, gzip, SHA-256 manifest) encrypted into
 # $CALLCENTER_BACKUP_DIR/base/<UTC stamp>/, described by backup.info, copied to the second location, then old
-# backups and the WAL only they needed are pruned (CALLCENTER_BACKUP_KEEP full backups, default 4 = 4 weeks at
-# one a week). Run at least weekly (requirements: full backup every 7 days); see crontab.example.
+# backups and the WAL only they needed are pruned (CALLCENTER_BACKUP_KEEP full backups, default 14 = two weeks at
+# one a night). Run at least weekly (requirements: full backup every 7 days); see crontab.example.
 # Connection: the usual libpq variables (PGHOST, PGPORT, PGUSER), a role with REPLICATION.
 source "$(dirname "$0")/backup-common.sh"
 PG_BIN="${CALLCENTER_PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)}"
-keep="${CALLCENTER_BACKUP_KEEP:-4}"
+keep="${CALLCENTER_BACKUP_KEEP:-14}"
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
 rel="base/$stamp"
 work=$(mktemp -d "${TMPDIR:-/tmp}/callcenter-base.XXXXXX")

@@ -14,7 +14,7 @@ namespace CallCenter.Cli.Staff;
 /// </summary>
 internal static class StaffCommands
 {
-    public static Command Create() => new("staff", "Staff accounts.") { Add(), Review(), TotpCode() };
+    public static Command Create() => new("staff", "Staff accounts.") { Add(), EnrolTotp(), Review(), TotpCode() };
 
     private static CallCenterDbContext Open(Npgsql.NpgsqlDataSource dataSource)
     {
@@ -69,6 +69,34 @@ internal static class StaffCommands
             return 0;
         });
         return add;
+    }
+
+    private static Command EnrolTotp()
+    {
+        var connection = CliOptions.Connection();
+        var workNumber = new Option<string>("--work-number") { Required = true, Description = "The person's work number." };
+        var totpFile = new Option<FileInfo>("--totp-secret-file") { Required = true, Description = "Base32 secret file (written, mode 600, when missing)." };
+        var command = new Command("enrol-totp", "Enrol an account's authenticator with a secret the operator holds (a provisioned token); refused when one is enrolled.")
+        {
+            connection, workNumber, totpFile,
+        };
+        command.SetAction(async (parse, ct) =>
+        {
+            if (CliOptions.RequireConnection(parse, connection) is not { } cs) return 2;
+            await using var dataSource = DataExtensions.CreateDataSource(cs);
+            await using var db = Open(dataSource);
+            var member = await db.StaffMembers.SingleOrDefaultAsync(m => m.WorkNumber == parse.GetValue(workNumber), ct);
+            if (member is null || member.HasSecondFactor)
+            {
+                Console.Error.WriteLine(member is null ? "error: no such staff member." : "error: an authenticator is already enrolled; an administrator resets it first.");
+                return 1;
+            }
+            var file = parse.GetValue(totpFile)!;
+            await new StaffSecondFactor(db, Options.Create(new StaffOptions()), TimeProvider.System).EnrolWithSecretAsync("cli", member, await ReadOrCreateSecretAsync(file, ct), ct);
+            Console.WriteLine($"Authenticator of {member.WorkNumber} enrolled with the secret in {file.FullName}.");
+            return 0;
+        });
+        return command;
     }
 
     private static async Task<byte[]> ReadOrCreateSecretAsync(FileInfo file, CancellationToken ct)

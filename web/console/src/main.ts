@@ -62,8 +62,7 @@ function showLogin(message?: string): void {
       if (e instanceof ApiError && e.problem.secondFactor === "totp") {
         const first = code.wrapper.hidden;
         code.wrapper.hidden = false;
-        code.input.value = "";
-        code.input.focus();
+        code.input.select();
         if (first) return messages.info("Enter the 6-digit code from your authenticator app, or one of your recovery codes.");
         messages.error(e.message);
         return;
