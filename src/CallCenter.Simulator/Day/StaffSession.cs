@@ -53,7 +53,12 @@ public sealed class StaffSession : IDisposable
 
     private static async Task<StaffApi.SessionInfo?> LoginAsync(HttpClient http, string workNumber, string password, string? totpSecret, CancellationToken ct)
     {
-        var oneTimeCode = totpSecret is null ? null : Totp.CodeAt(Base32.Decode(totpSecret), await ServerTimeAsync(http, ct));
+        string? oneTimeCode = null;
+        if (totpSecret is not null)
+        {
+            var serverTime = await ServerTimeAsync(http, ct);
+            oneTimeCode = Totp.CodeAt(Base32.Decode(totpSecret), serverTime);
+        }
         using var response = await http.PostAsJsonAsync("/api/auth/login", new { workNumber, password, oneTimeCode }, ct);
         if (response.StatusCode == HttpStatusCode.Unauthorized) return null;
         if (!response.IsSuccessStatusCode)
