@@ -79,12 +79,19 @@ if [ ! -s "$admin_file" ]; then
   echo "Demo-$(od -An -tx1 -N8 /dev/urandom | tr -d ' \n')-1" >"$admin_file"
   echo "Initial-$(od -An -tx1 -N8 /dev/urandom | tr -d ' \n')-1" >"$admin_file.initial"
   dotnet run --no-build --project src/CallCenter.Cli -- staff add --work-number DEMOADMIN --name 'Demo administrator' --role Admin \
-    <"$admin_file.initial"
+    --totp-secret-file "$CC_LOCAL/demo-admin-totp-secret" <"$admin_file.initial"
 fi
-echo "[run] demo: simulated callers and agents; supervisor login DEMOADMIN, password in $admin_file (wallboard: GET /api/metrics/wallboard)"
+# Administrators sign in with a one-time code in Development too; the demo's authenticator secret stays in .local/
+# (an older .local/ has DEMOADMIN without one: enrol it now).
+if [ ! -s "$CC_LOCAL/demo-admin-totp-secret" ]; then
+  dotnet run --no-build --project src/CallCenter.Cli -- staff enrol-totp --work-number DEMOADMIN --totp-secret-file "$CC_LOCAL/demo-admin-totp-secret"
+fi
+echo "[run] demo: simulated callers and agents; supervisor login DEMOADMIN, password in $admin_file, one-time code from"
+echo "[run]   dotnet run --project src/CallCenter.Cli -- staff totp-code --secret-file $CC_LOCAL/demo-admin-totp-secret (wallboard: GET /api/metrics/wallboard)"
 dotnet src/CallCenter.Simulator/bin/Debug/net10.0/callcenter-sim.dll day \
   --base-url http://127.0.0.1:5080 --twilio-port "$sim_port" --account-sid "$Twilio__AccountSid" \
   --admin DEMOADMIN --admin-password "$(cat "$admin_file")" --admin-initial-password "$(cat "$admin_file.initial")" \
+  --admin-totp-secret "$(cat "$CC_LOCAL/demo-admin-totp-secret")" \
   --hours 8 --clock-rate 1 --calls-per-hour 240 --aht 45 --agents 4 --patience 120 --wrap-up 5 \
   --menu agent=0:3 --menu cards=1,1,3,1:1 --agent-prefix DEMO --agent-password "Demo-agent-$(cut -c6-13 "$admin_file")-7" &
 sim_pid=$!

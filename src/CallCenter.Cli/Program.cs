@@ -1,5 +1,6 @@
 using System.CommandLine;
 using CallCenter.Cli.Archive;
+using CallCenter.Cli.Backup;
 using CallCenter.Cli.CallLog;
 using CallCenter.Cli.Database;
 using CallCenter.Cli.Flows;
@@ -13,4 +14,5 @@ root.Subcommands.Add(EventsCommands.Create());
 root.Subcommands.Add(StaffCommands.Create());
 root.Subcommands.Add(TwilioCommands.Create());
 root.Subcommands.Add(ArchiveCommands.Create());
+root.Subcommands.Add(BackupCommands.Create());
 return await root.Parse(args).InvokeAsync();

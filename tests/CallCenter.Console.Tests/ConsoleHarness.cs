@@ -124,6 +124,12 @@ internal sealed class ConsoleHarness : IAsyncDisposable
         await page.Keyboard.PressAsync("Tab");
         await page.Keyboard.TypeAsync(password);
         await page.Keyboard.PressAsync("Enter");
+        // Supervisors, QA staff and administrators are then asked for their authenticator's code.
+        if (StaffBuilder.OneTimeCode(workNumber) is { } code)
+        {
+            await page.GetByLabel("One-time code").FillAsync(code);
+            await page.Keyboard.PressAsync("Enter");
+        }
         return page;
     }
 

@@ -63,7 +63,10 @@ public sealed class SimulatedDayTests
             AgentPrefix = "S" + StaffBuilder.NewWorkNumber()[1..5], Seed = 7,
         };
 
-        var result = await new DayRun(connection with { ServerUrl = new Uri(address), AdminWorkNumber = admin }, scenario, TextWriter.Null).RunAsync(standIn, ct);
+        var result = await new DayRun(connection with
+        {
+            ServerUrl = new Uri(address), AdminWorkNumber = admin, AdminTotpSecret = CallCenter.Core.Security.Base32.Encode(StaffBuilder.TotpSecret),
+        }, scenario, TextWriter.Null).RunAsync(standIn, ct);
 
         var answered = result.Simulator.Answered;
         var ideal = result.Ideal!;

@@ -13,7 +13,7 @@ public sealed class AgentConsole(HttpClient http, string workNumber) : IDisposab
     /// <summary>Logs a staff member in (cookie session) on a fresh client.</summary>
     public static async Task<AgentConsole> SignInAsync(HttpClient http, string workNumber, string password = StaffBuilder.Password)
     {
-        using var login = await http.PostAsJsonAsync("/api/auth/login", new { workNumber, password });
+        using var login = await StaffBuilder.LoginAsync(http, workNumber, password);
         login.EnsureSuccessStatusCode();
         return new AgentConsole(http, workNumber);
     }

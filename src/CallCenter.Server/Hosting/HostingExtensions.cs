@@ -1,5 +1,7 @@
 using CallCenter.Server.Agents;
 using CallCenter.Server.Archive;
+using CallCenter.Server.Audit;
+using CallCenter.Server.Backup;
 using CallCenter.Server.CallLog;
 using CallCenter.Server.Console;
 using CallCenter.Server.CoreBanking;
@@ -31,6 +33,7 @@ public static class HostingExtensions
         // The system clock, or a faster one for simulated days (Simulation:ClockRate, Development and Testing only).
         builder.AddCallCenterClock();
         builder.AddCallCenterTelemetry();
+        builder.AddTransportSecurity();
         builder.AddCallCenterData();
         builder.AddCallCenterRedis();
         builder.AddCoreBanking();
@@ -41,6 +44,7 @@ public static class HostingExtensions
         builder.Services.AddTwilioCallControl(builder.Configuration);
         builder.Services.AddAcd();
         builder.AddArchive();
+        builder.Services.AddRecordingReplica();
         builder.Services.AddSingleton<IAgentNotifier, AgentHubNotifier>();
         builder.Services.AddConsole();
         // Every instance's consoles hear every instance's ACD decisions through the Redis backplane.
@@ -73,6 +77,7 @@ public static class HostingExtensions
     public static WebApplication MapCallCenter(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
+        app.UseTransportSecurity();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseAuthentication();
@@ -89,6 +94,7 @@ public static class HostingExtensions
         app.MapAgentApi();
         app.MapSimulationClock();
         app.MapArchiveApi();
+        app.MapOperationLogApi();
         app.MapHub<AgentHub>(AgentHub.Path);
         app.MapConsole();
         // Fail at start-up, not on the first call, when a flow file is invalid.

@@ -57,11 +57,14 @@ public static class SimulationClock
 
     public static IEndpointRouteBuilder MapSimulationClock(this IEndpointRouteBuilder routes)
     {
-        routes.MapGet("/api/simulation/clock", (TimeProvider clock) =>
+        var endpoint = routes.MapGet("/api/simulation/clock", (TimeProvider clock) =>
                 TypedResults.Ok(new SimulationClockInfo(clock.GetUtcNow(), (clock as ScaledTimeProvider)?.Rate ?? 1)))
             .WithName("SimulationClock").WithTags("Simulation")
-            .WithSummary("The server's current (possibly simulated) time and clock rate.")
-            .RequireStaff(StaffAuthentication.SupervisorPolicy);
+            .WithSummary("The server's current (possibly simulated) time and clock rate.");
+        // A simulated clock (Development and Testing only) is open, so a simulator can compute a TOTP code for the
+        // server's time before it signs in; the time is no secret, the code still needs the authenticator's secret.
+        if (routes.ServiceProvider.GetRequiredService<TimeProvider>() is ScaledTimeProvider) endpoint.AllowAnonymous();
+        else endpoint.RequireStaff(StaffAuthentication.SupervisorPolicy);
         return routes;
     }
 }

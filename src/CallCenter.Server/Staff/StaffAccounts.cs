@@ -13,17 +13,29 @@ public enum LoginRefusal
     WrongCredentials,
     Locked,
     Disabled,
+    /// <summary>Password right; the member has an authenticator and sent no code.</summary>
+    SecondFactorRequired,
+    WrongSecondFactor,
+    /// <summary>A code already used (same time step, or a spent recovery code).</summary>
+    ReplayedSecondFactor,
 }
 
 /// <summary>The result of a login attempt: the member on success, and whether they must change their password first.</summary>
-public sealed record LoginOutcome(StaffMember? Member, LoginRefusal Refusal, bool MustChangePassword, DateTimeOffset? LockedUntil);
+public sealed record LoginOutcome(StaffMember? Member, LoginRefusal Refusal, bool MustChangePassword, DateTimeOffset? LockedUntil,
+    SecondFactorState SecondFactor = SecondFactorState.NotRequired);
 
 /// <summary>Password checks, lockout and password changes for staff accounts, each written to the operation log.</summary>
-public sealed class StaffAccounts(CallCenterDbContext db, IPasswordHasher<StaffMember> hasher, IOptions<StaffOptions> options, TimeProvider clock)
+public sealed class StaffAccounts(CallCenterDbContext db, IPasswordHasher<StaffMember> hasher, IOptions<StaffOptions> options, TimeProvider clock,
+    StaffSecondFactor secondFactor)
 {
     private StaffOptions Policy => options.Value;
 
-    public async Task<LoginOutcome> LoginAsync(string workNumber, string password, CancellationToken ct)
+    /// <summary>
+    /// Password, then (for a member with an authenticator) the one-time code: a TOTP code or a recovery code. A
+    /// missing code costs nothing; a wrong or replayed one counts as a failed login towards the lockout, since six
+    /// digits are otherwise easy to guess.
+    /// </summary>
+    public async Task<LoginOutcome> LoginAsync(string workNumber, string password, string? oneTimeCode, CancellationToken ct)
     {
         var now = clock.GetUtcNow();
         var member = await db.StaffMembers.SingleOrDefaultAsync(m => m.WorkNumber == workNumber, ct);
@@ -55,14 +67,45 @@ public sealed class StaffAccounts(CallCenterDbContext db, IPasswordHasher<StaffM
             await db.SaveChangesAsync(ct);
             return new(null, member.LockedUntil is null ? LoginRefusal.WrongCredentials : LoginRefusal.Locked, false, member.LockedUntil);
         }
+        var factor = Policy.RequiresSecondFactor(member.Role) ? SecondFactorState.EnrolmentRequired : SecondFactorState.NotRequired;
+        if (member.HasSecondFactor)
+        {
+            var code = await secondFactor.VerifyAsync(member, oneTimeCode, ct);
+            if (code != OneTimeCodeVerdict.Accepted)
+            {
+                if (code == OneTimeCodeVerdict.Missing)
+                    Log(now, workNumber, "staff.login", workNumber, "refused", "one-time code required");
+                else
+                {
+                    member.RecordFailedLogin(now, Policy.MaxFailedLogins, Policy.LockoutDuration);
+                    var why = code == OneTimeCodeVerdict.Replayed ? "replayed one-time code" : "wrong one-time code";
+                    Log(now, workNumber, "staff.login", workNumber, "refused", member.LockedUntil is null ? why : why + "; account locked");
+                }
+                await db.SaveChangesAsync(ct);
+                if (member.LockedUntil is not null) return new(null, LoginRefusal.Locked, false, member.LockedUntil);
+                return new(null, code switch
+                {
+                    OneTimeCodeVerdict.Missing => LoginRefusal.SecondFactorRequired,
+                    OneTimeCodeVerdict.Replayed => LoginRefusal.ReplayedSecondFactor,
+                    _ => LoginRefusal.WrongSecondFactor,
+                }, false, null);
+            }
+            factor = SecondFactorState.Verified;
+        }
         if (verdict == PasswordVerificationResult.SuccessRehashNeeded)
             member.SetPassword(hasher.HashPassword(member, password), member.PasswordChangedAt, chosenByUser: !member.MustChangePassword);
 
         member.RecordLogin(now);
         var mustChange = member.MustChangePassword || member.PasswordExpired(now, Policy.PasswordMaxAge);
-        Log(now, workNumber, "staff.login", workNumber, "succeeded", mustChange ? "password change required" : null);
+        var details = string.Join("; ", new[]
+        {
+            mustChange ? "password change required" : null,
+            factor == SecondFactorState.Verified ? "one-time code verified" : null,
+            factor == SecondFactorState.EnrolmentRequired ? "second factor enrolment required" : null,
+        }.Where(d => d is not null));
+        Log(now, workNumber, "staff.login", workNumber, "succeeded", details.Length == 0 ? null : details);
         await db.SaveChangesAsync(ct);
-        return new(member, LoginRefusal.None, mustChange, null);
+        return new(member, LoginRefusal.None, mustChange, null, factor);
     }
 
     /// <summary>Changes the caller's own password; returns the policy problems, empty on success.</summary>

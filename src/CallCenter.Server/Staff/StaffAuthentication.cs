@@ -1,4 +1,5 @@
 using System.Security.Claims;
+using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Identity;
@@ -9,6 +10,10 @@ namespace CallCenter.Server.Staff;
 public static class StaffAuthentication
 {
     public const string PasswordCurrentClaim = "password_current";
+    /// <summary>A <see cref="SecondFactorState"/> name: the session passed the second factor, needs none, or must enrol first.</summary>
+    public const string SecondFactorClaim = "second_factor";
+    /// <summary>Unix seconds of the sign-in; the session ends <see cref="StaffOptions.SessionAbsoluteLifetime"/> after it.</summary>
+    public const string SignedInAtClaim = "signed_in_at";
 
     /// <summary>Any logged-in staff member whose password is current.</summary>
     public const string StaffPolicy = "staff";
@@ -16,11 +21,17 @@ public static class StaffAuthentication
     public const string AdminPolicy = "admin";
     /// <summary>Logged in, even with a password that must be changed first.</summary>
     public const string SessionPolicy = "session";
+    /// <summary>Password current but the second factor still to enrol: only the enrolment endpoints.</summary>
+    public const string EnrolmentPolicy = "second-factor-enrolment";
 
     public static IServiceCollection AddStaffAuthentication(this IServiceCollection services)
     {
         services.AddOptions<StaffOptions>().BindConfiguration(StaffOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddScoped<StaffAccounts>();
+        services.AddScoped<StaffSecondFactor>();
+        // Every policy but the two session ones also demands a full sign-in (password current, second factor
+        // passed or not required), including policies other features declare.
+        services.AddSingleton<Microsoft.AspNetCore.Authorization.IAuthorizationPolicyProvider, FullSignInPolicyProvider>();
         services.AddSingleton<IPasswordHasher<StaffMember>, PasswordHasher<StaffMember>>();
 
         services.AddAuthentication(CookieAuthenticationDefaults.AuthenticationScheme)
@@ -32,6 +43,7 @@ public static class StaffAuthentication
                 o.Cookie.SameSite = SameSiteMode.Strict;
                 o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
                 o.SlidingExpiration = true;
+                o.Events.OnValidatePrincipal = RejectExpiredSessionAsync;
                 // APIs answer 401/403 with problem details instead of redirecting to a login page.
                 o.Events.OnRedirectToLogin = ctx => WriteProblemAsync(ctx.HttpContext, StatusCodes.Status401Unauthorized, "Login required");
                 o.Events.OnRedirectToAccessDenied = ctx => WriteProblemAsync(ctx.HttpContext, StatusCodes.Status403Forbidden, "Not allowed for your role or until your password is changed");
@@ -41,13 +53,14 @@ public static class StaffAuthentication
 
         services.AddAuthorizationBuilder()
             .AddPolicy(SessionPolicy, p => p.RequireAuthenticatedUser())
+            .AddPolicy(EnrolmentPolicy, p => p.RequireClaim(PasswordCurrentClaim, "true"))
             .AddPolicy(StaffPolicy, p => p.RequireAuthenticatedUser().RequireClaim(PasswordCurrentClaim, "true"))
             .AddPolicy(SupervisorPolicy, p => p.RequireClaim(PasswordCurrentClaim, "true").RequireRole(nameof(StaffRole.Supervisor), nameof(StaffRole.Admin)))
             .AddPolicy(AdminPolicy, p => p.RequireClaim(PasswordCurrentClaim, "true").RequireRole(nameof(StaffRole.Admin)));
         return services;
     }
 
-    public static ClaimsPrincipal PrincipalFor(StaffMember member, bool passwordCurrent)
+    public static ClaimsPrincipal PrincipalFor(StaffMember member, bool passwordCurrent, SecondFactorState secondFactor, DateTimeOffset signedInAt)
     {
         ArgumentNullException.ThrowIfNull(member);
         var identity = new ClaimsIdentity(
@@ -57,8 +70,35 @@ public static class StaffAuthentication
             new Claim(ClaimTypes.Role, member.Role.ToString()),
             new Claim("permission_level", member.PermissionLevel.ToString(System.Globalization.CultureInfo.InvariantCulture)),
             new Claim(PasswordCurrentClaim, passwordCurrent ? "true" : "false"),
+            new Claim(SecondFactorClaim, secondFactor.ToString()),
+            new Claim(SignedInAtClaim, signedInAt.ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture)),
         ], CookieAuthenticationDefaults.AuthenticationScheme);
         return new ClaimsPrincipal(identity);
+    }
+
+    /// <summary>The same session with a new password or second-factor state; the sign-in time stays, so the absolute lifetime does not restart.</summary>
+    public static ClaimsPrincipal Renewed(ClaimsPrincipal current, StaffMember member, bool passwordCurrent, SecondFactorState secondFactor, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(current);
+        return PrincipalFor(member, passwordCurrent, secondFactor, SignedInAt(current) ?? now);
+    }
+
+    public static DateTimeOffset? SignedInAt(ClaimsPrincipal user) =>
+        long.TryParse(user?.FindFirstValue(SignedInAtClaim), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var seconds)
+            ? DateTimeOffset.FromUnixTimeSeconds(seconds) : null;
+
+    public static SecondFactorState SecondFactorOf(ClaimsPrincipal user) =>
+        Enum.TryParse<SecondFactorState>(user?.FindFirstValue(SecondFactorClaim), out var state) ? state : SecondFactorState.EnrolmentRequired;
+
+    /// <summary>Ends a session past its absolute lifetime, or one issued before sign-in times were recorded.</summary>
+    private static async Task RejectExpiredSessionAsync(CookieValidatePrincipalContext context)
+    {
+        var services = context.HttpContext.RequestServices;
+        var lifetime = services.GetRequiredService<Microsoft.Extensions.Options.IOptions<StaffOptions>>().Value.SessionAbsoluteLifetime;
+        var now = services.GetRequiredService<TimeProvider>().GetUtcNow();
+        if (context.Principal is { } user && SignedInAt(user) is { } at && now - at < lifetime) return;
+        context.RejectPrincipal();
+        await context.HttpContext.SignOutAsync(CookieAuthenticationDefaults.AuthenticationScheme);
     }
 
     /// <summary>The logged-in person's work number, for the operation log.</summary>
@@ -75,4 +115,24 @@ public static class StaffAuthentication
     /// <summary>Marks an endpoint group as needing a policy; keeps call sites short.</summary>
     public static TBuilder RequireStaff<TBuilder>(this TBuilder builder, string policy = StaffPolicy) where TBuilder : IEndpointConventionBuilder =>
         builder.RequireAuthorization(new AuthorizeAttribute { Policy = policy });
+}
+
+/// <summary>
+/// Adds "fully signed in" (password current and the second factor passed or not required) to every named policy
+/// except the session and enrolment ones, so no endpoint, whatever policy it names, opens to a half-signed-in session.
+/// </summary>
+internal sealed class FullSignInPolicyProvider(Microsoft.Extensions.Options.IOptions<AuthorizationOptions> options)
+    : DefaultAuthorizationPolicyProvider(options)
+{
+    private static readonly AuthorizationPolicy FullSignIn = new AuthorizationPolicyBuilder()
+        .RequireClaim(StaffAuthentication.PasswordCurrentClaim, "true")
+        .RequireClaim(StaffAuthentication.SecondFactorClaim, nameof(SecondFactorState.Verified), nameof(SecondFactorState.NotRequired))
+        .Build();
+
+    public override async Task<AuthorizationPolicy?> GetPolicyAsync(string policyName)
+    {
+        var policy = await base.GetPolicyAsync(policyName);
+        if (policy is null || policyName is StaffAuthentication.SessionPolicy or StaffAuthentication.EnrolmentPolicy) return policy;
+        return AuthorizationPolicy.Combine(policy, FullSignIn);
+    }
 }

@@ -30,6 +30,35 @@ public sealed class StaffMember
     public bool Disabled { get; set; }
     public DateTimeOffset CreatedAt { get; init; }
 
+    /// <summary>The confirmed TOTP secret (RFC 6238); null until the member has enrolled an authenticator.</summary>
+    public byte[]? TotpSecret { get; private set; }
+    public DateTimeOffset? TotpEnrolledAt { get; private set; }
+    /// <summary>The last time step whose code signed this member in; that code and older ones are refused as replays.</summary>
+    public long? TotpLastUsedStep { get; private set; }
+    /// <summary>A secret shown at enrolment, waiting for the first code that proves the app has it.</summary>
+    public byte[]? TotpPendingSecret { get; private set; }
+
+    public bool HasSecondFactor => TotpEnrolledAt is not null;
+
+    public void BeginTotpEnrolment(byte[] secret) => TotpPendingSecret = secret;
+
+    public void ConfirmTotpEnrolment(DateTimeOffset now, long? usedStep)
+    {
+        TotpSecret = TotpPendingSecret ?? throw new InvalidOperationException("No enrolment in progress.");
+        TotpPendingSecret = null;
+        TotpEnrolledAt = now;
+        TotpLastUsedStep = usedStep;
+    }
+
+    /// <summary>An administrator's reset (lost phone): the member enrols again at the next sign-in.</summary>
+    public void ResetTotp()
+    {
+        TotpSecret = null;
+        TotpPendingSecret = null;
+        TotpEnrolledAt = null;
+        TotpLastUsedStep = null;
+    }
+
     public void SetPassword(string hash, DateTimeOffset now, bool chosenByUser)
     {
         PasswordHash = hash;

@@ -35,6 +35,11 @@ internal static class DayCommand
             DefaultValueFactory = _ => Environment.GetEnvironmentVariable("CALLCENTER_SIM_ADMIN_PASSWORD") ?? "",
             Description = "Their password (default: environment CALLCENTER_SIM_ADMIN_PASSWORD).",
         };
+        var adminTotp = new Option<string?>("--admin-totp-secret")
+        {
+            DefaultValueFactory = _ => Environment.GetEnvironmentVariable("CALLCENTER_SIM_ADMIN_TOTP_SECRET"),
+            Description = "Base32 TOTP secret of the administrator's authenticator; the simulator computes the sign-in code from it (default: environment CALLCENTER_SIM_ADMIN_TOTP_SECRET).",
+        };
         var adminInitial = new Option<string?>("--admin-initial-password") { Description = "Their initial password, if the first change is still due: the simulator makes it, to --admin-password." };
         var agentPassword = new Option<string>("--agent-password")
         {
@@ -64,7 +69,7 @@ internal static class DayCommand
         var html = new Option<FileInfo?>("--html") { Description = "Write the report as HTML with plots here." };
         var command = new Command("day", "A simulated day: Poisson callers through the IVR and queue, agents answering, Twilio played by the simulator; reports simulator, server and Erlang C figures side by side.")
         {
-            baseUrl, publicUrl, token, account, standInPort, admin, adminPassword, adminInitial, agentPassword, agentPrefix,
+            baseUrl, publicUrl, token, account, standInPort, admin, adminPassword, adminTotp, adminInitial, agentPassword, agentPrefix,
             hours, clockRate, callsPerHour, profile, aht, ahtDistribution, agents, patience, callbacks, resolved, wrapUp, menu, seed, json, html,
         };
         command.SetAction(async (parse, ct) =>
@@ -84,6 +89,7 @@ internal static class DayCommand
                 AdminWorkNumber = parse.GetValue(admin)!,
                 AdminPassword = parse.GetValue(adminPassword)!,
                 AdminInitialPassword = parse.GetValue(adminInitial),
+                AdminTotpSecret = parse.GetValue(adminTotp),
                 AgentPassword = parse.GetValue(agentPassword)!,
             };
             var scenario = new DayScenario

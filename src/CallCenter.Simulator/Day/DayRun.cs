@@ -27,6 +27,9 @@ public sealed record DayConnection
     /// <summary>The administrator's initial password, when the simulator must make their first change.</summary>
     public string? AdminInitialPassword { get; init; }
 
+    /// <summary>Base32 TOTP secret of the administrator's authenticator (supervisors and administrators sign in with a code).</summary>
+    public string? AdminTotpSecret { get; init; }
+
     public required string AgentPassword { get; init; }
 }
 
@@ -49,7 +52,7 @@ public sealed class DayRun(DayConnection connection, DayScenario scenario, TextW
         var random = new Distributions(scenario.Seed);
         var observations = new DayObservations();
         using var admin = await StaffSession.SignInAsync(connection.ServerUrl, connection.AdminWorkNumber, connection.AdminPassword,
-            connection.AdminInitialPassword, ct);
+            connection.AdminInitialPassword, ct, connection.AdminTotpSecret);
         var serverClock = await admin.Http.GetFromJsonAsync<SimulationClockInfo>("/api/simulation/clock", DayJson.Options, ct)
             ?? throw new InvalidOperationException("The server did not tell its clock.");
         if (Math.Abs(serverClock.Rate - scenario.ClockRate) > 1e-9)
@@ -99,7 +102,7 @@ public sealed class DayRun(DayConnection connection, DayScenario scenario, TextW
         }
 
         // A fresh session: the administrator's may have expired during a long simulated day (staff sessions follow the server's clock).
-        using var reader = await StaffSession.SignInAsync(connection.ServerUrl, connection.AdminWorkNumber, connection.AdminPassword, null, ct);
+        using var reader = await StaffSession.SignInAsync(connection.ServerUrl, connection.AdminWorkNumber, connection.AdminPassword, null, ct, connection.AdminTotpSecret);
         var server = await ServerFiguresAsync(reader, serverStart, clock, ct);
         return DayResult.From(scenario, observations, server, standIn.Counts, clock.Elapsed);
     }

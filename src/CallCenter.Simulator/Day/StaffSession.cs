@@ -1,5 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
+using CallCenter.Core.Security;
+using CallCenter.Server.Simulation;
 using CallCenter.Server.Staff;
 
 namespace CallCenter.Simulator.Day;
@@ -17,16 +19,19 @@ public sealed class StaffSession : IDisposable
     /// Logs in with <paramref name="password"/>; when that is refused and an initial password is known, logs in
     /// with it and makes the forced first change to <paramref name="password"/>, as a new member does.
     /// </summary>
-    public static async Task<StaffSession> SignInAsync(Uri server, string workNumber, string password, string? initialPassword, CancellationToken ct)
+    /// <remarks>With <paramref name="totpSecret"/> the login carries a TOTP code for the server's time: read from its
+    /// simulation clock when it runs one (open in simulation runs), else the local clock.</remarks>
+    public static async Task<StaffSession> SignInAsync(Uri server, string workNumber, string password, string? initialPassword, CancellationToken ct,
+        string? totpSecret = null)
     {
         var cookies = new CookieContainer();
         var http = new HttpClient(new SocketsHttpHandler { CookieContainer = cookies, UseCookies = true }) { BaseAddress = server, Timeout = TimeSpan.FromSeconds(30) };
         try
         {
-            var session = await LoginAsync(http, workNumber, password, ct);
+            var session = await LoginAsync(http, workNumber, password, totpSecret, ct);
             if (session is null && initialPassword is not null)
             {
-                session = await LoginAsync(http, workNumber, initialPassword, ct);
+                session = await LoginAsync(http, workNumber, initialPassword, totpSecret, ct);
                 if (session is { MustChangePassword: true })
                 {
                     using var changed = await http.PostAsJsonAsync("/api/auth/password", new { currentPassword = initialPassword, newPassword = password }, ct);
@@ -46,13 +51,27 @@ public sealed class StaffSession : IDisposable
         }
     }
 
-    private static async Task<StaffApi.SessionInfo?> LoginAsync(HttpClient http, string workNumber, string password, CancellationToken ct)
+    private static async Task<StaffApi.SessionInfo?> LoginAsync(HttpClient http, string workNumber, string password, string? totpSecret, CancellationToken ct)
     {
-        using var response = await http.PostAsJsonAsync("/api/auth/login", new { workNumber, password }, ct);
+        string? oneTimeCode = null;
+        if (totpSecret is not null)
+        {
+            var serverTime = await ServerTimeAsync(http, ct);
+            oneTimeCode = Totp.CodeAt(Base32.Decode(totpSecret), serverTime);
+        }
+        using var response = await http.PostAsJsonAsync("/api/auth/login", new { workNumber, password, oneTimeCode }, ct);
         if (response.StatusCode == HttpStatusCode.Unauthorized) return null;
         if (!response.IsSuccessStatusCode)
             throw new InvalidOperationException($"{workNumber}: login answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync(ct)}");
         return await response.Content.ReadFromJsonAsync<StaffApi.SessionInfo>(DayJson.Options, ct);
+    }
+
+    private static async Task<DateTimeOffset> ServerTimeAsync(HttpClient http, CancellationToken ct)
+    {
+        using var response = await http.GetAsync("/api/simulation/clock", ct);
+        if (!response.IsSuccessStatusCode) return DateTimeOffset.UtcNow;
+        var clock = await response.Content.ReadFromJsonAsync<SimulationClockInfo>(DayJson.Options, ct);
+        return clock?.Now ?? DateTimeOffset.UtcNow;
     }
 
     public void Dispose() => Http.Dispose();

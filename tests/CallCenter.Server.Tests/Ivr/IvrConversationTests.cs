@@ -128,7 +128,7 @@ public sealed class IvrConversationTests
     {
         var supervisor = await Server.Services.CreateStaffAsync(StaffRole.Supervisor);
         using var staff = Server.CreateClient();
-        using var _ = await staff.PostAsJsonAsync("/api/auth/login", new { workNumber = supervisor, password = StaffBuilder.Password });
+        using var _ = await StaffBuilder.LoginAsync(staff, supervisor);
         using var on = await staff.PutAsJsonAsync("/api/lines/bank-hotline/emergency-announcement", new
         {
             texts = new Dictionary<string, string> { ["zh-CN"] = "因系统升级，部分自助服务暂停。", ["en-US"] = "Some self-service is paused for a system upgrade." },
@@ -157,9 +157,9 @@ public sealed class IvrConversationTests
         var agent = await Server.Services.CreateStaffAsync(StaffRole.Agent);
         var supervisor = await Server.Services.CreateStaffAsync(StaffRole.Supervisor);
         using var agentClient = Server.CreateClient();
-        using var __ = await agentClient.PostAsJsonAsync("/api/auth/login", new { workNumber = agent, password = StaffBuilder.Password });
+        using var __ = await StaffBuilder.LoginAsync(agentClient, agent);
         using var supervisorClient = Server.CreateClient();
-        using var ___ = await supervisorClient.PostAsJsonAsync("/api/auth/login", new { workNumber = supervisor, password = StaffBuilder.Password });
+        using var ___ = await StaffBuilder.LoginAsync(supervisorClient, supervisor);
         var chineseOnly = new { texts = new Dictionary<string, string> { ["zh-CN"] = "系统维护中。" } };
 
         using var byAgent = await agentClient.PutAsJsonAsync("/api/lines/bank-hotline/emergency-announcement", chineseOnly);

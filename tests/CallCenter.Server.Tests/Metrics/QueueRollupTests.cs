@@ -126,9 +126,9 @@ public sealed class QueueRollupTests
         var supervisor = await server.Services.CreateStaffAsync(StaffRole.Supervisor);
         var agent = await server.Services.CreateStaffAsync(StaffRole.Agent);
         using var supervisorClient = server.CreateClient();
-        using var _ = await supervisorClient.PostAsJsonAsync("/api/auth/login", new { workNumber = supervisor, password = StaffBuilder.Password });
+        using var _ = await StaffBuilder.LoginAsync(supervisorClient, supervisor);
         using var agentClient = server.CreateClient();
-        using var __ = await agentClient.PostAsJsonAsync("/api/auth/login", new { workNumber = agent, password = StaffBuilder.Password });
+        using var __ = await StaffBuilder.LoginAsync(agentClient, agent);
         var range = $"from={Uri.EscapeDataString(Nine.ToString("o"))}&to={Uri.EscapeDataString(Nine.AddHours(1).ToString("o"))}&queue={queue}";
 
         var json = await supervisorClient.GetFromJsonAsync<List<QueueIntervalRollup>>($"/api/metrics/queues?{range}");
@@ -147,7 +147,7 @@ public sealed class QueueRollupTests
     {
         var supervisor = await AssemblySetUp.Server.Services.CreateStaffAsync(StaffRole.Supervisor);
         using var client = AssemblySetUp.Server.CreateClient();
-        using var _ = await client.PostAsJsonAsync("/api/auth/login", new { workNumber = supervisor, password = StaffBuilder.Password });
+        using var _ = await StaffBuilder.LoginAsync(client, supervisor);
 
         var answer = await client.GetFromJsonAsync<MetricsApi.StaffingAnswer>("/api/metrics/staffing?callsPerHour=200&ahtSeconds=180&thresholdSeconds=20&target=0.8&agents=14");
         using var nonsense = await client.GetAsync("/api/metrics/staffing?callsPerHour=-1&ahtSeconds=180&thresholdSeconds=20&target=80");
@@ -197,7 +197,7 @@ public sealed class QueueRollupTests
         await server.Services.GetRequiredService<MetricsWorker>().RunOnceAsync(CancellationToken.None);
         var supervisor = await server.Services.CreateStaffAsync(StaffRole.Supervisor);
         using var client = server.CreateClient();
-        using var _ = await client.PostAsJsonAsync("/api/auth/login", new { workNumber = supervisor, password = StaffBuilder.Password });
+        using var _ = await StaffBuilder.LoginAsync(client, supervisor);
         var period = $"from={Uri.EscapeDataString(june.ToString("o"))}&to={Uri.EscapeDataString(june.AddDays(1).ToString("o"))}";
 
         var fcr = await client.GetFromJsonAsync<CallCenter.Core.Metrics.FcrFigure>($"/api/metrics/fcr?{period}");

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Http.Json;
 using CallCenter.Server.Agents;
 using CallCenter.Server.Staff;
 using CallCenter.Testing;
@@ -16,7 +15,7 @@ public sealed class AgentHubTests
     private static async Task<HubConnection> ConnectAsync(WebApplicationFactory<Program> server, string workNumber, Action<HubConnection> handlers)
     {
         using var raw = server.CreateClient(new WebApplicationFactoryClientOptions { HandleCookies = false });
-        using var login = await raw.PostAsJsonAsync("/api/auth/login", new { workNumber, password = StaffBuilder.Password });
+        using var login = await StaffBuilder.LoginAsync(raw, workNumber);
         var cookie = login.Headers.GetValues("Set-Cookie").First().Split(';')[0];
         var hub = new HubConnectionBuilder()
             .WithUrl(new Uri(server.Server.BaseAddress, AgentHub.Path), o =>

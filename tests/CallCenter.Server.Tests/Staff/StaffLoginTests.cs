@@ -13,7 +13,7 @@ public sealed class StaffLoginTests
     private static CallCenterServerFactory Server => AssemblySetUp.Server;
 
     private static Task<HttpResponseMessage> LoginAsync(HttpClient client, string workNumber, string password) =>
-        client.PostAsJsonAsync("/api/auth/login", new { workNumber, password });
+        StaffBuilder.LoginAsync(client, workNumber, password);
 
     [Test]
     public async Task Anonymous_requests_to_staff_apis_get_a_401_problem()

@@ -6,6 +6,8 @@ export interface Problem {
   title: string;
   detail?: string;
   errors?: Record<string, string[]>;
+  /** "totp" when the sign-in needs (another) one-time code. */
+  secondFactor?: string;
 }
 
 export class ApiError extends Error {
@@ -39,7 +41,7 @@ export async function api<T = unknown>(method: string, path: string, body?: unkn
   const json = text ? safeParse(text) : undefined;
   if (!response.ok) {
     const p = (json ?? {}) as Partial<Problem>;
-    throw new ApiError({ status: response.status, title: p.title ?? response.statusText ?? "Request failed", detail: p.detail, errors: p.errors });
+    throw new ApiError({ status: response.status, title: p.title ?? response.statusText ?? "Request failed", detail: p.detail, errors: p.errors, secondFactor: p.secondFactor });
   }
   return json as T;
 }
@@ -60,6 +62,14 @@ export interface Session {
   role: StaffRole;
   permissionLevel: number;
   mustChangePassword: boolean;
+  /** "EnrolmentRequired": the session may only enrol an authenticator app. */
+  secondFactor?: "NotRequired" | "Verified" | "EnrolmentRequired";
+}
+
+export interface TotpEnrolment {
+  secret: string;
+  otpauthUri: string;
+  qrSvg: string;
 }
 
 export type AgentState = "Offline" | "Available" | "Reserved" | "OnCall" | "WrapUp" | "Break";

@@ -1,5 +1,6 @@
 import * as signalR from "@microsoft/signalr";
 import { api, ApiError, type Session } from "./api";
+import { codeField, showTotpEnrolment } from "./totp";
 import { h, field, messageArea } from "./dom";
 import { AgentView } from "./agent";
 import { SupervisorView } from "./supervisor";
@@ -39,20 +40,33 @@ function showLogin(message?: string): void {
   if (message) messages.error(message);
   const workNumber = h("input", { name: "workNumber", autocomplete: "username", required: true, maxlength: 32 });
   const password = h("input", { name: "password", type: "password", autocomplete: "current-password", required: true });
+  // Shown once the server asks for it: supervisors, QA staff and administrators (and agents where required).
+  const code = codeField();
+  code.wrapper.hidden = true;
   const form = h("form", { class: "card", "aria-labelledby": "login-title" },
     h("h2", { id: "login-title" }, "Sign in"),
     field("Work number", workNumber),
     field("Password", password),
+    code.wrapper,
     h("button", { type: "submit" }, "Sign in"),
     messages.el);
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     messages.clear();
     try {
-      const session = await api<Session>("POST", "/api/auth/login", { workNumber: workNumber.value.trim(), password: password.value });
+      const oneTimeCode = code.wrapper.hidden ? undefined : code.input.value.trim();
+      const session = await api<Session>("POST", "/api/auth/login", { workNumber: workNumber.value.trim(), password: password.value, oneTimeCode });
       password.value = "";
       await route(session);
     } catch (e) {
+      if (e instanceof ApiError && e.problem.secondFactor === "totp") {
+        const first = code.wrapper.hidden;
+        code.wrapper.hidden = false;
+        code.input.select();
+        if (first) return messages.info("Enter the 6-digit code from your authenticator app, or one of your recovery codes.");
+        messages.error(e.message);
+        return;
+      }
       messages.error(e instanceof Error ? e.message : String(e));
       password.select();
     }
@@ -101,6 +115,10 @@ const canTakeCalls = (s: Session) => s.role !== "Quality";
 
 async function route(session: Session): Promise<void> {
   if (session.mustChangePassword) return showPasswordChange(session);
+  if (session.secondFactor === "EnrolmentRequired") {
+    renderTop(session, false);
+    return showTotpEnrolment(session, (...content) => show(null, ...content), async () => route(await api<Session>("GET", "/api/auth/me")));
+  }
   let path = location.pathname.replace(/\/+$/, "");
   // A person without the supervisor role who opens the supervisor console is refused by the API itself (403), not hidden here.
   if (path !== `${base}/agent` && path !== `${base}/supervisor`) path = canSupervise(session) ? `${base}/supervisor` : `${base}/agent`;

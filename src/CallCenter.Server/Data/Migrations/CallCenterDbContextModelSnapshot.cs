@@ -1202,6 +1202,22 @@ namespace CallCenter.Server.Data.Migrations
                         .HasColumnType("character varying(16)")
                         .HasColumnName("role");
 
+                    b.Property<DateTimeOffset?>("TotpEnrolledAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("totp_enrolled_at");
+
+                    b.Property<long?>("TotpLastUsedStep")
+                        .HasColumnType("bigint")
+                        .HasColumnName("totp_last_used_step");
+
+                    b.Property<byte[]>("TotpPendingSecret")
+                        .HasColumnType("bytea")
+                        .HasColumnName("totp_pending_secret");
+
+                    b.Property<byte[]>("TotpSecret")
+                        .HasColumnType("bytea")
+                        .HasColumnName("totp_secret");
+
                     b.Property<string>("WorkNumber")
                         .IsRequired()
                         .HasMaxLength(32)
@@ -1219,6 +1235,42 @@ namespace CallCenter.Server.Data.Migrations
                         {
                             t.HasCheckConstraint("ck_staff_members_permission_level", "permission_level BETWEEN 1 AND 3");
                         });
+                });
+
+            modelBuilder.Entity("CallCenter.Server.Staff.StaffRecoveryCode", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<byte[]>("CodeHash")
+                        .IsRequired()
+                        .HasColumnType("bytea")
+                        .HasColumnName("code_hash");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<long>("StaffMemberId")
+                        .HasColumnType("bigint")
+                        .HasColumnName("staff_member_id");
+
+                    b.Property<DateTimeOffset?>("UsedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("used_at");
+
+                    b.HasKey("Id")
+                        .HasName("pk_staff_recovery_codes");
+
+                    b.HasIndex("StaffMemberId", "CodeHash")
+                        .IsUnique()
+                        .HasDatabaseName("ix_staff_recovery_codes_staff_member_id_code_hash");
+
+                    b.ToTable("staff_recovery_codes", (string)null);
                 });
 
             modelBuilder.Entity("CallCenter.Server.Agents.AgentSkill", b =>
@@ -1263,6 +1315,16 @@ namespace CallCenter.Server.Data.Migrations
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_queue_skills_skills_skill_code");
+                });
+
+            modelBuilder.Entity("CallCenter.Server.Staff.StaffRecoveryCode", b =>
+                {
+                    b.HasOne("CallCenter.Server.Staff.StaffMember", null)
+                        .WithMany()
+                        .HasForeignKey("StaffMemberId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_staff_recovery_codes_staff_members_staff_member_id");
                 });
 
             modelBuilder.Entity("CallCenter.Server.Agents.Agent", b =>
