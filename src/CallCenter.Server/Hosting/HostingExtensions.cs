@@ -5,6 +5,7 @@ using CallCenter.Server.Console;
 using CallCenter.Server.CoreBanking;
 using CallCenter.Server.Data;
 using CallCenter.Server.Ivr;
+using CallCenter.Server.Knowledge;
 using CallCenter.Server.Metrics;
 using CallCenter.Server.Prompts;
 using CallCenter.Server.Routing;
@@ -41,6 +42,7 @@ public static class HostingExtensions
         builder.Services.AddTwilioCallControl(builder.Configuration);
         builder.Services.AddAcd();
         builder.AddArchive();
+        builder.Services.AddKnowledgeBase();
         builder.Services.AddSingleton<IAgentNotifier, AgentHubNotifier>();
         builder.Services.AddConsole();
         // Every instance's consoles hear every instance's ACD decisions through the Redis backplane.
@@ -89,6 +91,7 @@ public static class HostingExtensions
         app.MapAgentApi();
         app.MapSimulationClock();
         app.MapArchiveApi();
+        app.MapKnowledgeBase();
         app.MapHub<AgentHub>(AgentHub.Path);
         app.MapConsole();
         // Fail at start-up, not on the first call, when a flow file is invalid.
