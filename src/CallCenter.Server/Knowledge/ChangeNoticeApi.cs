@@ -69,9 +69,9 @@ public static class ChangeNoticeApi
 
         var who = http.User.WorkNumber();
         var now = clock.GetUtcNow();
-        var notice = new ChangeNotice { Department = department!, Kind = kind, ArticleId = request.ArticleId, Title = title!, Body = body!,
+        var notice = ChangeNotice.For(request.ArticleId, new ChangeNotice { Department = department!, Kind = kind, Title = title!, Body = body!,
             Language = request.Language!, Products = products, Tags = tags, ReasonFamily = string.IsNullOrEmpty(reason) ? null : reason,
-            EffectiveFrom = request.EffectiveFrom, SubmittedBy = who, SubmittedAt = now };
+            EffectiveFrom = request.EffectiveFrom?.ToUniversalTime(), SubmittedBy = who, SubmittedAt = now });
         db.ChangeNotices.Add(notice);
         await db.SaveChangesAsync(ct);
         db.OperationLog.Add(Log(now, who, "kb.notice.submit", notice.Id, "succeeded", $"{department}: {kind} {title}"));
@@ -157,7 +157,7 @@ public static class ChangeNoticeApi
         // Each version is in force until the next one's date; expired versions stay.
         var timeline = EffectiveDating.At(article.Versions.Select(v => new DatedVersion(v.Id, v.EffectiveFrom)), now);
         foreach (var v in article.Versions) v.EffectiveUntil = timeline.EffectiveUntil[v.Id];
-        notice.MarkPublished(who, now, version.Id);
+        notice.MarkPublished(who, now, article.Id, version.Id);
         db.OperationLog.Add(Log(now, who, "kb.notice.publish", noticeId, "succeeded",
             $"article {article.Id} version {version.Number}, effective {effectiveFrom:O}"));
         await db.SaveChangesAsync(ct);

@@ -72,8 +72,8 @@ public sealed class ChangeNotice
     public long Id { get; private set; }
     public required string Department { get; init; }
     public ChangeKind Kind { get; init; }
-    /// <summary>The article to change; null for a new article.</summary>
-    public long? ArticleId { get; init; }
+    /// <summary>The article to change; null for a new article until it is published.</summary>
+    public long? ArticleId { get; private set; }
     public required string Title { get; init; }
     public required string Body { get; init; }
     public required string Language { get; init; }
@@ -85,6 +85,14 @@ public sealed class ChangeNotice
     public NoticeStatus Status { get; private set; }
     public required string SubmittedBy { get; init; }
     public DateTimeOffset SubmittedAt { get; init; }
+
+    public static ChangeNotice For(long? articleId, ChangeNotice fields) => fields.WithArticle(articleId);
+
+    private ChangeNotice WithArticle(long? articleId)
+    {
+        ArticleId = articleId;
+        return this;
+    }
     public string? ReviewedBy { get; private set; }
     public DateTimeOffset? ReviewedAt { get; private set; }
     public string? ReviewNote { get; private set; }
@@ -101,8 +109,9 @@ public sealed class ChangeNotice
         ReviewNote = note;
     }
 
-    public void MarkPublished(string by, DateTimeOffset at, long versionId)
+    public void MarkPublished(string by, DateTimeOffset at, long articleId, long versionId)
     {
+        ArticleId = articleId;
         if (Status != NoticeStatus.Approved) throw new InvalidOperationException($"Notice {Id} is {Status}, not Approved.");
         Status = NoticeStatus.Published;
         PublishedBy = by;
