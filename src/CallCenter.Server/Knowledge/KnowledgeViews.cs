@@ -1,6 +1,9 @@
 using CallCenter.Core.Knowledge;
 using CallCenter.Server.Data;
 using Markdig;
+using Markdig.Renderers;
+using Markdig.Syntax;
+using Markdig.Syntax.Inlines;
 using Microsoft.EntityFrameworkCore;
 
 namespace CallCenter.Server.Knowledge;
@@ -56,7 +59,26 @@ public sealed class KnowledgeArticles(CallCenterDbContext db, TimeProvider clock
             [.. article.Versions.OrderBy(v => v.EffectiveFrom).Select(v => ToText(v, timeline.Statuses[v.Id]))]);
     }
 
-    public static string Html(string markdown) => Markdig.Markdown.ToHtml(markdown, Markdown);
+    /// <summary>Markdown to HTML safe to insert in the console: raw HTML escaped, links only to web, mail and phone addresses.</summary>
+    public static string Html(string markdown)
+    {
+        var document = Markdig.Markdown.Parse(markdown, Markdown);
+        foreach (var link in document.Descendants<LinkInline>())
+        {
+            if (link.Url is { } url && !SafeUrl(url)) link.Url = "#";
+        }
+        using var writer = new StringWriter(System.Globalization.CultureInfo.InvariantCulture);
+        var renderer = new HtmlRenderer(writer);
+        Markdown.Setup(renderer);
+        renderer.Render(document);
+        writer.Flush();
+        return writer.ToString();
+    }
+
+    private static bool SafeUrl(string url) =>
+        url.StartsWith("https://", StringComparison.OrdinalIgnoreCase) || url.StartsWith("http://", StringComparison.OrdinalIgnoreCase)
+        || url.StartsWith("mailto:", StringComparison.OrdinalIgnoreCase) || url.StartsWith("tel:", StringComparison.OrdinalIgnoreCase)
+        || (url.StartsWith('/') && !url.StartsWith("//", StringComparison.Ordinal)) || url.StartsWith('#');
 
     private static ArticleText ToText(ArticleVersion v, VersionStatus status) =>
         new(v.Id, v.Number, v.Title, v.Body, Html(v.Body), v.Language, v.Products, v.Tags, v.ReasonFamily, v.EffectiveFrom, v.EffectiveUntil,

@@ -68,15 +68,16 @@ public sealed class KnowledgeSearchTests
     }
 
     [Test]
-    public async Task Article_bodies_are_rendered_from_Markdown_with_raw_HTML_shown_as_text()
+    public async Task Article_bodies_are_rendered_from_Markdown_with_raw_HTML_shown_as_text_and_script_links_dropped()
     {
         var product = KnowledgeDesk.UniqueProduct();
         using var supervisor = await KnowledgeDesk.SignInAsync(Server, StaffRole.Supervisor);
-        await KnowledgeDesk.PublishAsync(supervisor, KnowledgeDesk.Notice(product, "Branch move", "The **Xuhui** branch moves. <script>alert(1)</script>", language: "en-US"));
+        await KnowledgeDesk.PublishAsync(supervisor, KnowledgeDesk.Notice(product, "Branch move", "The **Xuhui** branch moves. <script>alert(1)</script> [map](javascript:alert(2)) [site](https://bank.example/xuhui)", language: "en-US"));
 
         var current = (await KnowledgeDesk.SearchAsync(supervisor, "branch", product)).GetProperty("results")[0].GetProperty("article").GetProperty("current");
 
-        Assert.That(current.GetProperty("bodyHtml").GetString(), Does.Contain("<strong>Xuhui</strong>").And.Contain("&lt;script&gt;").And.Not.Contain("<script>"));
+        Assert.That(current.GetProperty("bodyHtml").GetString(), Does.Contain("<strong>Xuhui</strong>").And.Contain("&lt;script&gt;").And.Not.Contain("<script>")
+            .And.Not.Contain("javascript:").And.Contain("href=\"https://bank.example/xuhui\""));
     }
 
     [Test]
