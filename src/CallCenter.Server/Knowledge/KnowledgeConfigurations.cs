@@ -30,7 +30,9 @@ internal sealed class ArticleVersionConfiguration : IEntityTypeConfiguration<Art
         e.HasOne<ChangeNotice>().WithMany().HasForeignKey(v => v.NoticeId).OnDelete(DeleteBehavior.Restrict);
         // kb_document is created by the KnowledgeBase migration: English stems plus bigrams of Chinese text.
         e.Property(v => v.SearchVector).HasComputedColumnSql("kb_document(title, body, tags)", stored: true);
+        e.Property(v => v.HeadVector).HasComputedColumnSql("kb_document(title, NULL, tags)", stored: true);
         e.HasIndex(v => v.SearchVector).HasMethod("GIN");
+        e.HasIndex(v => v.HeadVector).HasMethod("GIN");
         e.HasIndex(v => v.Products).HasMethod("GIN");
         e.HasIndex(v => new { v.EffectiveFrom, v.EffectiveUntil });
     }

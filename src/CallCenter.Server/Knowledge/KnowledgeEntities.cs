@@ -40,6 +40,8 @@ public sealed class ArticleVersion
     public DateTimeOffset PublishedAt { get; init; }
     /// <summary>Computed by PostgreSQL (kb_document): English stems plus CJK bigrams, weighted title > tags > body.</summary>
     public NpgsqlTsVector SearchVector { get; private set; } = null!;
+    /// <summary>The same over title and tags only: small, so a search finds the title matches of a common word cheaply.</summary>
+    public NpgsqlTsVector HeadVector { get; private set; } = null!;
 }
 
 /// <summary>What a department tells the centre about.</summary>

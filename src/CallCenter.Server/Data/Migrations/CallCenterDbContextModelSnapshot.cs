@@ -808,6 +808,13 @@ namespace CallCenter.Server.Data.Migrations
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("effective_until");
 
+                    b.Property<NpgsqlTsVector>("HeadVector")
+                        .IsRequired()
+                        .ValueGeneratedOnAddOrUpdate()
+                        .HasColumnType("tsvector")
+                        .HasColumnName("head_vector")
+                        .HasComputedColumnSql("kb_document(title, NULL, tags)", true);
+
                     b.Property<string>("Language")
                         .IsRequired()
                         .HasMaxLength(16)
@@ -862,6 +869,11 @@ namespace CallCenter.Server.Data.Migrations
 
                     b.HasKey("Id")
                         .HasName("pk_kb_article_versions");
+
+                    b.HasIndex("HeadVector")
+                        .HasDatabaseName("ix_kb_article_versions_head_vector");
+
+                    NpgsqlIndexBuilderExtensions.HasMethod(b.HasIndex("HeadVector"), "GIN");
 
                     b.HasIndex("NoticeId")
                         .HasDatabaseName("ix_kb_article_versions_notice_id");

@@ -14,7 +14,7 @@ using NpgsqlTypes;
 namespace CallCenter.Server.Data.Migrations
 {
     [DbContext(typeof(CallCenterDbContext))]
-    [Migration("20261128054457_KnowledgeBase")]
+    [Migration("20261128061918_KnowledgeBase")]
     partial class KnowledgeBase
     {
         /// <inheritdoc />
@@ -811,6 +811,13 @@ namespace CallCenter.Server.Data.Migrations
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("effective_until");
 
+                    b.Property<NpgsqlTsVector>("HeadVector")
+                        .IsRequired()
+                        .ValueGeneratedOnAddOrUpdate()
+                        .HasColumnType("tsvector")
+                        .HasColumnName("head_vector")
+                        .HasComputedColumnSql("kb_document(title, NULL, tags)", true);
+
                     b.Property<string>("Language")
                         .IsRequired()
                         .HasMaxLength(16)
@@ -865,6 +872,11 @@ namespace CallCenter.Server.Data.Migrations
 
                     b.HasKey("Id")
                         .HasName("pk_kb_article_versions");
+
+                    b.HasIndex("HeadVector")
+                        .HasDatabaseName("ix_kb_article_versions_head_vector");
+
+                    NpgsqlIndexBuilderExtensions.HasMethod(b.HasIndex("HeadVector"), "GIN");
 
                     b.HasIndex("NoticeId")
                         .HasDatabaseName("ix_kb_article_versions_notice_id");

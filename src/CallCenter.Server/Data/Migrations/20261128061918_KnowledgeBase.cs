@@ -15,7 +15,7 @@ namespace CallCenter.Server.Data.Migrations
         {
             // Search for Chinese and English in one tsvector. The default parser keeps a run of Chinese characters as one
             // "word" ("信用卡年费调整"), so a search for 年费 would miss it; overlapping bigrams of each run (信用 用卡 卡年 年费 …)
-            // are words it keeps as they are, and a query's Chinese run becomes a phrase of its bigrams. The rest of the text
+            // are words it keeps as they are, and a query's Chinese run must match all of its bigrams. The rest of the text
             // goes through the english configuration (stems: fees → fee). Tags are text[]: array_to_string is only STABLE in
             // general, but over text[] it is deterministic, so kb_document may be IMMUTABLE and feed a stored generated column.
             migrationBuilder.Sql("""
@@ -36,8 +36,9 @@ namespace CallCenter.Server.Data.Migrations
                       || setweight(to_tsvector('english'::regconfig, kb_search_text(coalesce(body, ''))), 'C')
                 $$;
 
-                -- Each word of the query must match (match_any: any may); a Chinese run is a phrase of its bigrams, a lone
-                -- Chinese character a prefix. An empty or stop-word-only query matches nothing.
+                -- Each word of the query must match (match_any: any may); a Chinese run matches when all its bigrams do (an AND,
+                -- not a phrase: a phrase makes PostgreSQL re-read every matching row's tsvector, which for a common word is
+                -- tens of thousands of rows), a lone Chinese character as a prefix. An empty or stop-word-only query matches nothing.
                 CREATE FUNCTION kb_query(q text, match_any boolean) RETURNS tsquery LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
                 DECLARE
                   result tsquery;
@@ -48,7 +49,7 @@ namespace CallCenter.Server.Data.Migrations
                       '([\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+|[^\s\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+)', 'g') AS m LOOP
                     IF token ~ '^[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]' THEN
                       part := CASE WHEN length(token) = 1 THEN to_tsquery('english'::regconfig, token || ':*')
-                                   ELSE phraseto_tsquery('english'::regconfig, kb_cjk_bigrams(token)) END;
+                                   ELSE plainto_tsquery('english'::regconfig, kb_cjk_bigrams(token)) END;
                     ELSE
                       part := plainto_tsquery('english'::regconfig, token);
                     END IF;
@@ -149,7 +150,8 @@ namespace CallCenter.Server.Data.Migrations
                     notice_id = table.Column<long>(type: "bigint", nullable: false),
                     published_by = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
                     published_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
-                    search_vector = table.Column<NpgsqlTsVector>(type: "tsvector", nullable: false, computedColumnSql: "kb_document(title, body, tags)", stored: true)
+                    search_vector = table.Column<NpgsqlTsVector>(type: "tsvector", nullable: false, computedColumnSql: "kb_document(title, body, tags)", stored: true),
+                    head_vector = table.Column<NpgsqlTsVector>(type: "tsvector", nullable: false, computedColumnSql: "kb_document(title, NULL, tags)", stored: true)
                 },
                 constraints: table =>
                 {
@@ -221,6 +223,12 @@ namespace CallCenter.Server.Data.Migrations
                 columns: new[] { "effective_from", "effective_until" });
 
             migrationBuilder.CreateIndex(
+                name: "ix_kb_article_versions_head_vector",
+                table: "kb_article_versions",
+                column: "head_vector")
+                .Annotation("Npgsql:IndexMethod", "GIN");
+
+            migrationBuilder.CreateIndex(
                 name: "ix_kb_article_versions_notice_id",
                 table: "kb_article_versions",
                 column: "notice_id");
@@ -268,6 +276,13 @@ namespace CallCenter.Server.Data.Migrations
                 table: "kb_incident_scripts",
                 column: "pinned_at",
                 filter: "unpinned_at IS NULL");
+
+            // Keep the heap rows small, so that finding the matches of a common word reads few pages: title, body and the
+            // tsvectors go to TOAST (read only for the rows a search ranks), the small columns searches filter on stay inline.
+            migrationBuilder.Sql("""
+                ALTER TABLE kb_article_versions SET (toast_tuple_target = 128);
+                ALTER TABLE kb_article_versions ALTER COLUMN products SET STORAGE PLAIN, ALTER COLUMN language SET STORAGE PLAIN;
+                """);
         }
 
         /// <inheritdoc />
