@@ -55,6 +55,17 @@ var workload = generator.Queries(queries + 200).ToList();
 // Warm-up: the first queries load the GIN index and the plan cache.
 foreach (var q in workload.Take(200)) await search.SearchAsync(new KnowledgeQuery(q.Text, q.Product, q.Language), CancellationToken.None);
 
+// The machine's load, and a round trip that does no work: on a shared machine these say how much of a figure is waiting for a core.
+Console.WriteLine($"load average before: {File.ReadAllText("/proc/loadavg").Trim()} ({Environment.ProcessorCount} cores)");
+var baseline = new List<double>();
+for (var i = 0; i < 500; i++)
+{
+    var sw = Stopwatch.StartNew();
+    await dataSource.CreateCommand("SELECT 1").ExecuteScalarAsync();
+    baseline.Add(sw.Elapsed.TotalMilliseconds);
+}
+Console.WriteLine($"baseline round trip (SELECT 1, 500 times): {Summary(baseline)}");
+
 var queryTimes = new List<(string Kind, double Ms, int Hits)>();
 var fullTimes = new List<double>();
 foreach (var q in workload.Skip(200))
@@ -73,6 +84,7 @@ Console.WriteLine($"search query over {articles:N0} articles, {queryTimes.Count:
 foreach (var kind in queryTimes.GroupBy(t => t.Kind).OrderBy(g => g.Key, StringComparer.Ordinal))
     Console.WriteLine($"  {kind.Key,-10} {kind.Count(),5} queries, avg {kind.Average(t => t.Hits):F1} results: {Summary(kind.Select(t => t.Ms))}");
 Console.WriteLine($"search + current/upcoming versions of the results (the API's work without HTTP): {Summary(fullTimes)}");
+Console.WriteLine($"load average after: {File.ReadAllText("/proc/loadavg").Trim()}");
 
 static string Summary(IEnumerable<double> values)
 {

@@ -18,7 +18,8 @@ public sealed class KnowledgeConsoleTests
     {
         await using var harness = new ConsoleHarness();
         var product = "信用卡" + Random.Shared.Next(100_000, 999_999).ToString(System.Globalization.CultureInfo.InvariantCulture);
-        using var supervisor = await AgentConsole.SignInAsync(harness.CreateClient(), await harness.Server.Services.CreateStaffAsync(StaffRole.Supervisor));
+        var supervisorNumber = await harness.Server.Services.CreateStaffAsync(StaffRole.Supervisor);
+        using var supervisor = await AgentConsole.SignInAsync(harness.CreateClient(), supervisorNumber);
         var now = harness.Clock.GetUtcNow();
         var articleId = await PublishAsync(supervisor.Http, product, "信用卡年费标准", "白金卡年费**每年100元**。", now.AddDays(-30), null);
         await PublishAsync(supervisor.Http, product, "信用卡年费标准", "白金卡年费调整为**每年200元**。", now.AddDays(3), articleId);
@@ -28,10 +29,13 @@ public sealed class KnowledgeConsoleTests
         var page = await harness.SignInAsync(agent);
         await Expect(page.Locator("#agent-state")).ToHaveTextAsync("Offline");
 
-        // Pinned while the agent is already at the console: it arrives over the hub, at the top.
-        using var pin = await supervisor.Http.PostAsJsonAsync("/api/kb/scripts", new { title = "核心系统故障应答口径", body = "转账暂停，**预计14:00恢复**。" });
-        pin.EnsureSuccessStatusCode();
+        // A supervisor at the console pins a script while the agent is signed in: it arrives over the hub, at the top.
+        var desk = await harness.SignInAsync(supervisorNumber);
+        await desk.GetByLabel("Script title").FillAsync("核心系统故障应答口径");
+        await desk.GetByLabel("What agents say (Markdown)").FillAsync("转账暂停，**预计14:00恢复**。");
+        await desk.GetByRole(AriaRole.Button, new() { Name = "Pin script" }).ClickAsync();
         await Expect(page.Locator("#pinned-scripts")).ToContainTextAsync("核心系统故障应答口径");
+        await Expect(desk.Locator("#kb-scripts")).ToContainTextAsync("核心系统故障应答口径");
         await Expect(page.Locator("#pinned-scripts strong")).ToHaveTextAsync("预计14:00恢复");
 
         await page.GetByLabel("Search", new() { Exact = true }).FillAsync("年费");
@@ -62,6 +66,33 @@ public sealed class KnowledgeConsoleTests
         await Expect(page.Locator("#offer")).ToBeVisibleAsync();
         await Expect(page.Locator("#kb-suggestions")).ToContainTextAsync("新卡激活办法");
         await ConsoleHarness.ScreenshotAsync(page, "agent-console-knowledge-suggestions");
+    }
+
+    [Test]
+    public async Task A_supervisor_approves_and_publishes_a_departments_notice_from_the_console()
+    {
+        await using var harness = new ConsoleHarness();
+        using var department = await AgentConsole.SignInAsync(harness.CreateClient(), await harness.Server.Services.CreateStaffAsync(StaffRole.Agent));
+        using var submit = await department.Http.PostAsJsonAsync("/api/kb/notices", new
+        {
+            department = "Branch Network", kind = "BranchMove", title = "徐汇支行迁址", body = "徐汇支行12月1日起迁至新址。", language = "zh-CN",
+            products = new[] { "网点" }, tags = Array.Empty<string>(),
+        });
+        submit.EnsureSuccessStatusCode();
+        var id = (await submit.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetInt64();
+
+        var desk = await harness.SignInAsync(await harness.Server.Services.CreateStaffAsync(StaffRole.Supervisor));
+        var row = desk.Locator($"#kb-notices tr[data-notice='{id}']");
+        await Expect(row.Locator("[data-col=status]")).ToHaveTextAsync("Submitted");
+        await row.GetByRole(AriaRole.Button, new() { Name = "Approve" }).ClickAsync();
+        await Expect(row.Locator("[data-col=status]")).ToHaveTextAsync("Approved");
+        await Accessibility.AssertNoViolationsAsync(desk, "the supervisor's knowledge desk");
+        await ConsoleHarness.ScreenshotAsync(desk, "supervisor-console-knowledge");
+        await row.GetByRole(AriaRole.Button, new() { Name = "Publish" }).ClickAsync();
+        await Expect(row).ToHaveCountAsync(0);
+
+        var notice = await department.Http.GetFromJsonAsync<JsonElement>($"/api/kb/search?q={Uri.EscapeDataString("迁址")}&product={Uri.EscapeDataString("网点")}");
+        Assert.That(notice.GetProperty("results").GetArrayLength(), Is.EqualTo(1));
     }
 
     private static async Task<long> PublishAsync(HttpClient supervisor, string product, string title, string body, DateTimeOffset effectiveFrom, long? articleId)

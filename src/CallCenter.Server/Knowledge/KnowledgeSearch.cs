@@ -35,7 +35,7 @@ public sealed record KnowledgeHit(long ArticleId, bool ProductMatch, double Rank
 /// </remarks>
 public sealed class KnowledgeSearch(NpgsqlDataSource dataSource, TimeProvider clock, KnowledgeMetrics metrics)
 {
-    public const int PoolSize = 200;
+    public const int PoolSize = 100;
 
     private const string Visible = """
         v.effective_from <= @horizon

@@ -282,6 +282,8 @@ namespace CallCenter.Server.Data.Migrations
             migrationBuilder.Sql("""
                 ALTER TABLE kb_article_versions SET (toast_tuple_target = 128);
                 ALTER TABLE kb_article_versions ALTER COLUMN products SET STORAGE PLAIN, ALTER COLUMN language SET STORAGE PLAIN;
+                -- Ranking decompresses each candidate's tsvector: lz4 does that several times faster than the default pglz.
+                ALTER TABLE kb_article_versions ALTER COLUMN search_vector SET COMPRESSION lz4;
                 """);
         }
 
