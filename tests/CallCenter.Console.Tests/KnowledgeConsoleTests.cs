@@ -69,20 +69,20 @@ public sealed class KnowledgeConsoleTests
     }
 
     [Test]
-    public async Task A_supervisor_approves_and_publishes_a_departments_notice_from_the_console()
+    public async Task A_supervisor_enters_a_departments_notice_approves_and_publishes_it_from_the_console()
     {
         await using var harness = new ConsoleHarness();
-        using var department = await AgentConsole.SignInAsync(harness.CreateClient(), await harness.Server.Services.CreateStaffAsync(StaffRole.Agent));
-        using var submit = await department.Http.PostAsJsonAsync("/api/kb/notices", new
-        {
-            department = "Branch Network", kind = "BranchMove", title = "徐汇支行迁址", body = "徐汇支行12月1日起迁至新址。", language = "zh-CN",
-            products = new[] { "网点" }, tags = Array.Empty<string>(),
-        });
-        submit.EnsureSuccessStatusCode();
-        var id = (await submit.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetInt64();
+        var supervisorNumber = await harness.Server.Services.CreateStaffAsync(StaffRole.Supervisor);
+        var desk = await harness.SignInAsync(supervisorNumber);
+        var product = "网点" + Random.Shared.Next(100_000, 999_999).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        await desk.GetByLabel("Department").FillAsync("Branch Network");
+        await desk.GetByLabel("Kind of change").SelectOptionAsync("BranchMove");
+        await desk.GetByLabel("Title", new() { Exact = true }).FillAsync("徐汇支行迁址");
+        await desk.GetByLabel("Text (Markdown)").FillAsync("徐汇支行12月1日起迁至**新址**。");
+        await desk.GetByLabel("Products (comma-separated)").FillAsync(product);
+        await desk.GetByRole(AriaRole.Button, new() { Name = "Submit notice" }).ClickAsync();
 
-        var desk = await harness.SignInAsync(await harness.Server.Services.CreateStaffAsync(StaffRole.Supervisor));
-        var row = desk.Locator($"#kb-notices tr[data-notice='{id}']");
+        var row = desk.Locator("#kb-notices tr", new() { HasText = product });
         await Expect(row.Locator("[data-col=status]")).ToHaveTextAsync("Submitted");
         await row.GetByRole(AriaRole.Button, new() { Name = "Approve" }).ClickAsync();
         await Expect(row.Locator("[data-col=status]")).ToHaveTextAsync("Approved");
@@ -91,8 +91,10 @@ public sealed class KnowledgeConsoleTests
         await row.GetByRole(AriaRole.Button, new() { Name = "Publish" }).ClickAsync();
         await Expect(row).ToHaveCountAsync(0);
 
-        var notice = await department.Http.GetFromJsonAsync<JsonElement>($"/api/kb/search?q={Uri.EscapeDataString("迁址")}&product={Uri.EscapeDataString("网点")}");
-        Assert.That(notice.GetProperty("results").GetArrayLength(), Is.EqualTo(1));
+        using var agent = await AgentConsole.SignInAsync(harness.CreateClient(), await harness.Server.Services.CreateStaffAsync(StaffRole.Agent));
+        var found = await agent.Http.GetFromJsonAsync<JsonElement>($"/api/kb/search?q={Uri.EscapeDataString("迁址")}&product={Uri.EscapeDataString(product)}");
+        Assert.That(found.GetProperty("results").GetArrayLength(), Is.EqualTo(1));
+        Assert.That(found.GetProperty("results")[0].GetProperty("article").GetProperty("owner").GetString(), Is.EqualTo("Branch Network"));
     }
 
     private static async Task<long> PublishAsync(HttpClient supervisor, string product, string title, string body, DateTimeOffset effectiveFrom, long? articleId)

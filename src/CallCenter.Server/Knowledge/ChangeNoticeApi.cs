@@ -69,9 +69,9 @@ public static class ChangeNoticeApi
 
         var who = http.User.WorkNumber();
         var now = clock.GetUtcNow();
-        var notice = ChangeNotice.For(request.ArticleId, new ChangeNotice { Department = department!, Kind = kind, Title = title!, Body = body!,
+        var notice = new ChangeNotice { Department = department!, Kind = kind, Title = title!, Body = body!,
             Language = request.Language!, Products = products, Tags = tags, ReasonFamily = string.IsNullOrEmpty(reason) ? null : reason,
-            EffectiveFrom = request.EffectiveFrom?.ToUniversalTime(), SubmittedBy = who, SubmittedAt = now });
+            EffectiveFrom = request.EffectiveFrom?.ToUniversalTime(), SubmittedBy = who, SubmittedAt = now }.About(request.ArticleId);
         db.ChangeNotices.Add(notice);
         await db.SaveChangesAsync(ct);
         db.OperationLog.Add(Log(now, who, "kb.notice.submit", notice.Id, "succeeded", $"{department}: {kind} {title}"));

@@ -88,9 +88,8 @@ public sealed class ChangeNotice
     public required string SubmittedBy { get; init; }
     public DateTimeOffset SubmittedAt { get; init; }
 
-    public static ChangeNotice For(long? articleId, ChangeNotice fields) => fields.WithArticle(articleId);
-
-    private ChangeNotice WithArticle(long? articleId)
+    /// <summary>Names the article the notice changes (null: a new one); set once, when the notice is made.</summary>
+    public ChangeNotice About(long? articleId)
     {
         ArticleId = articleId;
         return this;

@@ -1,6 +1,6 @@
 import type { HubConnection } from "@microsoft/signalr";
 import { api } from "./api";
-import { h, field, messageArea } from "./dom";
+import { h, field, select, messageArea } from "./dom";
 import type { IncidentScript } from "./knowledge";
 
 interface Notice {
@@ -37,6 +37,18 @@ export class KnowledgeDesk {
   private readonly title = h("input", { type: "text", name: "scriptTitle", maxlength: 200, required: true });
   private readonly body = h("textarea", { name: "scriptBody", rows: 3, maxlength: 20000, required: true });
   private readonly onChange = () => void this.load();
+  private readonly notice = {
+    department: h("input", { type: "text", name: "department", maxlength: 100, required: true }),
+    kind: select("kind", [["NewProduct", "New product"], ["FeeChange", "Fee change"], ["BranchOpening", "Branch opening"],
+      ["BranchMove", "Branch move"], ["OpeningHours", "Opening hours"], ["Correction", "Correction"], ["Other", "Other"]]),
+    articleId: h("input", { type: "number", name: "articleId", min: 1 }),
+    title: h("input", { type: "text", name: "noticeTitle", maxlength: 200, required: true }),
+    body: h("textarea", { name: "noticeBody", rows: 4, maxlength: 20000, required: true }),
+    language: select("noticeLanguage", [["zh-CN", "中文 (zh-CN)"], ["en-US", "English (en-US)"]]),
+    products: h("input", { type: "text", name: "products", required: true, placeholder: "信用卡, credit-card" }),
+    tags: h("input", { type: "text", name: "tags" }),
+    effectiveFrom: h("input", { type: "datetime-local", name: "effectiveFrom" }),
+  };
 
   constructor(private readonly hub: HubConnection) {
     const th = (text: string) => h("th", { scope: "col" }, text);
@@ -53,6 +65,26 @@ export class KnowledgeDesk {
         this.body.value = "";
       });
     });
+    const n = this.notice;
+    const submit = h("form", { id: "kb-notice-form", "aria-labelledby": "kb-notice-title" },
+      h("h4", { id: "kb-notice-title" }, "Submit a department's change notice"),
+      field("Department", n.department), field("Kind of change", n.kind), field("Article number (empty: a new article)", n.articleId),
+      field("Title", n.title), field("Text (Markdown)", n.body), field("Language", n.language),
+      field("Products (comma-separated)", n.products), field("Tags (comma-separated)", n.tags),
+      field("Effective from (empty: on publication)", n.effectiveFrom),
+      h("button", { type: "submit" }, "Submit notice"));
+    const list = (value: string) => value.split(/[,，]/).map((v) => v.trim()).filter((v) => v);
+    submit.addEventListener("submit", (event) => {
+      event.preventDefault();
+      void this.act(async () => {
+        await api("POST", "/api/kb/notices", {
+          department: n.department.value, kind: n.kind.value, articleId: n.articleId.value ? Number(n.articleId.value) : null,
+          title: n.title.value, body: n.body.value, language: n.language.value, products: list(n.products.value), tags: list(n.tags.value),
+          effectiveFrom: n.effectiveFrom.value ? new Date(n.effectiveFrom.value).toISOString() : null,
+        });
+        submit.reset();
+      });
+    });
     this.el = h("section", { id: "knowledge-desk", class: "card", "aria-labelledby": "kb-desk-title" },
       h("h3", { id: "kb-desk-title" }, "Knowledge base"),
       this.messages.el,
@@ -64,7 +96,8 @@ export class KnowledgeDesk {
       this.flags,
       h("h4", {}, "Pinned incident scripts"),
       this.scripts,
-      form);
+      form,
+      submit);
     hub.on("pinnedScripts", this.onChange);
     hub.on("knowledgeFlagged", this.onChange);
     void this.load();
