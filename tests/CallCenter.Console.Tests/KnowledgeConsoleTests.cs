@@ -75,7 +75,7 @@ public sealed class KnowledgeConsoleTests
         var supervisorNumber = await harness.Server.Services.CreateStaffAsync(StaffRole.Supervisor);
         var desk = await harness.SignInAsync(supervisorNumber);
         var product = "网点" + Random.Shared.Next(100_000, 999_999).ToString(System.Globalization.CultureInfo.InvariantCulture);
-        await desk.GetByLabel("Department").FillAsync("Branch Network");
+        await desk.GetByRole(AriaRole.Textbox, new() { Name = "Department", Exact = true }).FillAsync("Branch Network");
         await desk.GetByLabel("Kind of change").SelectOptionAsync("BranchMove");
         await desk.GetByLabel("Title", new() { Exact = true }).FillAsync("徐汇支行迁址");
         await desk.GetByLabel("Text (Markdown)").FillAsync("徐汇支行12月1日起迁至**新址**。");
