@@ -29,7 +29,7 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
 results="$CC_LOCAL/test-results"
 rm -rf "$results"
-# One test project at a time: the console and server tests share Redis keys (e.g. the emergency-announcement cache).
+# One test project at a time: the browser, scale-out and simulated-day tests are timing-sensitive on two cores.
 dotnet test CallCenter.sln -m:1 --logger trx --results-directory "$results" "$@"
 status=$?
 

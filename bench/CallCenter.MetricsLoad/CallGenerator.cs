@@ -75,27 +75,27 @@ internal sealed class CallGenerator(int seed, DateTimeOffset from, int days, int
         """;
 
     /// <summary>The call-log events of <paramref name="count"/> answered calls arriving in the 15 minutes from <paramref name="start"/>.</summary>
-    public IEnumerable<(string Sid, string Type, string Key, DateTimeOffset At, string Payload)> IntervalEvents(DateTimeOffset start, int count)
+    public IEnumerable<(string Sid, string Type, string Key, DateTimeOffset At, string Payload, string? Caller)> IntervalEvents(DateTimeOffset start, int count)
     {
         for (var i = 0; i < count; i++)
         {
             var c = Call(calls + (int)(start.ToUnixTimeSeconds() % 1_000_000) * 10_000 + i, start.AddSeconds(_random.NextDouble() * 600));
-            yield return (c.Sid, "call.incoming", "incoming", c.Started, Json($$"""{"from":"{{PhoneNumberMask.Mask(c.Customer)}}","to":"{{Line}}","direction":"inbound"}"""));
-            yield return (c.Sid, "ivr.menu_choice", "001.1.ivr.menu_choice", c.Started.AddSeconds(8), Json($$$"""{"node":"main-menu","flow":"bank-hotline","data":{"key":"1","via":"dtmf","target":"{{{c.Choice}}}"}}"""));
+            yield return (c.Sid, "call.incoming", "incoming", c.Started, Json($$"""{"from":"{{PhoneNumberMask.Mask(c.Customer)}}","to":"{{Line}}","direction":"inbound"}"""), c.Customer);
+            yield return (c.Sid, "ivr.menu_choice", "001.1.ivr.menu_choice", c.Started.AddSeconds(8), Json($$$"""{"node":"main-menu","flow":"bank-hotline","data":{"key":"1","via":"dtmf","target":"{{{c.Choice}}}"}}"""), null);
             if (c.Queued is not { } queued) continue;
-            yield return (c.Sid, "acd.queued", "acd.queued#1", queued, Json($$"""{"queue":"{{c.Queue}}","waitedSeconds":0}"""));
+            yield return (c.Sid, "acd.queued", "acd.queued#1", queued, Json($$"""{"queue":"{{c.Queue}}","waitedSeconds":0}"""), null);
             if (c.Answered is { } answered)
             {
-                yield return (c.Sid, "acd.answered", "acd.answered#1", answered, Json($$"""{"queue":"{{c.Queue}}","agent":"{{c.Agent}}"}"""));
-                yield return (c.Sid, "acd.completed", "acd.completed#1", c.Completed!.Value, Json($$"""{"queue":"{{c.Queue}}","agent":"{{c.Agent}}"}"""));
+                yield return (c.Sid, "acd.answered", "acd.answered#1", answered, Json($$"""{"queue":"{{c.Queue}}","agent":"{{c.Agent}}"}"""), null);
+                yield return (c.Sid, "acd.completed", "acd.completed#1", c.Completed!.Value, Json($$"""{"queue":"{{c.Queue}}","agent":"{{c.Agent}}"}"""), null);
                 yield return (c.Sid, "agent.wrap_up", "agent.wrap_up", c.Wrapped!.Value,
-                    Json($$"""{"agent":"{{c.Agent}}","disposition":"resolved","reasonFamily":"{{c.Reason}}","resolved":{{(c.Resolved ? "true" : "false")}}}"""));
+                    Json($$"""{"agent":"{{c.Agent}}","disposition":"resolved","reasonFamily":"{{c.Reason}}","resolved":{{(c.Resolved ? "true" : "false")}}}"""), null);
             }
             else if (c.Abandoned is { } abandoned)
-                yield return (c.Sid, "acd.abandoned", "acd.abandoned#1", abandoned, Json($$"""{"queue":"{{c.Queue}}"}"""));
+                yield return (c.Sid, "acd.abandoned", "acd.abandoned#1", abandoned, Json($$"""{"queue":"{{c.Queue}}"}"""), null);
             else if (c.Callback is { } callback)
-                yield return (c.Sid, "acd.callback_requested", "acd.callback_requested", callback, Json("""{"queue":"general"}"""));
-            yield return (c.Sid, "call.status", "status:completed", c.Ended, Json("""{"status":"completed","duration":200}"""));
+                yield return (c.Sid, "acd.callback_requested", "acd.callback_requested", callback, Json("""{"queue":"general"}"""), null);
+            yield return (c.Sid, "call.status", "status:completed", c.Ended, Json("""{"status":"completed","duration":200}"""), null);
         }
     }
 
@@ -147,17 +147,18 @@ internal sealed class CallGenerator(int seed, DateTimeOffset from, int days, int
 /// <summary>Appends events through the database's own append function, in the call-log writer's batch size.</summary>
 internal sealed class NpgsqlBatchWriter(NpgsqlDataSource dataSource) : IAsyncDisposable
 {
-    public async Task AppendAsync(IEnumerable<(string Sid, string Type, string Key, DateTimeOffset At, string Payload)> events)
+    public async Task AppendAsync(IEnumerable<(string Sid, string Type, string Key, DateTimeOffset At, string Payload, string? Caller)> events)
     {
         foreach (var batch in events.Chunk(512))
         {
             await using var insertCalls = dataSource.CreateCommand("""
                 INSERT INTO calls (call_sid, account_sid, from_number, to_number, direction, status, started_at, updated_at)
-                SELECT sid, 'AC0', '+8613800000000', '+862100000000', 'inbound', 'completed', at, at FROM unnest(@sids, @times) AS u(sid, at)
+                SELECT sid, 'AC0', caller, '+862100000000', 'inbound', 'completed', at, at FROM unnest(@sids, @callers, @times) AS u(sid, caller, at)
                 ON CONFLICT (call_sid) DO NOTHING
                 """);
             var incoming = batch.Where(e => e.Type == "call.incoming").ToArray();
             insertCalls.Parameters.AddWithValue("sids", incoming.Select(e => e.Sid).ToArray());
+            insertCalls.Parameters.AddWithValue("callers", incoming.Select(e => e.Caller!).ToArray());
             insertCalls.Parameters.AddWithValue("times", incoming.Select(e => e.At).ToArray());
             await insertCalls.ExecuteNonQueryAsync();
             await using var command = dataSource.CreateCommand("SELECT count(*) FROM append_call_events(@sids, @types, @keys, @times, @payloads)");

@@ -1,7 +1,8 @@
 // Loads N call records into a fresh database with binary COPY, builds the rollups, then times the report
 // queries and an incremental 15-minute refresh through the same code the server runs.
 // Usage: metrics-load [--calls 10000000] [--days 92] [--runs 5] [--reuse]   (ConnectionStrings__Postgres names the server)
-// --reuse keeps the call records a previous run loaded (same --calls and --days) and starts at the linking step.
+// --reuse keeps the call records a previous run loaded (same --calls and --days) and starts at the linking step;
+// --refresh-only times the report queries and the incremental refresh again, on what an earlier full run left.
 using System.Diagnostics;
 using System.Globalization;
 using CallCenter.MetricsLoad;
@@ -17,14 +18,16 @@ var runs = Arg("--runs", 5);
 var server = Environment.GetEnvironmentVariable("ConnectionStrings__Postgres") ?? "Host=127.0.0.1;Port=55432;Username=postgres;Database=postgres";
 // No command timeout: one-off steps over ten million rows take minutes.
 var target = new NpgsqlConnectionStringBuilder(server) { Database = "callcenter_metrics_bench", CommandTimeout = 0 }.ConnectionString;
-var reuse = args.Contains("--reuse");
+var refreshOnly = args.Contains("--refresh-only");
+var reuse = refreshOnly || args.Contains("--reuse");
 
 var options = new MetricsOptions();
 var zone = options.Zone;
 var firstDay = new DateOnly(2026, 8, 1);
 var rangeFrom = RollupCalculator.LocalMidnight(firstDay, zone);
 var rangeTo = RollupCalculator.LocalMidnight(firstDay.AddDays(days), zone);
-var clock = new FakeTimeProvider(rangeTo.AddDays(10));
+// "Now" is the end of the loaded range, as on the day a live server reaches it: the last week's FCR is provisional.
+var clock = new FakeTimeProvider(rangeTo);
 
 if (!reuse)
 {
@@ -44,13 +47,18 @@ CallCenterDbContext NewContext()
 Console.WriteLine($"{calls:N0} calls over {days} days ({firstDay:yyyy-MM-dd} on, {options.TimeZone})");
 var load = Stopwatch.StartNew();
 var generator = new CallGenerator(seed: 20261128, rangeFrom, days, calls);
-if (reuse)
+if (refreshOnly)
 {
-    // The call log is append-only (even TRUNCATE is refused), so only a run cut short before its incremental step can be reused.
-    if ((long)(await dataSource.CreateCommand("SELECT count(*) FROM call_events").ExecuteScalarAsync())! > 0)
-        throw new InvalidOperationException("--reuse: the earlier run already appended call-log events; run without --reuse.");
-    await dataSource.CreateCommand("TRUNCATE queue_interval_rollups, agent_interval_rollups, line_interval_rollups, fcr_daily_rollups, metrics_watermarks")
-        .ExecuteNonQueryAsync();
+    Console.WriteLine($"refresh only, over {await dataSource.CreateCommand("SELECT count(*) FROM call_facts").ExecuteScalarAsync():N0} calls");
+}
+else if (reuse)
+{
+    // The call log is append-only (even TRUNCATE is refused): calls an earlier run appended keep their facts, and the
+    // watermark starts after them so the timed runs fold only their own interval.
+    await dataSource.CreateCommand("""
+        TRUNCATE queue_interval_rollups, agent_interval_rollups, line_interval_rollups, fcr_daily_rollups, metrics_watermarks;
+        INSERT INTO metrics_watermarks (name, last_global_seq, updated_at) SELECT 'call-facts', coalesce(max(global_seq), 0), now() FROM call_events;
+        """).ExecuteNonQueryAsync();
     Console.WriteLine($"reusing {await dataSource.CreateCommand("SELECT count(*) FROM call_facts").ExecuteScalarAsync():N0} loaded calls");
 }
 else
@@ -58,18 +66,21 @@ else
     await generator.CopyAsync(dataSource);
     Console.WriteLine($"bulk load (binary COPY, indexes live): {load.Elapsed.TotalSeconds:F1} s");
 }
-var link = Stopwatch.StartNew();
-await dataSource.CreateCommand(CallGenerator.LinkRepeatsSql).ExecuteNonQueryAsync();
-await dataSource.CreateCommand("VACUUM ANALYZE call_facts").ExecuteNonQueryAsync();
-Console.WriteLine($"repeat-contact linking (one-off, set-based) + analyze: {link.Elapsed.TotalSeconds:F1} s");
-
-var backfill = Stopwatch.StartNew();
-await using (var db = NewContext())
+if (!refreshOnly)
 {
-    var rows = await new RollupCalculator(db, dataSource, clock).RebuildAsync(rangeFrom, rangeTo, options, CancellationToken.None);
-    Console.WriteLine($"rollup backfill: {rows:N0} queue interval rows (plus agent, line, daily FCR rows) in {backfill.Elapsed.TotalSeconds:F1} s");
+    var link = Stopwatch.StartNew();
+    await dataSource.CreateCommand(CallGenerator.LinkRepeatsSql).ExecuteNonQueryAsync();
+    await dataSource.CreateCommand("VACUUM ANALYZE call_facts").ExecuteNonQueryAsync();
+    Console.WriteLine($"repeat-contact linking (one-off, set-based) + analyze: {link.Elapsed.TotalSeconds:F1} s");
+
+    var backfill = Stopwatch.StartNew();
+    await using (var db = NewContext())
+    {
+        var rows = await new RollupCalculator(db, dataSource, clock).RebuildAsync(rangeFrom, rangeTo, options, CancellationToken.None);
+        Console.WriteLine($"rollup backfill: {rows:N0} queue interval rows (plus agent, line, daily FCR rows) in {backfill.Elapsed.TotalSeconds:F1} s");
+    }
+    await dataSource.CreateCommand("VACUUM ANALYZE").ExecuteNonQueryAsync();
 }
-await dataSource.CreateCommand("VACUUM ANALYZE").ExecuteNonQueryAsync();
 
 var month = (From: firstDay.AddMonths(1), To: firstDay.AddMonths(2));
 var monthFrom = RollupCalculator.LocalMidnight(month.From, zone);
@@ -87,13 +98,19 @@ await TimeAsync("first-call resolution, one month, 7-day repeat window", async d
 
 // Incremental: one interval's worth of new calls arrives as call-log events; the worker folds only those.
 var perInterval = calls / (days * 96);
+// New intervals follow whatever an earlier run appended.
+var firstNew = await dataSource.CreateCommand("SELECT max(occurred_at) FROM call_events").ExecuteScalarAsync() is DateTime last
+    ? new DateTimeOffset(last.Ticks - last.Ticks % options.Interval.Ticks, TimeSpan.Zero).AddMinutes(15)
+    : rangeTo;
 var refresh = new List<double>();
 for (var run = 0; run < runs; run++)
 {
     await using (var writer = new NpgsqlBatchWriter(dataSource))
-        await writer.AppendAsync(generator.IntervalEvents(rangeTo.AddMinutes(15 * run), perInterval));
+        await writer.AppendAsync(generator.IntervalEvents(firstNew.AddMinutes(15 * run), perInterval));
     await using var db = NewContext();
-    var calculator = new RollupCalculator(db, dataSource, clock);
+    // The worker runs just after the interval it folds.
+    var live = new FakeTimeProvider(firstNew.AddMinutes(15 * (run + 1)));
+    var calculator = new RollupCalculator(db, dataSource, live);
     var sw = Stopwatch.StartNew();
     await calculator.RunAsync(options, CancellationToken.None);
     refresh.Add(sw.Elapsed.TotalMilliseconds);

@@ -61,12 +61,24 @@ public sealed class AgentConsoleTests
         await page.Keyboard.PressAsync("Enter");
         await Expect(state).ToHaveTextAsync("On a call");
         await Expect(page.Locator("#call")).ToContainTextAsync(call.CallSid);
+        await Expect(page.Locator("#call")).ToContainTextAsync("Caller +86138****5678");
         await Expect(agentRow.Locator("[data-col=state]")).ToHaveTextAsync("OnCall");
         Assert.That(harness.Twilio.LogEntries.Count(e => e.RequestMessage!.Path.EndsWith($"/Calls/{call.CallSid}.json", StringComparison.Ordinal)),
             Is.EqualTo(1), "the caller is redirected to the agent's softphone once");
         harness.Clock.Advance(TimeSpan.FromSeconds(2));
         await Expect(general.Locator("[data-col=waiting]")).ToHaveTextAsync("0");
         await ConsoleHarness.ScreenshotAsync(page, "agent-console-call");
+
+        // Card details are coming: the agent pauses the recording, and the console says so until it runs again.
+        var recording = page.Locator("#recording-status");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Pause recording" }).ClickAsync();
+        await Expect(recording).ToHaveTextAsync("Recording paused (card or PIN details)");
+        await Accessibility.AssertNoViolationsAsync(page, "the call with its recording paused");
+        await ConsoleHarness.ScreenshotAsync(page, "agent-console-recording-paused");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Resume recording" }).ClickAsync();
+        await Expect(recording).ToHaveTextAsync("Recording");
+        Assert.That(harness.Twilio.LogEntries.Count(e => e.RequestMessage!.Path.EndsWith($"/Calls/{call.CallSid}/Recordings/Twilio.CURRENT.json", StringComparison.Ordinal)),
+            Is.EqualTo(2), "one pause and one resume reached Twilio");
 
         await page.GetByRole(AriaRole.Button, new() { Name = "End call" }).ClickAsync();
         await Expect(state).ToHaveTextAsync("Wrap-up");

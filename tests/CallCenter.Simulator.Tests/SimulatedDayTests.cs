@@ -12,10 +12,11 @@ using Microsoft.Extensions.DependencyInjection;
 namespace CallCenter.Simulator.Tests;
 
 /// <summary>
-/// An M/M/N hour (10 Erlangs, AHT 180 s, 14 agents) through the real server on an accelerated clock, judged
-/// against an ideal first-come-first-served queue fed the same calls. One hour of M/M/N is too short and its waits
-/// too correlated to judge against Erlang C without flakiness; that the ideal queue meets Erlang C is proved over
-/// 2,000 hours in the Core tests (IdealQueueingTests).
+/// An M/M/N hour (10 Erlangs, AHT 180 s, 14 agents) through the real server on an accelerated clock, judged twice:
+/// loosely against Erlang C, within the spread that one-hour runs of the model itself show (measured, not assumed:
+/// waits are strongly correlated, so standard errors of independent calls are far too tight), and sharply against
+/// an ideal first-come-first-served queue fed this run's own calls. That the ideal queue meets Erlang C is proved
+/// over 2,000 hours in the Core tests (IdealQueueingTests).
 /// </summary>
 public sealed class SimulatedDayTests
 {
@@ -25,7 +26,7 @@ public sealed class SimulatedDayTests
 
     [Test]
     [CancelAfter(240_000)]
-    public async Task A_simulated_MMN_day_matches_Erlang_C_within_the_sampling_error_of_its_length(CancellationToken ct)
+    public async Task A_simulated_MMN_hour_queues_like_an_ideal_FIFO_queue_and_within_the_spread_of_Erlang_C_runs(CancellationToken ct)
     {
         await TestInfrastructure.EnsureReachableAsync();
         await using var database = await TestDatabase.CreateAsync("simday");
@@ -66,6 +67,13 @@ public sealed class SimulatedDayTests
 
         var answered = result.Simulator.Answered;
         var ideal = result.Ideal!;
+        // The tolerance against Erlang C derived from the run's length: the band holding all but 1 in 10,000 of
+        // 10,000 seeded one-hour M/M/N runs that start empty, as this one does. It is wide (one hour of correlated
+        // waits says little); the ideal-queue comparison below is the sharp check.
+        var spread = IdealQueueing.MmnRuns(scenario.Agents, scenario.CallsPerHour, scenario.MeanHandleTime, scenario.Duration,
+            scenario.ServiceLevelThreshold, runs: 10_000, seed: 1);
+        var (slLow, slHigh) = spread.ServiceLevel(0.9998);
+        var (asaLow, asaHigh) = spread.AverageSpeedOfAnswer(0.9998);
         TestContext.Out.WriteLine(DayReport.Json(result with { Samples = [] }));
         Assert.Multiple(() =>
         {
@@ -75,14 +83,18 @@ public sealed class SimulatedDayTests
             Assert.That(result.Server.Totals.Offered, Is.EqualTo(result.Simulator.Offered), "the server counts every queued call the simulator placed");
             Assert.That(result.Server.Totals.Answered, Is.EqualTo(answered));
             Assert.That(ideal.Calls, Is.EqualTo(answered), "every answered call is in the ideal replay");
-            // The ACD against an ideal FIFO queue fed the same calls: only its decision delays (a few hundred ms of
-            // simulated time at 30×) and clock jitter separate them. A queue that let agents idle or served out of
-            // order moves ASA by whole seconds.
-            Assert.That(result.Simulator.AverageSpeedOfAnswer, Is.EqualTo(ideal.AverageSpeedOfAnswer).Within(1.5), "ASA vs the ideal queue (s)");
-            Assert.That(result.Simulator.ServiceLevel, Is.EqualTo(ideal.ServiceLevel).Within(0.03), "service level vs the ideal queue");
-            // The server's rollups say what the callers lived through.
-            Assert.That(result.Server.Totals.ServiceLevel, Is.EqualTo(result.Simulator.ServiceLevel).Within(0.02), "server's service level vs the simulator's");
-            Assert.That(result.Server.Totals.AverageSpeedOfAnswer, Is.EqualTo(result.Simulator.AverageSpeedOfAnswer).Within(1.0), "server's ASA vs the simulator's (s)");
+            // The ACD against an ideal FIFO queue fed the same calls: beyond the system's own latency (what a call
+            // that finds a free agent waits: a few hundred ms of real time, stretched 30× and more on a busy machine),
+            // a queue that let agents idle or served out of order adds whole seconds per waiting call.
+            Assert.That(result.Simulator.AverageSpeedOfAnswer, Is.EqualTo(ideal.AverageSpeedOfAnswer).Within(1 + ideal.ImmediateLatency),
+                "ASA vs the ideal queue (s)");
+            Assert.That(result.Simulator.ServiceLevel, Is.EqualTo(ideal.ServiceLevel).Within(0.05), "service level vs the ideal queue");
+            Assert.That(result.Server.Totals.ServiceLevel, Is.InRange(slLow, slHigh), "server's service level within the spread of one-hour M/M/N runs");
+            Assert.That(result.Server.Totals.AverageSpeedOfAnswer, Is.InRange(asaLow, asaHigh), "server's ASA within the spread of one-hour M/M/N runs");
+            // The server's rollups say what the callers lived through; the two clocks of a wait differ by the same latency.
+            Assert.That(result.Server.Totals.ServiceLevel, Is.EqualTo(result.Simulator.ServiceLevel).Within(0.03), "server's service level vs the simulator's");
+            Assert.That(result.Server.Totals.AverageSpeedOfAnswer, Is.EqualTo(result.Simulator.AverageSpeedOfAnswer).Within(1 + ideal.ImmediateLatency),
+                "server's ASA vs the simulator's (s)");
         });
 
         // Every answered call was wrapped up with a disposition and the resolved flag.

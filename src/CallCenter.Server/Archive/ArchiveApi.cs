@@ -35,6 +35,7 @@ public static class ArchiveApi
     public static IEndpointRouteBuilder MapArchiveApi(this IEndpointRouteBuilder routes)
     {
         routes.MapRecordingStatusWebhook();
+        routes.MapRecordingPauses();
         var archive = routes.MapGroup("/api/archive").WithTags("Archive");
         archive.MapGet("/recordings", SearchAsync).WithName("SearchRecordings").RequireStaff(RecordingsPolicy);
         // Any staff member reaches these; the role check is inside so that a refusal is audited too.

@@ -15,7 +15,9 @@ public static class ArchiveExtensions
             .Validate(o => TryPolicy(o), "Archive:Retention breaks the retention rules (every figure ≥ 1 year; fund transactions and complaints ≥ 5).")
             .ValidateOnStart();
         services.AddSingleton<ArchiveKeyRing>();
-        services.AddSingleton<IArchiveStorage, LocalFolderArchiveStorage>();
+        services.AddSingleton<IArchiveStorage>(sp => sp.GetRequiredService<IOptions<ArchiveOptions>>().Value.Storage == "S3"
+            ? ActivatorUtilities.CreateInstance<S3ArchiveStorage>(sp)
+            : ActivatorUtilities.CreateInstance<LocalFolderArchiveStorage>(sp));
         services.AddSingleton<IArchiveIngestFaults, NoIngestFaults>();
         services.AddSingleton<ArchiveMetrics>();
         services.AddSingleton<TwilioRecordings>();
@@ -57,6 +59,9 @@ public static class ArchiveExtensions
             if (provider.GetChildKeys([], $"{ArchiveOptions.SectionName}:{nameof(ArchiveOptions.MasterKeys)}").Any())
                 throw new InvalidOperationException(
                     $"Archive master keys found in {provider.Source.Path}: set them only in the environment (Archive__MasterKeys__<id>).");
+            if (provider.TryGet($"{ArchiveOptions.SectionName}:S3:{nameof(S3StorageOptions.SecretKey)}", out _))
+                throw new InvalidOperationException(
+                    $"The archive bucket's secret key found in {provider.Source.Path}: set it only in the environment (Archive__S3__SecretKey).");
         }
     }
 

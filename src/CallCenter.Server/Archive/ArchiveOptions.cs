@@ -8,9 +8,16 @@ public sealed class ArchiveOptions
 {
     public const string SectionName = "Archive";
 
+    /// <summary>Where recordings are stored: "Local" (a folder, <see cref="StorageDirectory"/>) or "S3" (<see cref="S3"/>).</summary>
+    [RegularExpression("^(Local|S3)$", ErrorMessage = "Archive:Storage is Local or S3.")]
+    public string Storage { get; set; } = "Local";
+
     /// <summary>Root folder of the local archive storage; relative paths are under the working directory.</summary>
     [Required]
     public string StorageDirectory { get; set; } = "archive";
+
+    /// <summary>The S3-compatible bucket when <see cref="Storage"/> is "S3" (keys from the environment: Archive__S3__AccessKey / SecretKey).</summary>
+    public S3StorageOptions S3 { get; set; } = new();
 
     /// <summary>
     /// Master keys by id, each base64 of 32 bytes (environment Archive__MasterKeys__&lt;id&gt;). Old ids stay

@@ -132,7 +132,7 @@ public sealed class RollupCalculator(CallCenterDbContext db, NpgsqlDataSource da
             if (facts != old) changed.Add((old, facts));
         }
         await UpsertFactsAsync(changed.Select(c => c.After).ToList(), ct);
-        var relinkedDays = await LinkRepeatContactsAsync(changed, ct);
+        var relinked = await LinkRepeatContactsAsync(changed, ct);
 
         var interval = options.Interval;
         var now = clock.GetUtcNow();
@@ -140,14 +140,13 @@ public sealed class RollupCalculator(CallCenterDbContext db, NpgsqlDataSource da
         var queueKeys = Touched(changed, f => f.Queue, f => f.QueuedAt, interval);
         var agentKeys = Touched(changed, f => f.Agent, f => f.AnsweredAt, interval);
         var lineKeys = Touched(changed, f => f.Line, f => f.StartedAt, interval);
-        var fcrDays = changed.SelectMany(c => new[] { c.Before?.ContactAt, c.After.ContactAt })
-            .OfType<DateTimeOffset>().Select(at => LocalDay(at, zone)).Concat(relinkedDays.Select(at => LocalDay(at, zone))).ToHashSet();
+        var fcrChanges = FcrChanges(changed, relinked, TimeSpan.FromDays(options.FcrWindowDays), zone);
 
         await WriteQueueRowsAsync(queueKeys, options, now, ct);
         await WriteAgentRowsAsync(agentKeys, interval, now, ct);
         await WriteAgentTimeAsync(agentChanges, interval, now, ct);
         await WriteLineRowsAsync(lineKeys, interval, now, ct);
-        await WriteFcrDaysAsync(fcrDays, options, now, ct);
+        await AdjustFcrDaysAsync(fcrChanges, options, now, ct);
 
         watermark.LastGlobalSeq = lastSeq;
         watermark.UpdatedAt = now;
@@ -308,16 +307,27 @@ public sealed class RollupCalculator(CallCenterDbContext db, NpgsqlDataSource da
             p.Add(new NpgsqlParameter(name, NpgsqlDbType.Array | NpgsqlDbType.TimestampTz) { Value = values.Select(v => v is { } t ? (object)t : DBNull.Value).ToArray() });
     }
 
+    /// <summary>A call whose next contact the linking set: enough of it to classify it before and after.</summary>
+    private sealed record Relink(string CallSid, DateTimeOffset? QueuedAt, DateTimeOffset? AnsweredAt, bool Resolved,
+        DateTimeOffset? OldNext, DateTimeOffset? NewNext)
+    {
+        public CallFacts Facts(DateTimeOffset? next) =>
+            new(CallSid) { QueuedAt = QueuedAt, AnsweredAt = AnsweredAt, Resolved = Resolved, NextContactAt = next };
+    }
+
     /// <summary>
     /// A need is known once its wrap-up names the reason family. For each newly wrapped-up need: its own next
     /// contact is the earliest later one by the same customer and reason; earlier needs within the longest window
-    /// get it as their next contact when it is sooner. Returns the contact instants of the earlier needs it changed.
+    /// get the earliest of the new needs after them, when sooner than what they had. Needs of this batch are
+    /// linked only by the first rule, so no row is updated twice in the statement. Returns every row it changed,
+    /// with its next contact before and after.
     /// </summary>
-    private async Task<List<DateTimeOffset>> LinkRepeatContactsAsync(List<(CallFacts? Before, CallFacts After)> changed, CancellationToken ct)
+    private async Task<List<Relink>> LinkRepeatContactsAsync(List<(CallFacts? Before, CallFacts After)> changed, CancellationToken ct)
     {
         var needs = changed.Where(c => c.After.WrappedUpAt is not null && c.Before?.WrappedUpAt is null && c.After.ContactAt is not null)
             .Select(c => c.After).ToList();
         if (needs.Count == 0) return [];
+        // "old" is the same table joined in: it shows each row as it was before this statement.
         await using var cmd = Command("""
             WITH need AS (
                 SELECT * FROM unnest(@sid, @customer, @reason, @at) AS n(call_sid, customer_key, reason_family, at)
@@ -327,24 +337,68 @@ public sealed class RollupCalculator(CallCenterDbContext db, NpgsqlDataSource da
                     SELECT min(o.queued_at) FROM call_facts o
                     WHERE o.customer_key = n.customer_key AND o.queued_at > n.at AND o.wrapped_up_at IS NOT NULL
                       AND coalesce(o.reason_family, '') = n.reason_family)
-                FROM need n WHERE f.call_sid = n.call_sid
+                FROM need n, call_facts old
+                WHERE f.call_sid = n.call_sid AND old.call_sid = f.call_sid
+                RETURNING f.call_sid, f.queued_at, f.answered_at, f.resolved, old.next_contact_at AS old_next, f.next_contact_at AS new_next
+            ),
+            earlier AS (
+                UPDATE call_facts e SET next_contact_at = m.at
+                FROM (SELECT x.call_sid, min(n.at) AS at
+                      FROM need n JOIN call_facts x ON x.customer_key = n.customer_key AND x.queued_at < n.at
+                           AND x.queued_at >= n.at - @window AND x.wrapped_up_at IS NOT NULL
+                           AND coalesce(x.reason_family, '') = n.reason_family
+                      WHERE x.call_sid NOT IN (SELECT call_sid FROM need)
+                      GROUP BY x.call_sid) m, call_facts old
+                WHERE e.call_sid = m.call_sid AND old.call_sid = e.call_sid
+                  AND (e.next_contact_at IS NULL OR e.next_contact_at > m.at)
+                RETURNING e.call_sid, e.queued_at, e.answered_at, e.resolved, old.next_contact_at AS old_next, e.next_contact_at AS new_next
             )
-            UPDATE call_facts e SET next_contact_at = n.at
-            FROM need n
-            WHERE e.customer_key = n.customer_key AND e.queued_at < n.at AND e.queued_at >= n.at - @window
-              AND e.wrapped_up_at IS NOT NULL AND coalesce(e.reason_family, '') = n.reason_family
-              AND (e.next_contact_at IS NULL OR e.next_contact_at > n.at)
-            RETURNING e.queued_at
+            SELECT * FROM own UNION ALL SELECT * FROM earlier
             """);
         cmd.Parameters.AddWithValue("sid", needs.Select(f => f.CallSid).ToArray());
         cmd.Parameters.AddWithValue("customer", needs.Select(f => f.CustomerKey ?? f.CallSid).ToArray());
         cmd.Parameters.AddWithValue("reason", needs.Select(f => f.ReasonFamily ?? "").ToArray());
         cmd.Parameters.AddWithValue("at", needs.Select(f => f.ContactAt!.Value).ToArray());
         cmd.Parameters.AddWithValue("window", MaxRepeatWindow);
-        var relinked = new List<DateTimeOffset>();
+        var relinked = new List<Relink>();
         await using var reader = await cmd.ExecuteReaderAsync(ct);
-        while (await reader.ReadAsync(ct)) relinked.Add(reader.GetFieldValue<DateTimeOffset>(0));
+        while (await reader.ReadAsync(ct))
+        {
+            DateTimeOffset? At(int i) => reader.IsDBNull(i) ? null : reader.GetFieldValue<DateTimeOffset>(i);
+            relinked.Add(new Relink(reader.GetString(0), At(1), At(2), reader.GetBoolean(3), At(4), At(5)));
+        }
         return relinked;
+    }
+
+    /// <summary>
+    /// What this batch changed in each day's FCR counts: every changed or relinked call is counted out as it was
+    /// and in as it is now. Adding these to a provisional day keeps it equal to a recount without reading the day.
+    /// </summary>
+    private static Dictionary<DateOnly, (int Needs, int Resolved)> FcrChanges(
+        List<(CallFacts? Before, CallFacts After)> changed, List<Relink> relinked, TimeSpan window, TimeZoneInfo zone)
+    {
+        var deltas = new Dictionary<DateOnly, (int Needs, int Resolved)>();
+        void Count(CallFacts? f, int sign)
+        {
+            // The same membership as the recount: answered, by the local day it was queued.
+            if (f is not { AnsweredAt: not null, QueuedAt: { } queued }) return;
+            var day = LocalDay(queued, zone);
+            var (needs, resolved) = deltas.GetValueOrDefault(day);
+            deltas[day] = (needs + sign, resolved + (f.ResolvedFirstTime(window) ? sign : 0));
+        }
+        var links = relinked.ToDictionary(r => r.CallSid, StringComparer.Ordinal);
+        foreach (var (before, after) in changed)
+        {
+            Count(before, -1);
+            var next = links.Remove(after.CallSid, out var link) ? link.NewNext : before?.NextContactAt;
+            Count(after with { NextContactAt = next }, +1);
+        }
+        foreach (var link in links.Values)
+        {
+            Count(link.Facts(link.OldNext), -1);
+            Count(link.Facts(link.NewNext), +1);
+        }
+        return deltas;
     }
 
     private static HashSet<(string Key, DateTimeOffset Start)> Touched(IEnumerable<(CallFacts? Before, CallFacts After)> changed,
@@ -428,6 +482,32 @@ public sealed class RollupCalculator(CallCenterDbContext db, NpgsqlDataSource da
             row.ConnectRate = row.TransferredToAgent == 0 ? null : (double)row.AnsweredByAgent / row.TransferredToAgent;
             row.ComputedAt = now;
         }
+    }
+
+    /// <summary>
+    /// Applies a batch's changes to the day rows still provisional, without reading the days' calls; a day not
+    /// seen yet, or whose window has closed since, is recounted; a final day stays as published.
+    /// </summary>
+    private async Task AdjustFcrDaysAsync(Dictionary<DateOnly, (int Needs, int Resolved)> changes, MetricsOptions options, DateTimeOffset now,
+        CancellationToken ct)
+    {
+        var days = changes.Keys.ToList();
+        if (days.Count == 0) return;
+        var window = TimeSpan.FromDays(options.FcrWindowDays);
+        var existing = await db.FcrDailyRollups.Where(r => r.WindowDays == options.FcrWindowDays && days.Contains(r.Day)).ToDictionaryAsync(r => r.Day, ct);
+        var recount = new HashSet<DateOnly>();
+        foreach (var (day, (needs, resolved)) in changes)
+        {
+            if (!existing.TryGetValue(day, out var row) || !FirstCallResolution.Provisional(DayBounds(day, options.Zone).To, window, now))
+            {
+                recount.Add(day);
+                continue;
+            }
+            if (!row.Provisional || (needs == 0 && resolved == 0)) continue;
+            var figure = FirstCallResolution.Figure(row.Needs + needs, row.ResolvedFirstTime + resolved, provisional: true, window);
+            (row.Needs, row.ResolvedFirstTime, row.Rate, row.ComputedAt) = (figure.Needs, figure.ResolvedFirstTime, figure.Rate, now);
+        }
+        await WriteFcrDaysAsync(recount, options, now, ct);
     }
 
     /// <summary>Recomputes the day rows still open; a final day (its window closed at the last computation) stays as published.</summary>

@@ -3,6 +3,8 @@ using Microsoft.Extensions.Options;
 using Twilio.Clients;
 using Twilio.Exceptions;
 using Twilio.Rest.Api.V2010.Account;
+using CallRecording = Twilio.Rest.Api.V2010.Account.Call.RecordingResource;
+using UpdateCallRecordingOptions = Twilio.Rest.Api.V2010.Account.Call.UpdateRecordingOptions;
 using Twilio.TwiML;
 using TwilioVoice = Twilio.TwiML.Voice;
 
@@ -16,6 +18,9 @@ public interface ITwilioCallControl
 
     /// <summary>Takes a waiting caller out of the queue to record a callback request; false (already logged) when Twilio did not take it.</summary>
     Task<bool> MoveToCallbackRequestAsync(string callSid, CancellationToken ct);
+
+    /// <summary>Pauses (skipping the gap) or resumes the call's running recording; false (already logged) when Twilio did not take it.</summary>
+    Task<bool> SetRecordingPausedAsync(string callSid, bool paused, CancellationToken ct);
 }
 
 /// <summary>
@@ -67,12 +72,24 @@ public sealed class TwilioCallControl(IHttpClientFactory httpClients, IOptions<T
             .ToString(System.Xml.Linq.SaveOptions.DisableFormatting);
     }
 
-    private async Task<bool> RedirectAsync(string callSid, string twiml, CancellationToken ct)
+    // "Twilio.CURRENT" names the call's running recording, which <Dial record> started without telling us its SID.
+    // Skip rather than silence: what was said during the pause is not in the file at all.
+    public Task<bool> SetRecordingPausedAsync(string callSid, bool paused, CancellationToken ct) =>
+        SendAsync(callSid, paused ? "recording pause" : "recording resume", client => CallRecording.UpdateAsync(
+            new UpdateCallRecordingOptions(callSid, "Twilio.CURRENT", paused ? CallRecording.StatusEnum.Paused : CallRecording.StatusEnum.InProgress)
+            {
+                PauseBehavior = paused ? "skip" : null,
+            }, client), ct);
+
+    private Task<bool> RedirectAsync(string callSid, string twiml, CancellationToken ct) =>
+        SendAsync(callSid, "redirect", client => CallResource.UpdateAsync(new UpdateCallOptions(callSid) { Twiml = new Twilio.Types.Twiml(twiml) }, client), ct);
+
+    private async Task<bool> SendAsync(string callSid, string what, Func<TwilioRestClient, Task> send, CancellationToken ct)
     {
         var settings = options.Value;
         if (string.IsNullOrEmpty(settings.AccountSid))
         {
-            logger.LogError("Twilio:AccountSid is not configured; call {CallSid} cannot be redirected", callSid);
+            logger.LogError("Twilio:AccountSid is not configured; no {What} for call {CallSid}", what, callSid);
             return false;
         }
         var client = new TwilioRestClient(settings.AccountSid, settings.AuthToken, accountSid: settings.AccountSid,
@@ -81,14 +98,14 @@ public sealed class TwilioCallControl(IHttpClientFactory httpClients, IOptions<T
         {
             // The helper library takes no token; the resilience pipeline's timeout bounds the wait instead.
             ct.ThrowIfCancellationRequested();
-            await CallResource.UpdateAsync(new UpdateCallOptions(callSid) { Twiml = new Twilio.Types.Twiml(twiml) }, client);
+            await send(client);
             return true;
         }
         catch (Exception ex) when (ex is ApiException or ApiConnectionException or HttpRequestException or Polly.Timeout.TimeoutRejectedException
                                    or Polly.CircuitBreaker.BrokenCircuitException or TwilioException)
         {
-            logger.LogWarning("Twilio refused or did not answer the redirect of {CallSid}: {Reason} {Message}",
-                callSid, ex.GetType().Name, ex.Message);
+            logger.LogWarning("Twilio refused or did not answer the {What} of {CallSid}: {Reason} {Message}",
+                what, callSid, ex.GetType().Name, ex.Message);
             return false;
         }
     }

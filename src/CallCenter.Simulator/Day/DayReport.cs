@@ -48,6 +48,8 @@ public static class DayReport
         output.WriteLine(FormattableString.Invariant($"Server period {result.Server.From:u} – {result.Server.To:u}; {result.Server.Definition}"));
 
         output.WriteLine("ideal FIFO: the same answered calls through a queue with no decision delay; the gap to it is the ACD's, the gap from it to Erlang C the day's luck.");
+        if (result.Ideal is { } ideal)
+            output.WriteLine(FormattableString.Invariant($"Latency of a call that finds a free agent (simulated s): {ideal.ImmediateLatency:0.00}"));
 
         void Row(string name, double? simulator, double? fromServer, double? predicted, string format = "0", double? ideal = null)
         {

@@ -50,7 +50,14 @@ public sealed record ErlangCPrediction(double Erlangs, int Agents, double Probab
 /// free again) and its connect time after the offer. The gap to the simulator's figures is the ACD's own doing;
 /// the gap to Erlang C is the day's luck.
 /// </summary>
-public sealed record IdealReplay(int Calls, double ServiceLevel, double AverageSpeedOfAnswer)
+/// <param name="Calls">Answered calls replayed.</param>
+/// <param name="ServiceLevel">Share answered within the threshold in the replay.</param>
+/// <param name="AverageSpeedOfAnswer">Mean wait in the replay, seconds.</param>
+/// <param name="ImmediateLatency">
+/// Mean wait of the calls the ideal queue would have answered at once: the system's own latency (webhook, offer push,
+/// accept, bridge), which a busy machine stretches by the clock rate; the ACD's queueing is judged beyond it.
+/// </param>
+public sealed record IdealReplay(int Calls, double ServiceLevel, double AverageSpeedOfAnswer, double ImmediateLatency)
 {
     public static IdealReplay? From(IReadOnlyCollection<SimulatedCallRecord> calls, int agents, TimeSpan threshold)
     {
@@ -60,8 +67,9 @@ public sealed record IdealReplay(int Calls, double ServiceLevel, double AverageS
         if (answered.Count == 0) return null;
         var queued = IdealQueueing.Waits(agents, [.. answered.Select(c => new QueueArrival(c.EnqueuedAt!.Value, c.FreedAt!.Value - c.OfferedAt!.Value))]);
         var waits = answered.Select((c, i) => queued[i] + (c.AnsweredAt!.Value - c.OfferedAt!.Value)).ToList();
+        var immediate = answered.Where((_, i) => queued[i] == TimeSpan.Zero).Select(c => (c.AnsweredAt!.Value - c.EnqueuedAt!.Value).TotalSeconds).ToList();
         return new IdealReplay(answered.Count, Math.Round(waits.Count(w => w <= threshold) / (double)waits.Count, 4),
-            Math.Round(waits.Average(w => w.TotalSeconds), 3));
+            Math.Round(waits.Average(w => w.TotalSeconds), 3), Math.Round(immediate.Count == 0 ? 0 : immediate.Average(), 3));
     }
 }
 

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net.Http.Json;
 using CallCenter.Server.Metrics;
 using CallCenter.Server.Simulation;
@@ -83,6 +84,9 @@ public sealed class DayRun(DayConnection connection, DayScenario scenario, TextW
             }
             // Every placed call runs to its end: the day closes when the last caller hangs up.
             await Task.WhenAll(callers);
+            // A caller's part ends at the hang-up; the agent's ends with the wrap-up, which the day's figures include.
+            var grace = Stopwatch.StartNew();
+            while (agents.Any(a => a.Busy) && grace.Elapsed < TimeSpan.FromSeconds(30)) await Task.Delay(50, ct);
         }
         finally
         {

@@ -44,6 +44,11 @@ internal sealed class SimulatedAgent : IAsyncDisposable
 
     public int Handled { get; private set; }
 
+    /// <summary>True from an offer until its wrap-up is in: the day is over only when no agent is still finishing a call.</summary>
+    public bool Busy => Volatile.Read(ref _busy) != 0;
+
+    private int _busy;
+
     /// <summary>Connects to the hub, enters the ACD and becomes available.</summary>
     public async Task StartAsync(CancellationToken ct)
     {
@@ -69,6 +74,7 @@ internal sealed class SimulatedAgent : IAsyncDisposable
             if (offer is null) continue;
             try
             {
+                Volatile.Write(ref _busy, 1);
                 await HandleAsync(offer, ct);
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
@@ -78,6 +84,10 @@ internal sealed class SimulatedAgent : IAsyncDisposable
             catch (Exception ex) when (ex is HttpRequestException || (ex is TaskCanceledException && !ct.IsCancellationRequested))
             {
                 _observations.WebhookError();
+            }
+            finally
+            {
+                Volatile.Write(ref _busy, 0);
             }
         }
     }

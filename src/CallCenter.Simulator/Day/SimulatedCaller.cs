@@ -26,6 +26,8 @@ internal sealed class SimulatedCaller(
         var keys = new Queue<string>(path.Keys);
         var patience = scenario.MeanPatience is { } mean ? random.Exponential(mean) : (TimeSpan?)null;
         var fields = new Dictionary<string, string>(StringComparer.Ordinal) { ["CallSid"] = callSid, ["From"] = from, ["To"] = scenario.To, ["Direction"] = "inbound" };
+        // When the webhook that returned the current document was sent: the server acted on it between then and its answer.
+        var documentRequestedAt = TimeSpan.Zero;
         try
         {
             var documentPath = "/twilio/voice/incoming";
@@ -63,7 +65,9 @@ internal sealed class SimulatedCaller(
         {
             var form = new Dictionary<string, string>(fields, StringComparer.Ordinal) { ["CallStatus"] = status };
             foreach (var (k, v) in extra) form[k] = v;
+            var sentAt = clock.Elapsed;
             var (code, document) = await twilio.PostAsync(path, form, token);
+            documentRequestedAt = sentAt;
             if (document is not null) return document;
             rec.Outcome = CallOutcome.Failed;
             rec.Failure = $"{path} answered {code}";
@@ -75,11 +79,11 @@ internal sealed class SimulatedCaller(
         async Task<(string, XElement?)> ExecuteAsync(XElement document, string path, LiveCall live, SimulatedCallRecord rec,
             Queue<string> pressed, TimeSpan? patienceLeft, CancellationToken token)
         {
-            // The server queues the caller when it answers with <Enqueue>, before Twilio has played what comes first:
-            // the wait is counted from then on both sides, and a redirect may cut the speech short.
+            // The server queues the caller while it answers with <Enqueue>, before Twilio has played what comes first:
+            // the wait is counted from the request on (a slow answer must not shorten it), and a redirect may cut the speech short.
             if (rec.EnqueuedAt is null && document.Elements().Any(v => v.Name.LocalName == "Enqueue"))
             {
-                rec.EnqueuedAt = clock.Elapsed;
+                rec.EnqueuedAt = documentRequestedAt;
                 observations.WaitingChanged(1);
             }
             foreach (var verb in document.Elements())

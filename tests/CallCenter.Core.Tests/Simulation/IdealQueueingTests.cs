@@ -42,4 +42,18 @@ public sealed class IdealQueueingTests
         Assert.That(serviceLevel, Is.EqualTo(ErlangC.ServiceLevel(14, 10, TimeSpan.FromSeconds(180), TimeSpan.FromSeconds(20))).Within(0.01));
         Assert.That(asa, Is.EqualTo(ErlangC.AverageSpeedOfAnswer(14, 10, TimeSpan.FromSeconds(180)).TotalSeconds).Within(0.5));
     }
+
+    [Test]
+    public void One_hour_runs_spread_far_wider_than_independent_calls_would_suggest()
+    {
+        var spread = IdealQueueing.MmnRuns(14, 200, TimeSpan.FromSeconds(180), TimeSpan.FromHours(1), TimeSpan.FromSeconds(20), runs: 4000, seed: 1);
+
+        var (low, high) = spread.AverageSpeedOfAnswer(0.95);
+        // Independent waits would give ASA 7.8 s ± 2 × 3.6 s; correlated M/M/N waits over one hour spread much further.
+        Assert.That(high - low, Is.GreaterThan(15));
+        var (slLow, slHigh) = spread.ServiceLevel(0.95);
+        TestContext.Out.WriteLine(FormattableString.Invariant($"95% of one-hour runs: ASA {low:0.0}–{high:0.0} s, service level {slLow:0.000}–{slHigh:0.000}"));
+        Assert.That(slLow, Is.LessThan(0.888).And.GreaterThan(0.5));
+        Assert.That(slHigh, Is.EqualTo(1.0).Within(0.02));
+    }
 }

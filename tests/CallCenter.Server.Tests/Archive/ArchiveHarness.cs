@@ -27,11 +27,15 @@ internal sealed class ArchiveHarness : IAsyncDisposable
 
     private CallCenterServerFactory _root;
 
-    private ArchiveHarness(TestDatabase database, string storage, WireMockServer twilio, DateTimeOffset now, IArchiveIngestFaults? faults)
+    private readonly IReadOnlyDictionary<string, string> _settings;
+
+    private ArchiveHarness(TestDatabase database, string storage, WireMockServer twilio, DateTimeOffset now, IArchiveIngestFaults? faults,
+        IReadOnlyDictionary<string, string>? settings)
     {
         Database = database;
         StorageDirectory = storage;
         Twilio = twilio;
+        _settings = settings ?? new Dictionary<string, string>();
         (_root, Server) = Start(now, faults);
     }
 
@@ -44,10 +48,10 @@ internal sealed class ArchiveHarness : IAsyncDisposable
     public RetentionSweep Sweep => Server.Services.GetRequiredService<RetentionSweep>();
     public ArchiveIntegrityCheck Integrity => Server.Services.GetRequiredService<ArchiveIntegrityCheck>();
 
-    public static async Task<ArchiveHarness> StartAsync(IArchiveIngestFaults? faults = null)
+    public static async Task<ArchiveHarness> StartAsync(IArchiveIngestFaults? faults = null, IReadOnlyDictionary<string, string>? settings = null)
     {
         var storage = Path.Combine(Path.GetTempPath(), "callcenter-archive-" + Guid.NewGuid().ToString("N"));
-        return new ArchiveHarness(await TestDatabase.CreateAsync("archive"), storage, WireMockServer.Start(), CallCenterServerFactory.DefaultNow, faults);
+        return new ArchiveHarness(await TestDatabase.CreateAsync("archive"), storage, WireMockServer.Start(), CallCenterServerFactory.DefaultNow, faults, settings);
     }
 
     /// <summary>Stops the server as a crash would leave it (database, files and Twilio as they are) and starts a fresh one.</summary>
@@ -69,6 +73,7 @@ internal sealed class ArchiveHarness : IAsyncDisposable
             b.UseSetting("Archive:MasterKeys:k1", MasterKey);
             b.UseSetting("Archive:ActiveKeyId", "k1");
             b.UseSetting("Archive:StorageDirectory", StorageDirectory);
+            foreach (var (key, value) in _settings) b.UseSetting(key, value);
             if (faults is not null) b.ConfigureTestServices(s => s.AddSingleton(faults));
         });
         server.CreateClient().Dispose();

@@ -3,6 +3,9 @@ import { api, ApiError, type AgentState, type AgentStatus, type Offer, type Sess
 import { h, field, select, clock, messageArea } from "./dom";
 import { KnowledgePanel } from "./knowledge";
 
+/** GET/POST /api/agent/calls/{callSid}/recording[/pause|/resume]. */
+interface RecordingState { callSid: string; paused: boolean; since: string | null; reason: string | null }
+
 const stateNames: Record<AgentState, string> = {
   Offline: "Offline",
   Available: "Available",
@@ -178,8 +181,9 @@ export class AgentView {
     const decline = h("button", { type: "button", id: "decline", class: "secondary" }, "Decline");
     accept.addEventListener("click", () => this.act(async () => {
       accept.disabled = true;
-      await api("POST", `/api/agent/offers/${encodeURIComponent(offer.callSid)}/accept`);
+      // Before the request: the hub's "on a call" push can arrive before the answer, and the call panel shows this offer's caller.
       this.lastOffer = offer;
+      await api("POST", `/api/agent/offers/${encodeURIComponent(offer.callSid)}/accept`);
     }).finally(() => (accept.disabled = false)));
     decline.addEventListener("click", () => this.act(() => api("POST", `/api/agent/offers/${encodeURIComponent(offer.callSid)}/decline`)));
     const row = (name: string, value: string) => [h("dt", {}, name), h("dd", {}, value)];
@@ -216,9 +220,33 @@ export class AgentView {
       h("h3", { id: "call-title" }, "On a call"),
       h("p", {}, `Caller ${pop?.caller ?? ""} · call ${callSid} · `, this.talkTimer),
       h("p", { class: "muted" }, "No-audio mode: the caller is connected to your softphone client; this console drives the call through the agent API."),
-      h("div", { class: "controls" }, end));
+      h("div", { class: "controls" }, this.recordingToggle(callSid), end));
     this.callPanel.hidden = false;
     end.focus();
+  }
+
+  /** Pause while the caller reads out a card number or PIN; the state comes from the server, never assumed. */
+  private recordingToggle(callSid: string): HTMLElement {
+    const path = `/api/agent/calls/${encodeURIComponent(callSid)}/recording`;
+    const button = h("button", { type: "button", id: "recording-toggle", class: "secondary", "aria-pressed": "false" }, "Pause recording");
+    const status = h("span", { id: "recording-status", role: "status" }, "Recording");
+    const show = (state: RecordingState) => {
+      button.setAttribute("aria-pressed", String(state.paused));
+      button.textContent = state.paused ? "Resume recording" : "Pause recording";
+      status.textContent = state.paused ? `Recording paused (${state.reason ?? "card or PIN details"})` : "Recording";
+      status.classList.toggle("warning", state.paused);
+    };
+    button.addEventListener("click", async () => {
+      this.messages.clear();
+      const pausing = button.getAttribute("aria-pressed") !== "true";
+      try {
+        show(await api<RecordingState>("POST", `${path}/${pausing ? "pause" : "resume"}`, pausing ? { reason: "card or PIN details" } : undefined));
+      } catch (e) {
+        this.messages.error(e instanceof Error ? e.message : String(e));
+      }
+    });
+    api<RecordingState>("GET", path).then(show, () => { /* the call may already be over */ });
+    return h("span", { class: "recording" }, button, " ", status);
   }
 
   private showWrapUp(callSid: string): void {
@@ -284,3 +312,4 @@ export class AgentView {
     }
   }
 }
+
