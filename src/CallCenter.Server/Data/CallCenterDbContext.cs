@@ -4,6 +4,7 @@ using CallCenter.Server.Archive;
 using CallCenter.Server.Audit;
 using CallCenter.Server.CallLog;
 using CallCenter.Server.Ivr;
+using CallCenter.Server.Knowledge;
 using CallCenter.Server.Metrics;
 using CallCenter.Server.Routing;
 using CallCenter.Server.Staff;
@@ -32,6 +33,11 @@ public sealed class CallCenterDbContext(DbContextOptions<CallCenterDbContext> op
     public DbSet<LineIntervalRollup> LineIntervalRollups => Set<LineIntervalRollup>();
     public DbSet<FcrDailyRollup> FcrDailyRollups => Set<FcrDailyRollup>();
     public DbSet<CallFacts> CallFacts => Set<CallFacts>();
+    public DbSet<KnowledgeArticle> KnowledgeArticles => Set<KnowledgeArticle>();
+    public DbSet<ArticleVersion> ArticleVersions => Set<ArticleVersion>();
+    public DbSet<ChangeNotice> ChangeNotices => Set<ChangeNotice>();
+    public DbSet<KnowledgeFlag> KnowledgeFlags => Set<KnowledgeFlag>();
+    public DbSet<IncidentScript> IncidentScripts => Set<IncidentScript>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder) =>
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(CallCenterDbContext).Assembly);

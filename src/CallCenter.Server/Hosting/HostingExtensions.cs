@@ -7,6 +7,7 @@ using CallCenter.Server.Console;
 using CallCenter.Server.CoreBanking;
 using CallCenter.Server.Data;
 using CallCenter.Server.Ivr;
+using CallCenter.Server.Knowledge;
 using CallCenter.Server.Metrics;
 using CallCenter.Server.Prompts;
 using CallCenter.Server.Routing;
@@ -45,6 +46,7 @@ public static class HostingExtensions
         builder.Services.AddAcd();
         builder.AddArchive();
         builder.Services.AddRecordingReplica();
+        builder.Services.AddKnowledgeBase();
         builder.Services.AddSingleton<IAgentNotifier, AgentHubNotifier>();
         builder.Services.AddConsole();
         // Every instance's consoles hear every instance's ACD decisions through the Redis backplane.
@@ -95,6 +97,7 @@ public static class HostingExtensions
         app.MapSimulationClock();
         app.MapArchiveApi();
         app.MapOperationLogApi();
+        app.MapKnowledgeBase();
         app.MapHub<AgentHub>(AgentHub.Path);
         app.MapConsole();
         // Fail at start-up, not on the first call, when a flow file is invalid.

@@ -45,18 +45,30 @@ public static class EmergencyAnnouncementApi
         var who = http.User.WorkNumber();
         var now = clock.GetUtcNow();
         await using var tx = await db.Database.BeginTransactionAsync(ct);
+        var texts = interpreter.Flow.Languages.ToDictionary(l => l, l => request.Texts![l].Trim());
+        await SwitchOnLineAsync(db, flowId, texts, who, now, ct);
+        await tx.CommitAsync(ct);
+        cache.Invalidate(flowId);
+        return TypedResults.Ok(new AnnouncementState(flowId, true, texts, who, now));
+    }
+
+    /// <summary>
+    /// Switches a line's announcement on with texts already checked against the line's languages (also used by pinned
+    /// incident scripts), with its operation-log entry; the caller owns the transaction and invalidates the cache after commit.
+    /// </summary>
+    internal static async Task<EmergencyAnnouncement> SwitchOnLineAsync(CallCenterDbContext db, string flowId, Dictionary<string, string> texts,
+        string who, DateTimeOffset now, CancellationToken ct)
+    {
         foreach (var previous in await db.EmergencyAnnouncements.Where(a => a.FlowId == flowId && a.SwitchedOffAt == null).ToListAsync(ct))
             previous.SwitchOff(who, now);
         // The old row must be switched off before the new one satisfies the one-active-per-line index.
         await db.SaveChangesAsync(ct);
-        var texts = interpreter.Flow.Languages.ToDictionary(l => l, l => request.Texts![l].Trim());
-        db.EmergencyAnnouncements.Add(new EmergencyAnnouncement { FlowId = flowId, Texts = texts, SwitchedOnBy = who, SwitchedOnAt = now });
+        var announcement = new EmergencyAnnouncement { FlowId = flowId, Texts = texts, SwitchedOnBy = who, SwitchedOnAt = now };
+        db.EmergencyAnnouncements.Add(announcement);
         db.OperationLog.Add(new OperationLogEntry { OccurredAt = now, Operator = who, Action = "line.emergency_announcement.on",
             Target = flowId, Result = "succeeded", Details = string.Join(" | ", texts.Select(t => $"{t.Key}: {t.Value}")) });
         await db.SaveChangesAsync(ct);
-        await tx.CommitAsync(ct);
-        cache.Invalidate(flowId);
-        return TypedResults.Ok(new AnnouncementState(flowId, true, texts, who, now));
+        return announcement;
     }
 
     private static async Task<Results<NoContent, ProblemHttpResult>> SwitchOffAsync(

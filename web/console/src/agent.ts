@@ -1,6 +1,7 @@
 import type { HubConnection } from "@microsoft/signalr";
 import { api, ApiError, type AgentState, type AgentStatus, type Offer, type Session } from "./api";
 import { h, field, select, clock, messageArea } from "./dom";
+import { KnowledgePanel } from "./knowledge";
 
 /** GET/POST /api/agent/calls/{callSid}/recording[/pause|/resume]. */
 interface RecordingState { callSid: string; paused: boolean; since: string | null; reason: string | null }
@@ -49,13 +50,16 @@ export class AgentView {
   private readonly ticker: number;
   private readonly poller: number;
   private readonly handlers: [string, (...args: unknown[]) => void][];
+  private readonly knowledge: KnowledgePanel;
 
   constructor(private readonly hub: HubConnection, private readonly session: Session) {
     this.availableButton.addEventListener("click", () => this.act(() => this.goAvailable()));
     this.breakButton.addEventListener("click", () => this.act(() => this.takeBreak()));
     this.offlineButton.addEventListener("click", () => this.act(() => api<AgentStatus>("POST", "/api/agent/logout")));
+    this.knowledge = new KnowledgePanel(hub);
     this.el = h("div", { class: "console agent" },
       h("h2", { class: "visually-hidden" }, `Agent console for ${session.displayName}`),
+      this.knowledge.pinned,
       h("section", { id: "state-bar", class: "card state-bar", "aria-labelledby": "state-title" },
         h("h3", { id: "state-title" }, "My state"),
         h("p", { role: "status", "aria-live": "polite" }, this.stateLabel, " ", this.stateTimer),
@@ -68,7 +72,8 @@ export class AgentView {
       this.messages.el,
       this.offerPanel,
       this.callPanel,
-      this.wrapUpPanel);
+      this.wrapUpPanel,
+      this.knowledge.el);
 
     this.handlers = [
       ["ready", () => void this.refresh()],
@@ -94,6 +99,7 @@ export class AgentView {
     window.clearInterval(this.ticker);
     window.clearInterval(this.poller);
     for (const [name, handler] of this.handlers) this.hub.off(name, handler);
+    this.knowledge.dispose();
   }
 
   private async act(action: () => Promise<unknown>): Promise<void> {
@@ -169,6 +175,7 @@ export class AgentView {
       return;
     }
     this.offerSeenAt = Date.now();
+    void this.knowledge.suggestFor(offer.callSid);
     const pop = offer.screenPop;
     const accept = h("button", { type: "button", id: "accept", class: "primary" }, "Accept call");
     const decline = h("button", { type: "button", id: "decline", class: "secondary" }, "Decline");

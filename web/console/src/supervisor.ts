@@ -1,6 +1,7 @@
 import type { HubConnection } from "@microsoft/signalr";
 import { api, type AgentBoardRow, type AgentStateMessage, type Announcement, type Line, type Wallboard } from "./api";
 import { h, field, clock, messageArea } from "./dom";
+import { KnowledgeDesk } from "./knowledge-desk";
 
 /** The supervisor's board: queues and service level (wallboard), agents with forced Break/Offline, the emergency announcement switch. */
 export class SupervisorView {
@@ -12,9 +13,11 @@ export class SupervisorView {
   private readonly linesPanel = h("div", { id: "lines" });
   private readonly handlers: [string, (...args: unknown[]) => void][];
   private readonly poller: number;
+  private readonly knowledge: KnowledgeDesk;
 
   constructor(private readonly hub: HubConnection) {
     const th = (text: string) => h("th", { scope: "col" }, text);
+    this.knowledge = new KnowledgeDesk(hub);
     this.el = h("div", { class: "console supervisor" },
       h("h2", { class: "visually-hidden" }, "Supervisor console"),
       this.messages.el,
@@ -32,7 +35,8 @@ export class SupervisorView {
           this.agentsBody)),
       h("section", { class: "card", "aria-labelledby": "lines-title" },
         h("h3", { id: "lines-title" }, "Emergency announcement"),
-        this.linesPanel));
+        this.linesPanel),
+      this.knowledge.el);
 
     this.handlers = [
       ["wallboard", (board) => this.renderWallboard(board as Wallboard)],
@@ -50,6 +54,7 @@ export class SupervisorView {
   dispose(): void {
     window.clearInterval(this.poller);
     for (const [name, handler] of this.handlers) this.hub.off(name, handler);
+    this.knowledge.dispose();
   }
 
   private fail(e: unknown): void {
