@@ -333,12 +333,15 @@ public sealed class RollupCalculator(CallCenterDbContext db, NpgsqlDataSource da
                 SELECT * FROM unnest(@sid, @customer, @reason, @at) AS n(call_sid, customer_key, reason_family, at)
             ),
             own AS (
-                UPDATE call_facts f SET next_contact_at = (
-                    SELECT min(o.queued_at) FROM call_facts o
+                UPDATE call_facts f SET next_contact_at = later.at
+                FROM need n
+                CROSS JOIN LATERAL (
+                    SELECT min(o.queued_at) AS at FROM call_facts o
                     WHERE o.customer_key = n.customer_key AND o.queued_at > n.at AND o.wrapped_up_at IS NOT NULL
-                      AND coalesce(o.reason_family, '') = n.reason_family)
-                FROM need n, call_facts old
-                WHERE f.call_sid = n.call_sid AND old.call_sid = f.call_sid
+                      AND coalesce(o.reason_family, '') = n.reason_family) later,
+                    call_facts old
+                -- Most new needs have no later contact yet: leaving their rows alone saves a row version and its index entries.
+                WHERE f.call_sid = n.call_sid AND old.call_sid = f.call_sid AND f.next_contact_at IS DISTINCT FROM later.at
                 RETURNING f.call_sid, f.queued_at, f.answered_at, f.resolved, old.next_contact_at AS old_next, f.next_contact_at AS new_next
             ),
             earlier AS (
