@@ -107,7 +107,10 @@ public sealed class AgentConsoleTests
 
         // The supervisor puts the agent on a break; the agent's console follows live.
         await agentRow.GetByLabel($"Break reason for {agent}").FillAsync("coaching");
-        await agentRow.GetByRole(AriaRole.Button, new() { NameRegex = new Regex("to break$") }).ClickAsync();
+        // The push can overtake the HTTP answer; the audit row is written before the answer, so wait for that.
+        await supervisor.RunAndWaitForResponseAsync(
+            () => agentRow.GetByRole(AriaRole.Button, new() { NameRegex = new Regex("to break$") }).ClickAsync(),
+            response => response.Url.Contains($"/api/supervisor/agents/{agent}/state", StringComparison.Ordinal));
         await Expect(state).ToHaveTextAsync("On a break (supervisor: coaching)");
         await Expect(agentRow.Locator("[data-col=state]")).ToHaveTextAsync("Break (supervisor: coaching)");
         await using var scope = harness.Server.Services.CreateAsyncScope();

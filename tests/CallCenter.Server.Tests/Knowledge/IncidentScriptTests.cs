@@ -131,7 +131,7 @@ public sealed class IncidentScriptTests
     internal static async Task<HubConnection> ConnectAsync(WebApplicationFactory<Program> server, string workNumber, Action<HubConnection> handlers)
     {
         using var raw = server.CreateClient(new WebApplicationFactoryClientOptions { HandleCookies = false });
-        using var login = await raw.PostAsJsonAsync("/api/auth/login", new { workNumber, password = StaffBuilder.Password });
+        using var login = await StaffBuilder.LoginAsync(raw, workNumber);
         var cookie = login.Headers.GetValues("Set-Cookie").First().Split(';')[0];
         var hub = new HubConnectionBuilder()
             .WithUrl(new Uri(server.Server.BaseAddress, AgentHub.Path), o =>

@@ -20,7 +20,7 @@ internal static class KnowledgeDesk
     public static async Task<HttpClient> SignInAsync(WebApplicationFactory<Program> server, string workNumber)
     {
         var client = server.CreateClient();
-        using var login = await client.PostAsJsonAsync("/api/auth/login", new { workNumber, password = StaffBuilder.Password });
+        using var login = await StaffBuilder.LoginAsync(client, workNumber);
         login.EnsureSuccessStatusCode();
         return client;
     }
