@@ -2,15 +2,11 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
-using CallCenter.Server.Agents;
 using CallCenter.Server.Knowledge;
 using CallCenter.Server.Staff;
+using CallCenter.Server.Tests.Agents;
 using CallCenter.Testing;
-using Microsoft.AspNetCore.Http.Connections;
-using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.SignalR.Client;
-using Microsoft.Extensions.DependencyInjection;
-using System.Text.Json.Serialization;
 
 namespace CallCenter.Server.Tests.Knowledge;
 
@@ -33,7 +29,7 @@ public sealed class IncidentScriptTests
             {
                 var received = new TaskCompletionSource<TimeSpan>(TaskCreationOptions.RunContinuationsAsynchronously);
                 heard.Add(received);
-                connections.Add(await ConnectAsync(Server, await Server.Services.CreateStaffAsync(StaffRole.Agent), c =>
+                connections.Add(await HubClient.ConnectAsync(Server, await Server.Services.CreateStaffAsync(StaffRole.Agent), c =>
                     c.On<List<IncidentScriptApi.ScriptView>>("pinnedScripts", pinned =>
                     {
                         if (pinned.Any(s => s.Title == title)) received.TrySetResult(clock.Elapsed);
@@ -127,26 +123,4 @@ public sealed class IncidentScriptTests
         });
     }
 
-    /// <summary>A started hub connection whose groups are joined (the hub said "ready").</summary>
-    internal static async Task<HubConnection> ConnectAsync(WebApplicationFactory<Program> server, string workNumber, Action<HubConnection> handlers)
-    {
-        using var raw = server.CreateClient(new WebApplicationFactoryClientOptions { HandleCookies = false });
-        using var login = await StaffBuilder.LoginAsync(raw, workNumber);
-        var cookie = login.Headers.GetValues("Set-Cookie").First().Split(';')[0];
-        var hub = new HubConnectionBuilder()
-            .WithUrl(new Uri(server.Server.BaseAddress, AgentHub.Path), o =>
-            {
-                o.HttpMessageHandlerFactory = _ => server.Server.CreateHandler();
-                o.Transports = HttpTransportType.LongPolling;
-                o.Headers["Cookie"] = cookie;
-            })
-            .AddJsonProtocol(o => o.PayloadSerializerOptions.Converters.Add(new JsonStringEnumConverter()))
-            .Build();
-        var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        hub.On<string>("ready", _ => ready.TrySetResult());
-        handlers(hub);
-        await hub.StartAsync();
-        await ready.Task.WaitAsync(TimeSpan.FromSeconds(15));
-        return hub;
-    }
 }

@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using CallCenter.Server.Knowledge;
 using CallCenter.Server.Staff;
+using CallCenter.Server.Tests.Agents;
 using CallCenter.Testing;
 using Microsoft.AspNetCore.SignalR.Client;
 
@@ -24,7 +25,7 @@ public sealed class KnowledgeFlagTests
         notice["department"] = owner;
         var articleId = (await KnowledgeDesk.PublishAsync(supervisor, notice)).GetProperty("articleId").GetInt64();
         var told = new TaskCompletionSource<KnowledgeApi.FlagView>(TaskCreationOptions.RunContinuationsAsynchronously);
-        await using var desk = await IncidentScriptTests.ConnectAsync(Server, supervisorNumber,
+        await using var desk = await HubClient.ConnectAsync(Server, supervisorNumber,
             c => c.On<KnowledgeApi.FlagView>("knowledgeFlagged", f => { if (f.Owner == owner) told.TrySetResult(f); }));
         var agentNumber = await Server.Services.CreateStaffAsync(StaffRole.Agent);
         using var agent = await KnowledgeDesk.SignInAsync(Server, agentNumber);

@@ -1,9 +1,9 @@
 using System.Net;
 using CallCenter.Server.Agents;
 using CallCenter.Server.Staff;
+using CallCenter.Server.Tests.Agents;
 using CallCenter.Testing;
 using Microsoft.AspNetCore.Http.Connections;
-using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.SignalR.Client;
 
 namespace CallCenter.Server.Tests.Routing;
@@ -11,28 +11,6 @@ namespace CallCenter.Server.Tests.Routing;
 /// <summary>The console's live channel, through the real hub, cookie login and the Redis backplane.</summary>
 public sealed class AgentHubTests
 {
-    /// <summary>A started connection whose groups are joined (the hub said "ready").</summary>
-    private static async Task<HubConnection> ConnectAsync(WebApplicationFactory<Program> server, string workNumber, Action<HubConnection> handlers)
-    {
-        using var raw = server.CreateClient(new WebApplicationFactoryClientOptions { HandleCookies = false });
-        using var login = await StaffBuilder.LoginAsync(raw, workNumber);
-        var cookie = login.Headers.GetValues("Set-Cookie").First().Split(';')[0];
-        var hub = new HubConnectionBuilder()
-            .WithUrl(new Uri(server.Server.BaseAddress, AgentHub.Path), o =>
-            {
-                o.HttpMessageHandlerFactory = _ => server.Server.CreateHandler();
-                o.Transports = HttpTransportType.LongPolling;
-                o.Headers["Cookie"] = cookie;
-            })
-            .Build();
-        var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        hub.On<string>("ready", _ => ready.TrySetResult());
-        handlers(hub);
-        await hub.StartAsync();
-        await ready.Task.WaitAsync(TimeSpan.FromSeconds(15));
-        return hub;
-    }
-
     [Test]
     public async Task An_agent_hears_their_state_and_the_offer_the_moment_the_acd_decides()
     {
@@ -40,7 +18,7 @@ public sealed class AgentHubTests
         using var agent = await h.NewAgentAsync(("general", 1));
         var offered = new TaskCompletionSource<AgentOfferMessage>(TaskCreationOptions.RunContinuationsAsynchronously);
         var available = new TaskCompletionSource<AgentStateMessage>(TaskCreationOptions.RunContinuationsAsynchronously);
-        await using var hub = await ConnectAsync(h.Server, agent.WorkNumber, c =>
+        await using var hub = await HubClient.ConnectAsync(h.Server, agent.WorkNumber, c =>
         {
             c.On<AgentOfferMessage>("offered", m => offered.TrySetResult(m));
             c.On<AgentStateMessage>("stateChanged", m => { if (m.State == "Available") available.TrySetResult(m); });
@@ -63,7 +41,7 @@ public sealed class AgentHubTests
         using var agent = await h.NewAgentAsync(("general", 1));
         var supervisor = await h.Server.Services.CreateStaffAsync(StaffRole.Supervisor);
         var seen = new TaskCompletionSource<AgentStateMessage>(TaskCreationOptions.RunContinuationsAsynchronously);
-        await using var watch = await ConnectAsync(h.Server, supervisor,
+        await using var watch = await HubClient.ConnectAsync(h.Server, supervisor,
             c => c.On<AgentStateMessage>("agentStateChanged", m => { if (m.Agent == agent.WorkNumber) seen.TrySetResult(m); }));
         await using var anonymous = new HubConnectionBuilder()
             .WithUrl(new Uri(h.Server.Server.BaseAddress, AgentHub.Path), o =>
