@@ -66,14 +66,7 @@ internal sealed class ConsoleHarness : IAsyncDisposable
     public TwilioWebhookClient CreateTwilioClient() => new(CreateClient(), CallCenterServerFactory.AuthToken, CallCenterServerFactory.PublicBaseUrl);
 
     /// <summary>A caller who picks Chinese and presses 0: queued into "general" by the IVR.</summary>
-    public async Task<IvrCall> QueueCallAsync(string from = "+8613812345678")
-    {
-        var call = await IvrCall.DialAsync(CreateTwilioClient(), from: from);
-        await call.PressAsync("1");
-        await call.PressAsync("0");
-        Assert.That(call.QueueName, Is.EqualTo("general"), call.RawTwiml);
-        return call;
-    }
+    public Task<IvrCall> QueueCallAsync(string from = "+8613812345678") => IvrCall.QueueForAnAgentAsync(CreateTwilioClient(), from);
 
     /// <summary>A new agent (password already chosen) with a "general" skill profile, not yet in the ACD.</summary>
     public async Task<string> NewAgentAsync()

@@ -15,6 +15,16 @@ public sealed class IvrCall(TwilioWebhookClient twilio, string callSid, string f
     public string RawTwiml { get; private set; } = "";
     public HttpStatusCode LastStatus { get; private set; }
 
+    /// <summary>A caller who picks Chinese and presses 0: queued into "general" by the IVR.</summary>
+    public static async Task<IvrCall> QueueForAnAgentAsync(TwilioWebhookClient twilio, string from = "+8613812345678")
+    {
+        var call = await DialAsync(twilio, from: from);
+        await call.PressAsync("1");
+        await call.PressAsync("0");
+        return call.QueueName == "general" ? call
+            : throw new InvalidOperationException($"The caller was not queued into \"general\": {call.RawTwiml}");
+    }
+
     public static async Task<IvrCall> DialAsync(TwilioWebhookClient twilio, string to = TwilioForms.BankHotline, string from = "+8613812345678")
     {
         var call = new IvrCall(twilio, TwilioForms.NewCallSid(), from);

@@ -40,7 +40,7 @@ public static class RecordingPauses
         string callSid, HttpContext http, AcdHost acd, CallCenterDbContext db, CancellationToken ct)
     {
         if (await NotOnTheCallAsync(callSid, http, acd, ct) is { } refused) return refused;
-        return TypedResults.Ok(await CurrentAsync(db, callSid, ct));
+        return TypedResults.Ok(Current(callSid, await SwitchesAsync(db, callSid, ct)));
     }
 
     private static async Task<Results<Ok<RecordingState>, ValidationProblem, ProblemHttpResult>> PauseAsync(
@@ -63,7 +63,8 @@ public static class RecordingPauses
         ICallEventLog callLog, TimeProvider clock, CancellationToken ct)
     {
         if (await NotOnTheCallAsync(callSid, http, acd, ct) is { } refused) return refused;
-        var current = await CurrentAsync(db, callSid, ct);
+        var switches = await SwitchesAsync(db, callSid, ct);
+        var current = Current(callSid, switches);
         // Pressing twice (or a retry after a lost answer) changes nothing.
         if (current.Paused == paused) return TypedResults.Ok(current);
 
@@ -80,7 +81,7 @@ public static class RecordingPauses
             ? CallEventPayload.Serialize(new { agent, reason })
             : CallEventPayload.Serialize(new { agent, pausedSeconds = current.Since is { } since ? Math.Round((now - since).TotalSeconds, 1) : (double?)null });
         // One step key per switch: the n-th pause or resume of this call, so a replayed append is recognised.
-        var step = $"{(paused ? PausedEvent : ResumedEvent)}#{await SwitchesAsync(db, callSid, ct) + 1}";
+        var step = $"{(paused ? PausedEvent : ResumedEvent)}#{switches.Count + 1}";
         await callLog.AppendAsync(new NewCallEvent(callSid, paused ? PausedEvent : ResumedEvent, step, now, payload), ct);
         return TypedResults.Ok(new RecordingState(callSid, paused, now, paused ? reason : null));
     }
@@ -94,16 +95,19 @@ public static class RecordingPauses
                 detail: $"Only the agent connected to {callSid} controls its recording, and only while connected.");
     }
 
-    private static async Task<RecordingState> CurrentAsync(CallCenterDbContext db, string callSid, CancellationToken ct)
-    {
-        var last = await db.CallEvents.AsNoTracking()
+    private sealed record Switch(string Type, DateTimeOffset OccurredAt, string Payload);
+
+    /// <summary>The call's pauses and resumes in order: a handful at most.</summary>
+    private static Task<List<Switch>> SwitchesAsync(CallCenterDbContext db, string callSid, CancellationToken ct) =>
+        db.CallEvents.AsNoTracking()
             .Where(e => e.CallSid == callSid && (e.Type == PausedEvent || e.Type == ResumedEvent))
-            .OrderByDescending(e => e.CallSeq).Select(e => new { e.Type, e.OccurredAt, e.Payload }).FirstOrDefaultAsync(ct);
+            .OrderBy(e => e.CallSeq).Select(e => new Switch(e.Type, e.OccurredAt, e.Payload)).ToListAsync(ct);
+
+    private static RecordingState Current(string callSid, List<Switch> switches)
+    {
+        var last = switches.LastOrDefault();
         if (last is not { Type: PausedEvent }) return new RecordingState(callSid, false, last?.OccurredAt, null);
         using var payload = JsonDocument.Parse(last.Payload);
         return new RecordingState(callSid, true, last.OccurredAt, payload.RootElement.TryGetProperty("reason", out var r) ? r.GetString() : null);
     }
-
-    private static Task<int> SwitchesAsync(CallCenterDbContext db, string callSid, CancellationToken ct) =>
-        db.CallEvents.CountAsync(e => e.CallSid == callSid && (e.Type == PausedEvent || e.Type == ResumedEvent), ct);
 }
