@@ -137,6 +137,8 @@ namespace CallCenter.Server.Data.Migrations
                         .HasDatabaseName("ix_call_facts_queue_queued_at");
 
                     b.ToTable("call_facts", (string)null);
+
+                    b.HasAnnotation("Npgsql:StorageParameter:fillfactor", 90);
                 });
 
             modelBuilder.Entity("CallCenter.Server.Agents.Agent", b =>
