@@ -194,45 +194,62 @@ public sealed class RollupCalculator(CallCenterDbContext db, NpgsqlDataSource da
 
     /// <summary>
     /// Recuts each agent's available, handling and break time from the change before their earliest new one up to
-    /// their latest known change, into the agent interval rows; occupancy follows from those.
+    /// their latest known change, into the agent interval rows; occupancy follows from those. All agents' changes are
+    /// read in one statement and written in another, however many agents changed state in the batch.
     /// </summary>
     private async Task WriteAgentTimeAsync(Dictionary<string, DateTimeOffset> earliestNewChange, TimeSpan interval, DateTimeOffset now, CancellationToken ct)
     {
-        foreach (var (stream, earliest) in earliestNewChange)
-        {
-            // Whole intervals are recut: from the start of the earliest new change's interval, in the state the agent was in then.
-            var from = Floor(earliest, interval);
-            await using var cmd = Command("""
-                (SELECT occurred_at, payload::jsonb ->> 'to' FROM call_events
-                 WHERE call_sid = @stream AND occurred_at < @from ORDER BY call_seq DESC LIMIT 1)
+        if (earliestNewChange.Count == 0) return;
+        // Whole intervals are recut: from the start of the earliest new change's interval, in the state the agent was in then.
+        var streams = earliestNewChange.Keys.ToArray();
+        var froms = streams.Select(s => Floor(earliestNewChange[s], interval)).ToArray();
+        await using var read = Command("""
+            SELECT t.stream, c.occurred_at, c.to_state FROM unnest(@streams, @froms) AS t(stream, from_at)
+            CROSS JOIN LATERAL (
+                (SELECT occurred_at, payload::jsonb ->> 'to' AS to_state FROM call_events
+                 WHERE call_sid = t.stream AND occurred_at < t.from_at ORDER BY call_seq DESC LIMIT 1)
                 UNION ALL
                 (SELECT occurred_at, payload::jsonb ->> 'to' FROM call_events
-                 WHERE call_sid = @stream AND occurred_at >= @from ORDER BY call_seq)
-                """);
-            cmd.Parameters.AddWithValue("stream", stream);
-            cmd.Parameters.AddWithValue("from", from);
-            var changes = new List<(DateTimeOffset At, string To)>();
-            await using (var reader = await cmd.ExecuteReaderAsync(ct))
-            {
-                while (await reader.ReadAsync(ct)) changes.Add((reader.GetFieldValue<DateTimeOffset>(0), reader.IsDBNull(1) ? "" : reader.GetString(1)));
-            }
-            var stateAtFrom = changes.Count > 0 && changes[0].At < from ? changes[0].To : null;
-            var agent = stream[AgentStreamPrefix.Length..];
-            var cut = AgentTime.PerInterval(stateAtFrom, changes.Where(c => c.At >= from), from, interval);
-            var existing = await db.AgentIntervalRollups.Where(r => r.Agent == agent && r.IntervalStart >= from).ToDictionaryAsync(r => r.IntervalStart, ct);
-            foreach (var (start, seconds) in cut)
-            {
-                var row = existing.GetValueOrDefault(start)
-                    ?? db.AgentIntervalRollups.Local.FirstOrDefault(r => r.Agent == agent && r.IntervalStart == start);
-                if (row is null)
-                {
-                    row = new AgentIntervalRollup { IntervalStart = start, Agent = agent };
-                    db.AgentIntervalRollups.Add(row);
-                }
-                (row.AvailableSeconds, row.HandlingSeconds, row.BreakSeconds, row.Occupancy, row.ComputedAt) =
-                    (seconds.Available, seconds.Handling, seconds.Break, seconds.Occupancy, now);
-            }
+                 WHERE call_sid = t.stream AND occurred_at >= t.from_at ORDER BY call_seq)) c
+            """);
+        read.Parameters.AddWithValue("streams", streams);
+        read.Parameters.AddWithValue("froms", froms);
+        var changes = streams.ToDictionary(s => s, _ => new List<(DateTimeOffset At, string To)>(), StringComparer.Ordinal);
+        await using (var reader = await read.ExecuteReaderAsync(ct))
+        {
+            while (await reader.ReadAsync(ct))
+                changes[reader.GetString(0)].Add((reader.GetFieldValue<DateTimeOffset>(1), reader.IsDBNull(2) ? "" : reader.GetString(2)));
         }
+
+        var rows = new List<(DateTimeOffset Start, string Agent, AgentSeconds Seconds)>();
+        for (var i = 0; i < streams.Length; i++)
+        {
+            var (from, agentChanges) = (froms[i], changes[streams[i]]);
+            var stateAtFrom = agentChanges.Count > 0 && agentChanges[0].At < from ? agentChanges[0].To : null;
+            var agent = streams[i][AgentStreamPrefix.Length..];
+            foreach (var (start, seconds) in AgentTime.PerInterval(stateAtFrom, agentChanges.Where(c => c.At >= from), from, interval))
+                rows.Add((start, agent, seconds));
+        }
+        if (rows.Count == 0) return;
+        await using var write = Command("""
+            INSERT INTO agent_interval_rollups (interval_start, agent, answered, completed, talk_seconds, wrapped_up,
+                wrap_up_seconds, marked_resolved, available_seconds, handling_seconds, break_seconds, occupancy, computed_at)
+            SELECT t.start, t.agent, 0, 0, 0, 0, 0, 0, t.available, t.handling, t.break, t.occupancy, @now
+            FROM unnest(@start, @agent, @available, @handling, @break, @occupancy) AS t(start, agent, available, handling, break, occupancy)
+            ON CONFLICT (interval_start, agent) DO UPDATE SET available_seconds = excluded.available_seconds,
+                handling_seconds = excluded.handling_seconds, break_seconds = excluded.break_seconds,
+                occupancy = excluded.occupancy, computed_at = excluded.computed_at
+            """);
+        var p = write.Parameters;
+        p.AddWithValue("start", rows.Select(r => r.Start).ToArray());
+        p.AddWithValue("agent", rows.Select(r => r.Agent).ToArray());
+        p.AddWithValue("available", rows.Select(r => r.Seconds.Available).ToArray());
+        p.AddWithValue("handling", rows.Select(r => r.Seconds.Handling).ToArray());
+        p.AddWithValue("break", rows.Select(r => r.Seconds.Break).ToArray());
+        p.Add(new NpgsqlParameter("occupancy", NpgsqlDbType.Array | NpgsqlDbType.Double)
+            { Value = rows.Select(r => r.Seconds.Occupancy is { } o ? (object)o : DBNull.Value).ToArray() });
+        p.AddWithValue("now", now);
+        await write.ExecuteNonQueryAsync(ct);
     }
 
     /// <summary>The payload's scalar fields, with an IVR event's "data" object flattened in.</summary>
@@ -445,29 +462,36 @@ public sealed class RollupCalculator(CallCenterDbContext db, NpgsqlDataSource da
         }
     }
 
+    /// <summary>
+    /// One statement for all touched agent intervals: a refresh touches a row per agent who answered (hundreds), and
+    /// tracking each through the change tracker cost more than computing them. Time-split columns are left to
+    /// <see cref="WriteAgentTimeAsync"/>.
+    /// </summary>
     private async Task WriteAgentRowsAsync(HashSet<(string Agent, DateTimeOffset Start)> keys, TimeSpan interval, DateTimeOffset now,
         CancellationToken ct, Dictionary<(string, DateTimeOffset), List<CallFacts>>? read = null)
     {
         if (keys.Count == 0) return;
         var facts = read ?? await FactsInAsync(keys, "agent", "answered_at", interval, ct);
-        var existing = await db.AgentIntervalRollups.Where(r => keys.Select(k => k.Agent).Contains(r.Agent) && keys.Select(k => k.Start).Contains(r.IntervalStart))
-            .ToDictionaryAsync(r => (r.Agent, r.IntervalStart), ct);
-        foreach (var key in keys)
-        {
-            var calls = facts.GetValueOrDefault(key) ?? [];
-            if (!existing.TryGetValue(key, out var row))
-            {
-                row = new AgentIntervalRollup { IntervalStart = key.Start, Agent = key.Agent };
-                db.AgentIntervalRollups.Add(row);
-            }
-            row.Answered = calls.Count;
-            row.Completed = calls.Count(c => c.TalkTime is not null);
-            row.TalkSeconds = calls.Sum(c => c.TalkTime?.TotalSeconds ?? 0);
-            row.WrappedUp = calls.Count(c => c.WrappedUpAt is not null);
-            row.WrapUpSeconds = calls.Sum(c => c.WrapUpTime?.TotalSeconds ?? 0);
-            row.MarkedResolved = calls.Count(c => c.WrappedUpAt is not null && c.Resolved);
-            row.ComputedAt = now;
-        }
+        var rows = keys.Select(key => (Key: key, Calls: facts.GetValueOrDefault(key) ?? [])).ToList();
+        await using var cmd = Command("""
+            INSERT INTO agent_interval_rollups (interval_start, agent, answered, completed, talk_seconds, wrapped_up,
+                wrap_up_seconds, marked_resolved, computed_at)
+            SELECT *, @now FROM unnest(@start, @agent, @answered, @completed, @talk, @wrapped, @wrap, @resolved)
+            ON CONFLICT (interval_start, agent) DO UPDATE SET answered = excluded.answered, completed = excluded.completed,
+                talk_seconds = excluded.talk_seconds, wrapped_up = excluded.wrapped_up, wrap_up_seconds = excluded.wrap_up_seconds,
+                marked_resolved = excluded.marked_resolved, computed_at = excluded.computed_at
+            """);
+        var p = cmd.Parameters;
+        p.AddWithValue("start", rows.Select(r => r.Key.Start).ToArray());
+        p.AddWithValue("agent", rows.Select(r => r.Key.Agent).ToArray());
+        p.AddWithValue("answered", rows.Select(r => r.Calls.Count).ToArray());
+        p.AddWithValue("completed", rows.Select(r => r.Calls.Count(c => c.TalkTime is not null)).ToArray());
+        p.AddWithValue("talk", rows.Select(r => r.Calls.Sum(c => c.TalkTime?.TotalSeconds ?? 0)).ToArray());
+        p.AddWithValue("wrapped", rows.Select(r => r.Calls.Count(c => c.WrappedUpAt is not null)).ToArray());
+        p.AddWithValue("wrap", rows.Select(r => r.Calls.Sum(c => c.WrapUpTime?.TotalSeconds ?? 0)).ToArray());
+        p.AddWithValue("resolved", rows.Select(r => r.Calls.Count(c => c.WrappedUpAt is not null && c.Resolved)).ToArray());
+        p.AddWithValue("now", now);
+        await cmd.ExecuteNonQueryAsync(ct);
     }
 
     private async Task WriteLineRowsAsync(HashSet<(string Line, DateTimeOffset Start)> keys, TimeSpan interval, DateTimeOffset now,
