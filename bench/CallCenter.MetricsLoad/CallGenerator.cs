@@ -90,6 +90,10 @@ internal sealed class CallGenerator(int seed, DateTimeOffset from, int days, int
                 yield return (c.Sid, "acd.completed", "acd.completed#1", c.Completed!.Value, Json($$"""{"queue":"{{c.Queue}}","agent":"{{c.Agent}}"}"""), null);
                 yield return (c.Sid, "agent.wrap_up", "agent.wrap_up", c.Wrapped!.Value,
                     Json($$"""{"agent":"{{c.Agent}}","disposition":"resolved","reasonFamily":"{{c.Reason}}","resolved":{{(c.Resolved ? "true" : "false")}}}"""), null);
+                // The agent's own stream, as the ACD writes it: the refresh recuts their available/handling time too.
+                foreach (var (at, from, to) in new[] { (answered, "Available", "OnCall"), (c.Completed!.Value, "OnCall", "WrapUp"), (c.Wrapped!.Value, "WrapUp", "Available") })
+                    yield return ("agent:" + c.Agent, "agent.state_changed", $"{at.UtcTicks}:{from}>{to}:{c.Sid}", at,
+                        Json($$"""{"agent":"{{c.Agent}}","from":"{{from}}","to":"{{to}}","call":"{{c.Sid}}"}"""), null);
             }
             else if (c.Abandoned is { } abandoned)
                 yield return (c.Sid, "acd.abandoned", "acd.abandoned#1", abandoned, Json($$"""{"queue":"{{c.Queue}}"}"""), null);
