@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using CallCenter.Server.Scheduling;
 using CallCenter.Server.Telemetry;
 using Microsoft.Extensions.Options;
 
@@ -51,15 +52,31 @@ public sealed class ArchiveIngestWorker(ArchiveIngestor ingestor, IngestSignal s
     }
 }
 
-/// <summary>Once per maintenance period: the retention sweep, then the integrity check of files and call log.</summary>
-public sealed class ArchiveMaintenanceWorker(IServiceScopeFactory scopes, IOptions<ArchiveOptions> options, TimeProvider clock,
+/// <summary>
+/// Once per maintenance period across all instances: the retention sweep, then the integrity check of files and
+/// call log. Every instance asks every few minutes; the scheduled-run lease lets exactly one of them run it.
+/// </summary>
+public sealed class ArchiveMaintenanceWorker(IServiceScopeFactory scopes, ScheduledRuns runs, IOptions<ArchiveOptions> options, TimeProvider clock,
     ArchiveMetrics metrics, ILogger<ArchiveMaintenanceWorker> logger) : BackgroundService
 {
+    public const string JobName = "archive.maintenance";
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        using var timer = new PeriodicTimer(options.Value.MaintenanceEvery, clock);
-        while (await timer.WaitForNextTickAsync(stoppingToken))
-            await RunOnceAsync(stoppingToken);
+        var period = options.Value.MaintenanceEvery;
+        using var timer = new PeriodicTimer(ScheduledRuns.PollEvery(period), clock);
+        do
+        {
+            try
+            {
+                await runs.RunIfDueAsync(JobName, period, RunOnceAsync, stoppingToken);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                logger.LogError(ex, "Archive maintenance run failed; the next period retries");
+            }
+        }
+        while (await timer.WaitForNextTickAsync(stoppingToken));
     }
 
     public async Task RunOnceAsync(CancellationToken ct)
@@ -80,7 +97,7 @@ public sealed class ArchiveMaintenanceWorker(IServiceScopeFactory scopes, IOptio
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             activity?.SetStatus(ActivityStatusCode.Error, ex.Message);
-            logger.LogError(ex, "Archive maintenance run failed; the next period retries");
+            throw;
         }
     }
 }

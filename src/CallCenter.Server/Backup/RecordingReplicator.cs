@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using CallCenter.Server.Archive;
+using CallCenter.Server.Scheduling;
 using CallCenter.Server.Telemetry;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -108,20 +109,24 @@ public sealed class RecordingReplicator(NpgsqlDataSource dataSource, IArchiveSto
     }
 }
 
-/// <summary>Runs the replicator every <see cref="RecordingReplicaOptions.Every"/> when a replica folder is configured.</summary>
-public sealed class RecordingReplicaWorker(IServiceProvider services, IOptions<RecordingReplicaOptions> options, IOptions<ArchiveOptions> archive,
-    TimeProvider clock, ILogger<RecordingReplicaWorker> logger) : BackgroundService
+/// <summary>Runs the replicator every <see cref="RecordingReplicaOptions.Every"/> when a replica folder is configured, on one instance at a time.</summary>
+public sealed class RecordingReplicaWorker(IServiceProvider services, ScheduledRuns runs, IOptions<RecordingReplicaOptions> options,
+    IOptions<ArchiveOptions> archive, TimeProvider clock, ILogger<RecordingReplicaWorker> logger) : BackgroundService
 {
+    public const string JobName = "archive.replication";
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         if (options.Value.Directory is not { Length: > 0 } folder || !archive.Value.RunWorkers) return;
-        using var timer = new PeriodicTimer(options.Value.Every, clock);
+        var period = options.Value.Every;
+        using var timer = new PeriodicTimer(ScheduledRuns.PollEvery(period), clock);
         do
         {
             try
             {
-                await new RecordingReplicator(services.GetRequiredService<NpgsqlDataSource>(), services.GetRequiredService<IArchiveStorage>(), folder,
-                    services.GetRequiredService<ArchiveKeyRing>(), logger).RunAsync(stoppingToken);
+                await runs.RunIfDueAsync(JobName, period, ct => new RecordingReplicator(services.GetRequiredService<NpgsqlDataSource>(),
+                    services.GetRequiredService<IArchiveStorage>(), folder, services.GetRequiredService<ArchiveKeyRing>(), logger).RunAsync(ct),
+                    stoppingToken);
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {

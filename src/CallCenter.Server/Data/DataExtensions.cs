@@ -14,6 +14,7 @@ public static class DataExtensions
         builder.Services.AddOptions<DatabaseOptions>().BindConfiguration(DatabaseOptions.SectionName);
         // One pool for EF and for the hand-written SQL of the call log.
         builder.Services.AddSingleton(_ => CreateDataSource(connectionString));
+        builder.Services.AddSingleton<Scheduling.ScheduledRuns>();
         builder.Services.AddDbContextPool<CallCenterDbContext>((sp, o) => Configure(o, sp.GetRequiredService<NpgsqlDataSource>()));
         return builder;
     }

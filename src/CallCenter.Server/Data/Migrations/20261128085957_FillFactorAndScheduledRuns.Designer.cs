@@ -14,8 +14,8 @@ using NpgsqlTypes;
 namespace CallCenter.Server.Data.Migrations
 {
     [DbContext(typeof(CallCenterDbContext))]
-    [Migration("20261128082516_CallFactsFillFactor")]
-    partial class CallFactsFillFactor
+    [Migration("20261128085957_FillFactorAndScheduledRuns")]
+    partial class FillFactorAndScheduledRuns
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)
@@ -1552,6 +1552,36 @@ namespace CallCenter.Server.Data.Migrations
                         .HasName("pk_skills");
 
                     b.ToTable("skills", (string)null);
+                });
+
+            modelBuilder.Entity("CallCenter.Server.Scheduling.ScheduledRunRecord", b =>
+                {
+                    b.Property<string>("Name")
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)")
+                        .HasColumnName("name");
+
+                    b.Property<long>("FencingToken")
+                        .HasColumnType("bigint")
+                        .HasColumnName("fencing_token");
+
+                    b.Property<string>("Holder")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("holder");
+
+                    b.Property<DateTimeOffset?>("LastFinishedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("last_finished_at");
+
+                    b.Property<DateTimeOffset?>("LeaseUntil")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("lease_until");
+
+                    b.HasKey("Name")
+                        .HasName("pk_scheduled_runs");
+
+                    b.ToTable("scheduled_runs", (string)null);
                 });
 
             modelBuilder.Entity("CallCenter.Server.Staff.StaffMember", b =>
