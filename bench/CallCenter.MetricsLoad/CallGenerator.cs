@@ -19,7 +19,7 @@ internal sealed class CallGenerator(int seed, DateTimeOffset from, int days, int
     private static readonly double[] HourProfile = [0.3, 0.2, 0.1, 0.1, 0.1, 0.2, 0.5, 1.5, 4, 7, 8, 7.5, 6, 6.5, 7.5, 7, 6.5, 5.5, 4, 3, 2.5, 1.8, 1.2, 0.6];
     private const string Line = "+862100000000";
 
-    private readonly Random _random = new(seed);
+    private Random _random = new(seed);
     private readonly int _customers = Math.Max(1, calls / 3);
 
     public async Task CopyAsync(NpgsqlDataSource dataSource)
@@ -77,6 +77,9 @@ internal sealed class CallGenerator(int seed, DateTimeOffset from, int days, int
     /// <summary>The call-log events of <paramref name="count"/> answered calls arriving in the 15 minutes from <paramref name="start"/>.</summary>
     public IEnumerable<(string Sid, string Type, string Key, DateTimeOffset At, string Payload, string? Caller)> IntervalEvents(DateTimeOffset start, int count)
     {
+        // Each interval draws its own callers: with one seed per process, every run's first interval would bring back the
+        // previous run's callers, all of them "repeat contacts" of a few pages of rows.
+        _random = new Random(unchecked(seed * 31 + (int)(start.ToUnixTimeSeconds() / 900)));
         for (var i = 0; i < count; i++)
         {
             var c = Call(calls + (int)(start.ToUnixTimeSeconds() % 1_000_000) * 10_000 + i, start.AddSeconds(_random.NextDouble() * 600));

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using CallCenter.Core.Metrics;
 using CallCenter.Server.Data;
+using CallCenter.Server.Routing;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage;
 using Npgsql;
@@ -203,17 +204,19 @@ public sealed class RollupCalculator(CallCenterDbContext db, NpgsqlDataSource da
         // Whole intervals are recut: from the start of the earliest new change's interval, in the state the agent was in then.
         var streams = earliestNewChange.Keys.ToArray();
         var froms = streams.Select(s => Floor(earliestNewChange[s], interval)).ToArray();
+        // The step keys order each stream by time (AcdHost.AgentStepKeyPrefix), so both reads are index ranges however
+        // long the agent's history is: the last change before the cut, then every change since.
         await using var read = Command("""
-            SELECT t.stream, c.occurred_at, c.to_state FROM unnest(@streams, @froms) AS t(stream, from_at)
+            SELECT t.stream, c.occurred_at, c.to_state FROM unnest(@streams, @froms) AS t(stream, from_key)
             CROSS JOIN LATERAL (
                 (SELECT occurred_at, payload::jsonb ->> 'to' AS to_state FROM call_events
-                 WHERE call_sid = t.stream AND occurred_at < t.from_at ORDER BY call_seq DESC LIMIT 1)
+                 WHERE call_sid = t.stream AND step_key < t.from_key ORDER BY step_key DESC LIMIT 1)
                 UNION ALL
                 (SELECT occurred_at, payload::jsonb ->> 'to' FROM call_events
-                 WHERE call_sid = t.stream AND occurred_at >= t.from_at ORDER BY call_seq)) c
+                 WHERE call_sid = t.stream AND step_key >= t.from_key ORDER BY call_seq)) c
             """);
         read.Parameters.AddWithValue("streams", streams);
-        read.Parameters.AddWithValue("froms", froms);
+        read.Parameters.AddWithValue("froms", froms.Select(AcdHost.AgentStepKeyPrefix).ToArray());
         var changes = streams.ToDictionary(s => s, _ => new List<(DateTimeOffset At, string To)>(), StringComparer.Ordinal);
         await using (var reader = await read.ExecuteReaderAsync(ct))
         {

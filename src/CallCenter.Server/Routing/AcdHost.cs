@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using CallCenter.Core.Routing;
 using CallCenter.Server.CallLog;
 using CallCenter.Server.Telemetry;
@@ -469,13 +470,19 @@ public sealed class AcdHost : BackgroundService
             _notifier.StateChanged(t.AgentId, t.To.ToString(), t.BreakReason ?? t.Reason, t.At);
             // Keyed by the agent: one stream per agent beside the calls, idempotent per instant and transition.
             _unnumbered.Add((null, new NewCallEvent(AgentStream(t.AgentId), "agent.state_changed",
-                $"{t.At.UtcTicks}:{t.From}>{t.To}:{t.CallId}",
+                AgentStepKeyPrefix(t.At) + $":{t.From}>{t.To}:{t.CallId}",
                 t.At, CallEventPayload.Serialize(new { agent = t.AgentId, from = t.From.ToString(), to = t.To.ToString(), reason = t.Reason, breakReason = t.BreakReason, call = t.CallId }))));
         }
     }
 
     /// <summary>The call-log stream that holds an agent's state changes.</summary>
     public static string AgentStream(string agentId) => "agent:" + agentId;
+
+    /// <summary>
+    /// An agent stream's step keys start with the change's UTC ticks, 18 digits until the year 5138: the unique
+    /// (call_sid, step_key) index then also orders the stream by time, which the metrics worker's recut relies on.
+    /// </summary>
+    public static string AgentStepKeyPrefix(DateTimeOffset at) => at.UtcTicks.ToString(CultureInfo.InvariantCulture);
 
     // Step keys count each event type per call (acd.offered#2 is the second offer), so the same history
     // always produces the same keys and a repeated append changes nothing.

@@ -4,6 +4,7 @@ using System.Text.Json;
 using CallCenter.Server.Metrics;
 using CallCenter.Server.Tests.Routing;
 using CallCenter.Testing;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace CallCenter.Server.Tests.Metrics;
@@ -115,6 +116,26 @@ public sealed class MetricsReportTests
         Assert.That((afterRepeat.Needs, afterRepeat.ResolvedFirstTime), Is.EqualTo((1, 0)));
         Assert.That((final.Needs, final.ResolvedFirstTime, final.Provisional), Is.EqualTo((1, 0, false)));
         Assert.That(final.Definition, Does.Contain("7 days"));
+    }
+
+    [Test]
+    public async Task An_agents_time_is_recut_from_the_state_they_were_in_when_a_later_run_starts_a_new_interval()
+    {
+        // Available and on a call from 09:14, past the 09:15 boundary; the worker runs after the wrap-up and again after logout.
+        // Before the FCR test's week: a server whose clock is past that week's window would finalise its days.
+        await using var h = new AcdHarness(now: new DateTimeOffset(2027, 1, 20, 9, 10, 0, TimeSpan.Zero));
+        using var agent = await AnswerAsync(h, await h.QueueCallAsync(from: "+8613800000006"), waitSeconds: 240, talkSeconds: 120,
+            wrapUpSeconds: 30, reasonFamily: "cards", idleAfterSeconds: 60);
+        await RollUpAsync(h);
+
+        await using var scope = h.Server.Services.CreateAsyncScope();
+        var rows = await scope.ServiceProvider.GetRequiredService<CallCenter.Server.Data.CallCenterDbContext>().AgentIntervalRollups
+            .AsNoTracking().Where(r => r.Agent == agent.WorkNumber).OrderBy(r => r.IntervalStart).ToListAsync();
+
+        Assert.That(rows.Select(r => r.IntervalStart.ToString("HH:mm", System.Globalization.CultureInfo.InvariantCulture)), Is.EqualTo(new[] { "09:00", "09:15" }));
+        Assert.That((rows[1].HandlingSeconds, rows[1].AvailableSeconds), Is.EqualTo((90.0, 60.0)),
+            "on the call 09:15-09:16 (carried over from before the cut), wrap-up 30 s, then 60 s available until logout");
+        Assert.That(rows[1].Occupancy, Is.EqualTo(0.6).Within(1e-9));
     }
 
     private static async Task<FcrDailyRollup> DayAsync(AcdHarness h, string day)
