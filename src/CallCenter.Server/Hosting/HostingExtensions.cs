@@ -80,6 +80,7 @@ public static class HostingExtensions
     {
         ArgumentNullException.ThrowIfNull(app);
         app.UseTransportSecurity();
+        app.UseCrossSiteRequestGuard();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseAuthentication();
