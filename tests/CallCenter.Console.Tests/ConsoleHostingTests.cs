@@ -23,6 +23,8 @@ public sealed class ConsoleHostingTests
         using var root = await http.GetAsync("/console/");
         Assert.That(await root.Content.ReadAsStringAsync(), Is.EqualTo(index));
         Assert.That(root.Headers.CacheControl?.NoCache, Is.True);
+        Assert.That(root.Headers.GetValues("Content-Security-Policy").Single(), Does.Contain("script-src 'self';").And.Contain("frame-ancestors 'none'"));
+        Assert.That(root.Headers.GetValues("X-Frame-Options").Single(), Is.EqualTo("DENY"));
         using var deepLink = await http.GetAsync("/console/supervisor");
         Assert.That(await deepLink.Content.ReadAsStringAsync(), Is.EqualTo(index));
         Assert.That(deepLink.Headers.CacheControl?.NoCache, Is.True);

@@ -61,6 +61,12 @@ public static class ConsoleHosting
                 : "no-cache";
             http.Response.Headers["X-Content-Type-Options"] = "nosniff";
             http.Response.Headers["X-Frame-Options"] = "DENY";
+            http.Response.Headers["Referrer-Policy"] = "same-origin";
+            // Scripts only from the built bundle; the QR code is a data: image; recordings stream from this host (blob:
+            // for players that buffer); the softphone talks to Twilio's signalling and media hosts.
+            http.Response.Headers["Content-Security-Policy"] = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+                + "img-src 'self' data:; media-src 'self' blob:; connect-src 'self' https://*.twilio.com wss://*.twilio.com; "
+                + "frame-ancestors 'none'; base-uri 'self'; form-action 'self'; object-src 'none'";
             var contentType = types.TryGetContentType(file.Name, out var t) ? t : "application/octet-stream";
             return Results.File(file.PhysicalPath!, contentType);
         }).ExcludeFromDescription().AllowAnonymous();
