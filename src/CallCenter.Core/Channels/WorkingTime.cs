@@ -85,6 +85,7 @@ public static class WorkingTime
     private static DateTimeOffset ToInstant(BusinessCalendar calendar, DateTime local)
     {
         var unspecified = DateTime.SpecifyKind(local, DateTimeKind.Unspecified);
-        return new DateTimeOffset(unspecified, calendar.TimeZone.GetUtcOffset(unspecified));
+        // In UTC: instants are stored and compared as such (PostgreSQL timestamptz takes offset 0 only).
+        return new DateTimeOffset(unspecified, calendar.TimeZone.GetUtcOffset(unspecified)).ToUniversalTime();
     }
 }

@@ -95,8 +95,13 @@ public sealed class SurveyService(
         var since = now - options.Value.Surveys.AnswerWindow;
         var open = await db.Surveys.Where(s => s.Contact == contact && s.AnsweredAt == null && s.SentAt >= since)
             .OrderByDescending(s => s.SentAt).FirstOrDefaultAsync(ct);
-        if (open is null) return false;
-        return await AnswerAsync(open, rating, messageId, now, ct) == SurveyAnswerOutcome.Recorded;
+        if (open is not null)
+        {
+            await AnswerAsync(open, rating, messageId, now, ct);
+            return true;
+        }
+        // A second rating for a survey already answered changes nothing (and is no request either).
+        return await db.Surveys.AnyAsync(s => s.Contact == contact && s.AnsweredAt != null && s.SentAt >= since, ct);
     }
 
     /// <summary>An answer through the survey link; unknown, answered or expired surveys change nothing.</summary>
