@@ -47,7 +47,9 @@ internal sealed class ChannelHarness : IAsyncDisposable
     /// <summary>Twilio's Messages resource accepting every SMS.</summary>
     public void StubMessages() =>
         Acd.Twilio.Given(Request.Create().WithPath($"/2010-04-01/Accounts/{AcdHarness.AccountSid}/Messages.json").UsingPost())
-            .RespondWith(Response.Create().WithStatusCode(201).WithBodyAsJson(new { sid = "SM" + Guid.NewGuid().ToString("N"), status = "queued" }));
+                        // A new message SID per send, as Twilio gives.
+            .RespondWith(Response.Create().WithStatusCode(201).WithHeader("Content-Type", "application/json")
+                .WithBody(_ => $"{{\"sid\":\"SM{Guid.NewGuid():N}\",\"status\":\"queued\"}}"));
 
     /// <summary>A harness whose clock starts at the given Shanghai wall-clock time.</summary>
     public static ChannelHarness At(int year, int month, int day, int hour, int minute, IReadOnlyDictionary<string, string>? settings = null) =>
