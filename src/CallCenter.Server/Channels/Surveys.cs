@@ -88,7 +88,12 @@ public sealed class SurveyService(
             await db.Database.ExecuteSqlAsync($"""
                 INSERT INTO survey_opt_outs (customer_key, at, source) VALUES ({contact}, {now}, 'reply') ON CONFLICT (customer_key) DO NOTHING
                 """, ct);
-            await AppendAsync("customer:" + contact, "survey.opted_out", new { contact = ServiceRequestIntake.MaskContact(contact) }, now, ct, stepKey: "survey.opted_out");
+            // Logged in the stream of the customer's latest request (usually the one surveyed): a stream named after the
+            // number would put it unmasked in the log, and the reports would take it for a call.
+            var latest = await db.ServiceRequests.Where(r => r.Contact == contact).OrderByDescending(r => r.ReceivedAt)
+                .Select(r => r.Reference).FirstOrDefaultAsync(ct);
+            if (latest is not null)
+                await AppendAsync(ServiceRequest.StreamOf(latest), "survey.opted_out", new { contact = ServiceRequestIntake.MaskContact(contact) }, now, ct);
             return true;
         }
         if (SurveyRules.ParseRating(body) is not { } rating) return false;
@@ -141,6 +146,6 @@ public sealed class SurveyService(
 
     internal static bool IsEmail(string contact) => contact.Contains('@', StringComparison.Ordinal);
 
-    private Task<AppendResult> AppendAsync<T>(string stream, string type, T payload, DateTimeOffset at, CancellationToken ct, string? stepKey = null) =>
-        callLog.AppendAsync(new NewCallEvent(stream, type, stepKey ?? type, at, CallEventPayload.Serialize(payload)), ct);
+    private Task<AppendResult> AppendAsync<T>(string stream, string type, T payload, DateTimeOffset at, CancellationToken ct) =>
+        callLog.AppendAsync(new NewCallEvent(stream, type, type, at, CallEventPayload.Serialize(payload)), ct);
 }
