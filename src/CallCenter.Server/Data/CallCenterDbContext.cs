@@ -3,6 +3,7 @@ using CallCenter.Server.Agents;
 using CallCenter.Server.Archive;
 using CallCenter.Server.Audit;
 using CallCenter.Server.CallLog;
+using CallCenter.Server.Channels;
 using CallCenter.Server.Ivr;
 using CallCenter.Server.Knowledge;
 using CallCenter.Server.Metrics;
@@ -38,6 +39,10 @@ public sealed class CallCenterDbContext(DbContextOptions<CallCenterDbContext> op
     public DbSet<ChangeNotice> ChangeNotices => Set<ChangeNotice>();
     public DbSet<KnowledgeFlag> KnowledgeFlags => Set<KnowledgeFlag>();
     public DbSet<IncidentScript> IncidentScripts => Set<IncidentScript>();
+    public DbSet<ServiceRequest> ServiceRequests => Set<ServiceRequest>();
+    public DbSet<ServiceRequestMessage> ServiceRequestMessages => Set<ServiceRequestMessage>();
+    public DbSet<Survey> Surveys => Set<Survey>();
+    public DbSet<SurveyOptOut> SurveyOptOuts => Set<SurveyOptOut>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder) =>
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(CallCenterDbContext).Assembly);

@@ -185,6 +185,8 @@ public sealed class RollupCalculator(CallCenterDbContext db, NpgsqlDataSource da
                 if (!agentChanges.TryGetValue(sid, out var earliest) || at < earliest) agentChanges[sid] = at;
                 continue;
             }
+            // Text requests' streams are not calls: their timeliness is reported from the requests themselves.
+            if (Channels.ServiceRequest.IsStream(sid)) continue;
             if (!events.TryGetValue(sid, out var list)) events[sid] = list = [];
             list.Add(new CallFactEvent(reader.GetString(2), at, Fields(reader.GetString(4))));
         }

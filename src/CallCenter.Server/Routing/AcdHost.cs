@@ -161,6 +161,12 @@ public sealed class AcdHost : BackgroundService
     /// </summary>
     public async Task AcceptAsync(string agentId, string callSid, CancellationToken ct)
     {
+        // A text request (SMS, e-mail, web) has no caller to move: the engine marks it connected at once.
+        if (Channels.ServiceRequest.IsStream(callSid))
+        {
+            await RunAsync("accept", callSid, agentId, now => _engine.Accept(agentId, callSid, now), ct);
+            return;
+        }
         await WithGateAsync(() =>
         {
             if (OfferOf(agentId) is not { } offer || offer.CallSid != callSid)

@@ -2,6 +2,7 @@ import type { HubConnection } from "@microsoft/signalr";
 import { api, ApiError, type AgentState, type AgentStatus, type Offer, type Session } from "./api";
 import { h, field, select, clock, messageArea } from "./dom";
 import { KnowledgePanel } from "./knowledge";
+import { isTextRequest, textRequestPanel } from "./text-requests";
 
 /** GET/POST /api/agent/calls/{callSid}/recording[/pause|/resume]. */
 interface RecordingState { callSid: string; paused: boolean; since: string | null; reason: string | null }
@@ -213,6 +214,15 @@ export class AgentView {
   private showCall(callSid: string): void {
     this.callStartedAt = Date.now();
     this.callPanel.dataset.callSid = callSid;
+    if (isTextRequest(callSid)) {
+      // A text request has no caller on the line: the reply ends it, and wrap-up follows as after a call.
+      this.callPanel.replaceChildren(textRequestPanel(callSid, (r) => {
+        this.messages.info(`Reply sent${r.onTime ? " on time" : " after the due time"}${r.surveySent ? "; a survey follows" : ""}.`);
+        void this.refresh();
+      }));
+      this.callPanel.hidden = false;
+      return;
+    }
     const end = h("button", { type: "button", id: "end-call", class: "danger" }, "End call");
     end.addEventListener("click", () => this.act(() => api("POST", `/api/agent/calls/${encodeURIComponent(callSid)}/end`)));
     const pop = this.lastOffer?.callSid === callSid ? this.lastOffer.screenPop : null;

@@ -1,0 +1,55 @@
+using System.Threading.RateLimiting;
+using Microsoft.Extensions.Options;
+
+namespace CallCenter.Server.Channels;
+
+/// <summary>Wires the non-phone channels: intake (SMS, e-mail, web form), agent replies, surveys and their report.</summary>
+public static class ChannelExtensions
+{
+    public static IServiceCollection AddChannels(this IServiceCollection services)
+    {
+        services.AddOptions<ChannelOptions>().BindConfiguration(ChannelOptions.SectionName).ValidateDataAnnotations()
+            .Validate(o =>
+            {
+                try { o.Policy(); return true; }
+                catch (ArgumentException) { return false; }
+            }, "Channels:Categories must have positive due times and include Channels:DefaultCategory.")
+            .ValidateOnStart();
+        services.AddScoped<ServiceRequestIntake>();
+        services.AddScoped<SurveyService>();
+        services.AddScoped<AttachmentStore>();
+        services.AddSingleton<ISmsSender, TwilioSmsSender>();
+        services.AddSingleton<IEmailSender, SmtpEmailSender>();
+        services.AddRateLimiter(limiter =>
+        {
+            limiter.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
+            limiter.AddPolicy(IntakeApi.WebFormRateLimit, http =>
+            {
+                var web = http.RequestServices.GetRequiredService<IOptions<ChannelOptions>>().Value.Web;
+                // Per client address: one sender cannot flood the queue, others are not affected.
+                return RateLimitPartition.GetFixedWindowLimiter(http.Connection.RemoteIpAddress?.ToString() ?? "unknown",
+                    _ => new FixedWindowRateLimiterOptions { PermitLimit = web.PermitsPerWindow, Window = web.Window, QueueLimit = 0 });
+            });
+            limiter.OnRejected = async (context, ct) =>
+            {
+                var problems = context.HttpContext.RequestServices.GetRequiredService<IProblemDetailsService>();
+                await problems.WriteAsync(new ProblemDetailsContext
+                {
+                    HttpContext = context.HttpContext,
+                    ProblemDetails = { Status = StatusCodes.Status429TooManyRequests, Title = "Too many requests", Detail = "Please wait a minute before sending the form again." },
+                });
+            };
+        });
+        return services;
+    }
+
+    public static IEndpointRouteBuilder MapChannels(this IEndpointRouteBuilder routes)
+    {
+        routes.MapSmsWebhook();
+        routes.MapIntakeApi();
+        routes.MapAgentRequestApi();
+        routes.MapSurveyApi();
+        routes.MapChannelReportApi();
+        return routes;
+    }
+}

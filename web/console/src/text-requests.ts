@@ -1,0 +1,75 @@
+import { api } from "./api";
+import { h, field, messageArea } from "./dom";
+
+/** GET /api/agent/requests/{reference}: a text request (SMS, e-mail, web form) as the agent handling it sees it. */
+interface TextRequest {
+  reference: string;
+  channel: "Sms" | "Email" | "Web";
+  category: string;
+  contact: string;
+  verified: boolean;
+  subject: string | null;
+  body: string;
+  receivedAt: string;
+  dueAt: string;
+  messages: { direction: string; body: string; at: string }[];
+  attachments: { fileName: string; contentType: string; bytes: number }[];
+}
+
+/** POST /api/agent/requests/{reference}/reply. */
+interface ReplyResult { reference: string; answeredAt: string; onTime: boolean; surveySent: boolean }
+
+const streamPrefix = "request:";
+
+/** Whether an ACD id (offer or call) is a text request rather than a phone call. */
+export function isTextRequest(id: string): boolean {
+  return id.startsWith(streamPrefix);
+}
+
+/**
+ * The panel for a text request the agent has accepted: the customer's message, its thread and attachments, the due
+ * time, and the reply box. Sending the reply ends the agent's handling; <paramref name="onAnswered"/> then refreshes.
+ */
+export function textRequestPanel(stream: string, onAnswered: (result: ReplyResult) => void): HTMLElement {
+  const reference = stream.slice(streamPrefix.length);
+  const path = `/api/agent/requests/${encodeURIComponent(reference)}`;
+  const messages = messageArea("text-request-messages");
+  const details = h("div", { id: "text-request-details" }, h("p", { class: "muted" }, "Loading…"));
+  const reply = h("textarea", { name: "reply", rows: 5, required: true, maxlength: 20000 });
+  const send = h("button", { type: "submit", class: "primary" }, "Send reply");
+  const form = h("form", { id: "text-reply", "aria-labelledby": "call-title" },
+    h("h3", { id: "call-title" }, `Text request ${reference}`),
+    details,
+    field("Reply", reply),
+    send,
+    messages.el);
+
+  api<TextRequest>("GET", path).then((r) => {
+    const due = new Date(r.dueAt);
+    details.replaceChildren(
+      h("dl", { class: "screen-pop" },
+        h("dt", {}, "Channel"), h("dd", {}, r.channel),
+        h("dt", {}, "From"), h("dd", {}, `${r.contact}${r.verified ? " (verified customer)" : ""}`),
+        h("dt", {}, "Category"), h("dd", {}, r.category),
+        h("dt", {}, "Due"), h("dd", { class: due.getTime() < Date.now() ? "warning" : "" }, due.toLocaleString()),
+        ...(r.subject ? [h("dt", {}, "Subject"), h("dd", {}, r.subject)] : []),
+        ...(r.attachments.length ? [h("dt", {}, "Attachments"), h("dd", {}, r.attachments.map((a) => `${a.fileName} (${a.bytes} B)`).join(", "))] : [])),
+      h("blockquote", { id: "text-request-body" }, r.body),
+      ...r.messages.map((m) => h("blockquote", { class: m.direction === "out" ? "reply" : "" }, m.body)));
+    reply.maxLength = r.channel === "Email" || r.contact.includes("@") ? 20000 : 1600;
+  }, (e) => messages.error(e instanceof Error ? e.message : String(e)));
+
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    messages.clear();
+    send.disabled = true;
+    try {
+      onAnswered(await api<ReplyResult>("POST", `${path}/reply`, { text: reply.value }));
+    } catch (e) {
+      messages.error(e instanceof Error ? e.message : String(e));
+    } finally {
+      send.disabled = false;
+    }
+  });
+  return form;
+}
