@@ -10,6 +10,7 @@ using CallCenter.Server.Ivr;
 using CallCenter.Server.Knowledge;
 using CallCenter.Server.Metrics;
 using CallCenter.Server.Prompts;
+using CallCenter.Server.Quality;
 using CallCenter.Server.Routing;
 using CallCenter.Server.Simulation;
 using CallCenter.Server.Staff;
@@ -47,6 +48,7 @@ public static class HostingExtensions
         builder.AddArchive();
         builder.Services.AddRecordingReplica();
         builder.Services.AddKnowledgeBase();
+        builder.Services.AddQuality();
         builder.Services.AddSingleton<IAgentNotifier, AgentHubNotifier>();
         builder.Services.AddConsole();
         // Every instance's consoles hear every instance's ACD decisions through the Redis backplane.
@@ -98,6 +100,7 @@ public static class HostingExtensions
         app.MapArchiveApi();
         app.MapOperationLogApi();
         app.MapKnowledgeBase();
+        app.MapQuality();
         app.MapHub<AgentHub>(AgentHub.Path);
         app.MapConsole();
         // Fail at start-up, not on the first call, when a flow file is invalid.
