@@ -140,13 +140,13 @@ public readonly record struct ReviewPeriod(int Year, int Month)
         return new ReviewPeriod(local.Year, local.Month);
     }
 
-    /// <summary>From the first instant of the month to the first instant of the next, as instants.</summary>
+    /// <summary>From the first instant of the month to the first instant of the next, as UTC instants.</summary>
     public (DateTimeOffset Start, DateTimeOffset End) Bounds(TimeZoneInfo zone)
     {
         ArgumentNullException.ThrowIfNull(zone);
         var start = new DateTime(Year, Month, 1, 0, 0, 0, DateTimeKind.Unspecified);
         var end = start.AddMonths(1);
-        return (new DateTimeOffset(start, zone.GetUtcOffset(start)), new DateTimeOffset(end, zone.GetUtcOffset(end)));
+        return (new DateTimeOffset(start, zone.GetUtcOffset(start)).ToUniversalTime(), new DateTimeOffset(end, zone.GetUtcOffset(end)).ToUniversalTime());
     }
 
     public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"{Year:D4}-{Month:D2}");

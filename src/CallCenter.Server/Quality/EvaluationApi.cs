@@ -207,7 +207,7 @@ public static class EvaluationApi
         {
             OccurredAt = now, Operator = who, Action = closed ? "qa.evaluation.change_after_close" : "qa.evaluation.change",
             Target = $"evaluation {evaluation.Id}", Result = "succeeded",
-            Details = string.Create(CultureInfo.InvariantCulture, $"{evaluation.Period}: {before} → {score.Total}") + (reason is { Length: > 0 } ? $"; reason: {reason}" : ""),
+            Details = string.Create(CultureInfo.InvariantCulture, $"{evaluation.Period}: {before:0.0} → {score.Total:0.0}") + (reason is { Length: > 0 } ? $"; reason: {reason}" : ""),
         });
         await db.SaveChangesAsync(ct);
         return TypedResults.Ok(await ViewAsync(db, evaluation, ct));

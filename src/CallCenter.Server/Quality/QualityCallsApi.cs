@@ -93,8 +93,8 @@ public static class QualityCallsApi
 
         await using var cmd = dataSource.CreateCommand(SearchSql);
         var p = cmd.Parameters;
-        p.Add(new NpgsqlParameter("from", NpgsqlDbType.TimestampTz) { Value = (object?)from ?? DBNull.Value });
-        p.Add(new NpgsqlParameter("to", NpgsqlDbType.TimestampTz) { Value = (object?)to ?? DBNull.Value });
+        p.Add(new NpgsqlParameter("from", NpgsqlDbType.TimestampTz) { Value = (object?)from?.ToUniversalTime() ?? DBNull.Value });
+        p.Add(new NpgsqlParameter("to", NpgsqlDbType.TimestampTz) { Value = (object?)to?.ToUniversalTime() ?? DBNull.Value });
         p.Add(Text("queue", queue));
         p.Add(Text("agent", agent));
         p.Add(Text("disposition", disposition));

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Http.Resilience;
 using Microsoft.Extensions.Options;
+using Polly;
 
 namespace CallCenter.Server.Quality;
 
@@ -10,16 +11,16 @@ public static class QualityExtensions
     {
         services.AddOptions<TranscriptionOptions>().BindConfiguration(TranscriptionOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddHttpClient<AzureFastTranscription>(http => http.Timeout = Timeout.InfiniteTimeSpan)
-            .AddStandardResilienceHandler()
-            .Configure((resilience, sp) =>
+            .AddResilienceHandler("azure-transcription", (pipeline, context) =>
             {
-                // The pipeline owns time: a long recording takes minutes, so the defaults (10 s per attempt) would never finish one.
-                var attempt = sp.GetRequiredService<IOptions<TranscriptionOptions>>().Value.AttemptTimeout;
-                resilience.AttemptTimeout.Timeout = attempt;
-                resilience.TotalRequestTimeout.Timeout = attempt * 3;
-                resilience.CircuitBreaker.SamplingDuration = attempt * 2;
-                resilience.Retry.MaxRetryAttempts = 2;
-                resilience.Retry.Delay = TimeSpan.FromMilliseconds(200);
+                var attempt = context.ServiceProvider.GetRequiredService<IOptions<TranscriptionOptions>>().Value.AttemptTimeout;
+                // Network waits are wall-clock time: the server's TimeProvider may run simulated (Simulation:ClockRate, tests).
+                pipeline.TimeProvider = TimeProvider.System;
+                // The standard handler's 10 s per attempt would never finish a long call: fast transcription takes minutes for one.
+                pipeline.AddTimeout(attempt * 3)
+                    .AddRetry(new HttpRetryStrategyOptions { MaxRetryAttempts = 2, Delay = TimeSpan.FromMilliseconds(200), BackoffType = DelayBackoffType.Exponential, UseJitter = true })
+                    .AddCircuitBreaker(new HttpCircuitBreakerStrategyOptions { SamplingDuration = attempt * 2, MinimumThroughput = 5, BreakDuration = TimeSpan.FromSeconds(30) })
+                    .AddTimeout(attempt);
             });
         services.AddSingleton<TranscriptionMetrics>();
         services.AddSingleton<Transcriber>();

@@ -18,7 +18,13 @@ namespace CallCenter.Server.Quality;
 /// </summary>
 public static class ReviewPlanApi
 {
-    public sealed record PlanRequest(string? Period, int PerAgent, long? Seed, List<string>? Reviewers);
+    /// <summary>Draw a month's plan: N calls per agent, a seed (random when absent), the reviewers to share it.</summary>
+    /// <param name="Period">The month, yyyy-MM.</param>
+    /// <param name="PerAgent">Calls per agent (every complaint call is added even beyond it).</param>
+    /// <param name="Seed">Fixes the draw; kept with the plan.</param>
+    /// <param name="Reviewers">Work numbers of QA staff or supervisors.</param>
+    /// <param name="DryRun">Draw and show the plan without keeping it (a preview, or a check that a seed redraws a kept plan).</param>
+    public sealed record PlanRequest(string? Period, int PerAgent, long? Seed, List<string>? Reviewers, bool DryRun = false);
 
     public sealed record PlanItemView(long ArchiveNumber, string CallSid, string Agent, string Queue, bool Complaint, string Reviewer, long? EvaluationId);
 
@@ -43,7 +49,7 @@ public static class ReviewPlanApi
         return routes;
     }
 
-    private static async Task<Results<Created<PlanView>, ValidationProblem, ProblemHttpResult>> CreatePlanAsync(
+    private static async Task<Results<Created<PlanView>, Ok<PlanView>, ValidationProblem, ProblemHttpResult>> CreatePlanAsync(
         PlanRequest request, HttpContext http, CallCenterDbContext db, IOptions<MetricsOptions> metrics, TimeProvider clock, CancellationToken ct)
     {
         var errors = new Dictionary<string, string[]>();
@@ -61,7 +67,7 @@ public static class ReviewPlanApi
         }
         if (errors.Count > 0) return TypedResults.ValidationProblem(errors, title: "Review plan not drawn");
         var periodText = period.ToString();
-        if (await db.ReviewPlans.AnyAsync(p => p.Period == periodText, ct))
+        if (!request.DryRun && await db.ReviewPlans.AnyAsync(p => p.Period == periodText, ct))
             return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "A plan for this month exists",
                 detail: "A month has one plan, so its random draw cannot be repeated until it suits someone.");
 
@@ -86,6 +92,7 @@ public static class ReviewPlanApi
             Items = [.. drawn.Select(d => new ReviewPlanItem { ArchiveNumber = byCall[d.CallSid].ArchiveNumber, CallSid = d.CallSid, Agent = d.Agent,
                 Queue = d.Queue, Complaint = d.Complaint, Reviewer = d.Reviewer })],
         };
+        if (request.DryRun) return TypedResults.Ok(await PlanViewAsync(db, plan, ct));
         db.ReviewPlans.Add(plan);
         db.OperationLog.Add(new OperationLogEntry { OccurredAt = now, Operator = who, Action = "qa.plan.draw", Target = $"period {periodText}",
             Result = "succeeded", Details = $"{plan.Items.Count} calls of {byCall.Count}, {request.PerAgent} per agent, seed {seed}" });
