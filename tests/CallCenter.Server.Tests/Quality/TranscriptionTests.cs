@@ -25,8 +25,8 @@ public sealed class TranscriptionTests
         var request = h.Azure.LogEntries.Single().RequestMessage!;
         Assert.That(request.Headers!["Content-Type"].Single(), Does.StartWith("multipart/form-data"));
         var body = request.Body ?? System.Text.Encoding.UTF8.GetString(request.BodyAsBytes ?? []);
-        Assert.That(body, Does.Contain("name=definition").And.Contain("\"locales\":[\"zh-CN\",\"en-US\"]").And.Contain("\"channels\":[0,1]"));
-        Assert.That(body, Does.Contain("name=audio").And.Contain("RIFF"));
+        Assert.That(body, Does.Match("name=\"?definition").And.Contain("\"locales\":[\"zh-CN\",\"en-US\"]").And.Contain("\"channels\":[0,1]"));
+        Assert.That(body, Does.Match("name=\"?audio").And.Contain("RIFF"));
         var job = await h.JobAsync(recording.ArchiveNumber);
         Assert.That((job.State, job.Attempts, job.CompletedAt), Is.EqualTo((TranscriptionJobState.Done, 1, (DateTimeOffset?)h.Archive.Clock.GetUtcNow())));
 
