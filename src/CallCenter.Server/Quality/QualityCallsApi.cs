@@ -81,7 +81,7 @@ public static class QualityCallsApi
     private static async Task<Results<Ok<IReadOnlyList<CallHit>>, ValidationProblem>> SearchAsync(
         DateTimeOffset? from, DateTimeOffset? to, string? queue, string? agent, string? disposition, string? reasonFamily,
         int? minDuration, int? maxDuration, bool? complaint, string? scored, string? words, int? limit,
-        NpgsqlDataSource dataSource, CancellationToken ct)
+        HttpContext http, NpgsqlDataSource dataSource, CallCenterDbContext db, TimeProvider clock, CancellationToken ct)
     {
         var errors = new Dictionary<string, string[]>();
         if (from is not null && to is not null && to <= from) errors["to"] = ["to must be after from."];
@@ -114,6 +114,16 @@ public static class QualityCallsApi
             hits.Add(new CallHit(r.GetInt64(0), r.GetString(1), Str(r, 2), Str(r, 3), r.GetFieldValue<DateTimeOffset>(4), r.GetInt32(5),
                 PhoneNumberMask.Mask(Str(r, 6)), Str(r, 7), Str(r, 8), r.GetBoolean(9), r.GetInt32(10), r.GetString(11), matched));
         }
+        // A matched phrase is a piece of the transcript shown on screen: each one shown is a read of that transcript.
+        var now = clock.GetUtcNow();
+        foreach (var hit in hits.Where(x => x.MatchedPhrase is not null))
+            db.RecordingAccessLog.Add(new RecordingAccessEntry
+            {
+                OccurredAt = now, WorkNumber = http.User.WorkNumber(), Role = http.User.FindFirstValue(ClaimTypes.Role), Action = "search",
+                ArchiveNumber = hit.ArchiveNumber, CallSid = hit.CallSid, Result = "allowed", RemoteAddress = http.Connection.RemoteIpAddress?.ToString(),
+                Details = words is { Length: > 300 } ? words[..300] : words,
+            });
+        await db.SaveChangesAsync(CancellationToken.None);
         return TypedResults.Ok<IReadOnlyList<CallHit>>(hits);
     }
 

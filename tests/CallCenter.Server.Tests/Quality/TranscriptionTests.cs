@@ -43,8 +43,11 @@ public sealed class TranscriptionTests
         Assert.That(transcript!.Status, Is.EqualTo("done"));
         Assert.That(transcript.Phrases.Select(p => (p.Channel, p.OffsetMs)), Is.EqualTo(new (int?, int)[] { (0, 1_200), (1, 4_000), (1, 8_000) }));
         var accesses = await h.Archive.AccessLogAsync(recording.ArchiveNumber);
-        Assert.That(accesses.Select(a => (a.WorkNumber, a.Action, a.Result)),
-            Is.EqualTo(new[] { ("system", "transcribe", "allowed"), (accesses[^1].WorkNumber, "transcript", "allowed") }));
+        var reader = accesses[^1].WorkNumber;
+        Assert.That(accesses.Select(a => (a.WorkNumber, a.Action, a.Details)), Is.EqualTo(new[]
+        {
+            ("system", "transcribe", (string?)null), (reader, "search", "年费"), (reader, "search", "fee"), (reader, "transcript", (string?)null),
+        }), "every sight of transcript text is in the access log: the matched phrases of two searches, then the transcript");
     }
 
     [Test]

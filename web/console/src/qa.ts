@@ -17,7 +17,7 @@ interface Form { id: number; name: string; version: number; criteria: Criterion[
 interface Evaluation { id: number; total: number; grade: string; fatalFailed: boolean; form: Form }
 
 /** Twilio records the caller's leg on channel 0 and the agent's on channel 1. */
-export const channelName = (c: number | null) => (c === 0 ? "Caller" : c === 1 ? "Agent" : "Both");
+const channelName = (c: number | null) => (c === 0 ? "Caller" : c === 1 ? "Agent" : "Both");
 
 export class QaView {
   readonly el: HTMLElement;
@@ -37,7 +37,6 @@ export class QaView {
     scored: select("scored", [["", "Any"], ["unscored", "Not scored yet"], ["scored", "Scored"]]),
     words: h("input", { type: "search", name: "words", maxlength: 200, placeholder: "年费, annual fee" }),
   };
-  private timeUpdate: (() => void) | null = null;
 
   constructor(private readonly session: Session) {
     const f = this.filters;
@@ -72,8 +71,12 @@ export class QaView {
     for (const [name, control] of Object.entries(this.filters)) {
       const value = control.value.trim();
       if (!value) continue;
-      // Dates are the centre's local days; the API takes instants.
-      query.set(name, name === "from" || name === "to" ? new Date(`${value}T00:00:00`).toISOString() : value);
+      // Dates are local days, both included; the API takes instants and an exclusive end.
+      if (name === "from" || name === "to") {
+        const day = new Date(`${value}T00:00:00`);
+        if (name === "to") day.setDate(day.getDate() + 1);
+        query.set(name, day.toISOString());
+      } else query.set(name, value);
     }
     try {
       const hits = await api<CallHit[]>("GET", `/api/qa/calls?${query}`);
@@ -136,7 +139,7 @@ export class QaView {
       return line;
     });
     // The line being spoken follows the audio's clock; both channels' lines can be current at once (people talk over each other).
-    this.timeUpdate = () => {
+    const follow = () => {
       const ms = audio.currentTime * 1000;
       transcript.phrases.forEach((p, i) => {
         const current = ms >= p.offsetMs && ms < p.offsetMs + p.durationMs;
@@ -145,8 +148,8 @@ export class QaView {
         else lines[i].removeAttribute("aria-current");
       });
     };
-    audio.addEventListener("timeupdate", this.timeUpdate);
-    audio.addEventListener("seeked", this.timeUpdate);
+    audio.addEventListener("timeupdate", follow);
+    audio.addEventListener("seeked", follow);
 
     const transcriptBody = transcript.phrases.length > 0
       ? h("ol", { id: "qa-transcript" }, ...lines)
