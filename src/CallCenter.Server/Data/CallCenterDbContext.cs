@@ -7,6 +7,7 @@ using CallCenter.Server.Channels;
 using CallCenter.Server.Ivr;
 using CallCenter.Server.Knowledge;
 using CallCenter.Server.Metrics;
+using CallCenter.Server.Quality;
 using CallCenter.Server.Routing;
 using CallCenter.Server.Staff;
 using Microsoft.EntityFrameworkCore;
@@ -43,6 +44,13 @@ public sealed class CallCenterDbContext(DbContextOptions<CallCenterDbContext> op
     public DbSet<ServiceRequestMessage> ServiceRequestMessages => Set<ServiceRequestMessage>();
     public DbSet<Survey> Surveys => Set<Survey>();
     public DbSet<SurveyOptOut> SurveyOptOuts => Set<SurveyOptOut>();
+    public DbSet<TranscriptionJob> TranscriptionJobs => Set<TranscriptionJob>();
+    public DbSet<TranscriptPhrase> TranscriptPhrases => Set<TranscriptPhrase>();
+    public DbSet<ScoringFormVersion> ScoringForms => Set<ScoringFormVersion>();
+    public DbSet<Evaluation> Evaluations => Set<Evaluation>();
+    public DbSet<EvaluationComment> EvaluationComments => Set<EvaluationComment>();
+    public DbSet<ReviewPeriodClosure> ClosedReviewPeriods => Set<ReviewPeriodClosure>();
+    public DbSet<ReviewPlan> ReviewPlans => Set<ReviewPlan>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder) =>
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(CallCenterDbContext).Assembly);

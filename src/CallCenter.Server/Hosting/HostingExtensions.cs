@@ -11,6 +11,7 @@ using CallCenter.Server.Ivr;
 using CallCenter.Server.Knowledge;
 using CallCenter.Server.Metrics;
 using CallCenter.Server.Prompts;
+using CallCenter.Server.Quality;
 using CallCenter.Server.Routing;
 using CallCenter.Server.Simulation;
 using CallCenter.Server.Staff;
@@ -49,6 +50,7 @@ public static class HostingExtensions
         builder.Services.AddRecordingReplica();
         builder.Services.AddKnowledgeBase();
         builder.Services.AddChannels();
+        builder.Services.AddQuality();
         builder.Services.AddSingleton<IAgentNotifier, AgentHubNotifier>();
         builder.Services.AddConsole();
         // Every instance's consoles hear every instance's ACD decisions through the Redis backplane.
@@ -103,6 +105,7 @@ public static class HostingExtensions
         app.MapOperationLogApi();
         app.MapKnowledgeBase();
         app.MapChannels();
+        app.MapQuality();
         app.MapHub<AgentHub>(AgentHub.Path);
         app.MapConsole();
         // Fail at start-up, not on the first call, when a flow file is invalid.

@@ -4,6 +4,8 @@ import { codeField, showTotpEnrolment } from "./totp";
 import { h, field, messageArea } from "./dom";
 import { AgentView } from "./agent";
 import { SupervisorView } from "./supervisor";
+import { QaView } from "./qa";
+import { MyEvaluations } from "./my-evaluations";
 import "./style.css";
 
 const base = "/console";
@@ -112,6 +114,7 @@ function showPasswordChange(session: Session): void {
 
 const canSupervise = (s: Session) => s.role === "Supervisor" || s.role === "Admin";
 const canTakeCalls = (s: Session) => s.role !== "Quality";
+const canReview = (s: Session) => s.role === "Quality" || s.role === "Supervisor";
 
 async function route(session: Session): Promise<void> {
   if (session.mustChangePassword) return showPasswordChange(session);
@@ -121,16 +124,20 @@ async function route(session: Session): Promise<void> {
   }
   let path = location.pathname.replace(/\/+$/, "");
   // A person without the supervisor role who opens the supervisor console is refused by the API itself (403), not hidden here.
-  if (path !== `${base}/agent` && path !== `${base}/supervisor`) path = canSupervise(session) ? `${base}/supervisor` : `${base}/agent`;
+  if (path !== `${base}/agent` && path !== `${base}/supervisor` && path !== `${base}/qa`)
+    path = canSupervise(session) ? `${base}/supervisor` : session.role === "Quality" ? `${base}/qa` : `${base}/agent`;
   if (location.pathname !== path) history.replaceState(null, "", path);
   renderTop(session, true);
   const connection = await connectHub();
   if (path === `${base}/supervisor`) {
     const view = new SupervisorView(connection);
     show(view, view.el);
+  } else if (path === `${base}/qa`) {
+    const view = new QaView(session);
+    show(view, view.el);
   } else if (canTakeCalls(session)) {
     const view = new AgentView(connection, session);
-    show(view, view.el);
+    show(view, view.el, new MyEvaluations().el);
   } else {
     show(null, h("p", { class: "card" }, "Your role has no console here yet."));
   }
@@ -151,6 +158,7 @@ function renderTop(session: Session, withNav: boolean): void {
     };
     if (canTakeCalls(session)) nav.append(link("agent", "Agent console"));
     if (canSupervise(session)) nav.append(link("supervisor", "Supervisor console"));
+    if (canReview(session)) nav.append(link("qa", "QA console"));
   }
   const logout = h("button", { type: "button", class: "secondary" }, "Sign out");
   logout.addEventListener("click", async () => {

@@ -1816,6 +1816,449 @@ namespace CallCenter.Server.Data.Migrations
                     b.ToTable("queue_interval_rollups", (string)null);
                 });
 
+            modelBuilder.Entity("CallCenter.Server.Quality.Evaluation", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<string>("Agent")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("agent");
+
+                    b.Property<string>("AgentResponse")
+                        .HasMaxLength(2000)
+                        .HasColumnType("character varying(2000)")
+                        .HasColumnName("agent_response");
+
+                    b.Property<string>("Answers")
+                        .IsRequired()
+                        .HasColumnType("jsonb")
+                        .HasColumnName("answers");
+
+                    b.Property<long>("ArchiveNumber")
+                        .HasColumnType("bigint")
+                        .HasColumnName("archive_number");
+
+                    b.Property<string>("CallSid")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("call_sid");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<bool>("FatalFailed")
+                        .HasColumnType("boolean")
+                        .HasColumnName("fatal_failed");
+
+                    b.Property<long>("FormId")
+                        .HasColumnType("bigint")
+                        .HasColumnName("form_id");
+
+                    b.Property<string>("Grade")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("grade");
+
+                    b.Property<string>("Period")
+                        .IsRequired()
+                        .HasMaxLength(7)
+                        .HasColumnType("character varying(7)")
+                        .HasColumnName("period");
+
+                    b.Property<DateTimeOffset?>("RespondedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("responded_at");
+
+                    b.Property<string>("Reviewer")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("reviewer");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("status");
+
+                    b.Property<string>("Summary")
+                        .HasMaxLength(2000)
+                        .HasColumnType("character varying(2000)")
+                        .HasColumnName("summary");
+
+                    b.Property<decimal>("Total")
+                        .HasPrecision(5, 1)
+                        .HasColumnType("numeric(5,1)")
+                        .HasColumnName("total");
+
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("updated_at");
+
+                    b.HasKey("Id")
+                        .HasName("pk_qa_evaluations");
+
+                    b.HasIndex("FormId")
+                        .HasDatabaseName("ix_qa_evaluations_form_id");
+
+                    b.HasIndex("Agent", "Period")
+                        .HasDatabaseName("ix_qa_evaluations_agent_period");
+
+                    b.HasIndex("ArchiveNumber", "Reviewer")
+                        .IsUnique()
+                        .HasDatabaseName("ix_qa_evaluations_archive_number_reviewer");
+
+                    b.ToTable("qa_evaluations", (string)null);
+                });
+
+            modelBuilder.Entity("CallCenter.Server.Quality.EvaluationComment", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<string>("Author")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("author");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<long>("EvaluationId")
+                        .HasColumnType("bigint")
+                        .HasColumnName("evaluation_id");
+
+                    b.Property<int?>("OffsetMs")
+                        .HasColumnType("integer")
+                        .HasColumnName("offset_ms");
+
+                    b.Property<string>("Text")
+                        .IsRequired()
+                        .HasMaxLength(2000)
+                        .HasColumnType("character varying(2000)")
+                        .HasColumnName("text");
+
+                    b.HasKey("Id")
+                        .HasName("pk_qa_evaluation_comments");
+
+                    b.HasIndex("EvaluationId")
+                        .HasDatabaseName("ix_qa_evaluation_comments_evaluation_id");
+
+                    b.ToTable("qa_evaluation_comments", (string)null);
+                });
+
+            modelBuilder.Entity("CallCenter.Server.Quality.ReviewPeriodClosure", b =>
+                {
+                    b.Property<string>("Period")
+                        .HasMaxLength(7)
+                        .HasColumnType("character varying(7)")
+                        .HasColumnName("period");
+
+                    b.Property<DateTimeOffset>("ClosedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("closed_at");
+
+                    b.Property<string>("ClosedBy")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("closed_by");
+
+                    b.HasKey("Period")
+                        .HasName("pk_qa_closed_periods");
+
+                    b.ToTable("qa_closed_periods", (string)null);
+                });
+
+            modelBuilder.Entity("CallCenter.Server.Quality.ReviewPlan", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("CreatedBy")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("created_by");
+
+                    b.Property<int>("PerAgent")
+                        .HasColumnType("integer")
+                        .HasColumnName("per_agent");
+
+                    b.Property<string>("Period")
+                        .IsRequired()
+                        .HasMaxLength(7)
+                        .HasColumnType("character varying(7)")
+                        .HasColumnName("period");
+
+                    b.Property<long>("Seed")
+                        .HasColumnType("bigint")
+                        .HasColumnName("seed");
+
+                    b.HasKey("Id")
+                        .HasName("pk_qa_review_plans");
+
+                    b.HasIndex("Period")
+                        .IsUnique()
+                        .HasDatabaseName("ix_qa_review_plans_period");
+
+                    b.ToTable("qa_review_plans", (string)null);
+                });
+
+            modelBuilder.Entity("CallCenter.Server.Quality.ReviewPlanItem", b =>
+                {
+                    b.Property<long>("PlanId")
+                        .HasColumnType("bigint")
+                        .HasColumnName("plan_id");
+
+                    b.Property<long>("ArchiveNumber")
+                        .HasColumnType("bigint")
+                        .HasColumnName("archive_number");
+
+                    b.Property<string>("Agent")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("agent");
+
+                    b.Property<string>("CallSid")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("call_sid");
+
+                    b.Property<bool>("Complaint")
+                        .HasColumnType("boolean")
+                        .HasColumnName("complaint");
+
+                    b.Property<string>("Queue")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("queue");
+
+                    b.Property<string>("Reviewer")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("reviewer");
+
+                    b.HasKey("PlanId", "ArchiveNumber")
+                        .HasName("pk_qa_review_plan_items");
+
+                    b.HasIndex("Reviewer")
+                        .HasDatabaseName("ix_qa_review_plan_items_reviewer");
+
+                    b.ToTable("qa_review_plan_items", (string)null);
+                });
+
+            modelBuilder.Entity("CallCenter.Server.Quality.ScoringFormVersion", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("CreatedBy")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("created_by");
+
+                    b.Property<string>("Criteria")
+                        .IsRequired()
+                        .HasColumnType("jsonb")
+                        .HasColumnName("criteria");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)")
+                        .HasColumnName("name");
+
+                    b.Property<int>("Version")
+                        .HasColumnType("integer")
+                        .HasColumnName("version");
+
+                    b.HasKey("Id")
+                        .HasName("pk_qa_form_versions");
+
+                    b.HasIndex("Name", "Version")
+                        .IsUnique()
+                        .HasDatabaseName("ix_qa_form_versions_name_version");
+
+                    b.ToTable("qa_form_versions", (string)null);
+                });
+
+            modelBuilder.Entity("CallCenter.Server.Quality.TranscriptPhrase", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<long>("ArchiveNumber")
+                        .HasColumnType("bigint")
+                        .HasColumnName("archive_number");
+
+                    b.Property<string>("CallSid")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("call_sid");
+
+                    b.Property<int?>("Channel")
+                        .HasColumnType("integer")
+                        .HasColumnName("channel");
+
+                    b.Property<double?>("Confidence")
+                        .HasColumnType("double precision")
+                        .HasColumnName("confidence");
+
+                    b.Property<int>("DurationMs")
+                        .HasColumnType("integer")
+                        .HasColumnName("duration_ms");
+
+                    b.Property<string>("Locale")
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("locale");
+
+                    b.Property<int>("OffsetMs")
+                        .HasColumnType("integer")
+                        .HasColumnName("offset_ms");
+
+                    b.Property<NpgsqlTsVector>("SearchVector")
+                        .IsRequired()
+                        .ValueGeneratedOnAddOrUpdate()
+                        .HasColumnType("tsvector")
+                        .HasColumnName("search_vector")
+                        .HasComputedColumnSql("to_tsvector('english'::regconfig, kb_search_text(text))", true);
+
+                    b.Property<int?>("Speaker")
+                        .HasColumnType("integer")
+                        .HasColumnName("speaker");
+
+                    b.Property<string>("Text")
+                        .IsRequired()
+                        .HasMaxLength(4000)
+                        .HasColumnType("character varying(4000)")
+                        .HasColumnName("text");
+
+                    b.HasKey("Id")
+                        .HasName("pk_transcript_phrases");
+
+                    b.HasIndex("SearchVector")
+                        .HasDatabaseName("ix_transcript_phrases_search_vector");
+
+                    NpgsqlIndexBuilderExtensions.HasMethod(b.HasIndex("SearchVector"), "GIN");
+
+                    b.HasIndex("ArchiveNumber", "OffsetMs")
+                        .HasDatabaseName("ix_transcript_phrases_archive_number_offset_ms");
+
+                    b.ToTable("transcript_phrases", (string)null);
+                });
+
+            modelBuilder.Entity("CallCenter.Server.Quality.TranscriptionJob", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<long>("ArchiveNumber")
+                        .HasColumnType("bigint")
+                        .HasColumnName("archive_number");
+
+                    b.Property<int>("Attempts")
+                        .HasColumnType("integer")
+                        .HasColumnName("attempts");
+
+                    b.Property<string>("CallSid")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("call_sid");
+
+                    b.Property<DateTimeOffset?>("CompletedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("completed_at");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("LastError")
+                        .HasMaxLength(2000)
+                        .HasColumnType("character varying(2000)")
+                        .HasColumnName("last_error");
+
+                    b.Property<Guid?>("LeaseToken")
+                        .HasColumnType("uuid")
+                        .HasColumnName("lease_token");
+
+                    b.Property<DateTimeOffset?>("LeaseUntil")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("lease_until");
+
+                    b.Property<DateTimeOffset>("NextAttemptAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("next_attempt_at");
+
+                    b.Property<string>("State")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("state");
+
+                    b.HasKey("Id")
+                        .HasName("pk_transcription_jobs");
+
+                    b.HasIndex("ArchiveNumber")
+                        .IsUnique()
+                        .HasDatabaseName("ix_transcription_jobs_archive_number");
+
+                    b.HasIndex("NextAttemptAt")
+                        .HasDatabaseName("ix_transcription_jobs_next_attempt_at")
+                        .HasFilter("state = 'pending'");
+
+                    b.ToTable("transcription_jobs", (string)null);
+                });
+
             modelBuilder.Entity("CallCenter.Server.Routing.QueueDefinition", b =>
                 {
                     b.Property<long>("Id")
@@ -2139,6 +2582,63 @@ namespace CallCenter.Server.Data.Migrations
                         .HasConstraintName("fk_kb_flags_kb_article_versions_version_id");
                 });
 
+            modelBuilder.Entity("CallCenter.Server.Quality.Evaluation", b =>
+                {
+                    b.HasOne("CallCenter.Server.Archive.ArchivedRecording", null)
+                        .WithMany()
+                        .HasForeignKey("ArchiveNumber")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_qa_evaluations_archived_recordings_archive_number");
+
+                    b.HasOne("CallCenter.Server.Quality.ScoringFormVersion", null)
+                        .WithMany()
+                        .HasForeignKey("FormId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_qa_evaluations_scoring_forms_form_id");
+                });
+
+            modelBuilder.Entity("CallCenter.Server.Quality.EvaluationComment", b =>
+                {
+                    b.HasOne("CallCenter.Server.Quality.Evaluation", null)
+                        .WithMany("Comments")
+                        .HasForeignKey("EvaluationId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_qa_evaluation_comments_evaluations_evaluation_id");
+                });
+
+            modelBuilder.Entity("CallCenter.Server.Quality.ReviewPlanItem", b =>
+                {
+                    b.HasOne("CallCenter.Server.Quality.ReviewPlan", null)
+                        .WithMany("Items")
+                        .HasForeignKey("PlanId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_qa_review_plan_items_qa_review_plans_plan_id");
+                });
+
+            modelBuilder.Entity("CallCenter.Server.Quality.TranscriptPhrase", b =>
+                {
+                    b.HasOne("CallCenter.Server.Archive.ArchivedRecording", null)
+                        .WithMany()
+                        .HasForeignKey("ArchiveNumber")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_transcript_phrases_archived_recordings_archive_number");
+                });
+
+            modelBuilder.Entity("CallCenter.Server.Quality.TranscriptionJob", b =>
+                {
+                    b.HasOne("CallCenter.Server.Archive.ArchivedRecording", null)
+                        .WithMany()
+                        .HasForeignKey("ArchiveNumber")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_transcription_jobs_archived_recordings_archive_number");
+                });
+
             modelBuilder.Entity("CallCenter.Server.Routing.QueueSkill", b =>
                 {
                     b.HasOne("CallCenter.Server.Routing.QueueDefinition", null)
@@ -2184,6 +2684,16 @@ namespace CallCenter.Server.Data.Migrations
             modelBuilder.Entity("CallCenter.Server.Knowledge.KnowledgeArticle", b =>
                 {
                     b.Navigation("Versions");
+                });
+
+            modelBuilder.Entity("CallCenter.Server.Quality.Evaluation", b =>
+                {
+                    b.Navigation("Comments");
+                });
+
+            modelBuilder.Entity("CallCenter.Server.Quality.ReviewPlan", b =>
+                {
+                    b.Navigation("Items");
                 });
 
             modelBuilder.Entity("CallCenter.Server.Routing.QueueDefinition", b =>
