@@ -41,16 +41,16 @@ public sealed class WorkingCalendar
 
     public bool IsWorkingDay(DateOnly day) => _workdays.Contains(day.DayOfWeek) && !_holidays.Contains(day);
 
-    /// <summary>The instant <paramref name="limit"/> after <paramref name="from"/>.</summary>
+    /// <summary>The instant <paramref name="limit"/> after <paramref name="from"/>, in UTC (what storage takes).</summary>
     public DateTimeOffset Add(DateTimeOffset from, ComplaintLimit limit)
     {
         ArgumentNullException.ThrowIfNull(limit);
         switch (limit.Unit)
         {
             case LimitUnit.Hours:
-                return from.AddHours(limit.Amount);
+                return from.AddHours(limit.Amount).ToUniversalTime();
             case LimitUnit.CalendarDays:
-                return from.AddDays(limit.Amount);
+                return from.AddDays(limit.Amount).ToUniversalTime();
             case LimitUnit.WorkingDays:
                 // Counted in local dates so a deadline keeps its wall-clock time; a ticket received on a
                 // non-working day starts counting from the next working day.
@@ -62,7 +62,7 @@ public sealed class WorkingCalendar
                     if (IsWorkingDay(day)) left--;
                 }
                 var wall = day.ToDateTime(TimeOnly.FromDateTime(local.DateTime));
-                return new DateTimeOffset(wall, TimeZone.GetUtcOffset(wall));
+                return new DateTimeOffset(wall, TimeZone.GetUtcOffset(wall)).ToUniversalTime();
             default:
                 throw new ArgumentOutOfRangeException(nameof(limit), limit.Unit, "Unknown limit unit.");
         }

@@ -3,6 +3,7 @@ using CallCenter.Server.Agents;
 using CallCenter.Server.Archive;
 using CallCenter.Server.Audit;
 using CallCenter.Server.CallLog;
+using CallCenter.Server.Complaints;
 using CallCenter.Server.Ivr;
 using CallCenter.Server.Knowledge;
 using CallCenter.Server.Metrics;
@@ -38,6 +39,10 @@ public sealed class CallCenterDbContext(DbContextOptions<CallCenterDbContext> op
     public DbSet<ChangeNotice> ChangeNotices => Set<ChangeNotice>();
     public DbSet<KnowledgeFlag> KnowledgeFlags => Set<KnowledgeFlag>();
     public DbSet<IncidentScript> IncidentScripts => Set<IncidentScript>();
+    public DbSet<Complaint> Complaints => Set<Complaint>();
+    public DbSet<ComplaintEvent> ComplaintEvents => Set<ComplaintEvent>();
+    public DbSet<ComplaintCall> ComplaintCalls => Set<ComplaintCall>();
+    public DbSet<WorkOrder> WorkOrders => Set<WorkOrder>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder) =>
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(CallCenterDbContext).Assembly);

@@ -3,6 +3,7 @@ using CallCenter.Server.Archive;
 using CallCenter.Server.Audit;
 using CallCenter.Server.Backup;
 using CallCenter.Server.CallLog;
+using CallCenter.Server.Complaints;
 using CallCenter.Server.Console;
 using CallCenter.Server.CoreBanking;
 using CallCenter.Server.Data;
@@ -47,6 +48,7 @@ public static class HostingExtensions
         builder.AddArchive();
         builder.Services.AddRecordingReplica();
         builder.Services.AddKnowledgeBase();
+        builder.Services.AddComplaints();
         builder.Services.AddSingleton<IAgentNotifier, AgentHubNotifier>();
         builder.Services.AddConsole();
         // Every instance's consoles hear every instance's ACD decisions through the Redis backplane.
@@ -98,6 +100,7 @@ public static class HostingExtensions
         app.MapArchiveApi();
         app.MapOperationLogApi();
         app.MapKnowledgeBase();
+        app.MapComplaints();
         app.MapHub<AgentHub>(AgentHub.Path);
         app.MapConsole();
         // Fail at start-up, not on the first call, when a flow file is invalid.
