@@ -7,6 +7,7 @@ using CallCenter.Server.Complaints;
 using CallCenter.Server.Ivr;
 using CallCenter.Server.Knowledge;
 using CallCenter.Server.Metrics;
+using CallCenter.Server.Outbound;
 using CallCenter.Server.Routing;
 using CallCenter.Server.Staff;
 using Microsoft.EntityFrameworkCore;
@@ -43,6 +44,8 @@ public sealed class CallCenterDbContext(DbContextOptions<CallCenterDbContext> op
     public DbSet<ComplaintEvent> ComplaintEvents => Set<ComplaintEvent>();
     public DbSet<ComplaintCall> ComplaintCalls => Set<ComplaintCall>();
     public DbSet<WorkOrder> WorkOrders => Set<WorkOrder>();
+    public DbSet<Callback> Callbacks => Set<Callback>();
+    public DbSet<CallbackAttempt> CallbackAttempts => Set<CallbackAttempt>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder) =>
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(CallCenterDbContext).Assembly);

@@ -10,6 +10,7 @@ using CallCenter.Server.Data;
 using CallCenter.Server.Ivr;
 using CallCenter.Server.Knowledge;
 using CallCenter.Server.Metrics;
+using CallCenter.Server.Outbound;
 using CallCenter.Server.Prompts;
 using CallCenter.Server.Routing;
 using CallCenter.Server.Simulation;
@@ -49,6 +50,7 @@ public static class HostingExtensions
         builder.Services.AddRecordingReplica();
         builder.Services.AddKnowledgeBase();
         builder.Services.AddComplaints();
+        builder.Services.AddOutbound();
         builder.Services.AddSingleton<IAgentNotifier, AgentHubNotifier>();
         builder.Services.AddConsole();
         // Every instance's consoles hear every instance's ACD decisions through the Redis backplane.
@@ -101,6 +103,7 @@ public static class HostingExtensions
         app.MapOperationLogApi();
         app.MapKnowledgeBase();
         app.MapComplaints();
+        app.MapCallbacks();
         app.MapHub<AgentHub>(AgentHub.Path);
         app.MapConsole();
         // Fail at start-up, not on the first call, when a flow file is invalid.

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using CallCenter.Core.Routing;
 using CallCenter.Server.CallLog;
+using CallCenter.Server.Outbound;
 using CallCenter.Server.Telemetry;
 using CallCenter.Server.Telephony;
 using Microsoft.Extensions.Options;
@@ -43,6 +44,7 @@ public sealed class AcdHost : BackgroundService
     private readonly TimeProvider _clock;
     private readonly ICallEventLog _callLog;
     private readonly ITwilioCallControl _twilio;
+    private readonly ICallbackDialler _callbacks;
     private readonly AcdMetrics _metrics;
     private readonly IAgentNotifier _notifier;
     private readonly ILogger<AcdHost> _logger;
@@ -63,7 +65,7 @@ public sealed class AcdHost : BackgroundService
     }
 
     public AcdHost(IOptions<AcdOptions> options, IAcdStateStore store, TimeProvider clock, ICallEventLog callLog, ITwilioCallControl twilio,
-        IOptions<TwilioOptions> twilioOptions, AcdMetrics metrics, IAgentNotifier notifier, ILogger<AcdHost> logger)
+        IOptions<TwilioOptions> twilioOptions, AcdMetrics metrics, IAgentNotifier notifier, ICallbackDialler callbacks, ILogger<AcdHost> logger)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(twilioOptions);
@@ -75,6 +77,7 @@ public sealed class AcdHost : BackgroundService
         _clock = clock;
         _callLog = callLog;
         _twilio = twilio;
+        _callbacks = callbacks;
         _metrics = metrics;
         _notifier = notifier;
         _logger = logger;
@@ -160,6 +163,7 @@ public sealed class AcdHost : BackgroundService
     /// </summary>
     public async Task AcceptAsync(string agentId, string callSid, CancellationToken ct)
     {
+        var isCallback = false;
         await WithGateAsync(() =>
         {
             if (OfferOf(agentId) is not { } offer || offer.CallSid != callSid)
@@ -171,6 +175,7 @@ public sealed class AcdHost : BackgroundService
             // A second click on accept must not send Twilio a second redirect, which would restart the dial.
             if (!_connecting.TryAdd(agentId, offer.RingDeadline))
                 throw new IllegalTransitionException(agentId, $"accept call {callSid}", "already connecting it");
+            isCallback = _engine.FindCall(callSid)?.IsCallback == true;
             // Other instances run this offer's ring timeout too: they must hold it back as well.
             _shared?.HoldRingTimeout(agentId, _connectHold);
         }, ct);
@@ -179,7 +184,10 @@ public sealed class AcdHost : BackgroundService
         try
         {
             // Not the request's token: once Twilio may have acted, the outcome must be recorded either way.
-            connected = await _twilio.ConnectToAgentAsync(callSid, agentId, CancellationToken.None);
+            // A callback has no caller on the line: the customer is dialled and bridged to the agent instead.
+            connected = isCallback
+                ? await _callbacks.DialAsync(callSid, agentId, CancellationToken.None)
+                : await _twilio.ConnectToAgentAsync(callSid, agentId, CancellationToken.None);
         }
         finally
         {

@@ -7,11 +7,38 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace CallCenter.Server.Data.Migrations
 {
     /// <inheritdoc />
-    public partial class Complaints : Migration
+    public partial class ComplaintsAndOutbound : Migration
     {
         /// <inheritdoc />
         protected override void Up(MigrationBuilder migrationBuilder)
         {
+            migrationBuilder.CreateTable(
+                name: "callbacks",
+                columns: table => new
+                {
+                    id = table.Column<string>(type: "character varying(40)", maxLength: 40, nullable: false),
+                    kind = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
+                    origin_call_sid = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: true),
+                    number = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
+                    line_number = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
+                    queue = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    entered_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    window_from = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
+                    window_to = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
+                    time_zone = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    status = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
+                    next_attempt_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
+                    agent = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: true),
+                    dialled_call_sid = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: true),
+                    outcome = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: true),
+                    created_by = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
+                    created_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("pk_callbacks", x => x.id);
+                });
+
             migrationBuilder.CreateTable(
                 name: "complaints",
                 columns: table => new
@@ -48,6 +75,32 @@ namespace CallCenter.Server.Data.Migrations
                 constraints: table =>
                 {
                     table.PrimaryKey("pk_complaints", x => x.id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "callback_attempts",
+                columns: table => new
+                {
+                    id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    callback_id = table.Column<string>(type: "character varying(40)", maxLength: 40, nullable: false),
+                    number = table.Column<int>(type: "integer", nullable: false),
+                    at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    agent = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
+                    twilio_call_sid = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: true),
+                    outcome = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: true),
+                    ended_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
+                    duration_seconds = table.Column<int>(type: "integer", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("pk_callback_attempts", x => x.id);
+                    table.ForeignKey(
+                        name: "fk_callback_attempts_callbacks_callback_id",
+                        column: x => x.callback_id,
+                        principalTable: "callbacks",
+                        principalColumn: "id",
+                        onDelete: ReferentialAction.Restrict);
                 });
 
             migrationBuilder.CreateTable(
@@ -126,6 +179,29 @@ namespace CallCenter.Server.Data.Migrations
                 });
 
             migrationBuilder.CreateIndex(
+                name: "ix_callback_attempts_callback_id_number",
+                table: "callback_attempts",
+                columns: new[] { "callback_id", "number" },
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "ix_callback_attempts_twilio_call_sid",
+                table: "callback_attempts",
+                column: "twilio_call_sid");
+
+            migrationBuilder.CreateIndex(
+                name: "ix_callbacks_origin_call_sid",
+                table: "callbacks",
+                column: "origin_call_sid",
+                unique: true,
+                filter: "kind = 'Queue'");
+
+            migrationBuilder.CreateIndex(
+                name: "ix_callbacks_status_next_attempt_at",
+                table: "callbacks",
+                columns: new[] { "status", "next_attempt_at" });
+
+            migrationBuilder.CreateIndex(
                 name: "ix_complaint_calls_call_sid",
                 table: "complaint_calls",
                 column: "call_sid");
@@ -156,11 +232,30 @@ namespace CallCenter.Server.Data.Migrations
                 name: "ix_complaints_status_answer_by",
                 table: "complaints",
                 columns: new[] { "status", "answer_by" });
+
+            // A complaint's history is its audit trail (art. 40: a full record of every stage): rows are only ever added.
+            migrationBuilder.Sql("""
+                CREATE FUNCTION complaint_events_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN
+                    RAISE EXCEPTION 'complaint_events is append-only: % refused', TG_OP;
+                END $$;
+                CREATE TRIGGER complaint_events_no_update_or_delete
+                    BEFORE UPDATE OR DELETE OR TRUNCATE ON complaint_events
+                    FOR EACH STATEMENT EXECUTE FUNCTION complaint_events_append_only();
+                """);
         }
 
         /// <inheritdoc />
         protected override void Down(MigrationBuilder migrationBuilder)
         {
+            migrationBuilder.Sql("""
+                DROP TRIGGER complaint_events_no_update_or_delete ON complaint_events;
+                DROP FUNCTION complaint_events_append_only();
+                """);
+
+            migrationBuilder.DropTable(
+                name: "callback_attempts");
+
             migrationBuilder.DropTable(
                 name: "complaint_calls");
 
@@ -169,6 +264,9 @@ namespace CallCenter.Server.Data.Migrations
 
             migrationBuilder.DropTable(
                 name: "complaint_work_orders");
+
+            migrationBuilder.DropTable(
+                name: "callbacks");
 
             migrationBuilder.DropTable(
                 name: "complaints");
