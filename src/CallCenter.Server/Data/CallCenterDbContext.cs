@@ -46,6 +46,8 @@ public sealed class CallCenterDbContext(DbContextOptions<CallCenterDbContext> op
     public DbSet<WorkOrder> WorkOrders => Set<WorkOrder>();
     public DbSet<Callback> Callbacks => Set<Callback>();
     public DbSet<CallbackAttempt> CallbackAttempts => Set<CallbackAttempt>();
+    public DbSet<OutboundProject> OutboundProjects => Set<OutboundProject>();
+    public DbSet<OutboundContact> OutboundContacts => Set<OutboundContact>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder) =>
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(CallCenterDbContext).Assembly);

@@ -32,6 +32,7 @@ public static class CallbackApi
             .WithSummary("Callbacks, oldest entry first; ?status=Pending.");
         routes.MapPost(CallbackDialler.StatusPath, StatusAsync)
             .AddEndpointFilter<TwilioSignatureFilter>().DisableAntiforgery().ExcludeFromDescription().WithName("TwilioCallbackStatus");
+        routes.MapOutboundProjects();
         return routes;
     }
 

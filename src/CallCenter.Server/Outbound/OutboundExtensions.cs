@@ -11,6 +11,8 @@ public static class OutboundExtensions
         services.AddOptions<CallbackOptions>().BindConfiguration(CallbackOptions.SectionName).ValidateDataAnnotations()
             .Validate(o => TimeZoneInfo.TryFindSystemTimeZoneById(o.DefaultTimeZone, out _) && o.CallFrom < o.CallUntil,
                 "Callbacks: DefaultTimeZone must be an IANA zone and CallFrom before CallUntil.").ValidateOnStart();
+        services.AddOptions<OutboundOptions>().BindConfiguration(OutboundOptions.SectionName)
+            .Validate(o => o.CallFrom < o.CallUntil, "Outbound: CallFrom must be before CallUntil.").ValidateOnStart();
         services.AddOptions<CallPacingOptions>().BindConfiguration(CallPacingOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton(sp => new TwilioCallPacer(sp.GetRequiredService<IConnectionMultiplexer>(),
             sp.GetRequiredService<IOptions<CallPacingOptions>>().Value, sp.GetRequiredService<TimeProvider>()));

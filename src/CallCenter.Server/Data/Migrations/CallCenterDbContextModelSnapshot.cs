@@ -1943,6 +1943,175 @@ namespace CallCenter.Server.Data.Migrations
                     b.ToTable("callback_attempts", (string)null);
                 });
 
+            modelBuilder.Entity("CallCenter.Server.Outbound.ContactAttempt", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<string>("Agent")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("agent");
+
+                    b.Property<DateTimeOffset>("At")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("at");
+
+                    b.Property<long>("ContactId")
+                        .HasColumnType("bigint")
+                        .HasColumnName("contact_id");
+
+                    b.Property<string>("Note")
+                        .HasMaxLength(2000)
+                        .HasColumnType("character varying(2000)")
+                        .HasColumnName("note");
+
+                    b.Property<string>("Outcome")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("outcome");
+
+                    b.HasKey("Id")
+                        .HasName("pk_outbound_contact_attempts");
+
+                    b.HasIndex("ContactId")
+                        .HasDatabaseName("ix_outbound_contact_attempts_contact_id");
+
+                    b.ToTable("outbound_contact_attempts", (string)null);
+                });
+
+            modelBuilder.Entity("CallCenter.Server.Outbound.OutboundContact", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.PrimitiveCollection<string[]>("Answers")
+                        .HasColumnType("text[]")
+                        .HasColumnName("answers");
+
+                    b.Property<string>("LockedBy")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("locked_by");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)")
+                        .HasColumnName("name");
+
+                    b.Property<string>("Number")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("number");
+
+                    b.Property<long>("ProjectId")
+                        .HasColumnType("bigint")
+                        .HasColumnName("project_id");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("status");
+
+                    b.Property<string>("TimeZone")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("time_zone");
+
+                    b.HasKey("Id")
+                        .HasName("pk_outbound_contacts");
+
+                    b.HasIndex("ProjectId", "Status")
+                        .HasDatabaseName("ix_outbound_contacts_project_id_status");
+
+                    b.ToTable("outbound_contacts", (string)null);
+                });
+
+            modelBuilder.Entity("CallCenter.Server.Outbound.OutboundProject", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<DateTimeOffset?>("ApprovedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("approved_at");
+
+                    b.Property<string>("ApprovedBy")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("approved_by");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("CreatedBy")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("created_by");
+
+                    b.Property<string>("Department")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)")
+                        .HasColumnName("department");
+
+                    b.Property<int>("MaxAttempts")
+                        .HasColumnType("integer")
+                        .HasColumnName("max_attempts");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("name");
+
+                    b.PrimitiveCollection<string[]>("Questions")
+                        .IsRequired()
+                        .HasColumnType("text[]")
+                        .HasColumnName("questions");
+
+                    b.Property<TimeSpan>("RetryDelay")
+                        .HasColumnType("interval")
+                        .HasColumnName("retry_delay");
+
+                    b.Property<string>("Script")
+                        .IsRequired()
+                        .HasMaxLength(8000)
+                        .HasColumnType("character varying(8000)")
+                        .HasColumnName("script");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("status");
+
+                    b.HasKey("Id")
+                        .HasName("pk_outbound_projects");
+
+                    b.ToTable("outbound_projects", (string)null);
+                });
+
             modelBuilder.Entity("CallCenter.Server.Routing.QueueDefinition", b =>
                 {
                     b.Property<long>("Id")
@@ -2256,6 +2425,26 @@ namespace CallCenter.Server.Data.Migrations
                         .HasConstraintName("fk_callback_attempts_callbacks_callback_id");
                 });
 
+            modelBuilder.Entity("CallCenter.Server.Outbound.ContactAttempt", b =>
+                {
+                    b.HasOne("CallCenter.Server.Outbound.OutboundContact", null)
+                        .WithMany("Attempts")
+                        .HasForeignKey("ContactId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_outbound_contact_attempts_outbound_contacts_contact_id");
+                });
+
+            modelBuilder.Entity("CallCenter.Server.Outbound.OutboundContact", b =>
+                {
+                    b.HasOne("CallCenter.Server.Outbound.OutboundProject", null)
+                        .WithMany("Contacts")
+                        .HasForeignKey("ProjectId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_outbound_contacts_outbound_projects_project_id");
+                });
+
             modelBuilder.Entity("CallCenter.Server.Routing.QueueSkill", b =>
                 {
                     b.HasOne("CallCenter.Server.Routing.QueueDefinition", null)
@@ -2308,6 +2497,16 @@ namespace CallCenter.Server.Data.Migrations
             modelBuilder.Entity("CallCenter.Server.Outbound.Callback", b =>
                 {
                     b.Navigation("Attempts");
+                });
+
+            modelBuilder.Entity("CallCenter.Server.Outbound.OutboundContact", b =>
+                {
+                    b.Navigation("Attempts");
+                });
+
+            modelBuilder.Entity("CallCenter.Server.Outbound.OutboundProject", b =>
+                {
+                    b.Navigation("Contacts");
                 });
 
             modelBuilder.Entity("CallCenter.Server.Routing.QueueDefinition", b =>

@@ -78,6 +78,29 @@ namespace CallCenter.Server.Data.Migrations
                 });
 
             migrationBuilder.CreateTable(
+                name: "outbound_projects",
+                columns: table => new
+                {
+                    id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    name = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: false),
+                    department = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: false),
+                    script = table.Column<string>(type: "character varying(8000)", maxLength: 8000, nullable: false),
+                    questions = table.Column<string[]>(type: "text[]", nullable: false),
+                    max_attempts = table.Column<int>(type: "integer", nullable: false),
+                    retry_delay = table.Column<TimeSpan>(type: "interval", nullable: false),
+                    status = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
+                    created_by = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
+                    created_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    approved_by = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: true),
+                    approved_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("pk_outbound_projects", x => x.id);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "callback_attempts",
                 columns: table => new
                 {
@@ -178,6 +201,54 @@ namespace CallCenter.Server.Data.Migrations
                         onDelete: ReferentialAction.Restrict);
                 });
 
+            migrationBuilder.CreateTable(
+                name: "outbound_contacts",
+                columns: table => new
+                {
+                    id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    project_id = table.Column<long>(type: "bigint", nullable: false),
+                    name = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: false),
+                    number = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
+                    time_zone = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    status = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
+                    locked_by = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: true),
+                    answers = table.Column<string[]>(type: "text[]", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("pk_outbound_contacts", x => x.id);
+                    table.ForeignKey(
+                        name: "fk_outbound_contacts_outbound_projects_project_id",
+                        column: x => x.project_id,
+                        principalTable: "outbound_projects",
+                        principalColumn: "id",
+                        onDelete: ReferentialAction.Restrict);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "outbound_contact_attempts",
+                columns: table => new
+                {
+                    id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    contact_id = table.Column<long>(type: "bigint", nullable: false),
+                    at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    agent = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
+                    outcome = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
+                    note = table.Column<string>(type: "character varying(2000)", maxLength: 2000, nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("pk_outbound_contact_attempts", x => x.id);
+                    table.ForeignKey(
+                        name: "fk_outbound_contact_attempts_outbound_contacts_contact_id",
+                        column: x => x.contact_id,
+                        principalTable: "outbound_contacts",
+                        principalColumn: "id",
+                        onDelete: ReferentialAction.Restrict);
+                });
+
             migrationBuilder.CreateIndex(
                 name: "ix_callback_attempts_callback_id_number",
                 table: "callback_attempts",
@@ -233,6 +304,16 @@ namespace CallCenter.Server.Data.Migrations
                 table: "complaints",
                 columns: new[] { "status", "answer_by" });
 
+            migrationBuilder.CreateIndex(
+                name: "ix_outbound_contact_attempts_contact_id",
+                table: "outbound_contact_attempts",
+                column: "contact_id");
+
+            migrationBuilder.CreateIndex(
+                name: "ix_outbound_contacts_project_id_status",
+                table: "outbound_contacts",
+                columns: new[] { "project_id", "status" });
+
             // A complaint's history is its audit trail (art. 40: a full record of every stage): rows are only ever added.
             migrationBuilder.Sql("""
                 CREATE FUNCTION complaint_events_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -266,10 +347,19 @@ namespace CallCenter.Server.Data.Migrations
                 name: "complaint_work_orders");
 
             migrationBuilder.DropTable(
+                name: "outbound_contact_attempts");
+
+            migrationBuilder.DropTable(
                 name: "callbacks");
 
             migrationBuilder.DropTable(
                 name: "complaints");
+
+            migrationBuilder.DropTable(
+                name: "outbound_contacts");
+
+            migrationBuilder.DropTable(
+                name: "outbound_projects");
         }
     }
 }
