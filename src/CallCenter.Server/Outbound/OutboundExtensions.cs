@@ -15,7 +15,7 @@ public static class OutboundExtensions
             .Validate(o => o.CallFrom < o.CallUntil, "Outbound: CallFrom must be before CallUntil.").ValidateOnStart();
         services.AddOptions<CallPacingOptions>().BindConfiguration(CallPacingOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton(sp => new TwilioCallPacer(sp.GetRequiredService<IConnectionMultiplexer>(),
-            sp.GetRequiredService<IOptions<CallPacingOptions>>().Value, sp.GetRequiredService<TimeProvider>()));
+            sp.GetRequiredService<IOptions<CallPacingOptions>>().Value));
         services.AddSingleton<ICallbackDialler, CallbackDialler>();
         services.AddSingleton<CallbackWorker>();
         services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<IOptions<CallbackOptions>>().Value.RunWorkers

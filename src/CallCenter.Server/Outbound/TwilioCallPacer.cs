@@ -27,7 +27,7 @@ public sealed class CallPacingOptions
 /// script (atomic in Redis) timed by Redis's own clock, so instances with drifting clocks still agree. Tokens are
 /// counted in billionths so the arithmetic stays in exact integers for rates down to 0.001 per second.
 /// </summary>
-public sealed class TwilioCallPacer(IConnectionMultiplexer redis, CallPacingOptions options, TimeProvider clock)
+public sealed class TwilioCallPacer(IConnectionMultiplexer redis, CallPacingOptions options)
 {
     // @rate: nano-tokens added per microsecond (calls per second × 1000); @capacity in nano-tokens.
     // Returns {1, now_us} when a token was taken, {0, wait_us} otherwise.
@@ -64,7 +64,8 @@ public sealed class TwilioCallPacer(IConnectionMultiplexer redis, CallPacingOpti
             var value = (long)result[1];
             if ((long)result[0] == 1)
                 return DateTimeOffset.FromUnixTimeMilliseconds(value / 1000).AddTicks(value % 1000 * 10);
-            await Task.Delay(TimeSpan.FromMicroseconds(value), clock, ct);
+            // Wall-clock wait on purpose: the bucket refills on Redis's clock, not on the server's (possibly simulated) one.
+            await Task.Delay(TimeSpan.FromMicroseconds(value), ct);
         }
     }
 }

@@ -53,10 +53,10 @@ public sealed class OutboundProjectTests
         await WorkAsync("NoAnswer");                 // nobody: Wang waits 2 h, Li never again
         h.Clock.Advance(TimeSpan.FromHours(2));
         await WorkAsync("NoAnswer");                 // 19:00 Wang, 2nd attempt
-        h.Clock.SetUtcNow(new DateTimeOffset(2026, 11, 27, 22, 0, 0, Shanghai));
+        h.Clock.SetUtcNow(new DateTimeOffset(2026, 11, 27, 22, 0, 0, Shanghai).ToUniversalTime());
         agent = await SignInAsync(h, StaffRole.Agent);
         await WorkAsync("NoAnswer");                 // 22:00 local: no call
-        h.Clock.SetUtcNow(new DateTimeOffset(2026, 11, 28, 9, 0, 0, Shanghai));
+        h.Clock.SetUtcNow(new DateTimeOffset(2026, 11, 28, 9, 0, 0, Shanghai).ToUniversalTime());
         agent = await SignInAsync(h, StaffRole.Agent);
         await WorkAsync("NoAnswer");                 // 09:00 Wang, 3rd and last attempt
         h.Clock.Advance(TimeSpan.FromHours(5));

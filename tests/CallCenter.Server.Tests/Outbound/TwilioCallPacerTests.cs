@@ -15,7 +15,7 @@ public sealed class TwilioCallPacerTests
         var options = new CallPacingOptions { CallsPerSecond = limit, Burst = 1, RedisKey = "test:cps:" + Guid.NewGuid().ToString("N") };
         await using var first = await ConnectionMultiplexer.ConnectAsync(TestInfrastructure.Redis);
         await using var second = await ConnectionMultiplexer.ConnectAsync(TestInfrastructure.Redis);
-        var pacers = new[] { new TwilioCallPacer(first, options, TimeProvider.System), new TwilioCallPacer(second, options, TimeProvider.System) };
+        var pacers = new[] { new TwilioCallPacer(first, options), new TwilioCallPacer(second, options) };
         var granted = new ConcurrentBag<DateTimeOffset>();
         using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(3));
 
