@@ -32,6 +32,9 @@ public sealed class CallCenterServerFactory(TestDatabase database, DateTimeOffse
         builder.UseSetting("Prompts:Engine", "none");
         // Archive workers run only where a test drives them, so no test's clock sweeps another test's recordings.
         builder.UseSetting("Archive:RunWorkers", "false");
+        // Likewise the complaint and callback workers: a test runs them, so no server turns another test's calls into tickets or callbacks.
+        builder.UseSetting("Complaints:RunWorkers", "false");
+        builder.UseSetting("Callbacks:RunWorkers", "false");
         builder.ConfigureTestServices(services => services.AddSingleton<TimeProvider>(Clock));
     }
 }

@@ -88,7 +88,8 @@ public static class CallCategoryRules
     public static CallCategory Classify(CallCategoryFacts facts)
     {
         ArgumentNullException.ThrowIfNull(facts);
-        if (facts.EventTypes.Contains("ivr.complaint")) return CallCategory.Complaint;
+        // The IVR's complaint option, or a call the complaint desk linked to a ticket (a wrap-up, a later call about it).
+        if (facts.EventTypes.Contains("ivr.complaint") || facts.EventTypes.Contains("complaint.linked")) return CallCategory.Complaint;
         if (facts.CoreOperations.Any(MoneyMovingOperations.Contains)) return CallCategory.FundTransaction;
         return CallCategory.Service;
     }

@@ -11,6 +11,15 @@ public sealed record CallRequest(string CallId, string Queue)
 
     /// <summary>Stable customer identity for last-agent preference; null when the caller is not identified.</summary>
     public string? CustomerId { get; init; }
+
+    /// <summary>
+    /// A callback keeping the caller's place: not a live caller but a promise to call back, offered when the caller's
+    /// turn comes. Ordered by <see cref="EnteredAt"/>; queue limits (size, max wait) do not apply, since nobody holds a line.
+    /// </summary>
+    public bool IsCallback { get; init; }
+
+    /// <summary>The caller's original entry into the ACD (a callback's); null means now.</summary>
+    public DateTimeOffset? EnteredAt { get; init; }
 }
 
 /// <summary>Work counters proving how much of the state each decision touched.</summary>
@@ -70,10 +79,13 @@ public sealed class AcdEngine
         if (_store.FindCall(request.CallId) is { } existing)
             throw new IllegalTransitionException(request.CallId, "enqueue", existing.State.ToString());
 
+        if (request.EnteredAt > now)
+            throw new ArgumentException("A call cannot have entered in the future.", nameof(request));
         var call = new AcdCall
         {
             CallId = request.CallId,
-            EnteredAt = now,
+            EnteredAt = request.EnteredAt ?? now,
+            IsCallback = request.IsCallback,
             Sequence = _store.NextSequence(),
             CustomerId = request.CustomerId,
             CustomerTier = request.CustomerTier,
@@ -308,7 +320,7 @@ public sealed class AcdEngine
             Version = call.Version + 1,
         };
         var agent = FindAgentFor(placed, now);
-        if (agent is null && queue.Options.MaxQueueSize > 0 && _store.CountWaiting(queueIndex) >= queue.Options.MaxQueueSize)
+        if (agent is null && !call.IsCallback && queue.Options.MaxQueueSize > 0 && _store.CountWaiting(queueIndex) >= queue.Options.MaxQueueSize)
         {
             HitLimit(placed, stored, queue, QueueLimit.MaxQueueSize, queue.Options.MaxQueueSizeOutcome, now, decisions, hops);
             return;
@@ -342,7 +354,7 @@ public sealed class AcdEngine
         while (true)
         {
             var stepDue = call.StepsApplied < queue.Steps.Length ? call.QueueEnteredAt + queue.Steps[call.StepsApplied].After : DateTimeOffset.MaxValue;
-            var maxWaitDue = queue.Options.MaxWait is { } maxWait ? call.QueueEnteredAt + maxWait : DateTimeOffset.MaxValue;
+            var maxWaitDue = queue.Options.MaxWait is { } maxWait && !call.IsCallback ? call.QueueEnteredAt + maxWait : DateTimeOffset.MaxValue;
             if (maxWaitDue <= now && maxWaitDue <= stepDue)
             {
                 HitLimit(call, stored: true, queue, QueueLimit.MaxWait, queue.Options.MaxWaitOutcome, now, decisions, hops: 0);
@@ -556,7 +568,7 @@ public sealed class AcdEngine
         var due = DateTimeOffset.MaxValue;
         if (call.StepsApplied < queue.Steps.Length)
             due = call.QueueEnteredAt + queue.Steps[call.StepsApplied].After;
-        if (queue.Options.MaxWait is { } maxWait && call.QueueEnteredAt + maxWait < due)
+        if (queue.Options.MaxWait is { } maxWait && !call.IsCallback && call.QueueEnteredAt + maxWait < due)
             due = call.QueueEnteredAt + maxWait;
         if (due != DateTimeOffset.MaxValue)
             _store.Schedule(new AcdTimer(due, AcdTimerKind.CallDue, call.CallId, call.Version));

@@ -96,6 +96,9 @@ public sealed record AcdCall
 
     public bool IsComplaint { get; init; }
 
+    /// <summary>A callback holding the caller's place (<see cref="CallRequest.IsCallback"/>): exempt from queue limits.</summary>
+    public bool IsCallback { get; init; }
+
     public string? AgentId { get; init; }
 
     public long Version { get; init; }

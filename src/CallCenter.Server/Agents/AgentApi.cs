@@ -19,8 +19,11 @@ public static class AgentApi
     /// <summary>Available, or Break with a reason.</summary>
     public sealed record AgentStateRequest(string? State, string? Reason);
 
-    /// <summary>The agent's record of a finished call.</summary>
-    public sealed record WrapUpRequest(string? Disposition, string? ReasonFamily, bool? Resolved, string? Notes);
+    /// <summary>The agent's record of a finished call; <c>Complaint</c> opens (or fills in) a complaint ticket for the call.</summary>
+    public sealed record WrapUpRequest(string? Disposition, string? ReasonFamily, bool? Resolved, string? Notes, WrapUpComplaint? Complaint = null);
+
+    /// <summary>A complaint taken on the call: grade (Ordinary, Serious, Major), category, who, how to reach them, what happened, what they ask.</summary>
+    public sealed record WrapUpComplaint(string? Grade, string? Category, string? CallerName, string? Contact, string? Event, string? Request);
 
     /// <summary>One skill of an agent profile, level 1 (novice) to 5 (expert).</summary>
     public sealed record SkillLevelDto(string? Skill, int Level);
@@ -146,6 +149,8 @@ public static class AgentApi
         else if (disposition.Length > MaxTextLength) errors["disposition"] = [$"disposition is at most {MaxTextLength} characters."];
         if (request.ReasonFamily is { Length: > MaxTextLength }) errors["reasonFamily"] = [$"reasonFamily is at most {MaxTextLength} characters."];
         if (request.Notes is { Length: > MaxNotesLength }) errors["notes"] = [$"notes are at most {MaxNotesLength} characters."];
+        if (request.Complaint is { } complaint)
+            Complaints.ComplaintApi.ValidateWrapUp(complaint, errors);
         if (errors.Count > 0) return TypedResults.ValidationProblem(errors, title: "Invalid wrap-up");
 
         var workNumber = http.User.WorkNumber();
@@ -158,6 +163,8 @@ public static class AgentApi
         var payload = CallEventPayload.Serialize(new
         {
             agent = workNumber, disposition, reasonFamily = request.ReasonFamily?.Trim(), resolved = request.Resolved ?? false, notes = request.Notes,
+            // The complaint desk's intake opens the ticket from this event (src/CallCenter.Server/Complaints).
+            complaint = request.Complaint,
         });
         var result = await callLog.AppendAsync(new NewCallEvent(callSid, "agent.wrap_up", "agent.wrap_up", clock.GetUtcNow(), payload), ct);
         if (!result.Appended)

@@ -4,9 +4,11 @@ using CallCenter.Server.Archive;
 using CallCenter.Server.Audit;
 using CallCenter.Server.CallLog;
 using CallCenter.Server.Channels;
+using CallCenter.Server.Complaints;
 using CallCenter.Server.Ivr;
 using CallCenter.Server.Knowledge;
 using CallCenter.Server.Metrics;
+using CallCenter.Server.Outbound;
 using CallCenter.Server.Quality;
 using CallCenter.Server.Routing;
 using CallCenter.Server.Staff;
@@ -51,6 +53,14 @@ public sealed class CallCenterDbContext(DbContextOptions<CallCenterDbContext> op
     public DbSet<EvaluationComment> EvaluationComments => Set<EvaluationComment>();
     public DbSet<ReviewPeriodClosure> ClosedReviewPeriods => Set<ReviewPeriodClosure>();
     public DbSet<ReviewPlan> ReviewPlans => Set<ReviewPlan>();
+    public DbSet<Complaint> Complaints => Set<Complaint>();
+    public DbSet<ComplaintEvent> ComplaintEvents => Set<ComplaintEvent>();
+    public DbSet<ComplaintCall> ComplaintCalls => Set<ComplaintCall>();
+    public DbSet<WorkOrder> WorkOrders => Set<WorkOrder>();
+    public DbSet<Callback> Callbacks => Set<Callback>();
+    public DbSet<CallbackAttempt> CallbackAttempts => Set<CallbackAttempt>();
+    public DbSet<OutboundProject> OutboundProjects => Set<OutboundProject>();
+    public DbSet<OutboundContact> OutboundContacts => Set<OutboundContact>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder) =>
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(CallCenterDbContext).Assembly);

@@ -4,12 +4,14 @@ using CallCenter.Server.Audit;
 using CallCenter.Server.Backup;
 using CallCenter.Server.CallLog;
 using CallCenter.Server.Channels;
+using CallCenter.Server.Complaints;
 using CallCenter.Server.Console;
 using CallCenter.Server.CoreBanking;
 using CallCenter.Server.Data;
 using CallCenter.Server.Ivr;
 using CallCenter.Server.Knowledge;
 using CallCenter.Server.Metrics;
+using CallCenter.Server.Outbound;
 using CallCenter.Server.Prompts;
 using CallCenter.Server.Quality;
 using CallCenter.Server.Routing;
@@ -51,6 +53,8 @@ public static class HostingExtensions
         builder.Services.AddKnowledgeBase();
         builder.Services.AddChannels();
         builder.Services.AddQuality();
+        builder.Services.AddComplaints();
+        builder.Services.AddOutbound();
         builder.Services.AddSingleton<IAgentNotifier, AgentHubNotifier>();
         builder.Services.AddConsole();
         // Every instance's consoles hear every instance's ACD decisions through the Redis backplane.
@@ -106,6 +110,8 @@ public static class HostingExtensions
         app.MapKnowledgeBase();
         app.MapChannels();
         app.MapQuality();
+        app.MapComplaints();
+        app.MapCallbacks();
         app.MapHub<AgentHub>(AgentHub.Path);
         app.MapConsole();
         // Fail at start-up, not on the first call, when a flow file is invalid.

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using CallCenter.Core.Routing;
 using CallCenter.Server.CallLog;
+using CallCenter.Server.Outbound;
 using CallCenter.Server.Telemetry;
 using CallCenter.Server.Telephony;
 using Microsoft.Extensions.Options;
@@ -44,6 +45,7 @@ public sealed class AcdHost : BackgroundService
     private readonly TimeProvider _clock;
     private readonly ICallEventLog _callLog;
     private readonly ITwilioCallControl _twilio;
+    private readonly ICallbackDialler _callbacks;
     private readonly AcdMetrics _metrics;
     private readonly IAgentNotifier _notifier;
     private readonly ILogger<AcdHost> _logger;
@@ -64,7 +66,7 @@ public sealed class AcdHost : BackgroundService
     }
 
     public AcdHost(IOptions<AcdOptions> options, IAcdStateStore store, TimeProvider clock, ICallEventLog callLog, ITwilioCallControl twilio,
-        IOptions<TwilioOptions> twilioOptions, AcdMetrics metrics, IAgentNotifier notifier, ILogger<AcdHost> logger)
+        IOptions<TwilioOptions> twilioOptions, AcdMetrics metrics, IAgentNotifier notifier, ICallbackDialler callbacks, ILogger<AcdHost> logger)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(twilioOptions);
@@ -76,6 +78,7 @@ public sealed class AcdHost : BackgroundService
         _clock = clock;
         _callLog = callLog;
         _twilio = twilio;
+        _callbacks = callbacks;
         _metrics = metrics;
         _notifier = notifier;
         _logger = logger;
@@ -167,6 +170,7 @@ public sealed class AcdHost : BackgroundService
             await RunAsync("accept", callSid, agentId, now => _engine.Accept(agentId, callSid, now), ct);
             return;
         }
+        var isCallback = false;
         await WithGateAsync(() =>
         {
             if (OfferOf(agentId) is not { } offer || offer.CallSid != callSid)
@@ -178,6 +182,7 @@ public sealed class AcdHost : BackgroundService
             // A second click on accept must not send Twilio a second redirect, which would restart the dial.
             if (!_connecting.TryAdd(agentId, offer.RingDeadline))
                 throw new IllegalTransitionException(agentId, $"accept call {callSid}", "already connecting it");
+            isCallback = _engine.FindCall(callSid)?.IsCallback == true;
             // Other instances run this offer's ring timeout too: they must hold it back as well.
             _shared?.HoldRingTimeout(agentId, _connectHold);
         }, ct);
@@ -186,7 +191,10 @@ public sealed class AcdHost : BackgroundService
         try
         {
             // Not the request's token: once Twilio may have acted, the outcome must be recorded either way.
-            connected = await _twilio.ConnectToAgentAsync(callSid, agentId, CancellationToken.None);
+            // A callback has no caller on the line: the customer is dialled and bridged to the agent instead.
+            connected = isCallback
+                ? await _callbacks.DialAsync(callSid, agentId, CancellationToken.None)
+                : await _twilio.ConnectToAgentAsync(callSid, agentId, CancellationToken.None);
         }
         finally
         {

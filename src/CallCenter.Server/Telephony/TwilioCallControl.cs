@@ -21,6 +21,9 @@ public interface ITwilioCallControl
 
     /// <summary>Pauses (skipping the gap) or resumes the call's running recording; false (already logged) when Twilio did not take it.</summary>
     Task<bool> SetRecordingPausedAsync(string callSid, bool paused, CancellationToken ct);
+
+    /// <summary>Places an outbound call running <paramref name="twiml"/> once answered; Twilio's call SID, or null (already logged) when refused.</summary>
+    Task<string?> PlaceCallAsync(string to, string from, string twiml, Uri statusCallback, CancellationToken ct);
 }
 
 /// <summary>
@@ -80,6 +83,23 @@ public sealed class TwilioCallControl(IHttpClientFactory httpClients, IOptions<T
             {
                 PauseBehavior = paused ? "skip" : null,
             }, client), ct);
+
+    public async Task<string?> PlaceCallAsync(string to, string from, string twiml, Uri statusCallback, CancellationToken ct)
+    {
+        string? sid = null;
+        var placed = await SendAsync(Core.Privacy.PhoneNumberMask.Mask(to), "outbound call", async client =>
+        {
+            var call = await CallResource.CreateAsync(new CreateCallOptions(new Twilio.Types.PhoneNumber(to), new Twilio.Types.PhoneNumber(from))
+            {
+                Twiml = new Twilio.Types.Twiml(twiml),
+                StatusCallback = statusCallback,
+                StatusCallbackMethod = Twilio.Http.HttpMethod.Post,
+                StatusCallbackEvent = ["completed"],
+            }, client);
+            sid = call.Sid;
+        }, ct);
+        return placed ? sid : null;
+    }
 
     private Task<bool> RedirectAsync(string callSid, string twiml, CancellationToken ct) =>
         SendAsync(callSid, "redirect", client => CallResource.UpdateAsync(new UpdateCallOptions(callSid) { Twiml = new Twilio.Types.Twiml(twiml) }, client), ct);

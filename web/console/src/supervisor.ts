@@ -2,6 +2,7 @@ import type { HubConnection } from "@microsoft/signalr";
 import { api, type AgentBoardRow, type AgentStateMessage, type Announcement, type Line, type Wallboard } from "./api";
 import { h, field, clock, messageArea } from "./dom";
 import { KnowledgeDesk } from "./knowledge-desk";
+import { ComplaintDesk } from "./complaint-desk";
 
 /** The supervisor's board: queues and service level (wallboard), agents with forced Break/Offline, the emergency announcement switch. */
 export class SupervisorView {
@@ -14,10 +15,12 @@ export class SupervisorView {
   private readonly handlers: [string, (...args: unknown[]) => void][];
   private readonly poller: number;
   private readonly knowledge: KnowledgeDesk;
+  private readonly complaints: ComplaintDesk;
 
   constructor(private readonly hub: HubConnection) {
     const th = (text: string) => h("th", { scope: "col" }, text);
     this.knowledge = new KnowledgeDesk(hub);
+    this.complaints = new ComplaintDesk(hub);
     this.el = h("div", { class: "console supervisor" },
       h("h2", { class: "visually-hidden" }, "Supervisor console"),
       this.messages.el,
@@ -36,7 +39,8 @@ export class SupervisorView {
       h("section", { class: "card", "aria-labelledby": "lines-title" },
         h("h3", { id: "lines-title" }, "Emergency announcement"),
         this.linesPanel),
-      this.knowledge.el);
+      this.knowledge.el,
+      this.complaints.el);
 
     this.handlers = [
       ["wallboard", (board) => this.renderWallboard(board as Wallboard)],
@@ -55,6 +59,7 @@ export class SupervisorView {
     window.clearInterval(this.poller);
     for (const [name, handler] of this.handlers) this.hub.off(name, handler);
     this.knowledge.dispose();
+    this.complaints.dispose();
   }
 
   private fail(e: unknown): void {

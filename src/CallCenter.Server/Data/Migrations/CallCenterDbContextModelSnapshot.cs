@@ -1074,6 +1074,313 @@ namespace CallCenter.Server.Data.Migrations
                     b.ToTable("survey_opt_outs", (string)null);
                 });
 
+            modelBuilder.Entity("CallCenter.Server.Complaints.Complaint", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<DateTimeOffset>("AcceptBy")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("accept_by");
+
+                    b.Property<DateTimeOffset?>("AcceptOverdueAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("accept_overdue_at");
+
+                    b.Property<DateTimeOffset?>("AcceptedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("accepted_at");
+
+                    b.Property<DateTimeOffset>("AnswerBy")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("answer_by");
+
+                    b.Property<DateTimeOffset?>("AnswerOverdueAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("answer_overdue_at");
+
+                    b.Property<DateTimeOffset?>("AnsweredAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("answered_at");
+
+                    b.Property<string>("CallerName")
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)")
+                        .HasColumnName("caller_name");
+
+                    b.Property<string>("Category")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("category");
+
+                    b.Property<string>("Channel")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("channel");
+
+                    b.Property<DateTimeOffset>("CloseBy")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("close_by");
+
+                    b.Property<DateTimeOffset?>("CloseOverdueAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("close_overdue_at");
+
+                    b.Property<DateTimeOffset?>("ClosedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("closed_at");
+
+                    b.Property<string>("Contact")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("contact");
+
+                    b.Property<string>("Event")
+                        .HasMaxLength(4000)
+                        .HasColumnType("character varying(4000)")
+                        .HasColumnName("event");
+
+                    b.Property<DateTimeOffset?>("EventAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("event_at");
+
+                    b.Property<DateTimeOffset?>("FollowedUpAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("followed_up_at");
+
+                    b.Property<string>("Grade")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("grade");
+
+                    b.Property<string>("Handler")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("handler");
+
+                    b.Property<string>("OriginCallSid")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("origin_call_sid");
+
+                    b.Property<DateTimeOffset>("ReceivedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("received_at");
+
+                    b.Property<string>("ReceivedBy")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("received_by");
+
+                    b.Property<int>("ReopenCount")
+                        .HasColumnType("integer")
+                        .HasColumnName("reopen_count");
+
+                    b.Property<string>("Request")
+                        .HasMaxLength(4000)
+                        .HasColumnType("character varying(4000)")
+                        .HasColumnName("request");
+
+                    b.Property<bool?>("Satisfied")
+                        .HasColumnType("boolean")
+                        .HasColumnName("satisfied");
+
+                    b.Property<string>("Source")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("source");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("status");
+
+                    b.HasKey("Id")
+                        .HasName("pk_complaints");
+
+                    b.HasIndex("OriginCallSid")
+                        .IsUnique()
+                        .HasDatabaseName("ix_complaints_origin_call_sid")
+                        .HasFilter("origin_call_sid IS NOT NULL");
+
+                    b.HasIndex("Status", "AnswerBy")
+                        .HasDatabaseName("ix_complaints_status_answer_by");
+
+                    b.ToTable("complaints", (string)null);
+                });
+
+            modelBuilder.Entity("CallCenter.Server.Complaints.ComplaintCall", b =>
+                {
+                    b.Property<long>("ComplaintId")
+                        .HasColumnType("bigint")
+                        .HasColumnName("complaint_id");
+
+                    b.Property<string>("CallSid")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("call_sid");
+
+                    b.Property<DateTimeOffset>("LinkedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("linked_at");
+
+                    b.Property<string>("LinkedBy")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("linked_by");
+
+                    b.HasKey("ComplaintId", "CallSid")
+                        .HasName("pk_complaint_calls");
+
+                    b.HasIndex("CallSid")
+                        .HasDatabaseName("ix_complaint_calls_call_sid");
+
+                    b.ToTable("complaint_calls", (string)null);
+                });
+
+            modelBuilder.Entity("CallCenter.Server.Complaints.ComplaintEvent", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<string>("Action")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("action");
+
+                    b.Property<DateTimeOffset>("At")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("at");
+
+                    b.Property<string>("By")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("by");
+
+                    b.Property<long>("ComplaintId")
+                        .HasColumnType("bigint")
+                        .HasColumnName("complaint_id");
+
+                    b.Property<string>("FromStatus")
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("from_status");
+
+                    b.Property<string>("Note")
+                        .HasMaxLength(2000)
+                        .HasColumnType("character varying(2000)")
+                        .HasColumnName("note");
+
+                    b.Property<string>("ToStatus")
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("to_status");
+
+                    b.HasKey("Id")
+                        .HasName("pk_complaint_events");
+
+                    b.HasIndex("ComplaintId", "Id")
+                        .HasDatabaseName("ix_complaint_events_complaint_id_id");
+
+                    b.ToTable("complaint_events", (string)null);
+                });
+
+            modelBuilder.Entity("CallCenter.Server.Complaints.WorkOrder", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<long>("ComplaintId")
+                        .HasColumnType("bigint")
+                        .HasColumnName("complaint_id");
+
+                    b.Property<DateTimeOffset?>("CompletedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("completed_at");
+
+                    b.Property<string>("CompletedBy")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("completed_by");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("CreatedBy")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("created_by");
+
+                    b.Property<string>("Department")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)")
+                        .HasColumnName("department");
+
+                    b.Property<DateTimeOffset>("DueAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("due_at");
+
+                    b.Property<DateTimeOffset?>("EscalatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("escalated_at");
+
+                    b.Property<int>("EscalationLevel")
+                        .HasColumnType("integer")
+                        .HasColumnName("escalation_level");
+
+                    b.Property<string>("Instructions")
+                        .IsRequired()
+                        .HasMaxLength(4000)
+                        .HasColumnType("character varying(4000)")
+                        .HasColumnName("instructions");
+
+                    b.Property<string>("Result")
+                        .HasMaxLength(4000)
+                        .HasColumnType("character varying(4000)")
+                        .HasColumnName("result");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(8)
+                        .HasColumnType("character varying(8)")
+                        .HasColumnName("status");
+
+                    b.HasKey("Id")
+                        .HasName("pk_complaint_work_orders");
+
+                    b.HasIndex("ComplaintId")
+                        .HasDatabaseName("ix_complaint_work_orders_complaint_id");
+
+                    b.HasIndex("Status", "DueAt")
+                        .HasDatabaseName("ix_complaint_work_orders_status_due_at");
+
+                    b.ToTable("complaint_work_orders", (string)null);
+                });
+
             modelBuilder.Entity("CallCenter.Server.Ivr.EmergencyAnnouncement", b =>
                 {
                     b.Property<long>("Id")
@@ -1816,6 +2123,338 @@ namespace CallCenter.Server.Data.Migrations
                     b.ToTable("queue_interval_rollups", (string)null);
                 });
 
+            modelBuilder.Entity("CallCenter.Server.Outbound.Callback", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasMaxLength(40)
+                        .HasColumnType("character varying(40)")
+                        .HasColumnName("id");
+
+                    b.Property<string>("Agent")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("agent");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("CreatedBy")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("created_by");
+
+                    b.Property<string>("DialledCallSid")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("dialled_call_sid");
+
+                    b.Property<DateTimeOffset>("EnteredAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("entered_at");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("kind");
+
+                    b.Property<string>("LineNumber")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("line_number");
+
+                    b.Property<DateTimeOffset?>("NextAttemptAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("next_attempt_at");
+
+                    b.Property<string>("Number")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("number");
+
+                    b.Property<string>("OriginCallSid")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("origin_call_sid");
+
+                    b.Property<string>("Outcome")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("outcome");
+
+                    b.Property<string>("Queue")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("queue");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("status");
+
+                    b.Property<string>("TimeZone")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("time_zone");
+
+                    b.Property<DateTimeOffset?>("WindowFrom")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("window_from");
+
+                    b.Property<DateTimeOffset?>("WindowTo")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("window_to");
+
+                    b.HasKey("Id")
+                        .HasName("pk_callbacks");
+
+                    b.HasIndex("OriginCallSid")
+                        .IsUnique()
+                        .HasDatabaseName("ix_callbacks_origin_call_sid")
+                        .HasFilter("kind = 'Queue'");
+
+                    b.HasIndex("Status", "NextAttemptAt")
+                        .HasDatabaseName("ix_callbacks_status_next_attempt_at");
+
+                    b.ToTable("callbacks", (string)null);
+                });
+
+            modelBuilder.Entity("CallCenter.Server.Outbound.CallbackAttempt", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<string>("Agent")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("agent");
+
+                    b.Property<DateTimeOffset>("At")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("at");
+
+                    b.Property<string>("CallbackId")
+                        .IsRequired()
+                        .HasMaxLength(40)
+                        .HasColumnType("character varying(40)")
+                        .HasColumnName("callback_id");
+
+                    b.Property<int?>("DurationSeconds")
+                        .HasColumnType("integer")
+                        .HasColumnName("duration_seconds");
+
+                    b.Property<DateTimeOffset?>("EndedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("ended_at");
+
+                    b.Property<int>("Number")
+                        .HasColumnType("integer")
+                        .HasColumnName("number");
+
+                    b.Property<string>("Outcome")
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("outcome");
+
+                    b.Property<string>("TwilioCallSid")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("twilio_call_sid");
+
+                    b.HasKey("Id")
+                        .HasName("pk_callback_attempts");
+
+                    b.HasIndex("TwilioCallSid")
+                        .HasDatabaseName("ix_callback_attempts_twilio_call_sid");
+
+                    b.HasIndex("CallbackId", "Number")
+                        .IsUnique()
+                        .HasDatabaseName("ix_callback_attempts_callback_id_number");
+
+                    b.ToTable("callback_attempts", (string)null);
+                });
+
+            modelBuilder.Entity("CallCenter.Server.Outbound.ContactAttempt", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<string>("Agent")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("agent");
+
+                    b.Property<DateTimeOffset>("At")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("at");
+
+                    b.Property<long>("ContactId")
+                        .HasColumnType("bigint")
+                        .HasColumnName("contact_id");
+
+                    b.Property<string>("Note")
+                        .HasMaxLength(2000)
+                        .HasColumnType("character varying(2000)")
+                        .HasColumnName("note");
+
+                    b.Property<string>("Outcome")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("outcome");
+
+                    b.HasKey("Id")
+                        .HasName("pk_outbound_contact_attempts");
+
+                    b.HasIndex("ContactId")
+                        .HasDatabaseName("ix_outbound_contact_attempts_contact_id");
+
+                    b.ToTable("outbound_contact_attempts", (string)null);
+                });
+
+            modelBuilder.Entity("CallCenter.Server.Outbound.OutboundContact", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.PrimitiveCollection<string[]>("Answers")
+                        .HasColumnType("text[]")
+                        .HasColumnName("answers");
+
+                    b.Property<string>("LockedBy")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("locked_by");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)")
+                        .HasColumnName("name");
+
+                    b.Property<string>("Number")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("number");
+
+                    b.Property<long>("ProjectId")
+                        .HasColumnType("bigint")
+                        .HasColumnName("project_id");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("status");
+
+                    b.Property<string>("TimeZone")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("time_zone");
+
+                    b.HasKey("Id")
+                        .HasName("pk_outbound_contacts");
+
+                    b.HasIndex("ProjectId", "Status")
+                        .HasDatabaseName("ix_outbound_contacts_project_id_status");
+
+                    b.ToTable("outbound_contacts", (string)null);
+                });
+
+            modelBuilder.Entity("CallCenter.Server.Outbound.OutboundProject", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<DateTimeOffset?>("ApprovedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("approved_at");
+
+                    b.Property<string>("ApprovedBy")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("approved_by");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("CreatedBy")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("created_by");
+
+                    b.Property<string>("Department")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)")
+                        .HasColumnName("department");
+
+                    b.Property<int>("MaxAttempts")
+                        .HasColumnType("integer")
+                        .HasColumnName("max_attempts");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("name");
+
+                    b.PrimitiveCollection<string[]>("Questions")
+                        .IsRequired()
+                        .HasColumnType("text[]")
+                        .HasColumnName("questions");
+
+                    b.Property<TimeSpan>("RetryDelay")
+                        .HasColumnType("interval")
+                        .HasColumnName("retry_delay");
+
+                    b.Property<string>("Script")
+                        .IsRequired()
+                        .HasMaxLength(8000)
+                        .HasColumnType("character varying(8000)")
+                        .HasColumnName("script");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("status");
+
+                    b.HasKey("Id")
+                        .HasName("pk_outbound_projects");
+
+                    b.ToTable("outbound_projects", (string)null);
+                });
+
             modelBuilder.Entity("CallCenter.Server.Quality.Evaluation", b =>
                 {
                     b.Property<long>("Id")
@@ -2541,6 +3180,36 @@ namespace CallCenter.Server.Data.Migrations
                         .HasConstraintName("fk_service_request_messages_service_requests_request_id");
                 });
 
+            modelBuilder.Entity("CallCenter.Server.Complaints.ComplaintCall", b =>
+                {
+                    b.HasOne("CallCenter.Server.Complaints.Complaint", null)
+                        .WithMany("Calls")
+                        .HasForeignKey("ComplaintId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_complaint_calls_complaints_complaint_id");
+                });
+
+            modelBuilder.Entity("CallCenter.Server.Complaints.ComplaintEvent", b =>
+                {
+                    b.HasOne("CallCenter.Server.Complaints.Complaint", null)
+                        .WithMany("Events")
+                        .HasForeignKey("ComplaintId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_complaint_events_complaints_complaint_id");
+                });
+
+            modelBuilder.Entity("CallCenter.Server.Complaints.WorkOrder", b =>
+                {
+                    b.HasOne("CallCenter.Server.Complaints.Complaint", null)
+                        .WithMany()
+                        .HasForeignKey("ComplaintId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_complaint_work_orders_complaints_complaint_id");
+                });
+
             modelBuilder.Entity("CallCenter.Server.Knowledge.ArticleVersion", b =>
                 {
                     b.HasOne("CallCenter.Server.Knowledge.KnowledgeArticle", null)
@@ -2580,6 +3249,36 @@ namespace CallCenter.Server.Data.Migrations
                         .HasForeignKey("VersionId")
                         .OnDelete(DeleteBehavior.Restrict)
                         .HasConstraintName("fk_kb_flags_kb_article_versions_version_id");
+                });
+
+            modelBuilder.Entity("CallCenter.Server.Outbound.CallbackAttempt", b =>
+                {
+                    b.HasOne("CallCenter.Server.Outbound.Callback", null)
+                        .WithMany("Attempts")
+                        .HasForeignKey("CallbackId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_callback_attempts_callbacks_callback_id");
+                });
+
+            modelBuilder.Entity("CallCenter.Server.Outbound.ContactAttempt", b =>
+                {
+                    b.HasOne("CallCenter.Server.Outbound.OutboundContact", null)
+                        .WithMany("Attempts")
+                        .HasForeignKey("ContactId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_outbound_contact_attempts_outbound_contacts_contact_id");
+                });
+
+            modelBuilder.Entity("CallCenter.Server.Outbound.OutboundContact", b =>
+                {
+                    b.HasOne("CallCenter.Server.Outbound.OutboundProject", null)
+                        .WithMany("Contacts")
+                        .HasForeignKey("ProjectId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_outbound_contacts_outbound_projects_project_id");
                 });
 
             modelBuilder.Entity("CallCenter.Server.Quality.Evaluation", b =>
@@ -2681,9 +3380,31 @@ namespace CallCenter.Server.Data.Migrations
                     b.Navigation("Attachments");
                 });
 
+            modelBuilder.Entity("CallCenter.Server.Complaints.Complaint", b =>
+                {
+                    b.Navigation("Calls");
+
+                    b.Navigation("Events");
+                });
+
             modelBuilder.Entity("CallCenter.Server.Knowledge.KnowledgeArticle", b =>
                 {
                     b.Navigation("Versions");
+                });
+
+            modelBuilder.Entity("CallCenter.Server.Outbound.Callback", b =>
+                {
+                    b.Navigation("Attempts");
+                });
+
+            modelBuilder.Entity("CallCenter.Server.Outbound.OutboundContact", b =>
+                {
+                    b.Navigation("Attempts");
+                });
+
+            modelBuilder.Entity("CallCenter.Server.Outbound.OutboundProject", b =>
+                {
+                    b.Navigation("Contacts");
                 });
 
             modelBuilder.Entity("CallCenter.Server.Quality.Evaluation", b =>

@@ -1,0 +1,116 @@
+using CallCenter.Core.Outbound;
+using CallCenter.Core.Privacy;
+using CallCenter.Server.Audit;
+using CallCenter.Server.CallLog;
+using CallCenter.Server.Data;
+using CallCenter.Server.Routing;
+using CallCenter.Server.Staff;
+using CallCenter.Server.Telephony;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace CallCenter.Server.Outbound;
+
+/// <summary>Agents' promised callbacks, the callback list, and Twilio's status callback for each dialled attempt.</summary>
+public static class CallbackApi
+{
+    /// <summary>A promise made on a call: call the caller back on <c>CallSid</c>'s number within the window.</summary>
+    public sealed record PromiseRequest(string? CallSid, string? Queue, DateTimeOffset? WindowFrom, DateTimeOffset? WindowTo, string? TimeZone);
+
+    /// <summary>A callback with its number masked.</summary>
+    public sealed record CallbackView(string Id, CallbackKind Kind, string? OriginCallSid, string Number, string Queue, DateTimeOffset EnteredAt,
+        DateTimeOffset? WindowFrom, DateTimeOffset? WindowTo, CallbackStatus Status, DateTimeOffset? NextAttemptAt, string? Agent, string? Outcome,
+        int Attempts);
+
+    public static IEndpointRouteBuilder MapCallbacks(this IEndpointRouteBuilder routes)
+    {
+        var callbacks = routes.MapGroup("/api/callbacks").WithTags("Callbacks").RequireStaff();
+        callbacks.MapPost("/", PromiseAsync).WithName("CallbackPromise")
+            .WithSummary("Promise the caller of a call you answered a callback within a time window; the ACD routes it when the window opens.");
+        callbacks.MapGet("/", ListAsync).RequireStaff(StaffAuthentication.SupervisorPolicy).WithName("CallbackList")
+            .WithSummary("Callbacks, oldest entry first; ?status=Pending.");
+        routes.MapPost(CallbackDialler.StatusPath, StatusAsync)
+            .AddEndpointFilter<TwilioSignatureFilter>().DisableAntiforgery().ExcludeFromDescription().WithName("TwilioCallbackStatus");
+        routes.MapOutboundProjects();
+        return routes;
+    }
+
+    private static async Task<Results<Created<CallbackView>, ValidationProblem, ProblemHttpResult>> PromiseAsync(
+        PromiseRequest request, HttpContext http, CallCenterDbContext db, AcdHost acd, IOptions<CallbackOptions> options, TimeProvider clock,
+        CancellationToken ct)
+    {
+        var errors = new Dictionary<string, string[]>();
+        var now = clock.GetUtcNow();
+        if (string.IsNullOrWhiteSpace(request.CallSid)) errors["callSid"] = ["Required: the call the promise was made on."];
+        var queue = request.Queue ?? acd.QueueNames[0];
+        if (!acd.QueueNames.Contains(queue)) errors["queue"] = [$"One of {string.Join(", ", acd.QueueNames)}."];
+        if (request.WindowFrom is null || request.WindowTo is null) errors["window"] = ["windowFrom and windowTo are required."];
+        else if (request.WindowTo <= request.WindowFrom || request.WindowTo <= now) errors["window"] = ["The window must end after it starts, in the future."];
+        var zone = request.TimeZone ?? options.Value.DefaultTimeZone;
+        if (!TimeZoneInfo.TryFindSystemTimeZoneById(zone, out _)) errors["timeZone"] = ["An IANA time zone, e.g. Asia/Shanghai."];
+        if (errors.Count > 0) return TypedResults.ValidationProblem(errors, title: "Callback not promised");
+
+        var who = http.User.WorkNumber();
+        var call = await db.Calls.AsNoTracking().SingleOrDefaultAsync(c => c.CallSid == request.CallSid, ct);
+        if (call is null)
+            return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "No such call", detail: $"No call {request.CallSid}.");
+        var callback = new Callback
+        {
+            Id = CallbackWorker.NewId(), Kind = CallbackKind.Promised, OriginCallSid = call.CallSid, Number = call.FromNumber, LineNumber = call.ToNumber,
+            Queue = queue, EnteredAt = now, WindowFrom = request.WindowFrom!.Value.ToUniversalTime(), WindowTo = request.WindowTo!.Value.ToUniversalTime(),
+            TimeZone = zone, Status = CallbackStatus.Pending, NextAttemptAt = request.WindowFrom.Value.ToUniversalTime(), CreatedBy = who, CreatedAt = now,
+        };
+        db.Callbacks.Add(callback);
+        db.OperationLog.Add(new OperationLogEntry { OccurredAt = now, Operator = who, Action = "callback.promise", Target = $"callback {callback.Id}",
+            Result = "succeeded", Details = $"call {call.CallSid}, {callback.WindowFrom:O}–{callback.WindowTo:O}" });
+        await db.SaveChangesAsync(ct);
+        return TypedResults.Created($"/api/callbacks/{callback.Id}", View(callback));
+    }
+
+    private static async Task<Ok<List<CallbackView>>> ListAsync(string? status, CallCenterDbContext db, CancellationToken ct)
+    {
+        var query = db.Callbacks.AsNoTracking().Include(c => c.Attempts).AsQueryable();
+        if (Enum.TryParse<CallbackStatus>(status, ignoreCase: true, out var s)) query = query.Where(c => c.Status == s);
+        return TypedResults.Ok((await query.OrderBy(c => c.EnteredAt).Take(500).ToListAsync(ct)).Select(View).ToList());
+    }
+
+    // Twilio's final status of one dialled attempt: record the outcome, end the agent's call in the ACD, and either
+    // finish the callback or leave it pending for the next attempt (the worker applies attempts, delay and hours).
+    private static async Task<IResult> StatusAsync(HttpRequest request, string? callback, CallCenterDbContext db, AcdHost acd, ICallEventLog callLog,
+        TimeProvider clock, CancellationToken ct)
+    {
+        var form = await request.ReadFormAsync(ct);
+        var callSid = form["CallSid"].ToString();
+        var status = form["CallStatus"].ToString();
+        var outcome = status switch
+        {
+            "completed" => DialOutcome.Answered,
+            "no-answer" => DialOutcome.NoAnswer,
+            "busy" => DialOutcome.Busy,
+            "failed" or "canceled" => DialOutcome.Failed,
+            _ => (DialOutcome?)null,
+        };
+        if (callback is null || outcome is null) return TypedResults.NoContent();
+        var entry = await db.Callbacks.Include(c => c.Attempts).SingleOrDefaultAsync(c => c.Id == callback, ct);
+        var attempt = entry?.Attempts.SingleOrDefault(a => a.TwilioCallSid == callSid);
+        // Replays and unknown attempts change nothing.
+        if (entry is null || attempt is null || attempt.Outcome is not null) return TypedResults.NoContent();
+        var now = clock.GetUtcNow();
+        (attempt.Outcome, attempt.EndedAt) = (outcome, now);
+        attempt.DurationSeconds = int.TryParse(form["CallDuration"], out var seconds) ? seconds : null;
+        entry.DialledCallSid = null;
+        if (outcome == DialOutcome.Answered) (entry.Status, entry.Outcome) = (CallbackStatus.Done, "reached");
+        else (entry.Status, entry.NextAttemptAt) = (CallbackStatus.Pending, now);
+        await db.SaveChangesAsync(ct);
+        await CallbackWorker.Log(callLog, entry, "callback.attempt_ended",
+            new { attempt = attempt.Number, outcome = outcome.ToString(), durationSeconds = attempt.DurationSeconds, twilioCallSid = callSid }, now, ct);
+        // The agent's part is over either way: the ACD ends the call and the wrap-up starts.
+        await acd.CallEndedAsync(entry.Id, ct);
+        return TypedResults.NoContent();
+    }
+
+    private static CallbackView View(Callback c) =>
+        new(c.Id, c.Kind, c.OriginCallSid, PhoneNumberMask.Mask(c.Number), c.Queue, c.EnteredAt, c.WindowFrom, c.WindowTo, c.Status, c.NextAttemptAt,
+            c.Agent, c.Outcome, c.Attempts.Count);
+}
