@@ -5,6 +5,7 @@ using Microsoft.Extensions.Time.Testing;
 namespace CallCenter.Server.Tests.Scheduling;
 
 /// <summary>Two instances share one database; each periodic job runs once per period across both.</summary>
+[FixtureLifeCycle(LifeCycle.InstancePerTestCase)] // tests run in parallel: each gets its own database and clock
 public sealed class ScheduledRunsTests
 {
     private static readonly TimeSpan Day = TimeSpan.FromDays(1);
