@@ -24,17 +24,8 @@ public static class CrossSiteRequestGuard
                 await next(context);
                 return;
             }
-            context.Response.StatusCode = StatusCodes.Status403Forbidden;
-            await context.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
-            {
-                HttpContext = context,
-                ProblemDetails =
-                {
-                    Status = StatusCodes.Status403Forbidden,
-                    Title = "Cross-site request refused",
-                    Detail = "This request came from another site's page; staff actions are accepted only from the console itself.",
-                },
-            });
+            await TransportSecurity.RefuseAsync(context, "Cross-site request refused",
+                "This request came from another site's page; staff actions are accepted only from the console itself.");
         });
         return app;
     }

@@ -64,19 +64,20 @@ public static class TransportSecurity
                 await next(context);
                 return;
             }
-            context.Response.StatusCode = StatusCodes.Status403Forbidden;
-            await context.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
-            {
-                HttpContext = context,
-                ProblemDetails =
-                {
-                    Status = StatusCodes.Status403Forbidden,
-                    Title = "HTTPS required",
-                    Detail = "Staff consoles and APIs are served over HTTPS only; use the https:// address.",
-                },
-            });
+            await RefuseAsync(context, "HTTPS required", "Staff consoles and APIs are served over HTTPS only; use the https:// address.");
         });
         return app;
+    }
+
+    /// <summary>Answers 403 with a problem body, for the edge checks that refuse a request before it reaches an endpoint.</summary>
+    internal static Task RefuseAsync(HttpContext context, string title, string detail)
+    {
+        context.Response.StatusCode = StatusCodes.Status403Forbidden;
+        return context.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = context,
+            ProblemDetails = { Status = StatusCodes.Status403Forbidden, Title = title, Detail = detail },
+        }).AsTask();
     }
 
     private static bool IsStaffPath(PathString path) => StaffPaths.Any(p => path.StartsWithSegments(p, StringComparison.OrdinalIgnoreCase));
