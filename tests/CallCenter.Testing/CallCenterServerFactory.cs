@@ -35,6 +35,9 @@ public sealed class CallCenterServerFactory(TestDatabase database, DateTimeOffse
         // Likewise the complaint and callback workers: a test runs them, so no server turns another test's calls into tickets or callbacks.
         builder.UseSetting("Complaints:RunWorkers", "false");
         builder.UseSetting("Callbacks:RunWorkers", "false");
+        // Tests sign many staff in from one address within a minute; RequestRateLimitTests sets its own limits.
+        builder.UseSetting("RateLimits:LoginPermits", "100000");
+        builder.UseSetting("RateLimits:WebhookRefusals", "100000");
         builder.ConfigureTestServices(services => services.AddSingleton<TimeProvider>(Clock));
     }
 }

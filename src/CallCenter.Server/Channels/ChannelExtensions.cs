@@ -1,4 +1,5 @@
 using System.Threading.RateLimiting;
+using CallCenter.Server.Hosting;
 using Microsoft.Extensions.Options;
 
 namespace CallCenter.Server.Channels;
@@ -20,26 +21,13 @@ public static class ChannelExtensions
         services.AddScoped<AttachmentStore>();
         services.AddSingleton<ISmsSender, TwilioSmsSender>();
         services.AddSingleton<IEmailSender, SmtpEmailSender>();
-        services.AddRateLimiter(limiter =>
+        services.AddRateLimiter(limiter => limiter.AddPolicy(IntakeApi.WebFormRateLimit, http =>
         {
-            limiter.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
-            limiter.AddPolicy(IntakeApi.WebFormRateLimit, http =>
-            {
-                var web = http.RequestServices.GetRequiredService<IOptions<ChannelOptions>>().Value.Web;
-                // Per client address: one sender cannot flood the queue, others are not affected.
-                return RateLimitPartition.GetFixedWindowLimiter(http.Connection.RemoteIpAddress?.ToString() ?? "unknown",
-                    _ => new FixedWindowRateLimiterOptions { PermitLimit = web.PermitsPerWindow, Window = web.Window, QueueLimit = 0 });
-            });
-            limiter.OnRejected = async (context, ct) =>
-            {
-                var problems = context.HttpContext.RequestServices.GetRequiredService<IProblemDetailsService>();
-                await problems.WriteAsync(new ProblemDetailsContext
-                {
-                    HttpContext = context.HttpContext,
-                    ProblemDetails = { Status = StatusCodes.Status429TooManyRequests, Title = "Too many requests", Detail = "Please wait a minute before sending the form again." },
-                });
-            };
-        });
+            var web = http.RequestServices.GetRequiredService<IOptions<ChannelOptions>>().Value.Web;
+            // Per client address: one sender cannot flood the queue, others are not affected.
+            return RateLimitPartition.GetFixedWindowLimiter(RequestRateLimits.ClientAddress(http),
+                _ => new FixedWindowRateLimiterOptions { PermitLimit = web.PermitsPerWindow, Window = web.Window, QueueLimit = 0 });
+        }));
         return services;
     }
 

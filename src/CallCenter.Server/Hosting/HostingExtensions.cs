@@ -39,6 +39,7 @@ public static class HostingExtensions
         builder.AddCallCenterClock();
         builder.AddCallCenterTelemetry();
         builder.AddTransportSecurity();
+        builder.Services.AddRequestRateLimits();
         builder.AddCallCenterData();
         builder.AddCallCenterRedis();
         builder.AddCoreBanking();

@@ -1,5 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using CallCenter.Server.Data;
+using CallCenter.Server.Hosting;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -36,7 +37,7 @@ public static class StaffApi
     public static IEndpointRouteBuilder MapStaffApi(this IEndpointRouteBuilder routes)
     {
         var auth = routes.MapGroup("/api/auth").WithTags("Authentication");
-        auth.MapPost("/login", LoginAsync).WithName("Login").AllowAnonymous();
+        auth.MapPost("/login", LoginAsync).WithName("Login").AllowAnonymous().RequireRateLimiting(RequestRateLimits.Login);
         auth.MapPost("/logout", (Delegate)LogoutAsync).WithName("Logout").RequireStaff(StaffAuthentication.SessionPolicy);
         auth.MapGet("/me", Me).WithName("CurrentSession").RequireStaff(StaffAuthentication.SessionPolicy);
         auth.MapPost("/password", ChangePasswordAsync).WithName("ChangePassword").RequireStaff(StaffAuthentication.SessionPolicy);

@@ -1,3 +1,4 @@
+using CallCenter.Server.Hosting;
 using Microsoft.Extensions.Options;
 using Twilio.Security;
 
@@ -5,15 +6,23 @@ namespace CallCenter.Server.Telephony;
 
 /// <summary>
 /// Rejects any /twilio request whose X-Twilio-Signature does not match the public URL and form,
-/// before the handler runs, so a forged request changes nothing.
+/// before the handler runs, so a forged request changes nothing. An address that keeps sending forged
+/// requests is turned away with 429 for a while (<see cref="WebhookRefusalLimiter"/>).
 /// </summary>
-internal sealed class TwilioSignatureFilter(IOptions<TwilioOptions> options) : IEndpointFilter
+internal sealed class TwilioSignatureFilter(
+    IOptions<TwilioOptions> options, WebhookRefusalLimiter refusals, IOptions<RequestRateLimitOptions> limits) : IEndpointFilter
 {
     private readonly RequestValidator _validator = new(options.Value.AuthToken);
     private readonly string _publicBase = options.Value.PublicBaseUrl!.ToString().TrimEnd('/');
 
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
+        var address = RequestRateLimits.ClientAddress(context.HttpContext);
+        if (refusals.IsBlocked(address))
+        {
+            await RequestRateLimits.WriteTooManyRequestsAsync(context.HttpContext, limits.Value.WebhookRefusalWindow);
+            return Results.Empty;
+        }
         var request = context.HttpContext.Request;
         var signature = request.Headers["X-Twilio-Signature"].ToString();
         var parameters = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -25,6 +34,7 @@ internal sealed class TwilioSignatureFilter(IOptions<TwilioOptions> options) : I
         var url = _publicBase + request.PathBase + request.Path + request.QueryString;
         if (signature.Length == 0 || !_validator.Validate(url, parameters, signature))
         {
+            refusals.CountRefusal(address);
             return TypedResults.Problem(
                 statusCode: StatusCodes.Status403Forbidden,
                 title: "Invalid Twilio signature",
