@@ -8,6 +8,8 @@ cc_ensure_tools
 # Browser tests (tests/CallCenter.Console.Tests) drive Debian's Chromium against the built console.
 command -v chromium >/dev/null 2>&1 || cc_apt_install chromium >/dev/null
 web/console/build.sh || echo "[test] the web console did not build; the console tests will fail" >&2
+# The deployment files are checked by a Node tool (tests/CallCenter.Server.Tests/Deployment); install it once here.
+infra/validate/check.sh >/dev/null || echo "[test] infra/validate reports problems; DeploymentFilesTests will name them" >&2
 
 pg_was_running=0; redis_was_running=0
 infra/local/postgres.sh status >/dev/null 2>&1 && pg_was_running=1

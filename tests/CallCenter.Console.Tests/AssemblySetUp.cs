@@ -18,7 +18,7 @@ public sealed class AssemblySetUp
     public static IBrowser Browser { get; private set; } = null!;
 
     /// <summary>web/console/dist of this checkout, the folder the server serves at /console/.</summary>
-    public static string ConsoleDirectory { get; } = Path.GetFullPath(Path.Combine(FindRepositoryRoot(), "web", "console", "dist"));
+    public static string ConsoleDirectory { get; } = Path.GetFullPath(Path.Combine(TestInfrastructure.RepositoryRoot, "web", "console", "dist"));
 
     [OneTimeSetUp]
     public async Task StartAsync()
@@ -49,14 +49,5 @@ public sealed class AssemblySetUp
         if (Browser is not null) await Browser.CloseAsync();
         Playwright?.Dispose();
         if (Database is not null) await Database.DisposeAsync();
-    }
-
-    private static string FindRepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "CallCenter.sln"))) return dir.FullName;
-        }
-        throw new InvalidOperationException("CallCenter.sln not found above " + AppContext.BaseDirectory);
     }
 }

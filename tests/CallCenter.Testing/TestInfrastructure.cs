@@ -16,6 +16,18 @@ public static class TestInfrastructure
     public static string Redis =>
         Environment.GetEnvironmentVariable("CALLCENTER_TEST_REDIS") ?? "127.0.0.1:56379";
 
+    /// <summary>The checkout the tests run from: the folder holding CallCenter.sln above the test binaries.</summary>
+    public static string RepositoryRoot { get; } = FindRepositoryRoot();
+
+    private static string FindRepositoryRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "CallCenter.sln"))) return dir.FullName;
+        }
+        throw new InvalidOperationException("CallCenter.sln not found above " + AppContext.BaseDirectory);
+    }
+
     /// <summary>Fails loudly, with the fix, when PostgreSQL or Redis is not running.</summary>
     public static async Task EnsureReachableAsync()
     {

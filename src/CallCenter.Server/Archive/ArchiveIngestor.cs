@@ -51,6 +51,8 @@ public sealed class ArchiveIngestor(
     {
         var attempted = 0;
         while (await ProcessOneAsync(ct) is not null) attempted++;
+        await using var backlog = dataSource.CreateCommand("SELECT count(*) FROM archive_jobs WHERE state <> 'done'");
+        metrics.RecordBacklog((long)(await backlog.ExecuteScalarAsync(ct))!);
         return attempted;
     }
 

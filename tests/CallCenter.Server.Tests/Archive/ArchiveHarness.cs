@@ -97,11 +97,17 @@ internal sealed class ArchiveHarness : IAsyncDisposable
     public string TwilioHolds(byte[] media)
     {
         var sid = NewRecordingSid();
+        TwilioHoldsRecording(sid, media);
+        return sid;
+    }
+
+    /// <summary>Makes Twilio hold a recording it did not have before (its media answered 404 until now).</summary>
+    public void TwilioHoldsRecording(string sid, byte[] media)
+    {
         var path = $"/2010-04-01/Accounts/{AccountSid}/Recordings/{sid}";
         Twilio.Given(Request.Create().WithPath(path + ".wav").UsingGet())
             .RespondWith(Response.Create().WithStatusCode(200).WithHeader("Content-Type", "audio/x-wav").WithBody(media));
         Twilio.Given(Request.Create().WithPath(path + ".json").UsingDelete()).RespondWith(Response.Create().WithStatusCode(204));
-        return sid;
     }
 
     public int TwilioDeletions(string recordingSid) =>

@@ -1,8 +1,11 @@
+using System.Diagnostics.Metrics;
 using System.Net;
 using CallCenter.Core.Archive;
 using CallCenter.Server.Archive;
+using CallCenter.Server.Telemetry;
 using CallCenter.Testing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 
 namespace CallCenter.Server.Tests.Archive;
 
@@ -110,14 +113,29 @@ public sealed class ArchiveIngestTests
         Assert.That(await h.Ingestor.ProcessOneAsync(CancellationToken.None), Is.Null, "not due before its backoff");
 
         var media = ArchiveHarness.Wav(20_000);
-        var path = $"/2010-04-01/Accounts/{ArchiveHarness.AccountSid}/Recordings/{sid}";
-        h.Twilio.Given(WireMock.RequestBuilders.Request.Create().WithPath(path + ".wav").UsingGet())
-            .RespondWith(WireMock.ResponseBuilders.Response.Create().WithStatusCode(200).WithBody(media));
-        h.Twilio.Given(WireMock.RequestBuilders.Request.Create().WithPath(path + ".json").UsingDelete())
-            .RespondWith(WireMock.ResponseBuilders.Response.Create().WithStatusCode(204));
+        h.TwilioHoldsRecording(sid, media);
         h.Clock.Advance(TimeSpan.FromSeconds(31));
         Assert.That(await h.Ingestor.ProcessOneAsync(CancellationToken.None), Is.True);
         Assert.That((await h.CatalogueAsync(sid))!.SizeBytes, Is.EqualTo(media.Length));
+    }
+
+    [Test]
+    public async Task The_backlog_gauge_counts_recordings_still_waiting_to_be_archived()
+    {
+        await using var h = await ArchiveHarness.StartAsync();
+        using var backlog = new MetricCollector<long>(h.Server.Services.GetRequiredService<IMeterFactory>(), CallCenterTelemetry.Name, "callcenter.archive.backlog");
+        var sid = ArchiveHarness.NewRecordingSid(); // Twilio answers 404 until it holds the media
+        await h.PostRecordingCallbackAsync(await h.AnsweredCallAsync(), sid);
+
+        await h.Ingestor.ProcessDueAsync(CancellationToken.None);
+        backlog.RecordObservableInstruments();
+        Assert.That(backlog.LastMeasurement?.Value, Is.EqualTo(1), "the failed download waits for its retry");
+
+        h.TwilioHoldsRecording(sid, ArchiveHarness.Wav(20_000));
+        h.Clock.Advance(TimeSpan.FromSeconds(31));
+        await h.Ingestor.ProcessDueAsync(CancellationToken.None);
+        backlog.RecordObservableInstruments();
+        Assert.That(backlog.LastMeasurement?.Value, Is.Zero);
     }
 
     [Test]

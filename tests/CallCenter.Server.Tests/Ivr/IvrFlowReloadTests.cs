@@ -9,16 +9,9 @@ public sealed class IvrFlowReloadTests
     private static string CopyOfShippedFlows()
     {
         var dir = Directory.CreateTempSubdirectory("flows-").FullName;
-        var shipped = Path.Combine(RepositoryRoot(), "ivr-flows", "bank-hotline.yaml");
+        var shipped = Path.Combine(TestInfrastructure.RepositoryRoot, "ivr-flows", "bank-hotline.yaml");
         File.Copy(shipped, Path.Combine(dir, "bank-hotline.yaml"));
         return dir;
-    }
-
-    private static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "CallCenter.sln"))) return dir.FullName;
-        throw new InvalidOperationException("CallCenter.sln not found above the test binaries.");
     }
 
     [Test]
