@@ -57,6 +57,10 @@ internal static class DayCommand
         var patience = new Option<double?>("--patience") { Description = "Mean patience in the queue in seconds (exponential); default: callers never hang up." };
         var callbacks = new Option<double>("--callback-acceptance") { DefaultValueFactory = _ => 0.7, Description = "Share of callers who leave a callback request when offered one." };
         var resolved = new Option<double>("--resolved") { DefaultValueFactory = _ => 0.85, Description = "Share of calls agents mark resolved." };
+        var repeats = new Option<double>("--repeat-share") { DefaultValueFactory = _ => 0, Description = "Share of callers left unresolved who call again about it (same number and menu path)." };
+        var repeatDelay = new Option<double>("--repeat-delay") { DefaultValueFactory = _ => 30, Description = "Mean minutes from an unresolved wrap-up to the repeat call (exponential)." };
+        var breakEvery = new Option<double?>("--break-every") { Description = "Mean minutes agents work between breaks of their own (exponential); default: no breaks." };
+        var breakLength = new Option<double>("--break-length") { DefaultValueFactory = _ => 10, Description = "Minutes a break lasts." };
         var wrapUp = new Option<double>("--wrap-up") { DefaultValueFactory = _ => 0, Description = "Mean wrap-up time in seconds (exponential)." };
         var menu = new Option<string[]>("--menu")
         {
@@ -70,7 +74,7 @@ internal static class DayCommand
         var command = new Command("day", "A simulated day: Poisson callers through the IVR and queue, agents answering, Twilio played by the simulator; reports simulator, server and Erlang C figures side by side.")
         {
             baseUrl, publicUrl, token, account, standInPort, admin, adminPassword, adminTotp, adminInitial, agentPassword, agentPrefix,
-            hours, clockRate, callsPerHour, profile, aht, ahtDistribution, agents, patience, callbacks, resolved, wrapUp, menu, seed, json, html,
+            hours, clockRate, callsPerHour, profile, aht, ahtDistribution, agents, patience, callbacks, resolved, repeats, repeatDelay, breakEvery, breakLength, wrapUp, menu, seed, json, html,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -104,6 +108,10 @@ internal static class DayCommand
                 MeanPatience = parse.GetValue(patience) is { } seconds ? TimeSpan.FromSeconds(seconds) : null,
                 CallbackAcceptance = parse.GetValue(callbacks),
                 ResolvedShare = parse.GetValue(resolved),
+                RepeatShare = parse.GetValue(repeats),
+                MeanRepeatDelay = TimeSpan.FromMinutes(parse.GetValue(repeatDelay)),
+                MeanBreakInterval = parse.GetValue(breakEvery) is { } every ? TimeSpan.FromMinutes(every) : null,
+                BreakLength = TimeSpan.FromMinutes(parse.GetValue(breakLength)),
                 MeanWrapUp = TimeSpan.FromSeconds(parse.GetValue(wrapUp)),
                 Menu = [.. parse.GetValue(menu)!.Select(MenuPath.Parse)],
                 Seed = parse.GetValue(seed),

@@ -19,11 +19,17 @@ public enum CallOutcome
 }
 
 /// <summary>One simulated call, with simulated times counted from the start of the run.</summary>
-public sealed class SimulatedCallRecord(string callSid, string path, TimeSpan placedAt)
+public sealed class SimulatedCallRecord(string callSid, string path, TimeSpan placedAt, string from, string? repeatOf)
 {
     public string CallSid { get; } = callSid;
     public string Path { get; } = path;
     public TimeSpan PlacedAt { get; } = placedAt;
+    /// <summary>The caller's number: a repeat call comes from the same one.</summary>
+    public string From { get; } = from;
+    /// <summary>The unresolved call this one repeats, if it is a repeat.</summary>
+    public string? RepeatOf { get; } = repeatOf;
+    /// <summary>The agent's "resolved on this call" flag, once the wrap-up is in.</summary>
+    public bool? Resolved { get; set; }
     public TimeSpan? EnqueuedAt { get; set; }
     public TimeSpan? AnsweredAt { get; set; }
     public TimeSpan? LeftQueueAt { get; set; }
@@ -55,7 +61,31 @@ public sealed class DayObservations
     private int _webhookErrors;
     private readonly ConcurrentQueue<double> _arrivalLateness = new();
 
-    public SimulatedCallRecord Place(string callSid, string path, TimeSpan at) => _calls[callSid] = new SimulatedCallRecord(callSid, path, at);
+    private int _breaks;
+    private long _breakTicks;
+
+    public SimulatedCallRecord Place(string callSid, string path, TimeSpan at, string from, string? repeatOf = null) =>
+        _calls[callSid] = new SimulatedCallRecord(callSid, path, at, from, repeatOf);
+
+    /// <summary>Told of every call an agent wraps up unresolved; the day run may place a repeat call for it.</summary>
+    public Action<SimulatedCallRecord>? UnresolvedWrappedUp { get; set; }
+
+    /// <summary>Records the wrap-up's resolved flag (and lets a repeat call be scheduled for an unresolved one).</summary>
+    public void WrappedUp(SimulatedCallRecord record, bool resolved)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        record.Resolved = resolved;
+        if (!resolved) UnresolvedWrappedUp?.Invoke(record);
+    }
+
+    public void BreakTaken(TimeSpan length)
+    {
+        Interlocked.Increment(ref _breaks);
+        Interlocked.Add(ref _breakTicks, length.Ticks);
+    }
+
+    public int Breaks => Volatile.Read(ref _breaks);
+    public TimeSpan BreakTime => TimeSpan.FromTicks(Interlocked.Read(ref _breakTicks));
 
     public IReadOnlyCollection<SimulatedCallRecord> Calls => [.. _calls.Values];
 

@@ -33,6 +33,9 @@ public static class DayReport
             $"Simulated {result.SimulatedMinutes / 60:0.00} h at {s.ClockRate}×: {s.CallsPerHour:0} calls/h, AHT {s.MeanHandleTime.TotalSeconds:0} s ({s.HandleTimes}), {s.Agents} agents, patience {(s.MeanPatience is { } p ? $"{p.TotalSeconds:0} s" : "unlimited")}"));
         output.WriteLine(FormattableString.Invariant(
             $"Calls placed {result.CallsPlaced}; ended in IVR {result.EndedInIvr}; callback requests {result.CallbacksRequested}; failed {result.Failed}; webhook/API errors {result.WebhookErrors}; REST redirects {result.RestRedirects} (refused {result.RestRefused})"));
+        if (s.MeanBreakInterval is not null)
+            output.WriteLine(FormattableString.Invariant(
+                $"Agents' own breaks: {result.Breaks}, {result.BreakMinutes:0} agent-minutes ({result.BreakMinutes / Math.Max(1, s.Agents * result.SimulatedMinutes):P1} of staffed time); Erlang C and the ideal FIFO assume all {s.Agents} agents staffed throughout"));
         output.WriteLine(FormattableString.Invariant(
             $"Arrivals placed late against their schedule (simulated s): mean {result.ArrivalLateness.Mean:0.000}, p99 {result.ArrivalLateness.P99:0.000}, max {result.ArrivalLateness.Max:0.000}"));
         output.WriteLine();
@@ -45,6 +48,11 @@ public static class DayReport
         Row("ASA (s)", sim.AverageSpeedOfAnswer, server.AverageSpeedOfAnswer, erlang.AverageSpeedOfAnswer, "0.00", result.Ideal?.AverageSpeedOfAnswer);
         Row("handle time (s)", sim.AverageHandleTime, server.AverageHandleTime, s.MeanHandleTime.TotalSeconds, "0.0");
         Row("P(wait)", null, null, erlang.ProbabilityOfWaiting, "0.000");
+        var (fcr, serverFcr) = (result.FirstCallResolution, result.Server.FirstCallResolution);
+        Row("needs (wrapped-up calls)", fcr.Needs, serverFcr?.Needs, null);
+        Row("first-call resolution", fcr.Rate, serverFcr?.Rate, null, "0.000");
+        output.WriteLine(FormattableString.Invariant(
+            $"Repeat calls about an unresolved need: {fcr.RepeatCalls}{(serverFcr is { Provisional: true } ? "; the server's FCR is provisional until its repeat window closes" : "")}"));
         output.WriteLine(FormattableString.Invariant($"Server period {result.Server.From:u} – {result.Server.To:u}; {result.Server.Definition}"));
 
         output.WriteLine("ideal FIFO: the same answered calls through a queue with no decision delay; the gap to it is the ACD's, the gap from it to Erlang C the day's luck.");

@@ -8,9 +8,12 @@ namespace CallCenter.Simulator.Day;
 public sealed record QueueSummary(int Offered, int Answered, int AnsweredWithinThreshold, int Abandoned, int ShortAbandoned,
     double? ServiceLevel, double? AverageSpeedOfAnswer, double? AverageHandleTime);
 
-/// <summary>The server's rollups for the run's period, added up over its 15-minute intervals and queues.</summary>
+/// <summary>The server's rollups for the run's period, added up over its 15-minute intervals and queues, and its first-call resolution.</summary>
 public sealed record ServerFigures(DateTimeOffset From, DateTimeOffset To, QueueSummary Totals, IReadOnlyList<IntervalPoint> Intervals, string? Definition)
 {
+    /// <summary>The server's first-call resolution for the run's period (<c>/api/metrics/fcr</c>).</summary>
+    public FcrFigure? FirstCallResolution { get; init; }
+
     public static ServerFigures Sum(IReadOnlyList<QueueIntervalRollup> rows, DateTimeOffset from, DateTimeOffset to)
     {
         ArgumentNullException.ThrowIfNull(rows);
@@ -73,6 +76,23 @@ public sealed record IdealReplay(int Calls, double ServiceLevel, double AverageS
     }
 }
 
+/// <summary>
+/// First-call resolution as the simulator knows it: every wrapped-up call is a need, resolved when the agent said so.
+/// Only unresolved calls are repeated (same number, same menu path, so the same reason family), so the server's
+/// figure, which also undoes "resolved" on a repeat within its window, must come out the same.
+/// </summary>
+public sealed record SimulatedFcr(int Needs, int Resolved, int RepeatCalls, double? Rate)
+{
+    public static SimulatedFcr From(IReadOnlyCollection<SimulatedCallRecord> calls)
+    {
+        ArgumentNullException.ThrowIfNull(calls);
+        var needs = calls.Where(c => c.Resolved is not null).ToList();
+        var resolved = needs.Count(c => c.Resolved == true);
+        return new SimulatedFcr(needs.Count, resolved, calls.Count(c => c.RepeatOf is not null),
+            needs.Count == 0 ? null : Math.Round((double)resolved / needs.Count, 4));
+    }
+}
+
 /// <summary>The outcome of a simulated day: configuration, both sides' figures, the prediction, and the series for plots.</summary>
 public sealed record DayResult(
     DayScenario Scenario,
@@ -85,6 +105,9 @@ public sealed record DayResult(
     int RestRedirects,
     int RestRefused,
     ArrivalLateness ArrivalLateness,
+    int Breaks,
+    double BreakMinutes,
+    SimulatedFcr FirstCallResolution,
     QueueSummary Simulator,
     ServerFigures Server,
     ErlangCPrediction ErlangC,
@@ -105,7 +128,8 @@ public sealed record DayResult(
         return new DayResult(scenario, Math.Round(elapsed.TotalMinutes, 1), calls.Count,
             calls.Count(c => c.Outcome == CallOutcome.EndedInIvr), calls.Count(c => c.Outcome == CallOutcome.CallbackRequested),
             calls.Count(c => c.Outcome == CallOutcome.Failed), observations.WebhookErrors, rest.Applied, rest.Refused,
-            ArrivalLateness.From(observations.ArrivalLateness()), simulator, server, Predict(scenario),
+            ArrivalLateness.From(observations.ArrivalLateness()), observations.Breaks, Math.Round(observations.BreakTime.TotalMinutes, 1),
+            SimulatedFcr.From(calls), simulator, server, Predict(scenario),
             IdealReplay.From(calls, scenario.Agents, scenario.ServiceLevelThreshold), intervals, observations.Samples);
     }
 

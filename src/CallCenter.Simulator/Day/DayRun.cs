@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net.Http.Json;
+using CallCenter.Core.Metrics;
 using CallCenter.Server.Metrics;
 using CallCenter.Server.Simulation;
 
@@ -65,11 +66,29 @@ public sealed class DayRun(DayConnection connection, DayScenario scenario, TextW
         var twilio = new TwilioWebhooks(http, connection.PublicUrl, connection.AuthToken, connection.AccountSid);
         // The day starts now that every agent is logged in: the server's time marks the start of its report period.
         clock.Restart();
-        var serverStart = (await admin.Http.GetFromJsonAsync<SimulationClockInfo>("/api/simulation/clock", DayJson.Options, ct))!.Now;
+        var serverStart = await ServerNowAsync(admin, ct);
 
         using var stopAgents = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var agentLoops = agents.Select(a => a.RunAsync(stopAgents.Token)).ToList();
         var callers = new List<Task>();
+        var callersLock = new Lock();
+        void Add(Task caller)
+        {
+            lock (callersLock) callers.Add(caller);
+        }
+        // Agents tell of unresolved wrap-ups while the day runs; some of those callers call again later about the same need.
+        observations.UnresolvedWrappedUp = first =>
+        {
+            if (!random.Chance(scenario.RepeatShare)) return;
+            var delay = random.Exponential(scenario.MeanRepeatDelay);
+            if (clock.Elapsed + delay >= scenario.Duration) return;
+            Add(RepeatAsync(first, delay));
+        };
+        async Task RepeatAsync(SimulatedCallRecord first, TimeSpan delay)
+        {
+            await clock.Delay(delay, ct);
+            await new SimulatedCaller(twilio, standIn, clock, observations, random, scenario).RunAsync(ct, first);
+        }
         using var stopSampling = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var sampling = SampleAsync(clock, observations, stopSampling.Token);
         var reporting = ProgressAsync(clock, observations, stopSampling.Token);
@@ -82,14 +101,24 @@ public sealed class DayRun(DayConnection connection, DayScenario scenario, TextW
                 await clock.Delay(next - clock.Elapsed, ct);
                 // How late the arrival is against its schedule: a busy machine bunches arrivals, which a valid run must not.
                 observations.ArrivalLate(clock.Elapsed - next);
-                callers.Add(new SimulatedCaller(twilio, standIn, clock, observations, random, scenario).RunAsync(ct));
+                Add(new SimulatedCaller(twilio, standIn, clock, observations, random, scenario).RunAsync(ct));
                 next += random.Exponential(TimeSpan.FromHours(1 / scenario.RateAt(next)));
             }
-            // Every placed call runs to its end: the day closes when the last caller hangs up.
-            await Task.WhenAll(callers);
-            // A caller's part ends at the hang-up; the agent's ends with the wrap-up, which the day's figures include.
-            var grace = Stopwatch.StartNew();
-            while (agents.Any(a => a.Busy) && grace.Elapsed < TimeSpan.FromSeconds(30)) await Task.Delay(50, ct);
+            // Every placed call runs to its end: the day closes when the last caller hangs up and the last wrap-up is in.
+            // A wrap-up may place a repeat call, so wait again until a round adds no caller.
+            while (true)
+            {
+                Task[] placed;
+                lock (callersLock) placed = [.. callers];
+                await Task.WhenAll(placed);
+                // A caller's part ends at the hang-up; the agent's ends with the wrap-up, which the day's figures include.
+                var grace = Stopwatch.StartNew();
+                while (agents.Any(a => a.Busy) && grace.Elapsed < TimeSpan.FromSeconds(30)) await Task.Delay(50, ct);
+                lock (callersLock)
+                {
+                    if (callers.Count == placed.Length) break;
+                }
+            }
         }
         finally
         {
@@ -104,8 +133,13 @@ public sealed class DayRun(DayConnection connection, DayScenario scenario, TextW
         // A fresh session: the administrator's may have expired during a long simulated day (staff sessions follow the server's clock).
         using var reader = await StaffSession.SignInAsync(connection.ServerUrl, connection.AdminWorkNumber, connection.AdminPassword, null, ct, connection.AdminTotpSecret);
         var server = await ServerFiguresAsync(reader, serverStart, clock, ct);
+        server = server with { FirstCallResolution = await reader.Http.GetFromJsonAsync<FcrFigure>(FormattableString.Invariant(
+            $"/api/metrics/fcr?from={Uri.EscapeDataString(serverStart.ToString("o"))}&to={Uri.EscapeDataString((await ServerNowAsync(reader, ct)).ToString("o"))}"), DayJson.Options, ct) };
         return DayResult.From(scenario, observations, server, standIn.Counts, clock.Elapsed);
     }
+
+    private static async Task<DateTimeOffset> ServerNowAsync(StaffSession session, CancellationToken ct) =>
+        (await session.Http.GetFromJsonAsync<SimulationClockInfo>("/api/simulation/clock", DayJson.Options, ct))!.Now;
 
     private static async Task SampleAsync(SimulationClock clock, DayObservations observations, CancellationToken ct)
     {
@@ -140,9 +174,8 @@ public sealed class DayRun(DayConnection connection, DayScenario scenario, TextW
     // The server's rollups for the run's period, once its metrics worker has folded in the last call's events.
     private static async Task<ServerFigures> ServerFiguresAsync(StaffSession admin, DateTimeOffset serverStart, SimulationClock clock, CancellationToken ct)
     {
-        var info = await admin.Http.GetFromJsonAsync<SimulationClockInfo>("/api/simulation/clock", DayJson.Options, ct);
         var from = Floor(serverStart);
-        var to = Floor(info!.Now) + TimeSpan.FromMinutes(15);
+        var to = Floor(await ServerNowAsync(admin, ct)) + TimeSpan.FromMinutes(15);
         List<QueueIntervalRollup> rows = [];
         // The worker runs every 15 simulated seconds by default; give it a few runs to catch up.
         for (var attempt = 0; attempt < 20; attempt++)

@@ -67,6 +67,18 @@ public sealed record DayScenario
     /// <summary>Share of handled calls the agent marks resolved at wrap-up.</summary>
     public double ResolvedShare { get; init; } = 0.85;
 
+    /// <summary>Share of callers whose call the agent left unresolved who call again about it (same number, same menu path).</summary>
+    public double RepeatShare { get; init; }
+
+    /// <summary>Mean time from the unresolved call's wrap-up to the repeat call (exponential); repeats due after the day are not placed.</summary>
+    public TimeSpan MeanRepeatDelay { get; init; } = TimeSpan.FromMinutes(30);
+
+    /// <summary>Mean working time between an agent's breaks (exponential); null = agents take no breaks (Erlang C's assumption).</summary>
+    public TimeSpan? MeanBreakInterval { get; init; }
+
+    /// <summary>How long a break lasts.</summary>
+    public TimeSpan BreakLength { get; init; } = TimeSpan.FromMinutes(10);
+
     /// <summary>Mean time agents spend on wrap-up after a call (exponential); zero = they wrap up at once.</summary>
     public TimeSpan MeanWrapUp { get; init; } = TimeSpan.Zero;
 

@@ -11,6 +11,7 @@ namespace CallCenter.Simulator.Day;
 /// One agent at the console: hears offers over the agent hub (and polls, as the console does, in case a push
 /// is lost), accepts, talks for a drawn handle time, ends the call and wraps up with a disposition and the
 /// resolved flag. A ring-no-answer or failed connect puts the agent on a break; they make themselves available again.
+/// When the scenario says so, they also take breaks of their own between calls, with a reason, as agents do.
 /// </summary>
 internal sealed class SimulatedAgent : IAsyncDisposable
 {
@@ -26,6 +27,8 @@ internal sealed class SimulatedAgent : IAsyncDisposable
     private readonly Channel<AgentOfferMessage> _offers = Channel.CreateUnbounded<AgentOfferMessage>();
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _available;
+    private int _onOwnBreak;
+    private TimeSpan? _nextBreakAt;
 
     public SimulatedAgent(StaffSession session, Uri serverUrl, TwilioStandIn standIn, SimulationClock clock,
         DayObservations observations, Distributions random, DayScenario scenario)
@@ -60,11 +63,13 @@ internal sealed class SimulatedAgent : IAsyncDisposable
 
     public async Task RunAsync(CancellationToken ct)
     {
+        if (_scenario.MeanBreakInterval is { } interval) _nextBreakAt = _clock.Elapsed + _random.Exponential(interval);
         while (!ct.IsCancellationRequested)
         {
             AgentOfferMessage? offer;
             try
             {
+                if (_nextBreakAt is { } due && _clock.Elapsed >= due) await TakeBreakAsync(ct);
                 offer = await NextOfferAsync(ct);
             }
             catch (OperationCanceledException)
@@ -89,6 +94,27 @@ internal sealed class SimulatedAgent : IAsyncDisposable
             {
                 Volatile.Write(ref _busy, 0);
             }
+        }
+    }
+
+    // A break of the agent's own between calls. Refused (409) while an offer rings: the agent answers it and tries again after.
+    private async Task TakeBreakAsync(CancellationToken ct)
+    {
+        Volatile.Write(ref _onOwnBreak, 1);
+        try
+        {
+            using (var response = await _session.Http.PostAsJsonAsync("/api/agent/state", new { state = "Break", reason = "rest" }, ct))
+            {
+                if (!response.IsSuccessStatusCode) return;
+            }
+            _observations.BreakTaken(_scenario.BreakLength);
+            await _clock.Delay(_scenario.BreakLength, ct);
+            _nextBreakAt = _clock.Elapsed + _random.Exponential(_scenario.MeanBreakInterval!.Value);
+            await Expect(await _session.Http.PostAsJsonAsync("/api/agent/state", new { state = "Available" }, ct), "coming back from a break");
+        }
+        finally
+        {
+            Volatile.Write(ref _onOwnBreak, 0);
         }
     }
 
@@ -157,6 +183,7 @@ internal sealed class SimulatedAgent : IAsyncDisposable
             new { disposition = resolved ? "resolved" : "follow-up", reasonFamily = offer.Queue, resolved, notes = "simulated call" }, ct);
         if (wrapUp.StatusCode != HttpStatusCode.NoContent) _observations.WebhookError();
         record?.FreedAt = _clock.Elapsed;
+        if (record is not null && wrapUp.StatusCode == HttpStatusCode.NoContent) _observations.WrappedUp(record, resolved);
     }
 
     private void OnStateChanged(AgentStateMessage message)
@@ -165,7 +192,7 @@ internal sealed class SimulatedAgent : IAsyncDisposable
         var before = Interlocked.Exchange(ref _available, available);
         if (before != available) _observations.AvailableChanged(available - before);
         // Ring-no-answer or a failed connect put us on a break we did not ask for.
-        if (message.State == "Break") _ = BackToAvailableAsync(CancellationToken.None);
+        if (message.State == "Break" && Volatile.Read(ref _onOwnBreak) == 0) _ = BackToAvailableAsync(CancellationToken.None);
     }
 
     private async Task BackToAvailableAsync(CancellationToken ct)

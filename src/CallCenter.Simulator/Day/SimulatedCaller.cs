@@ -15,12 +15,13 @@ internal sealed class SimulatedCaller(
 {
     private static readonly TimeSpan MaxCall = TimeSpan.FromHours(4);
 
-    public async Task RunAsync(CancellationToken ct)
+    /// <summary>Places a new caller's call, or (<paramref name="repeatOf"/>) the same caller calling again about the same need.</summary>
+    public async Task RunAsync(CancellationToken ct, SimulatedCallRecord? repeatOf = null)
     {
         var callSid = "CA" + Guid.NewGuid().ToString("N");
-        var from = "+86139" + ((int)(random.Uniform() * 90_000_000) + 10_000_000).ToString(CultureInfo.InvariantCulture);
-        var path = random.Pick(scenario.Menu, p => p.Weight);
-        var record = observations.Place(callSid, path.Name, clock.Elapsed);
+        var from = repeatOf?.From ?? "+86139" + ((int)(random.Uniform() * 90_000_000) + 10_000_000).ToString(CultureInfo.InvariantCulture);
+        var path = repeatOf is null ? random.Pick(scenario.Menu, p => p.Weight) : scenario.Menu.First(p => p.Name == repeatOf.Path);
+        var record = observations.Place(callSid, path.Name, clock.Elapsed, from, repeatOf?.CallSid);
         var call = new LiveCall(callSid, from);
         standIn.Register(call);
         var keys = new Queue<string>(path.Keys);
