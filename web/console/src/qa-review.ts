@@ -187,7 +187,8 @@ export class QaReviewDesk {
     });
     const summary = h("textarea", { name: "changeSummary", rows: 2, maxlength: 2000 });
     summary.value = e.summary ?? "";
-    const reason = h("input", { type: "text", name: "changeReason", maxlength: 500, required: e.periodClosed });
+    // Not "required" in the browser: whether a reason is needed, and from whom, is the server's rule (a reviewer gets its 403).
+    const reason = h("input", { type: "text", name: "changeReason", maxlength: 500 });
     const form = h("form", { class: "qa-change-form", "aria-label": `Change evaluation ${e.id}` },
       h("p", {}, e.periodClosed
         ? `${e.period} is closed: only a supervisor changes this score, and the reason goes in the operation log.`
