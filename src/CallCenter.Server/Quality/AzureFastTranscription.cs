@@ -15,8 +15,10 @@ public sealed class TranscriptionRefusedException(string message) : Exception(me
 
 /// <summary>
 /// Azure Speech fast transcription (REST, api-version 2024-11-15): one multipart POST with the audio and a
-/// definition naming the candidate locales and, for a dual-channel recording, both channels to transcribe apart;
-/// the answer lists phrases with offsets, durations, channel and locale. Typed HttpClient with the standard
+/// definition naming the candidate locales and, for a dual-channel recording, both channels to transcribe apart
+/// (with speaker separation on, one channel per POST, since Azure diarizes a single channel); the answer lists phrases
+/// with offsets, durations, channel, speaker and locale. Recordings over its size or duration limit go to
+/// <see cref="AzureBatchTranscription"/> instead. Typed HttpClient with the standard
 /// resilience pipeline (retries on 5xx/429/timeouts, circuit breaker); the audio is buffered so a retry can resend it.
 /// </summary>
 public sealed class AzureFastTranscription(HttpClient http, IOptions<AzureSpeechOptions> speech, IOptions<TranscriptionOptions> options)

@@ -211,7 +211,7 @@ public static class QualityCallsApi
         if (result == "missing") return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "No such recording");
 
         var job = await db.TranscriptionJobs.AsNoTracking().Where(j => j.ArchiveNumber == archiveNumber)
-            .Select(j => new { j.State, j.LastError }).SingleOrDefaultAsync(ct);
+            .Select(j => new { j.State, j.LastError, Batch = j.BatchUrl != null }).SingleOrDefaultAsync(ct);
         var phrases = await db.TranscriptPhrases.AsNoTracking().Where(p => p.ArchiveNumber == archiveNumber).OrderBy(p => p.OffsetMs).ThenBy(p => p.Channel)
             .Select(p => new PhraseView(p.Channel, p.Speaker, p.OffsetMs, p.DurationMs, p.Locale, p.Text)).ToListAsync(ct);
         var (status, detail) = job switch
@@ -219,6 +219,7 @@ public static class QualityCallsApi
             null => ("none", "Archived before transcription existed; not queued."),
             { State: TranscriptionJobState.Pending } when azure.DisabledReason is { } reason => ("disabled", $"Transcription is off: {reason}"),
             { State: TranscriptionJobState.Failed } => ("failed", job.LastError),
+            { State: TranscriptionJobState.Pending, Batch: true } => (job.State, "Too large for fast transcription: Azure batch transcription is working on it."),
             _ => (job.State, null),
         };
         return TypedResults.Ok(new TranscriptView(archiveNumber, recording!.CallSid, status, detail, phrases));

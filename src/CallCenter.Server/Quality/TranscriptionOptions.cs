@@ -37,7 +37,7 @@ public sealed class TranscriptionOptions
     public TimeSpan MaxAudioDuration { get; set; } = TimeSpan.FromHours(2);
 
     /// <summary>
-    /// Speaker separation within a channel (Azure diarization), up to this many voices; 0 turns it off. Azure diarizes one
+    /// Speaker separation within a channel (Azure diarization), up to this many voices; below 2 (the default 0) it is off. Azure diarizes one
     /// channel at a time, so with it on a stereo recording is sent to fast transcription once per channel; batch transcription
     /// diarizes only mono recordings (Azure does not offer it for stereo).
     /// </summary>

@@ -62,6 +62,10 @@ public sealed class BatchTranscriptionTests
         var accesses = await h.Archive.AccessLogAsync(recording.ArchiveNumber);
         Assert.That(accesses.Select(a => (a.WorkNumber, a.Action, a.Result, a.Details)), Does.Contain(("azure-batch", "transcribe", "allowed", (string?)"bytes=0-3")));
 
+        var (_, qa) = await h.SignInAsync(StaffRole.Quality);
+        var waiting = await qa.GetFromJsonAsync<QualityCallsApi.TranscriptView>($"/api/qa/recordings/{recording.ArchiveNumber}/transcript", TestJson.Options);
+        Assert.That((waiting!.Status, waiting.Detail), Is.EqualTo(("pending", "Too large for fast transcription: Azure batch transcription is working on it.")));
+
         // Not due before the poll interval; then a transcriber of a restarted server (a new instance) polls the kept job.
         Assert.That(await h.Transcriber.ProcessOneAsync(CancellationToken.None), Is.Null);
         AzureJobIs(h, new { self = $"{azure}{JobPath}", status = "Running" });
@@ -104,7 +108,6 @@ public sealed class BatchTranscriptionTests
         var result = h.Azure.LogEntries.Single(e => e.RequestMessage!.Path == "/results/0f1e2d3c.json").RequestMessage!;
         Assert.That(result.Headers!.ContainsKey("Ocp-Apim-Subscription-Key"), Is.False, "the key goes only to the Speech API, not to the result's storage link");
 
-        var (_, qa) = await h.SignInAsync(StaffRole.Quality);
         var transcript = await qa.GetFromJsonAsync<QualityCallsApi.TranscriptView>($"/api/qa/recordings/{recording.ArchiveNumber}/transcript", TestJson.Options);
         Assert.That(transcript!.Phrases.Select(p => (p.Channel, p.OffsetMs, p.DurationMs, p.Text)), Is.EqualTo(new (int?, int, int, string)[]
         {
