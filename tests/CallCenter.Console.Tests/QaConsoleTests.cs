@@ -18,7 +18,7 @@ namespace CallCenter.Console.Tests;
 /// <summary>The QA console end to end: find a call by a spoken word, hear it through the Range endpoint, score it; the agent sees the score.</summary>
 public sealed class QaConsoleTests
 {
-    private const string AzureKey = "console-test-speech-key";
+    internal const string AzureKey = "console-test-speech-key";
 
     [Test]
     public async Task A_reviewer_finds_a_call_by_a_spoken_word_plays_it_scores_it_and_the_agent_sees_the_score()
@@ -115,7 +115,7 @@ public sealed class QaConsoleTests
     }
 
     /// <summary>A caller queued through the IVR, answered by the agent, recorded (3 s of real stereo WAV), archived and transcribed.</summary>
-    private static async Task<long> ArchivedTranscribedCallAsync(ConsoleHarness harness, WireMockServer azure, string agent)
+    internal static async Task<long> ArchivedTranscribedCallAsync(ConsoleHarness harness, WireMockServer azure, string agent)
     {
         var call = await harness.QueueCallAsync();
         var log = harness.Server.Services.GetRequiredService<ICallEventLog>();

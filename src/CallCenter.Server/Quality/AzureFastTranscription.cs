@@ -15,8 +15,10 @@ public sealed class TranscriptionRefusedException(string message) : Exception(me
 
 /// <summary>
 /// Azure Speech fast transcription (REST, api-version 2024-11-15): one multipart POST with the audio and a
-/// definition naming the candidate locales and, for a dual-channel recording, both channels to transcribe apart;
-/// the answer lists phrases with offsets, durations, channel and locale. Typed HttpClient with the standard
+/// definition naming the candidate locales and, for a dual-channel recording, both channels to transcribe apart
+/// (with speaker separation on, one channel per POST, since Azure diarizes a single channel); the answer lists phrases
+/// with offsets, durations, channel, speaker and locale. Recordings over its size or duration limit go to
+/// <see cref="AzureBatchTranscription"/> instead. Typed HttpClient with the standard
 /// resilience pipeline (retries on 5xx/429/timeouts, circuit breaker); the audio is buffered so a retry can resend it.
 /// </summary>
 public sealed class AzureFastTranscription(HttpClient http, IOptions<AzureSpeechOptions> speech, IOptions<TranscriptionOptions> options)
@@ -35,20 +37,28 @@ public sealed class AzureFastTranscription(HttpClient http, IOptions<AzureSpeech
         }
     }
 
-    public Uri TranscribeUri
-    {
-        get
-        {
-            var baseUri = options.Value.Endpoint ?? new Uri($"https://{speech.Value.Region}.api.cognitive.microsoft.com/");
-            return new Uri(baseUri, $"speechtotext/transcriptions:transcribe?api-version={ApiVersion}");
-        }
-    }
+    public Uri TranscribeUri => new(options.Value.ServiceBase(speech.Value), $"speechtotext/transcriptions:transcribe?api-version={ApiVersion}");
 
+    /// <summary>
+    /// Transcribes a recording: both channels apart in one request; with speaker separation on (Azure diarizes one channel per
+    /// request), one request per channel, each phrase then carrying the speaker Azure told apart within its channel.
+    /// </summary>
     public async Task<IReadOnlyList<RecognisedPhrase>> TranscribeAsync(byte[] wav, int channels, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(wav);
         if (DisabledReason is { } reason) throw new InvalidOperationException(reason);
-        var definition = new Definition(options.Value.Locales, channels >= 2 ? [0, 1] : null);
+        var maxSpeakers = options.Value.MaxSpeakersPerChannel;
+        if (maxSpeakers < 2) return await TranscribeAsync(wav, new Definition(options.Value.Locales, channels >= 2 ? [0, 1] : null, null), null, ct);
+        var diarization = new Diarization(true, maxSpeakers);
+        if (channels < 2) return await TranscribeAsync(wav, new Definition(options.Value.Locales, null, diarization), null, ct);
+        var phrases = new List<RecognisedPhrase>();
+        foreach (var channel in (int[])[0, 1])
+            phrases.AddRange(await TranscribeAsync(wav, new Definition(options.Value.Locales, [channel], diarization), channel, ct));
+        return phrases;
+    }
+
+    private async Task<IReadOnlyList<RecognisedPhrase>> TranscribeAsync(byte[] wav, Definition definition, int? channel, CancellationToken ct)
+    {
         using var form = new MultipartFormDataContent();
         var audio = new ByteArrayContent(wav);
         audio.Headers.ContentType = new MediaTypeHeaderValue("audio/wav");
@@ -69,7 +79,7 @@ public sealed class AzureFastTranscription(HttpClient http, IOptions<AzureSpeech
         var result = await response.Content.ReadFromJsonAsync<Result>(Json, ct)
             ?? throw new InvalidOperationException("Azure fast transcription answered with an empty body.");
         return [.. (result.Phrases ?? []).Where(p => !string.IsNullOrWhiteSpace(p.Text))
-            .Select(p => new RecognisedPhrase(p.Channel, p.Speaker, p.OffsetMilliseconds, p.DurationMilliseconds, p.Locale, p.Text!.Trim(), p.Confidence))];
+            .Select(p => new RecognisedPhrase(p.Channel ?? channel, p.Speaker, p.OffsetMilliseconds, p.DurationMilliseconds, p.Locale, p.Text!.Trim(), p.Confidence))];
     }
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
@@ -77,7 +87,9 @@ public sealed class AzureFastTranscription(HttpClient http, IOptions<AzureSpeech
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     };
 
-    private sealed record Definition(string[] Locales, int[]? Channels);
+    private sealed record Definition(string[] Locales, int[]? Channels, Diarization? Diarization);
+
+    private sealed record Diarization(bool Enabled, int MaxSpeakers);
 
     private sealed record Result(int DurationMilliseconds, List<Phrase>? Phrases);
 

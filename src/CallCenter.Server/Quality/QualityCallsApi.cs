@@ -46,7 +46,11 @@ public static class QualityCallsApi
         return routes;
     }
 
-    /// <summary>Recorded calls by every filter; with words, only calls with a phrase matching them all (the first such phrase is returned, for the player to jump to).</summary>
+    /// <summary>
+    /// Recorded calls by every filter; with words, only calls with a phrase matching them all, alone or joined to the next phrase
+    /// of its channel and speaker (words said across one of Azure's cuts). The first phrase matching alone is returned, else the
+    /// first pair, joined, for the player to jump to.
+    /// </summary>
     private const string SearchSql = """
         SELECT r.archive_number, r.call_sid, r.agent, r.queue, r.call_started_at, r.duration_seconds, c.from_number,
                w.disposition, w.reason_family, k.complaint, ev.n, coalesce(j.state, 'none'),
@@ -59,9 +63,11 @@ public static class QualityCallsApi
         CROSS JOIN LATERAL (SELECT EXISTS (SELECT 1 FROM call_events e WHERE e.call_sid = r.call_sid AND e.type = 'ivr.complaint') AS complaint) k
         CROSS JOIN LATERAL (SELECT count(*)::int AS n FROM qa_evaluations v WHERE v.archive_number = r.archive_number) ev
         LEFT JOIN transcription_jobs j ON j.archive_number = r.archive_number
-        LEFT JOIN LATERAL (SELECT p.channel, p.speaker, p.offset_ms, p.duration_ms, p.locale, p.text FROM transcript_phrases p
-                           WHERE @words::text IS NOT NULL AND p.archive_number = r.archive_number AND p.search_vector @@ kb_query(@words, false)
-                           ORDER BY p.offset_ms LIMIT 1) m ON true
+        LEFT JOIN LATERAL (SELECT p.channel, p.speaker, p.offset_ms, p.duration_ms, p.locale,
+                                  CASE WHEN p.search_vector @@ kb_query(@words, false) THEN p.text ELSE qa_span_text(p.text, p.next_text) END AS text
+                           FROM transcript_phrases p
+                           WHERE @words::text IS NOT NULL AND p.archive_number = r.archive_number AND p.span_vector @@ kb_query(@words, false)
+                           ORDER BY p.search_vector @@ kb_query(@words, false) DESC, p.offset_ms LIMIT 1) m ON true
         WHERE r.destroyed_at IS NULL
           AND (@from::timestamptz IS NULL OR r.call_started_at >= @from)
           AND (@to::timestamptz IS NULL OR r.call_started_at < @to)
@@ -205,7 +211,7 @@ public static class QualityCallsApi
         if (result == "missing") return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "No such recording");
 
         var job = await db.TranscriptionJobs.AsNoTracking().Where(j => j.ArchiveNumber == archiveNumber)
-            .Select(j => new { j.State, j.LastError }).SingleOrDefaultAsync(ct);
+            .Select(j => new { j.State, j.LastError, Batch = j.BatchUrl != null }).SingleOrDefaultAsync(ct);
         var phrases = await db.TranscriptPhrases.AsNoTracking().Where(p => p.ArchiveNumber == archiveNumber).OrderBy(p => p.OffsetMs).ThenBy(p => p.Channel)
             .Select(p => new PhraseView(p.Channel, p.Speaker, p.OffsetMs, p.DurationMs, p.Locale, p.Text)).ToListAsync(ct);
         var (status, detail) = job switch
@@ -213,6 +219,7 @@ public static class QualityCallsApi
             null => ("none", "Archived before transcription existed; not queued."),
             { State: TranscriptionJobState.Pending } when azure.DisabledReason is { } reason => ("disabled", $"Transcription is off: {reason}"),
             { State: TranscriptionJobState.Failed } => ("failed", job.LastError),
+            { State: TranscriptionJobState.Pending, Batch: true } => (job.State, "Too large for fast transcription: Azure batch transcription is working on it."),
             _ => (job.State, null),
         };
         return TypedResults.Ok(new TranscriptView(archiveNumber, recording!.CallSid, status, detail, phrases));

@@ -14,6 +14,10 @@ internal sealed class TranscriptionJobConfiguration : IEntityTypeConfiguration<T
         e.Property(j => j.CallSid).HasMaxLength(64);
         e.Property(j => j.State).HasMaxLength(16);
         e.Property(j => j.LastError).HasMaxLength(2000);
+        e.Property(j => j.BatchUrl).HasMaxLength(1000);
+        e.Property(j => j.AudioLinkHash).HasMaxLength(64);
+        // The audio link Azure's batch service follows is looked up by its token's hash.
+        e.HasIndex(j => j.AudioLinkHash).IsUnique().HasFilter("audio_link_hash IS NOT NULL");
         // The claim query scans only pending jobs, oldest due first.
         e.HasIndex(j => j.NextAttemptAt).HasFilter("state = 'pending'");
     }
@@ -32,6 +36,10 @@ internal sealed class TranscriptPhraseConfiguration : IEntityTypeConfiguration<T
         // kb_search_text comes from the KnowledgeBase migration: Chinese bigrams plus the rest for the english configuration.
         e.Property(p => p.SearchVector).HasComputedColumnSql("to_tsvector('english'::regconfig, kb_search_text(text))", stored: true);
         e.HasIndex(p => p.SearchVector).HasMethod("GIN");
+        e.Property(p => p.NextText).HasMaxLength(4000);
+        // qa_span_text (QualityScreens migration) joins two phrases the way they were spoken: Chinese without a gap, other text with a space.
+        e.Property(p => p.SpanVector).HasComputedColumnSql("to_tsvector('english'::regconfig, kb_search_text(qa_span_text(text, next_text)))", stored: true);
+        e.HasIndex(p => p.SpanVector).HasMethod("GIN");
     }
 }
 

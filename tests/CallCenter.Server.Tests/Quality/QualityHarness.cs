@@ -32,7 +32,7 @@ internal sealed class QualityHarness : IAsyncDisposable
     public WireMockServer Azure { get; }
     public Transcriber Transcriber => Archive.Server.Services.GetRequiredService<Transcriber>();
 
-    public static async Task<QualityHarness> StartAsync(bool azure = true)
+    public static async Task<QualityHarness> StartAsync(bool azure = true, IReadOnlyDictionary<string, string>? more = null)
     {
         var speech = WireMockServer.Start();
         var settings = new Dictionary<string, string>
@@ -41,6 +41,7 @@ internal sealed class QualityHarness : IAsyncDisposable
             ["Transcription:Endpoint"] = speech.Urls[0] + "/",
         };
         if (azure) settings["AzureSpeech:Key"] = AzureKey;
+        foreach (var (key, value) in more ?? new Dictionary<string, string>()) settings[key] = value;
         return new QualityHarness(await ArchiveHarness.StartAsync(settings: settings), speech);
     }
 

@@ -113,4 +113,60 @@ public sealed class TranscriptionTests
             .ExecuteUpdateAsync(s => s.SetProperty(r => r.DestroyedAt, h.Archive.Clock.GetUtcNow())));
         Assert.That(await h.DbAsync(db => db.TranscriptPhrases.CountAsync(p => p.ArchiveNumber == recording.ArchiveNumber)), Is.Zero);
     }
+
+    [Test]
+    public async Task Words_said_across_two_transcript_phrases_are_still_found()
+    {
+        await using var h = await QualityHarness.StartAsync();
+        var recording = await h.ArchivedCallAsync("G1006");
+        // Azure cut the caller's 年费 after 年, and the agent's "annual fee" after "annual".
+        h.AzureTranscribes((0, 1_000, 1_500, "zh-CN", "我想问一下信用卡年。"), (0, 2_600, 1_200, "zh-CN", "费怎么收？"),
+            (1, 4_000, 1_400, "en-US", "Let me check the annual"), (1, 5_500, 1_000, "en-US", "fee for your card."),
+            (0, 7_000, 800, "zh-CN", "好的"));
+        Assert.That(await h.Transcriber.ProcessOneAsync(CancellationToken.None), Is.True);
+
+        var (_, qa) = await h.SignInAsync(StaffRole.Quality);
+        var chinese = (await qa.GetFromJsonAsync<List<QualityCallsApi.CallHit>>("/api/qa/calls?words=年费", TestJson.Options))!;
+        Assert.That(chinese.Single().MatchedPhrase, Is.EqualTo(new QualityCallsApi.PhraseView(0, null, 1_000, 1_500, "zh-CN", "我想问一下信用卡年费怎么收？")),
+            "the pair is shown joined, from where the first phrase starts");
+        var english = (await qa.GetFromJsonAsync<List<QualityCallsApi.CallHit>>("/api/qa/calls?words=annual%20fee", TestJson.Options))!;
+        Assert.That(english.Single().MatchedPhrase!.OffsetMs, Is.EqualTo(4_000));
+        Assert.That(english[0].MatchedPhrase!.Text, Is.EqualTo("Let me check the annual fee for your card."));
+        var whole = (await qa.GetFromJsonAsync<List<QualityCallsApi.CallHit>>("/api/qa/calls?words=怎么收", TestJson.Options))!;
+        Assert.That(whole.Single().MatchedPhrase!.OffsetMs, Is.EqualTo(2_600), "a phrase matching alone comes before a pair that contains it");
+        Assert.That(await qa.GetFromJsonAsync<List<QualityCallsApi.CallHit>>("/api/qa/calls?words=收好", TestJson.Options), Is.Empty,
+            "a phrase is joined to the next only across a short pause: 好的 comes 3.2 s after 收？");
+    }
+
+    [Test]
+    public async Task With_speaker_separation_each_channel_is_sent_apart_and_phrases_keep_their_speaker()
+    {
+        await using var h = await QualityHarness.StartAsync(more: new Dictionary<string, string> { ["Transcription:MaxSpeakersPerChannel"] = "3" });
+        var recording = await h.ArchivedCallAsync("G1007");
+        h.Azure.Given(WireMock.RequestBuilders.Request.Create().WithPath(QualityHarness.TranscribePath).UsingPost())
+            .RespondWith(WireMock.ResponseBuilders.Response.Create().WithStatusCode(200).WithHeader("Content-Type", "application/json").WithBodyAsJson(new
+            {
+                durationMilliseconds = 4_000,
+                phrases = new object[]
+                {
+                    new { speaker = 0, offsetMilliseconds = 100, durationMilliseconds = 900, text = "请稍等，我请同事接听。", locale = "zh-CN" },
+                    new { speaker = 1, offsetMilliseconds = 1_500, durationMilliseconds = 900, text = "您好，我是信用卡中心。", locale = "zh-CN" },
+                },
+            }));
+        Assert.That(await h.Transcriber.ProcessOneAsync(CancellationToken.None), Is.True);
+
+        var definitions = h.Azure.LogEntries.Select(e => e.RequestMessage!.Body ?? System.Text.Encoding.UTF8.GetString(e.RequestMessage.BodyAsBytes ?? [])).ToList();
+        Assert.That(definitions, Has.Count.EqualTo(2), "Azure diarizes one channel per request");
+        Assert.That(definitions[0], Does.Contain("\"channels\":[0]").And.Contain("\"diarization\":{\"enabled\":true,\"maxSpeakers\":3}"));
+        Assert.That(definitions[1], Does.Contain("\"channels\":[1]").And.Contain("\"diarization\":{\"enabled\":true,\"maxSpeakers\":3}"));
+
+        var (_, qa) = await h.SignInAsync(StaffRole.Quality);
+        var transcript = await qa.GetFromJsonAsync<QualityCallsApi.TranscriptView>($"/api/qa/recordings/{recording.ArchiveNumber}/transcript", TestJson.Options);
+        Assert.That(transcript!.Phrases.Select(p => (p.Channel, p.Speaker, p.OffsetMs)), Is.EquivalentTo(new (int?, int?, int)[]
+        {
+            (0, 0, 100), (0, 1, 1_500), (1, 0, 100), (1, 1, 1_500),
+        }));
+        Assert.That(await qa.GetFromJsonAsync<List<QualityCallsApi.CallHit>>("/api/qa/calls?words=接听您好", TestJson.Options), Is.Empty,
+            "two speakers' phrases are not joined into one");
+    }
 }

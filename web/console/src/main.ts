@@ -6,6 +6,7 @@ import { AgentView } from "./agent";
 import { SupervisorView } from "./supervisor";
 import { QaView } from "./qa";
 import { MyEvaluations } from "./my-evaluations";
+import { QaReviewDesk } from "./qa-review";
 import "./style.css";
 
 const base = "/console";
@@ -134,10 +135,10 @@ async function route(session: Session): Promise<void> {
     show(view, view.el);
   } else if (path === `${base}/qa`) {
     const view = new QaView(session);
-    show(view, view.el);
+    show(view, view.el, new QaReviewDesk(session).el);
   } else if (canTakeCalls(session)) {
     const view = new AgentView(connection, session);
-    show(view, view.el, new MyEvaluations().el);
+    show(view, view.el, new MyEvaluations(session.workNumber).el);
   } else {
     show(null, h("p", { class: "card" }, "Your role has no console here yet."));
   }

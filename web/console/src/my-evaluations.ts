@@ -1,6 +1,7 @@
 // The agent's own QA evaluations: scores, the reviewer's time-stamped comments, and acknowledge or dispute.
 import { api } from "./api";
 import { h, clock, messageArea } from "./dom";
+import { scorecardTable, type ScorecardMonth } from "./qa-review";
 
 interface Criterion { key: string; label: string; weight: number; fatal: boolean }
 interface Answer { key: string; points: number | null; passed: boolean | null }
@@ -15,15 +16,19 @@ export class MyEvaluations {
   readonly el: HTMLElement;
   private readonly messages = messageArea("my-evaluations-messages");
   private readonly list = h("ul", { id: "my-evaluations-list" });
+  private readonly scorecard = h("div", { id: "my-scorecard" });
 
-  constructor() {
+  constructor(private readonly workNumber: string) {
     this.el = h("section", { id: "my-evaluations", class: "card", "aria-labelledby": "my-evaluations-title" },
-      h("h3", { id: "my-evaluations-title" }, "My evaluations"), this.messages.el, this.list);
+      h("h3", { id: "my-evaluations-title" }, "My evaluations"), this.messages.el,
+      h("h4", {}, "My scorecard by month"), this.scorecard, this.list);
     void this.load();
   }
 
   private async load(): Promise<void> {
     try {
+      const months = await api<ScorecardMonth[]>("GET", `/api/qa/scorecards/${encodeURIComponent(this.workNumber)}`);
+      this.scorecard.replaceChildren(scorecardTable("my-scorecard-table", months));
       const evaluations = await api<Evaluation[]>("GET", "/api/qa/my/evaluations");
       this.list.replaceChildren(...evaluations.map((e) => this.item(e)));
       if (evaluations.length === 0) this.list.append(h("li", {}, "No evaluations yet."));

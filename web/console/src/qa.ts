@@ -18,6 +18,8 @@ interface Evaluation { id: number; total: number; grade: string; fatalFailed: bo
 
 /** Twilio records the caller's leg on channel 0 and the agent's on channel 1. */
 const channelName = (c: number | null) => (c === 0 ? "Caller" : c === 1 ? "Agent" : "Both");
+/** Who spoke: the channel, and the voice Azure told apart within it when speaker separation is on (a transfer's third party). */
+const speakerName = (p: Phrase) => (p.speaker === null ? channelName(p.channel) : `${channelName(p.channel)} · speaker ${p.speaker}`);
 
 export class QaView {
   readonly el: HTMLElement;
@@ -103,7 +105,7 @@ export class QaView {
       });
       caller.append(" ", reveal);
     }
-    const heard = hit.matchedPhrase ? `${clock(hit.matchedPhrase.offsetMs / 1000)} ${channelName(hit.matchedPhrase.channel)}: ${hit.matchedPhrase.text}` : "";
+    const heard = hit.matchedPhrase ? `${clock(hit.matchedPhrase.offsetMs / 1000)} ${speakerName(hit.matchedPhrase)}: ${hit.matchedPhrase.text}` : "";
     return h("tr", { "data-archive-number": String(hit.archiveNumber) },
       h("td", {}, `#${hit.archiveNumber}`), h("td", {}, new Date(hit.callStartedAt).toLocaleString()), h("td", {}, hit.agent ?? ""),
       h("td", {}, hit.queue ?? ""), caller, h("td", {}, clock(hit.durationSeconds)), h("td", {}, hit.disposition ?? ""),
@@ -129,9 +131,9 @@ export class QaView {
     // preload=metadata: the browser asks for the header with a Range request and the rest as it plays.
     const audio = h("audio", { id: "qa-audio", controls: true, preload: "metadata", src: `/api/archive/recordings/${hit.archiveNumber}/audio` });
     const lines = transcript.phrases.map((p) => {
-      const line = h("li", { "data-offset-ms": String(p.offsetMs), "data-channel": String(p.channel ?? ""), class: `channel-${p.channel ?? "both"}` },
+      const line = h("li", { "data-offset-ms": String(p.offsetMs), "data-channel": String(p.channel ?? ""), "data-speaker": String(p.speaker ?? ""), class: `channel-${p.channel ?? "both"}` },
         h("button", { type: "button", class: "link", "aria-label": `Play from ${clock(p.offsetMs / 1000)}` }, clock(p.offsetMs / 1000)),
-        ` ${channelName(p.channel)}: `, p.text);
+        ` ${speakerName(p)}: `, p.text);
       line.querySelector("button")!.addEventListener("click", () => {
         audio.currentTime = p.offsetMs / 1000;
         void audio.play().catch(() => undefined);

@@ -2795,6 +2795,11 @@ namespace CallCenter.Server.Data.Migrations
                         .HasColumnType("character varying(16)")
                         .HasColumnName("locale");
 
+                    b.Property<string>("NextText")
+                        .HasMaxLength(4000)
+                        .HasColumnType("character varying(4000)")
+                        .HasColumnName("next_text");
+
                     b.Property<int>("OffsetMs")
                         .HasColumnType("integer")
                         .HasColumnName("offset_ms");
@@ -2805,6 +2810,13 @@ namespace CallCenter.Server.Data.Migrations
                         .HasColumnType("tsvector")
                         .HasColumnName("search_vector")
                         .HasComputedColumnSql("to_tsvector('english'::regconfig, kb_search_text(text))", true);
+
+                    b.Property<NpgsqlTsVector>("SpanVector")
+                        .IsRequired()
+                        .ValueGeneratedOnAddOrUpdate()
+                        .HasColumnType("tsvector")
+                        .HasColumnName("span_vector")
+                        .HasComputedColumnSql("to_tsvector('english'::regconfig, kb_search_text(qa_span_text(text, next_text)))", true);
 
                     b.Property<int?>("Speaker")
                         .HasColumnType("integer")
@@ -2823,6 +2835,11 @@ namespace CallCenter.Server.Data.Migrations
                         .HasDatabaseName("ix_transcript_phrases_search_vector");
 
                     NpgsqlIndexBuilderExtensions.HasMethod(b.HasIndex("SearchVector"), "GIN");
+
+                    b.HasIndex("SpanVector")
+                        .HasDatabaseName("ix_transcript_phrases_span_vector");
+
+                    NpgsqlIndexBuilderExtensions.HasMethod(b.HasIndex("SpanVector"), "GIN");
 
                     b.HasIndex("ArchiveNumber", "OffsetMs")
                         .HasDatabaseName("ix_transcript_phrases_archive_number_offset_ms");
@@ -2846,6 +2863,20 @@ namespace CallCenter.Server.Data.Migrations
                     b.Property<int>("Attempts")
                         .HasColumnType("integer")
                         .HasColumnName("attempts");
+
+                    b.Property<DateTimeOffset?>("AudioLinkExpiresAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("audio_link_expires_at");
+
+                    b.Property<string>("AudioLinkHash")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("audio_link_hash");
+
+                    b.Property<string>("BatchUrl")
+                        .HasMaxLength(1000)
+                        .HasColumnType("character varying(1000)")
+                        .HasColumnName("batch_url");
 
                     b.Property<string>("CallSid")
                         .IsRequired()
@@ -2890,6 +2921,11 @@ namespace CallCenter.Server.Data.Migrations
                     b.HasIndex("ArchiveNumber")
                         .IsUnique()
                         .HasDatabaseName("ix_transcription_jobs_archive_number");
+
+                    b.HasIndex("AudioLinkHash")
+                        .IsUnique()
+                        .HasDatabaseName("ix_transcription_jobs_audio_link_hash")
+                        .HasFilter("audio_link_hash IS NOT NULL");
 
                     b.HasIndex("NextAttemptAt")
                         .HasDatabaseName("ix_transcription_jobs_next_attempt_at")
