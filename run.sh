@@ -93,6 +93,7 @@ dotnet src/CallCenter.Simulator/bin/Debug/net10.0/callcenter-sim.dll day \
   --admin DEMOADMIN --admin-password "$(cat "$admin_file")" --admin-initial-password "$(cat "$admin_file.initial")" \
   --admin-totp-secret "$(cat "$CC_LOCAL/demo-admin-totp-secret")" \
   --hours 8 --clock-rate 1 --calls-per-hour 240 --aht 45 --agents 4 --patience 120 --wrap-up 5 \
+  --repeat-share 0.5 --repeat-delay 10 --break-every 60 --break-length 3 \
   --menu agent=0:3 --menu cards=1,1,3,1:1 --agent-prefix DEMO --agent-password "Demo-agent-$(cut -c6-13 "$admin_file")-7" &
 sim_pid=$!
 wait "$server_pid"
