@@ -41,6 +41,7 @@ public static class OutboundProjectApi
     {
         var projects = routes.MapGroup("/api/outbound/projects").WithTags("Outbound projects").RequireStaff();
         projects.MapPost("/", CreateAsync).WithName("OutboundProjectCreate").WithSummary("A department's project: list, script, questions.");
+        projects.MapGet("/", ListAsync).WithName("OutboundProjectList").WithSummary("Projects, newest first, with their status.");
         projects.MapPost("/{projectId:long}/approve", ApproveAsync).RequireStaff(StaffAuthentication.SupervisorPolicy).WithName("OutboundProjectApprove");
         projects.MapPost("/{projectId:long}/next", NextAsync).WithName("OutboundProjectNext")
             .WithSummary("Dial the next due customer to you; 204 when nobody may be called now.");
@@ -87,6 +88,13 @@ public static class OutboundProjectApi
         db.OperationLog.Add(Log(now, who, "outbound.project.create", project.Id, "succeeded", $"{project.Department}: {project.Name}, {contacts.Count} customers"));
         await db.SaveChangesAsync(ct);
         return TypedResults.Created($"/api/outbound/projects/{project.Id}", View(project));
+    }
+
+    private static async Task<Ok<List<ProjectView>>> ListAsync(CallCenterDbContext db, CancellationToken ct)
+    {
+        var rows = await db.OutboundProjects.AsNoTracking().OrderByDescending(p => p.Id).Take(200)
+            .Select(p => new { Project = p, Contacts = db.OutboundContacts.Count(c => c.ProjectId == p.Id) }).ToListAsync(ct);
+        return TypedResults.Ok(rows.Select(r => View(r.Project) with { Contacts = r.Contacts }).ToList());
     }
 
     private static async Task<Results<Ok<ProjectView>, ProblemHttpResult>> ApproveAsync(long projectId, HttpContext http, CallCenterDbContext db,

@@ -25,15 +25,14 @@ public sealed class ComplaintReportScheduleTests
         // An ordinary letter on Monday 23 November 10:00 must be accepted within one working day: overdue by Tuesday's end.
         var monday = new DateTimeOffset(2026, 11, 23, 10, 0, 0, Shanghai).ToUniversalTime();
         await using var database = await TestDatabase.CreateAsync("complaint_report");
-        await using var a = new CallCenterServerFactory(database, monday);
-        await using var b = new CallCenterServerFactory(database, monday);
-        var (one, two) = (WithoutWorkers(a), WithoutWorkers(b));
+        await using var one = new CallCenterServerFactory(database, monday);
+        await using var two = new CallCenterServerFactory(database, monday);
         var desk = await SignInAsync(one, StaffRole.Agent);
         var id = (await ComplaintDeskHarness.OpenAsync(desk, ComplaintDeskHarness.Letter())).GetProperty("id").GetInt64();
 
         var wednesday = new DateTimeOffset(2026, 11, 25, 1, 0, 0, Shanghai).ToUniversalTime();
-        a.Clock.SetUtcNow(wednesday);
-        b.Clock.SetUtcNow(wednesday);
+        one.Clock.SetUtcNow(wednesday);
+        two.Clock.SetUtcNow(wednesday);
         var ticks = await Task.WhenAll(Enumerable.Range(0, 6).Select(i =>
             (i % 2 == 0 ? one : two).Services.GetRequiredService<ComplaintReportWorker>().TickAsync(CancellationToken.None)));
         var supervisor = await SignInAsync(two, StaffRole.Supervisor);
@@ -67,9 +66,8 @@ public sealed class ComplaintReportScheduleTests
     {
         var now = new DateTimeOffset(2026, 11, 26, 10, 0, 0, Shanghai).ToUniversalTime();
         await using var database = await TestDatabase.CreateAsync("worker_leases");
-        await using var a = new CallCenterServerFactory(database, now);
-        await using var b = new CallCenterServerFactory(database, now);
-        var (one, two) = (WithoutWorkers(a), WithoutWorkers(b));
+        await using var one = new CallCenterServerFactory(database, now);
+        await using var two = new CallCenterServerFactory(database, now);
 
         async Task<(int Complaints, int Callbacks)> TickBothAsync()
         {
@@ -79,11 +77,11 @@ public sealed class ComplaintReportScheduleTests
         }
 
         var first = await TickBothAsync();
-        a.Clock.Advance(TimeSpan.FromSeconds(20));
-        b.Clock.Advance(TimeSpan.FromSeconds(20));
+        one.Clock.Advance(TimeSpan.FromSeconds(20));
+        two.Clock.Advance(TimeSpan.FromSeconds(20));
         var withinTheMinute = await TickBothAsync();
-        a.Clock.Advance(TimeSpan.FromSeconds(40));
-        b.Clock.Advance(TimeSpan.FromSeconds(40));
+        one.Clock.Advance(TimeSpan.FromSeconds(40));
+        two.Clock.Advance(TimeSpan.FromSeconds(40));
         var nextMinute = await TickBothAsync();
 
         Assert.Multiple(() =>
@@ -94,12 +92,7 @@ public sealed class ComplaintReportScheduleTests
         });
     }
 
-    private static WebApplicationFactory<Program> WithoutWorkers(CallCenterServerFactory root) => root.WithWebHostBuilder(b =>
-    {
-        b.UseSetting("Complaints:RunWorkers", "false");
-        b.UseSetting("Callbacks:RunWorkers", "false");
-    });
-
+    // The test factory stops the hosted workers, so only the tests' ticks run the jobs.
     private static async Task<HttpClient> SignInAsync(WebApplicationFactory<Program> server, StaffRole role)
     {
         var client = server.CreateClient();
