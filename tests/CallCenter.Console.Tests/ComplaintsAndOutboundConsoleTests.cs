@@ -42,11 +42,11 @@ public sealed class ComplaintsAndOutboundConsoleTests
         var callback = page.Locator($"#callbacks tr[data-callback='{callbackId}']");
         await Expect(callback).ToContainTextAsync("+86139****0042");
         await Expect(callback.Locator("[data-col=attempts]")).ToContainTextAsync("NoAnswer");
-        await page.GetByLabel("Show", new() { Exact = true }).SelectOptionAsync("Done");
-        await Expect(callback).ToHaveCountAsync(0);
-
         await Accessibility.AssertNoViolationsAsync(page, "the supervisor's complaints and callbacks");
         await ConsoleHarness.ScreenshotAsync(page, "supervisor-console-complaints-callbacks");
+
+        await page.GetByLabel("Show", new() { Exact = true }).SelectOptionAsync("Done");
+        await Expect(callback).ToHaveCountAsync(0);
     }
 
     [Test]
@@ -59,12 +59,13 @@ public sealed class ComplaintsAndOutboundConsoleTests
 
         var department = await harness.SignInAsync(await harness.NewAgentAsync());
         await department.GetByText("New project").ClickAsync();
-        await department.GetByLabel("Project name").FillAsync(name);
-        await department.GetByLabel("Department").FillAsync("Card Department");
-        await department.GetByLabel("Script").FillAsync("您好，这里是银行客服中心，关于您的新卡……");
-        await department.GetByLabel("Questions, one per line").FillAsync("Did the new card arrive?");
-        await department.GetByLabel("Customers, one per line: name, number, time zone").FillAsync("王女士, +8613700000001, Asia/Shanghai");
-        await department.GetByRole(AriaRole.Button, new() { Name = "Submit for approval" }).ClickAsync();
+        var form = department.Locator("#new-project");
+        await form.GetByLabel("Project name").FillAsync(name);
+        await form.GetByLabel("Department").FillAsync("Card Department");
+        await form.GetByLabel("Script").FillAsync("您好，这里是银行客服中心，关于您的新卡……");
+        await form.GetByLabel("Questions, one per line").FillAsync("Did the new card arrive?");
+        await form.GetByLabel("Customers, one per line: name, number, time zone").FillAsync("王女士, +8613700000001, Asia/Shanghai");
+        await form.GetByRole(AriaRole.Button, new() { Name = "Submit for approval" }).ClickAsync();
         await Expect(department.Locator("#outbound-messages [role=status]")).ToContainTextAsync("a supervisor approves it before any call");
         var row = department.Locator("#projects tr", new() { HasText = name });
         await Expect(row.Locator("[data-col=status]")).ToHaveTextAsync("Awaiting approval");
@@ -85,11 +86,12 @@ public sealed class ComplaintsAndOutboundConsoleTests
         await agent.Keyboard.PressAsync("Enter");
         await Expect(agent.Locator("#outbound-customer-title")).ToContainTextAsync("王女士 (+86137****0001)");
         await Expect(agent.Locator("#outbound-script")).ToHaveTextAsync("您好，这里是银行客服中心，关于您的新卡……");
-        await agent.GetByLabel("Did the new card arrive?").FillAsync("Yes, last week");
+        var customer = agent.Locator("#outbound-current");
+        await customer.GetByLabel("Did the new card arrive?").FillAsync("Yes, last week");
         await Accessibility.AssertNoViolationsAsync(agent, "an agent calling a project's customer");
         await ConsoleHarness.ScreenshotAsync(agent, "agent-console-outbound-customer");
-        await agent.GetByLabel("Outcome").SelectOptionAsync("Answered");
-        await agent.GetByRole(AriaRole.Button, new() { Name = "Record result" }).ClickAsync();
+        await customer.GetByLabel("Outcome").SelectOptionAsync("Answered");
+        await customer.GetByRole(AriaRole.Button, new() { Name = "Record result" }).ClickAsync();
         await Expect(agent.Locator("#outbound-messages [role=status]")).ToContainTextAsync("Result recorded for 王女士: Reached after 1 attempt(s).");
 
         var projectId = await approved.GetAttributeAsync("data-project");

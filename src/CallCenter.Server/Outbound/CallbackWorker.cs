@@ -19,8 +19,9 @@ public sealed record CallbackRun(int Requested, int Queued, int Finished);
 /// <summary>
 /// Turns recorded callback requests (<c>acd.callback_requested</c>) into callbacks that keep the caller's original entry
 /// time, and voicemail messages asking for a callback (<c>ivr.voicemail</c>) into callbacks linked to the message; then puts
-/// due callbacks into the ACD when the customer's window, calling hours in their zone and the line's calendar all allow it. The ACD then offers each one when the caller's turn comes. Runs once at a time across instances,
-/// so no callback is put into the shared ACD twice.
+/// due callbacks into the ACD when the customer's window, calling hours in their zone and the line's calendar all allow it.
+/// The ACD then offers each one when the caller's turn comes. Runs once at a time across instances, so no callback is put
+/// into the shared ACD twice.
 /// </summary>
 public sealed class CallbackWorker(IServiceScopeFactory scopes, AcdHost acd, IvrFlowCatalog flows, ScheduledRuns runs, IOptions<CallbackOptions> options,
     TimeProvider clock, ILogger<CallbackWorker> logger) : ScheduledWorker(runs, clock, logger)
