@@ -551,7 +551,10 @@ public sealed class IvrInterpreter
 
         public void Recorded(FlowNode node, IvrInput input)
         {
-            Event("ivr.voicemail", node.Id, ("callback", Flag(node.Callback)), ("recorded", Flag(input.Kind == InputKind.Recorded)));
+            if (input.RecordingSid is { } recording)
+                Event("ivr.voicemail", node.Id, ("callback", Flag(node.Callback)), ("recorded", Flag(input.Kind == InputKind.Recorded)), ("recording_sid", recording));
+            else
+                Event("ivr.voicemail", node.Id, ("callback", Flag(node.Callback)), ("recorded", Flag(input.Kind == InputKind.Recorded)));
             if (node.Next is { } next)
             {
                 Enter(next.Target);

@@ -118,6 +118,13 @@ public enum InputKind
 /// <summary>One input to the interpreter, built from the webhook's parameters or the core system's answer.</summary>
 public sealed record IvrInput(InputKind Kind, string? Digits = null, string? Speech = null, double Confidence = 0, CoreResult? Core = null)
 {
+    /// <summary>Twilio's <c>RecordingSid</c> of a finished voicemail, named in the <c>ivr.voicemail</c> event so a callback can link the message.</summary>
+    public string? RecordingSid { get; init; }
+
+    /// <summary>A recording finished, with Twilio's SID of it when there is one.</summary>
+    public static IvrInput Recorded(string? recordingSid) =>
+        string.IsNullOrWhiteSpace(recordingSid) ? RecordingDone : new(InputKind.Recorded) { RecordingSid = recordingSid };
+
     /// <summary>No input before the gather timed out.</summary>
     public static IvrInput Silence { get; } = new(InputKind.NoInput);
 

@@ -320,7 +320,7 @@ public sealed class AcdEngine
             Version = call.Version + 1,
         };
         var agent = FindAgentFor(placed, now);
-        if (agent is null && !call.IsCallback && queue.Options.MaxQueueSize > 0 && _store.CountWaiting(queueIndex) >= queue.Options.MaxQueueSize)
+        if (agent is null && !call.IsCallback && queue.Options.MaxQueueSize > 0 && _store.CountWaitingCallers(queueIndex) >= queue.Options.MaxQueueSize)
         {
             HitLimit(placed, stored, queue, QueueLimit.MaxQueueSize, queue.Options.MaxQueueSizeOutcome, now, decisions, hops);
             return;

@@ -30,8 +30,11 @@ public interface IAcdStateStore
     /// <summary>Waiting calls of a tier ahead of the given one.</summary>
     int CountAhead(AcdCall call);
 
-    /// <summary>Waiting calls across every tier of a queue.</summary>
-    int CountWaiting(int queueIndex);
+    /// <summary>
+    /// Live callers waiting across every tier of a queue: what its size limit counts. Waiting callbacks are left out, since
+    /// they hold no line; they keep their place in the order (and in <see cref="CountAhead"/>) all the same.
+    /// </summary>
+    int CountWaitingCallers(int queueIndex);
 
     /// <summary>Idle agents holding the skill at or above the level, longest idle first.</summary>
     /// <param name="skillId">A catalogue id, or <see cref="SkillCatalog.AnySkill"/> for every idle agent.</param>

@@ -90,7 +90,7 @@ public sealed class InMemoryAcdStateStore : IAcdStateStore
         return _waitingByTier[entry.Call.TierId]!.CountBefore(WaitKey.Of(entry.Call));
     }
 
-    public int CountWaiting(int queueIndex) => queueIndex < _waitingByQueue.Count ? _waitingByQueue[queueIndex] : 0;
+    public int CountWaitingCallers(int queueIndex) => queueIndex < _waitingByQueue.Count ? _waitingByQueue[queueIndex] : 0;
 
     public IEnumerable<AcdAgent> IdleAgents(int skillId, int minLevel)
     {
@@ -208,7 +208,8 @@ public sealed class InMemoryAcdStateStore : IAcdStateStore
         if (_heads.Length <= call.TierId)
             Array.Resize(ref _heads, Math.Max(_heads.Length * 2, call.TierId + 1));
         _heads[call.TierId] = heap.Min;
-        Bump(_waitingByQueue, call.QueueIndex, 1);
+        if (!call.IsCallback)
+            Bump(_waitingByQueue, call.QueueIndex, 1);
     }
 
     private void Unindex(CallEntry entry)
@@ -219,7 +220,8 @@ public sealed class InMemoryAcdStateStore : IAcdStateStore
         var heap = _waitingByTier[call.TierId]!;
         heap.RemoveAt(entry.HeapIndex);
         _heads[call.TierId] = heap.Count > 0 ? heap.Min : default;
-        Bump(_waitingByQueue, call.QueueIndex, -1);
+        if (!call.IsCallback)
+            Bump(_waitingByQueue, call.QueueIndex, -1);
     }
 
     private void Index(AcdAgent agent, bool recount)

@@ -136,7 +136,9 @@ public sealed class RecordingAccess(CallCenterDbContext db, IAuthorizationServic
         ArgumentNullException.ThrowIfNull(http);
         var user = http.User;
         var now = clock.GetUtcNow();
-        var allowed = (await authorization.AuthorizeAsync(user, ArchiveApi.RecordingsPolicy)).Succeeded;
+        // QA and supervisors; and an agent for the recorded message of a callback they took (the caller asked to be called about it).
+        var allowed = (await authorization.AuthorizeAsync(user, ArchiveApi.RecordingsPolicy)).Succeeded
+            || (action == Play && await Outbound.CallbackApi.IsMessageOfAgentsCallbackAsync(db, user.WorkNumber(), archiveNumber, ct));
         var recording = allowed ? await db.ArchivedRecordings.AsNoTracking().SingleOrDefaultAsync(r => r.ArchiveNumber == archiveNumber, ct) : null;
         if (!allowed)
         {

@@ -76,7 +76,9 @@ public static class ComplaintApi
         complaints.MapGet("/attention", AttentionAsync).RequireStaff(StaffAuthentication.SupervisorPolicy).WithName("ComplaintAttention")
             .WithSummary("Overdue and nearly overdue tickets and overdue work orders, now.");
         complaints.MapGet("/reports/daily", ComplaintReport.DailyAsync).RequireStaff(StaffAuthentication.SupervisorPolicy).WithName("ComplaintDailyReport")
-            .WithSummary("One local day: received, accepted, answered, closed; overdue and nearly overdue at its end. ?format=csv lists the flagged tickets.");
+            .WithSummary("One local day: received, accepted, answered, closed; overdue and nearly overdue at its end (the kept report of a finished day). ?format=csv lists the flagged tickets.");
+        complaints.MapGet("/reports", ComplaintReport.StoredAsync).RequireStaff(StaffAuthentication.SupervisorPolicy).WithName("ComplaintStoredReports")
+            .WithSummary("The daily reports kept by the scheduled job, newest first.");
         return routes;
     }
 

@@ -79,3 +79,14 @@ internal sealed class WorkOrderConfiguration : IEntityTypeConfiguration<WorkOrde
         e.HasIndex(w => new { w.Status, w.DueAt });
     }
 }
+
+internal sealed class StoredComplaintReportConfiguration : IEntityTypeConfiguration<StoredComplaintReport>
+{
+    public void Configure(EntityTypeBuilder<StoredComplaintReport> e)
+    {
+        e.ToTable("complaint_daily_reports");
+        // One report per local day: the key makes a second producer's insert a no-op.
+        e.HasKey(r => r.Date);
+        e.Property(r => r.Body).HasColumnType("jsonb");
+    }
+}

@@ -167,3 +167,12 @@ public sealed class WorkOrder
     public int EscalationLevel { get; set; }
     public DateTimeOffset? EscalatedAt { get; set; }
 }
+
+/// <summary>The daily complaint report of one finished local day, produced once by the scheduled job and kept as it was then.</summary>
+public sealed class StoredComplaintReport
+{
+    public DateOnly Date { get; init; }
+    public DateTimeOffset ProducedAt { get; init; }
+    /// <summary>The report as JSON (<see cref="ComplaintReport.DailyReport"/>).</summary>
+    public required string Body { get; init; }
+}

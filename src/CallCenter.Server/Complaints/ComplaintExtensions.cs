@@ -13,8 +13,11 @@ public static class ComplaintExtensions
         services.AddScoped<ComplaintIntake>();
         services.AddScoped<ComplaintDeadlineWatch>();
         services.AddSingleton<ComplaintWorker>();
+        services.AddSingleton<ComplaintReportWorker>();
         services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<IOptions<ComplaintOptions>>().Value.RunWorkers
             ? sp.GetRequiredService<ComplaintWorker>() : new IdleComplaintService());
+        services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<IOptions<ComplaintOptions>>().Value.RunWorkers
+            ? sp.GetRequiredService<ComplaintReportWorker>() : new IdleComplaintService());
         return services;
     }
 

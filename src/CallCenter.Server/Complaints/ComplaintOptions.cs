@@ -37,6 +37,9 @@ public sealed class ComplaintOptions
 
     public TimeSpan RunEvery { get; set; } = TimeSpan.FromMinutes(1);
 
+    /// <summary>How often the daily report job looks for a finished day without a kept report.</summary>
+    public TimeSpan DailyReportCheckEvery { get; set; } = TimeSpan.FromHours(1);
+
     /// <summary>The pure policy these options describe; throws <see cref="ArgumentException"/> when they are inconsistent.</summary>
     public ComplaintPolicy Policy()
     {

@@ -2,6 +2,7 @@ using System.Text.Json;
 using CallCenter.Core.Complaints;
 using CallCenter.Server.Agents;
 using CallCenter.Server.Data;
+using CallCenter.Server.Scheduling;
 using CallCenter.Server.Telemetry;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.EntityFrameworkCore;
@@ -13,29 +14,18 @@ namespace CallCenter.Server.Complaints;
 public sealed record ComplaintRun(int Opened, int Enriched, int OverdueFlags, int Escalations);
 
 /// <summary>
-/// The complaint desk's background work, each run in its own DI scope: tickets from the call log (the IVR's complaint
-/// option, agents' wrap-ups marked as complaints), overdue flags the moment a deadline passes, and escalation of overdue
-/// work orders. One failed run is logged and the next one tries again from the same watermark.
+/// The complaint desk's background work, each run in its own DI scope and once at a time across instances: tickets from
+/// the call log (the IVR's complaint option, agents' wrap-ups marked as complaints), overdue flags the moment a deadline
+/// passes, and escalation of overdue work orders. One failed run is logged and the next one tries again from the same watermark.
 /// </summary>
-public sealed class ComplaintWorker(IServiceScopeFactory scopes, IOptions<ComplaintOptions> options, TimeProvider clock, ILogger<ComplaintWorker> logger)
-    : BackgroundService
+public sealed class ComplaintWorker(IServiceScopeFactory scopes, ScheduledRuns runs, IOptions<ComplaintOptions> options, TimeProvider clock,
+    ILogger<ComplaintWorker> logger) : ScheduledWorker(runs, clock, logger)
 {
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        using var timer = new PeriodicTimer(options.Value.RunEvery, clock);
-        do
-        {
-            try
-            {
-                await RunOnceAsync(stoppingToken);
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException)
-            {
-                logger.LogError(ex, "Complaint worker run failed; the next run retries");
-            }
-        }
-        while (await timer.WaitForNextTickAsync(stoppingToken));
-    }
+    public override string JobName => "complaints.run";
+
+    protected override TimeSpan Period => options.Value.RunEvery;
+
+    protected override Task RunAsync(CancellationToken ct) => RunOnceAsync(ct);
 
     /// <summary>One run; public so tests and operators can force it.</summary>
     public async Task<ComplaintRun> RunOnceAsync(CancellationToken ct)

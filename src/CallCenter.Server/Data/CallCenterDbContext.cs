@@ -57,6 +57,7 @@ public sealed class CallCenterDbContext(DbContextOptions<CallCenterDbContext> op
     public DbSet<ComplaintEvent> ComplaintEvents => Set<ComplaintEvent>();
     public DbSet<ComplaintCall> ComplaintCalls => Set<ComplaintCall>();
     public DbSet<WorkOrder> WorkOrders => Set<WorkOrder>();
+    public DbSet<StoredComplaintReport> ComplaintDailyReports => Set<StoredComplaintReport>();
     public DbSet<Callback> Callbacks => Set<Callback>();
     public DbSet<CallbackAttempt> CallbackAttempts => Set<CallbackAttempt>();
     public DbSet<OutboundProject> OutboundProjects => Set<OutboundProject>();

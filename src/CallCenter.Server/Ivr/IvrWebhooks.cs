@@ -46,7 +46,7 @@ public static class IvrWebhooks
         Activity.Current?.SetTag("call.sid", callSid);
 
         var outcome = await ivr.ContinueAsync(callSid, step, state => state.Phase == IvrPhase.Recording
-            ? IvrInput.RecordingDone
+            ? IvrInput.Recorded(form["RecordingSid"])
             : IvrInput.FromTwilio(form["Digits"], form["SpeechResult"], form["Confidence"]), ct);
         telemetry.Webhooks.Add(1, new("route", "ivr"), new("outcome", outcome.Status.ToString().ToLowerInvariant()));
         return outcome.Status switch

@@ -52,8 +52,12 @@ public sealed class TwimlRenderer(PromptLibrary prompts, IOptions<IvrHostOptions
                     response.Append(new TwilioVoice.Dial(number: d.Number));
                     break;
                 case RecordMessage r:
+                    // The message is archived and numbered like any recording, so a callback can link it and an agent play it.
                     response.Append(new TwilioVoice.Record(action: StepUrl(r.Action), method: Twilio.Http.HttpMethod.Post,
-                        maxLength: r.MaxSeconds, playBeep: true, finishOnKey: "#"));
+                        maxLength: r.MaxSeconds, playBeep: true, finishOnKey: "#",
+                        recordingStatusCallback: new Uri(_publicBase + Telephony.TwilioCallControl.RecordingCallbackPath),
+                        recordingStatusCallbackMethod: Twilio.Http.HttpMethod.Post,
+                        recordingStatusCallbackEvent: [TwilioVoice.Record.RecordingEventEnum.Completed]));
                     break;
                 case Redirect r:
                     response.Append(new TwilioVoice.Redirect(StepUrl(r.Action), Twilio.Http.HttpMethod.Post));

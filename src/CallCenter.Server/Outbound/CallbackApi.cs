@@ -19,9 +19,16 @@ public static class CallbackApi
     public sealed record PromiseRequest(string? CallSid, string? Queue, DateTimeOffset? WindowFrom, DateTimeOffset? WindowTo, string? TimeZone);
 
     /// <summary>A callback with its number masked.</summary>
+    /// <summary>
+    /// A callback with its number masked. <c>MessageArchiveNumber</c> is the caller's recorded message once archived: the
+    /// agent who took the callback (and supervisors, QA) play it at <c>/api/archive/recordings/{n}/audio</c>, audited.
+    /// </summary>
     public sealed record CallbackView(string Id, CallbackKind Kind, string? OriginCallSid, string Number, string Queue, DateTimeOffset EnteredAt,
         DateTimeOffset? WindowFrom, DateTimeOffset? WindowTo, CallbackStatus Status, DateTimeOffset? NextAttemptAt, string? Agent, string? Outcome,
-        int Attempts);
+        int Attempts, long? MessageArchiveNumber, IReadOnlyList<AttemptView> AttemptList);
+
+    /// <summary>One dialled attempt of a callback.</summary>
+    public sealed record AttemptView(int Number, DateTimeOffset At, string Agent, DialOutcome? Outcome, int? DurationSeconds);
 
     public static IEndpointRouteBuilder MapCallbacks(this IEndpointRouteBuilder routes)
     {
@@ -30,6 +37,8 @@ public static class CallbackApi
             .WithSummary("Promise the caller of a call you answered a callback within a time window; the ACD routes it when the window opens.");
         callbacks.MapGet("/", ListAsync).RequireStaff(StaffAuthentication.SupervisorPolicy).WithName("CallbackList")
             .WithSummary("Callbacks, oldest entry first; ?status=Pending.");
+        callbacks.MapGet("/{callbackId}", GetAsync).WithName("CallbackGet")
+            .WithSummary("One callback: to the agent who took it, and to supervisors; with the archive number of the caller's message.");
         routes.MapPost(CallbackDialler.StatusPath, StatusAsync)
             .AddEndpointFilter<TwilioSignatureFilter>().DisableAntiforgery().ExcludeFromDescription().WithName("TwilioCallbackStatus");
         routes.MapOutboundProjects();
@@ -65,14 +74,45 @@ public static class CallbackApi
         db.OperationLog.Add(new OperationLogEntry { OccurredAt = now, Operator = who, Action = "callback.promise", Target = $"callback {callback.Id}",
             Result = "succeeded", Details = $"call {call.CallSid}, {callback.WindowFrom:O}–{callback.WindowTo:O}" });
         await db.SaveChangesAsync(ct);
-        return TypedResults.Created($"/api/callbacks/{callback.Id}", View(callback));
+        return TypedResults.Created($"/api/callbacks/{callback.Id}", View(callback, []));
     }
 
     private static async Task<Ok<List<CallbackView>>> ListAsync(string? status, CallCenterDbContext db, CancellationToken ct)
     {
         var query = db.Callbacks.AsNoTracking().Include(c => c.Attempts).AsQueryable();
         if (Enum.TryParse<CallbackStatus>(status, ignoreCase: true, out var s)) query = query.Where(c => c.Status == s);
-        return TypedResults.Ok((await query.OrderBy(c => c.EnteredAt).Take(500).ToListAsync(ct)).Select(View).ToList());
+        var list = await query.OrderBy(c => c.EnteredAt).Take(500).ToListAsync(ct);
+        var messages = await MessagesAsync(db, list, ct);
+        return TypedResults.Ok(list.Select(c => View(c, messages)).ToList());
+    }
+
+    private static async Task<Results<Ok<CallbackView>, ProblemHttpResult>> GetAsync(string callbackId, HttpContext http, CallCenterDbContext db,
+        CancellationToken ct)
+    {
+        var callback = await db.Callbacks.AsNoTracking().Include(c => c.Attempts).SingleOrDefaultAsync(c => c.Id == callbackId, ct);
+        if (callback is null)
+            return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "No such callback", detail: $"No callback {callbackId}.");
+        if (callback.Agent != http.User.WorkNumber() && !http.User.IsInRole(nameof(StaffRole.Supervisor)) && !http.User.IsInRole(nameof(StaffRole.Admin)))
+            return TypedResults.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Not your callback",
+                detail: "Only the agent who took a callback, and supervisors, see it.");
+        return TypedResults.Ok(View(callback, await MessagesAsync(db, [callback], ct)));
+    }
+
+    /// <summary>Whether <paramref name="archiveNumber"/> is the message of a callback <paramref name="agent"/> took: then the agent may play it.</summary>
+    public static Task<bool> IsMessageOfAgentsCallbackAsync(CallCenterDbContext db, string agent, long archiveNumber, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(db);
+        return db.Callbacks.AnyAsync(c => c.Agent == agent && c.MessageRecordingSid != null
+            && db.ArchivedRecordings.Any(r => r.ArchiveNumber == archiveNumber && r.RecordingSid == c.MessageRecordingSid), ct);
+    }
+
+    // Archive numbers of the callers' messages archived so far, by recording SID.
+    private static async Task<Dictionary<string, long>> MessagesAsync(CallCenterDbContext db, IReadOnlyList<Callback> callbacks, CancellationToken ct)
+    {
+        var sids = callbacks.Where(c => c.MessageRecordingSid is not null).Select(c => c.MessageRecordingSid!).ToList();
+        if (sids.Count == 0) return [];
+        return await db.ArchivedRecordings.AsNoTracking().Where(r => sids.Contains(r.RecordingSid))
+            .ToDictionaryAsync(r => r.RecordingSid, r => r.ArchiveNumber, ct);
     }
 
     // Twilio's final status of one dialled attempt: record the outcome, end the agent's call in the ACD, and either
@@ -83,14 +123,7 @@ public static class CallbackApi
         var form = await request.ReadFormAsync(ct);
         var callSid = form["CallSid"].ToString();
         var status = form["CallStatus"].ToString();
-        var outcome = status switch
-        {
-            "completed" => DialOutcome.Answered,
-            "no-answer" => DialOutcome.NoAnswer,
-            "busy" => DialOutcome.Busy,
-            "failed" or "canceled" => DialOutcome.Failed,
-            _ => (DialOutcome?)null,
-        };
+        var outcome = TwilioDialStatus.Outcome(status);
         if (callback is null || outcome is null) return TypedResults.NoContent();
         var entry = await db.Callbacks.Include(c => c.Attempts).SingleOrDefaultAsync(c => c.Id == callback, ct);
         var attempt = entry?.Attempts.SingleOrDefault(a => a.TwilioCallSid == callSid);
@@ -110,7 +143,8 @@ public static class CallbackApi
         return TypedResults.NoContent();
     }
 
-    private static CallbackView View(Callback c) =>
+    private static CallbackView View(Callback c, Dictionary<string, long> messages) =>
         new(c.Id, c.Kind, c.OriginCallSid, PhoneNumberMask.Mask(c.Number), c.Queue, c.EnteredAt, c.WindowFrom, c.WindowTo, c.Status, c.NextAttemptAt,
-            c.Agent, c.Outcome, c.Attempts.Count);
+            c.Agent, c.Outcome, c.Attempts.Count, c.MessageRecordingSid is { } sid && messages.TryGetValue(sid, out var n) ? n : null,
+            [.. c.Attempts.OrderBy(a => a.Number).Select(a => new AttemptView(a.Number, a.At, a.Agent, a.Outcome, a.DurationSeconds))]);
 }

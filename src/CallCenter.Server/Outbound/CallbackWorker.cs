@@ -6,6 +6,7 @@ using CallCenter.Server.CallLog;
 using CallCenter.Server.Data;
 using CallCenter.Server.Ivr;
 using CallCenter.Server.Routing;
+using CallCenter.Server.Scheduling;
 using CallCenter.Server.Telemetry;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -17,30 +18,21 @@ public sealed record CallbackRun(int Requested, int Queued, int Finished);
 
 /// <summary>
 /// Turns recorded callback requests (<c>acd.callback_requested</c>) into callbacks that keep the caller's original entry
-/// time, and puts due callbacks into the ACD when the customer's window, calling hours in their zone and the line's
-/// calendar all allow it. The ACD then offers each one when the caller's turn comes.
+/// time, and voicemail messages asking for a callback (<c>ivr.voicemail</c>) into callbacks linked to the message; then puts
+/// due callbacks into the ACD when the customer's window, calling hours in their zone and the line's calendar all allow it.
+/// The ACD then offers each one when the caller's turn comes. Runs once at a time across instances, so no callback is put
+/// into the shared ACD twice.
 /// </summary>
-public sealed class CallbackWorker(IServiceScopeFactory scopes, AcdHost acd, IvrFlowCatalog flows, IOptions<CallbackOptions> options,
-    TimeProvider clock, ILogger<CallbackWorker> logger) : BackgroundService
+public sealed class CallbackWorker(IServiceScopeFactory scopes, AcdHost acd, IvrFlowCatalog flows, ScheduledRuns runs, IOptions<CallbackOptions> options,
+    TimeProvider clock, ILogger<CallbackWorker> logger) : ScheduledWorker(runs, clock, logger)
 {
     private const string Watermark = "callbacks.intake";
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        using var timer = new PeriodicTimer(options.Value.RunEvery, clock);
-        do
-        {
-            try
-            {
-                await RunOnceAsync(stoppingToken);
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException)
-            {
-                logger.LogError(ex, "Callback run failed; the next run retries");
-            }
-        }
-        while (await timer.WaitForNextTickAsync(stoppingToken));
-    }
+    public override string JobName => "callbacks.run";
+
+    protected override TimeSpan Period => options.Value.RunEvery;
+
+    protected override Task RunAsync(CancellationToken ct) => RunOnceAsync(ct);
 
     /// <summary>One run; public so tests and operators can force it.</summary>
     public async Task<CallbackRun> RunOnceAsync(CancellationToken ct)
@@ -59,43 +51,78 @@ public sealed class CallbackWorker(IServiceScopeFactory scopes, AcdHost acd, Ivr
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         await db.Database.ExecuteSqlAsync($"INSERT INTO metrics_watermarks (name, last_global_seq, updated_at) VALUES ({Watermark}, 0, now()) ON CONFLICT DO NOTHING", ct);
         var mark = await db.MetricsWatermarks.FromSql($"SELECT * FROM metrics_watermarks WHERE name = {Watermark} FOR UPDATE").SingleAsync(ct);
-        var requests = await db.CallEvents.AsNoTracking().Where(e => e.GlobalSeq > mark.LastGlobalSeq && e.Type == "acd.callback_requested")
-            .OrderBy(e => e.GlobalSeq).Take(500).Select(e => new { e.GlobalSeq, e.CallSid, e.OccurredAt }).ToListAsync(ct);
+        var requests = await db.CallEvents.AsNoTracking()
+            .Where(e => e.GlobalSeq > mark.LastGlobalSeq && (e.Type == "acd.callback_requested" || e.Type == "ivr.voicemail"))
+            .OrderBy(e => e.GlobalSeq).Take(500).Select(e => new Request(e.GlobalSeq, e.CallSid, e.Type, e.OccurredAt, e.Payload)).ToListAsync(ct);
         if (requests.Count == 0) return 0;
         var created = 0;
         foreach (var r in requests)
         {
-            if (await db.Callbacks.AnyAsync(c => c.Kind == CallbackKind.Queue && c.OriginCallSid == r.CallSid, ct)) continue;
+            var kind = r.Type == "ivr.voicemail" ? CallbackKind.Voicemail : CallbackKind.Queue;
+            if (db.Callbacks.Local.Any(c => c.Kind == kind && c.OriginCallSid == r.CallSid)
+                || await db.Callbacks.AnyAsync(c => c.Kind == kind && c.OriginCallSid == r.CallSid, ct)) continue;
             var call = await db.Calls.AsNoTracking().SingleOrDefaultAsync(c => c.CallSid == r.CallSid, ct);
-            // The caller's entry into the ACD: the limit event carries how long they had waited by then.
-            var limit = await db.CallEvents.AsNoTracking().Where(e => e.CallSid == r.CallSid && e.Type == "acd.limit_reached")
-                .OrderBy(e => e.CallSeq).Select(e => new { e.OccurredAt, e.Payload }).FirstOrDefaultAsync(ct);
-            if (call is null || limit is null)
+            if (call is null)
             {
-                logger.LogWarning("Callback request of {CallSid} has no call or no queue limit event; skipped", r.CallSid);
+                Logger.LogWarning("Callback request of {CallSid} has no call; skipped", r.CallSid);
                 continue;
             }
-            using var payload = JsonDocument.Parse(limit.Payload);
-            var waited = payload.RootElement.TryGetProperty("waitedSeconds", out var w) && w.TryGetDouble(out var s) ? s : 0;
-            var queue = payload.RootElement.TryGetProperty("queue", out var q) ? q.GetString() ?? acd.QueueNames[0] : acd.QueueNames[0];
-            db.Callbacks.Add(new Callback
-            {
-                Id = NewId(), Kind = CallbackKind.Queue, OriginCallSid = r.CallSid, Number = call.FromNumber, LineNumber = call.ToNumber, Queue = queue,
-                EnteredAt = limit.OccurredAt - TimeSpan.FromSeconds(waited), TimeZone = options.Value.DefaultTimeZone,
-                Status = CallbackStatus.Pending, NextAttemptAt = r.OccurredAt, CreatedBy = "system", CreatedAt = r.OccurredAt,
-            });
+            var callback = kind == CallbackKind.Voicemail ? FromVoicemail(r, call) : await FromQueueAsync(db, r, call, ct);
+            if (callback is null) continue;
+            db.Callbacks.Add(callback);
             created++;
         }
         mark.LastGlobalSeq = requests[^1].GlobalSeq;
-        mark.UpdatedAt = clock.GetUtcNow();
+        mark.UpdatedAt = Clock.GetUtcNow();
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
         return created;
     }
 
+    private sealed record Request(long GlobalSeq, string CallSid, string Type, DateTimeOffset OccurredAt, string Payload);
+
+    // A caller moved out of the hold loop: the callback keeps their original entry into the ACD, so it comes up at their turn.
+    private async Task<Callback?> FromQueueAsync(CallCenterDbContext db, Request r, CallRecord call, CancellationToken ct)
+    {
+        // The limit event carries how long they had waited by then.
+        var limit = await db.CallEvents.AsNoTracking().Where(e => e.CallSid == r.CallSid && e.Type == "acd.limit_reached")
+            .OrderBy(e => e.CallSeq).Select(e => new { e.OccurredAt, e.Payload }).FirstOrDefaultAsync(ct);
+        if (limit is null)
+        {
+            Logger.LogWarning("Callback request of {CallSid} has no queue limit event; skipped", r.CallSid);
+            return null;
+        }
+        using var payload = JsonDocument.Parse(limit.Payload);
+        var waited = payload.RootElement.TryGetProperty("waitedSeconds", out var w) && w.TryGetDouble(out var s) ? s : 0;
+        var queue = payload.RootElement.TryGetProperty("queue", out var q) ? q.GetString() ?? acd.QueueNames[0] : acd.QueueNames[0];
+        using var request = JsonDocument.Parse(r.Payload);
+        var message = request.RootElement.TryGetProperty("recordingSid", out var m) && m.GetString() is { Length: > 0 } sid ? sid : null;
+        return New(CallbackKind.Queue, r, call, queue, limit.OccurredAt - TimeSpan.FromSeconds(waited), message);
+    }
+
+    // A message left at a voicemail node that promises a callback: routed in the voicemail queue from when it was left.
+    // A caller who recorded nothing asked for nothing.
+    private Callback? FromVoicemail(Request r, CallRecord call)
+    {
+        using var payload = JsonDocument.Parse(r.Payload);
+        if (!payload.RootElement.TryGetProperty("data", out var data) || data.ValueKind != JsonValueKind.Object
+            || !data.TryGetProperty("callback", out var asked) || asked.GetString() != "true"
+            || !data.TryGetProperty("recording_sid", out var recording) || recording.GetString() is not { Length: > 0 } message)
+            return null;
+        var queue = acd.QueueNames.Contains(options.Value.VoicemailQueue) ? options.Value.VoicemailQueue : acd.QueueNames[0];
+        return New(CallbackKind.Voicemail, r, call, queue, r.OccurredAt, message);
+    }
+
+    private Callback New(CallbackKind kind, Request r, CallRecord call, string queue, DateTimeOffset enteredAt, string? message) => new()
+    {
+        Id = NewId(), Kind = kind, OriginCallSid = r.CallSid, Number = call.FromNumber, LineNumber = call.ToNumber, Queue = queue, EnteredAt = enteredAt,
+        TimeZone = options.Value.DefaultTimeZone, Status = CallbackStatus.Pending, NextAttemptAt = r.OccurredAt, MessageRecordingSid = message,
+        CreatedBy = "system", CreatedAt = r.OccurredAt,
+    };
+
     private async Task<(int Queued, int Finished)> ScheduleAsync(CallCenterDbContext db, ICallEventLog callLog, CancellationToken ct)
     {
-        var now = clock.GetUtcNow();
+        var now = Clock.GetUtcNow();
         var rules = options.Value.Rules();
         var due = await db.Callbacks.Include(c => c.Attempts)
             .Where(c => c.Status == CallbackStatus.Pending && (c.NextAttemptAt == null || c.NextAttemptAt <= now))

@@ -12,6 +12,8 @@ public enum CallbackKind
     Queue,
     /// <summary>An agent promised to call back within a window.</summary>
     Promised,
+    /// <summary>The caller left a message at the IVR's voicemail node that asks for a callback.</summary>
+    Voicemail,
 }
 
 /// <summary>Pending until the ACD has it, Queued while it waits for an agent, Dialling once an agent took it.</summary>
@@ -51,6 +53,8 @@ public sealed class Callback
     /// <summary>Twilio's SID of the attempt being dialled.</summary>
     public string? DialledCallSid { get; set; }
     public string? Outcome { get; set; }
+    /// <summary>Twilio's SID of the caller's recorded message (voicemail or queue callback request), archived under the origin call.</summary>
+    public string? MessageRecordingSid { get; init; }
     public required string CreatedBy { get; init; }
     public DateTimeOffset CreatedAt { get; init; }
     public List<CallbackAttempt> Attempts { get; init; } = [];
@@ -91,6 +95,9 @@ public sealed class CallbackOptions
     [Required]
     public string DefaultTimeZone { get; set; } = "Asia/Shanghai";
 
+    /// <summary>The ACD queue that routes callbacks asked for in a voicemail; empty means the first queue.</summary>
+    public string VoicemailQueue { get; set; } = "";
+
     /// <summary>Intake of queue callback requests and scheduling into the ACD; false on web-only instances.</summary>
     public bool RunWorkers { get; set; } = true;
 
@@ -117,8 +124,9 @@ internal sealed class CallbackConfiguration : IEntityTypeConfiguration<Callback>
         e.Property(c => c.Outcome).HasMaxLength(64);
         e.Property(c => c.CreatedBy).HasMaxLength(32);
         e.Ignore(c => c.History);
-        // One queue callback per request call, so intake can run again.
-        e.HasIndex(c => c.OriginCallSid).IsUnique().HasFilter("kind = 'Queue'");
+        e.Property(c => c.MessageRecordingSid).HasMaxLength(64);
+        // One queue callback and one voicemail callback per call, so intake can run again.
+        e.HasIndex(c => new { c.OriginCallSid, c.Kind }).IsUnique().HasFilter("kind <> 'Promised'");
         e.HasIndex(c => new { c.Status, c.NextAttemptAt });
         e.HasMany(c => c.Attempts).WithOne().HasForeignKey(a => a.CallbackId).OnDelete(DeleteBehavior.Restrict);
     }

@@ -5,6 +5,7 @@ using CallCenter.Core.Privacy;
 using CallCenter.Server.Audit;
 using CallCenter.Server.Data;
 using CallCenter.Server.Staff;
+using CallCenter.Server.Telemetry;
 using CallCenter.Server.Telephony;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
@@ -33,15 +34,21 @@ public static class OutboundProjectApi
     public sealed record ContactView(long ContactId, string Name, string Number, ContactStatus Status, int Attempts, string Script,
         IReadOnlyList<string> Questions, string? TwilioCallSid);
 
+    /// <summary>Twilio posts the final status of every project call here (signed, like every Twilio webhook).</summary>
+    public const string StatusPath = "/twilio/voice/project-call-status";
+
     public static IEndpointRouteBuilder MapOutboundProjects(this IEndpointRouteBuilder routes)
     {
         var projects = routes.MapGroup("/api/outbound/projects").WithTags("Outbound projects").RequireStaff();
         projects.MapPost("/", CreateAsync).WithName("OutboundProjectCreate").WithSummary("A department's project: list, script, questions.");
+        projects.MapGet("/", ListAsync).WithName("OutboundProjectList").WithSummary("Projects, newest first, with their status.");
         projects.MapPost("/{projectId:long}/approve", ApproveAsync).RequireStaff(StaffAuthentication.SupervisorPolicy).WithName("OutboundProjectApprove");
         projects.MapPost("/{projectId:long}/next", NextAsync).WithName("OutboundProjectNext")
             .WithSummary("Dial the next due customer to you; 204 when nobody may be called now.");
         projects.MapPost("/{projectId:long}/contacts/{contactId:long}/result", ResultAsync).WithName("OutboundProjectResult")
             .WithSummary("How the call went: Answered (with answers), NoAnswer, Busy, Failed or Refused.");
+        routes.MapPost(StatusPath, StatusAsync)
+            .AddEndpointFilter<TwilioSignatureFilter>().DisableAntiforgery().ExcludeFromDescription().WithName("TwilioProjectCallStatus");
         projects.MapGet("/{projectId:long}/export", ExportAsync).RequireStaff(StaffAuthentication.SupervisorPolicy).WithName("OutboundProjectExport")
             .WithSummary("Results per customer as CSV (numbers masked).");
         return routes;
@@ -81,6 +88,13 @@ public static class OutboundProjectApi
         db.OperationLog.Add(Log(now, who, "outbound.project.create", project.Id, "succeeded", $"{project.Department}: {project.Name}, {contacts.Count} customers"));
         await db.SaveChangesAsync(ct);
         return TypedResults.Created($"/api/outbound/projects/{project.Id}", View(project));
+    }
+
+    private static async Task<Ok<List<ProjectView>>> ListAsync(CallCenterDbContext db, CancellationToken ct)
+    {
+        var rows = await db.OutboundProjects.AsNoTracking().OrderByDescending(p => p.Id).Take(200)
+            .Select(p => new { Project = p, Contacts = db.OutboundContacts.Count(c => c.ProjectId == p.Id) }).ToListAsync(ct);
+        return TypedResults.Ok(rows.Select(r => View(r.Project) with { Contacts = r.Contacts }).ToList());
     }
 
     private static async Task<Results<Ok<ProjectView>, ProblemHttpResult>> ApproveAsync(long projectId, HttpContext http, CallCenterDbContext db,
@@ -124,9 +138,49 @@ public static class OutboundProjectApi
         await pacer.AcquireAsync(ct);
         var baseUrl = twilioOptions.Value.PublicBaseUrl!.ToString().TrimEnd('/');
         var sid = await twilio.PlaceCallAsync(contact.Number, outbound.Value.CallerId,
-            TwilioCallControl.ConnectTwiml(who, new Uri(baseUrl + TwilioCallControl.RecordingCallbackPath)), new Uri(baseUrl + "/twilio/voice/status"), ct);
-        return TypedResults.Ok(new ContactView(contact.Id, contact.Name, PhoneNumberMask.Mask(contact.Number), contact.Status, contact.Attempts.Count,
-            project.Script, project.Questions, sid));
+            TwilioCallControl.ConnectTwiml(who, new Uri(baseUrl + TwilioCallControl.RecordingCallbackPath)),
+            new Uri(string.Create(CultureInfo.InvariantCulture, $"{baseUrl}{StatusPath}?project={projectId}&contact={contact.Id}")), ct);
+        // A call Twilio would not place counts as a failed attempt (as for callbacks); the agent is free for the next customer.
+        contact.Attempts.Add(new ContactAttempt { ContactId = contact.Id, At = now, Agent = who, TwilioCallSid = sid, Outcome = sid is null ? DialOutcome.Failed : null });
+        if (sid is null) (contact.LockedBy, contact.Status) = (null, contact.StandingAfterAttempts(project.MaxAttempts));
+        await db.SaveChangesAsync(ct);
+        return TypedResults.Ok(ContactOf(contact, project, sid));
+    }
+
+    // Twilio's final status of a project call: fills in the attempt once (replays change nothing). Nobody answered: the
+    // attempt is over, the agent is free, and the customer waits for the retry delay or, after the last attempt, is done.
+    // Answered: the agent still records what came of it (answers or a refusal), which wins over "completed".
+    private static async Task<IResult> StatusAsync(HttpRequest request, long? project, long? contact, CallCenterDbContext db, TimeProvider clock,
+        CallCenterTelemetry telemetry, CancellationToken ct)
+    {
+        var form = await request.ReadFormAsync(ct);
+        var callSid = form["CallSid"].ToString();
+        var status = form["CallStatus"].ToString();
+        if (TwilioDialStatus.Outcome(status) is not { } outcome || project is null || contact is null || callSid.Length == 0)
+        {
+            telemetry.Webhooks.Add(1, new("route", "project-call-status"), new("outcome", "ignored"));
+            return TypedResults.NoContent();
+        }
+        var rules = await db.OutboundProjects.AsNoTracking().Where(p => p.Id == project).Select(p => new { p.MaxAttempts }).SingleOrDefaultAsync(ct);
+        // The customer's row lock orders simultaneous deliveries of one status, and this against the agent's result.
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        var customer = await db.OutboundContacts.FromSql($"SELECT * FROM outbound_contacts WHERE id = {contact} AND project_id = {project} FOR UPDATE")
+            .Include(c => c.Attempts).SingleOrDefaultAsync(ct);
+        var attempt = customer?.Attempts.SingleOrDefault(a => a.TwilioCallSid == callSid);
+        if (rules is null || customer is null || attempt is null || attempt.CallStatus is not null)
+        {
+            telemetry.Webhooks.Add(1, new("route", "project-call-status"), new("outcome", "duplicate"));
+            return TypedResults.NoContent();
+        }
+        (attempt.CallStatus, attempt.EndedAt) = (status, clock.GetUtcNow());
+        attempt.DurationSeconds = int.TryParse(form["CallDuration"], NumberStyles.None, CultureInfo.InvariantCulture, out var seconds) ? seconds : null;
+        attempt.Outcome ??= outcome;
+        if (outcome != DialOutcome.Answered && customer.LockedBy == attempt.Agent) customer.LockedBy = null;
+        customer.Status = customer.StandingAfterAttempts(rules.MaxAttempts);
+        await db.SaveChangesAsync(ct);
+        await tx.CommitAsync(ct);
+        telemetry.Webhooks.Add(1, new("route", "project-call-status"), new("outcome", status));
+        return TypedResults.NoContent();
     }
 
     private static async Task<Results<Ok<ContactView>, ValidationProblem, ProblemHttpResult>> ResultAsync(long projectId, long contactId,
@@ -140,24 +194,27 @@ public static class OutboundProjectApi
         var who = http.User.WorkNumber();
         var now = clock.GetUtcNow();
         var project = await db.OutboundProjects.AsNoTracking().SingleOrDefaultAsync(p => p.Id == projectId, ct);
-        var contact = await db.OutboundContacts.Include(c => c.Attempts).SingleOrDefaultAsync(c => c.Id == contactId && c.ProjectId == projectId, ct);
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        var contact = await db.OutboundContacts.FromSql($"SELECT * FROM outbound_contacts WHERE id = {contactId} AND project_id = {projectId} FOR UPDATE")
+            .Include(c => c.Attempts).SingleOrDefaultAsync(ct);
         if (project is null || contact is null) return NoProject(projectId);
         if (contact.LockedBy != who)
             return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "Not your customer", detail: $"Customer {contactId} is not being called by you.");
-        contact.Attempts.Add(new ContactAttempt { ContactId = contactId, At = now, Agent = who, Outcome = outcome, Note = request.Note });
+        // The attempt of the call the agent is on; one only without a placed call (an older client recording by hand).
+        var attempt = contact.Attempts.Where(a => a.Agent == who).MaxBy(a => a.At);
+        if (attempt is null || (attempt.Outcome is not null && attempt.Outcome != DialOutcome.Answered))
+            contact.Attempts.Add(attempt = new ContactAttempt { ContactId = contactId, At = now, Agent = who });
+        (attempt.Outcome, attempt.Note) = (outcome, request.Note);
         contact.LockedBy = null;
-        contact.Status = outcome switch
-        {
-            DialOutcome.Answered => ContactStatus.Reached,
-            DialOutcome.Refused => ContactStatus.Refused,
-            _ when contact.Attempts.Count >= project.MaxAttempts => ContactStatus.Exhausted,
-            _ => ContactStatus.Open,
-        };
+        contact.Status = contact.StandingAfterAttempts(project.MaxAttempts);
         if (outcome == DialOutcome.Answered) contact.Answers = [.. request.Answers ?? []];
         await db.SaveChangesAsync(ct);
-        return TypedResults.Ok(new ContactView(contact.Id, contact.Name, PhoneNumberMask.Mask(contact.Number), contact.Status, contact.Attempts.Count,
-            project.Script, project.Questions, null));
+        await tx.CommitAsync(ct);
+        return TypedResults.Ok(ContactOf(contact, project, null));
     }
+
+    private static ContactView ContactOf(OutboundContact c, OutboundProject p, string? twilioCallSid) =>
+        new(c.Id, c.Name, PhoneNumberMask.Mask(c.Number), c.Status, c.Attempts.Count, p.Script, p.Questions, twilioCallSid);
 
     private static async Task<Results<ContentHttpResult, ProblemHttpResult>> ExportAsync(long projectId, HttpContext http, CallCenterDbContext db,
         TimeProvider clock, CancellationToken ct)

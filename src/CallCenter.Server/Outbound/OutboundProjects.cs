@@ -56,18 +56,35 @@ public sealed class OutboundContact
     /// <summary>Answers in question order, once reached.</summary>
     public string[]? Answers { get; set; }
 
-    public IReadOnlyList<DialAttempt> History => [.. Attempts.Select(a => new DialAttempt(a.At, a.Outcome))];
+    public IReadOnlyList<DialAttempt> History => [.. Attempts.Where(a => a.Outcome is not null).Select(a => new DialAttempt(a.At, a.Outcome!.Value))];
+
+    /// <summary>Where the customer stands after the attempts so far: a refusal or an answer ends it, as does the last allowed attempt.</summary>
+    public ContactStatus StandingAfterAttempts(int maxAttempts) =>
+        Attempts.Any(a => a.Outcome == DialOutcome.Refused) ? ContactStatus.Refused
+        : Attempts.Any(a => a.Outcome == DialOutcome.Answered) ? ContactStatus.Reached
+        : Attempts.Count(a => a.Outcome is not null) >= maxAttempts ? ContactStatus.Exhausted
+        : ContactStatus.Open;
 }
 
-/// <summary>One dialled attempt and its outcome, recorded by the agent.</summary>
+/// <summary>
+/// One dialled attempt. Twilio's final call status fills in how the call ended (and the outcome when nobody answered);
+/// the agent's result says what came of an answered call, and wins over Twilio's "completed".
+/// </summary>
 public sealed class ContactAttempt
 {
     public long Id { get; private set; }
     public long ContactId { get; init; }
     public DateTimeOffset At { get; init; }
     public required string Agent { get; init; }
-    public DialOutcome Outcome { get; init; }
-    public string? Note { get; init; }
+    /// <summary>Null while the call is being placed and nobody has said how it went.</summary>
+    public DialOutcome? Outcome { get; set; }
+    public string? Note { get; set; }
+    /// <summary>Twilio's SID of the call; its status callback names the attempt by it.</summary>
+    public string? TwilioCallSid { get; init; }
+    /// <summary>Twilio's final status (completed, no-answer, busy, failed, canceled); set once, so replays change nothing.</summary>
+    public string? CallStatus { get; set; }
+    public DateTimeOffset? EndedAt { get; set; }
+    public int? DurationSeconds { get; set; }
 }
 
 internal sealed class OutboundProjectConfiguration : IEntityTypeConfiguration<OutboundProject>
@@ -109,5 +126,8 @@ internal sealed class ContactAttemptConfiguration : IEntityTypeConfiguration<Con
         e.Property(a => a.Agent).HasMaxLength(32);
         e.Property(a => a.Outcome).HasConversion<string>().HasMaxLength(16);
         e.Property(a => a.Note).HasMaxLength(2000);
+        e.Property(a => a.TwilioCallSid).HasMaxLength(64);
+        e.Property(a => a.CallStatus).HasMaxLength(16);
+        e.HasIndex(a => a.TwilioCallSid);
     }
 }

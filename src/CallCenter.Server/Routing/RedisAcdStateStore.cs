@@ -218,7 +218,7 @@ public sealed class RedisAcdStateStore : ISharedAcdStateStore
         return (int)(_db.SortedSetRank(WaitKey(stored.TierId), WaitMember(stored)) ?? 0);
     }
 
-    public int CountWaiting(int queueIndex) => (int)(long)_db.HashGet(_p + "waitq", queueIndex);
+    public int CountWaitingCallers(int queueIndex) => (int)(long)_db.HashGet(_p + "waitq", queueIndex);
 
     public IEnumerable<AcdAgent> IdleAgents(int skillId, int minLevel)
     {
@@ -400,11 +400,17 @@ public sealed class RedisAcdStateStore : ISharedAcdStateStore
         var now = after is { State: CallState.Waiting } ? after : null;
         if (old is not null && now is not null && old.TierId == now.TierId && old.QueueIndex == now.QueueIndex && WaitMember(old) == WaitMember(now))
             return false;
+        // waitq counts live callers only (a queue's size limit); callbacks hold no line.
         if (old is not null)
-            writes.AddRange(["ZR", WaitKey(old.TierId), WaitMember(old), "HI", _p + "waitq", old.QueueIndex, -1]);
+        {
+            writes.AddRange(["ZR", WaitKey(old.TierId), WaitMember(old)]);
+            if (!old.IsCallback) writes.AddRange(["HI", _p + "waitq", old.QueueIndex, -1]);
+        }
         if (now is null)
             return false;
-        writes.AddRange(["ZA", WaitKey(now.TierId), WaitMember(now), "HI", _p + "waitq", now.QueueIndex, 1, "GI", "w" + now.TierId.ToString(CultureInfo.InvariantCulture)]);
+        writes.AddRange(["ZA", WaitKey(now.TierId), WaitMember(now)]);
+        if (!now.IsCallback) writes.AddRange(["HI", _p + "waitq", now.QueueIndex, 1]);
+        writes.AddRange(["GI", "w" + now.TierId.ToString(CultureInfo.InvariantCulture)]);
         return true;
     }
 

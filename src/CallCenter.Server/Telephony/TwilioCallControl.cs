@@ -71,7 +71,9 @@ public sealed class TwilioCallControl(IHttpClientFactory httpClients, IOptions<T
         return new VoiceResponse()
             .Say("很抱歉，现在等候人数较多。请在提示音后留下您的姓名和需求，我们会尽快回电。", language: "zh-CN")
             .Say("Sorry, all our agents are busy. After the tone, please leave your name and request and we will call you back.", language: "en-US")
-            .Record(action: action, method: Twilio.Http.HttpMethod.Post, maxLength: 120, playBeep: true, finishOnKey: "#")
+            .Record(action: action, method: Twilio.Http.HttpMethod.Post, maxLength: 120, playBeep: true, finishOnKey: "#",
+                recordingStatusCallback: new Uri(options.Value.PublicBaseUrl!.ToString().TrimEnd('/') + RecordingCallbackPath),
+                recordingStatusCallbackMethod: Twilio.Http.HttpMethod.Post, recordingStatusCallbackEvent: [TwilioVoice.Record.RecordingEventEnum.Completed])
             .ToString(System.Xml.Linq.SaveOptions.DisableFormatting);
     }
 

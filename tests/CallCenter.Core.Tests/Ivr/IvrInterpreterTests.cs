@@ -245,9 +245,11 @@ public sealed class IvrInterpreterTests
             Assert.That(call.EventTypes, Does.Contain("ivr.after_hours"));
         });
 
-        call.Send(IvrInput.RecordingDone);
+        call.Send(IvrInput.Recorded("RE0123456789abcdef0123456789abcdef"));
+        var voicemail = call.Events.Single(e => e.Type == "ivr.voicemail");
         Assert.That(call.Verbs[^1], Is.InstanceOf<Hangup>());
-        Assert.That(call.Events.Single(e => e.Type == "ivr.voicemail").Data["callback"], Is.EqualTo("true"));
+        Assert.That(voicemail.Data["callback"], Is.EqualTo("true"));
+        Assert.That(voicemail.Data["recording_sid"], Is.EqualTo("RE0123456789abcdef0123456789abcdef"), "the callback links the message by it");
     }
 
     [Test]

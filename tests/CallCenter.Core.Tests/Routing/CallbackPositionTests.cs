@@ -2,7 +2,10 @@ using CallCenter.Core.Routing;
 
 namespace CallCenter.Core.Tests.Routing;
 
-/// <summary>A queue callback keeps the caller's place: it is ordered by the caller's original entry time and never falls out on a queue limit.</summary>
+/// <summary>
+/// A queue callback keeps the caller's place: it is ordered by the caller's original entry time and never falls out on a queue limit;
+/// and since it holds no line, it does not count toward the queue's size limit for callers who come later.
+/// </summary>
 public sealed class CallbackPositionTests
 {
     [Test]
@@ -55,6 +58,49 @@ public sealed class CallbackPositionTests
             Assert.That(later.CallEvents.Where(e => e.Kind == CallEventKind.LimitReached).Select(e => e.CallId), Is.EqualTo(new[] { "C1" }),
                 "the caller on the line meets the limit; the callback does not");
             Assert.That(h.Engine.FindCall("CB-1")!.State, Is.EqualTo(CallState.Waiting));
+        });
+    }
+
+    [Test]
+    public void Waiting_callbacks_do_not_make_new_callers_meet_a_full_queue_but_keep_their_place_ahead_of_them()
+    {
+        var h = new AcdHarness(Queues.General with { MaxQueueSize = 2 });
+        var early = h.Now;
+        h.AdvanceSeconds(60);
+        h.Engine.Enqueue(new CallRequest("CB-1", "general") { IsCallback = true, EnteredAt = early }, h.Now);
+        h.Engine.Enqueue(new CallRequest("CB-2", "general") { IsCallback = true, EnteredAt = early.AddSeconds(1) }, h.Now);
+
+        var first = h.Call("C1");
+        var second = h.Call("C2");
+        var third = h.Call("C3");
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(first.CallEvents.Select(e => e.Kind), Is.EqualTo(new[] { CallEventKind.Queued }), "two callbacks wait, yet no line is held");
+            Assert.That(second.CallEvents.Select(e => e.Kind), Is.EqualTo(new[] { CallEventKind.Queued }));
+            Assert.That(third.Single(CallEventKind.LimitReached).Limit, Is.EqualTo(QueueLimit.MaxQueueSize), "two callers on the line fill a queue of two");
+            Assert.That(h.Engine.Estimate("C1")!.Position, Is.EqualTo(3), "the callbacks stay ahead of callers who came later");
+            Assert.That(h.Login("A1", ("cards", 1)).Pairs(), Is.EqualTo(new[] { ("CB-1", "A1") }));
+        });
+    }
+
+    [Test]
+    public void A_caller_leaving_frees_a_place_in_the_size_limit_while_an_answered_callback_changes_nothing()
+    {
+        var h = new AcdHarness(Queues.General with { MaxQueueSize = 1 });
+        h.Engine.Enqueue(new CallRequest("CB-1", "general") { IsCallback = true, EnteredAt = h.Now }, h.Now);
+        h.Call("C1");
+        var refused = h.Call("C2");
+        h.Login("A1", ("cards", 1));   // takes the callback: the caller on the line still fills the queue
+        var stillFull = h.Call("C3");
+        h.Engine.Abandon("C1", h.Now);
+        var admitted = h.Call("C4");
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(refused.CallEvents.Select(e => e.Kind), Is.EqualTo(new[] { CallEventKind.LimitReached }));
+            Assert.That(stillFull.CallEvents.Select(e => e.Kind), Is.EqualTo(new[] { CallEventKind.LimitReached }));
+            Assert.That(admitted.CallEvents.Select(e => e.Kind), Is.EqualTo(new[] { CallEventKind.Queued }));
         });
     }
 

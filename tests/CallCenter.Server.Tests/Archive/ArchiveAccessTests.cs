@@ -1,8 +1,11 @@
 using System.Net;
 using System.Net.Http.Headers;
 using CallCenter.Server.Archive;
+using CallCenter.Server.Data;
+using CallCenter.Server.Outbound;
 using CallCenter.Server.Staff;
 using CallCenter.Testing;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace CallCenter.Server.Tests.Archive;
 
@@ -30,6 +33,46 @@ public sealed class ArchiveAccessTests
             Assert.That(entry.WorkNumber, Does.StartWith("T"));
             Assert.That(entry.UserAgent, Is.EqualTo("curious-agent/1.0"));
             Assert.That(entry.OccurredAt, Is.EqualTo(h.Clock.GetUtcNow()));
+        });
+    }
+
+    [Test]
+    public async Task The_agent_who_took_a_callback_plays_the_callers_message_and_nothing_else_every_attempt_audited()
+    {
+        await using var h = await ArchiveHarness.StartAsync();
+        var (message, _) = await h.ArchivedCallAsync(length: 5_000);
+        var (other, _) = await h.ArchivedCallAsync(length: 5_000);
+        var workNumber = await h.Server.Services.CreateStaffAsync(StaffRole.Agent);
+        var agent = (await AgentConsole.SignInAsync(h.Server.CreateClient(), workNumber)).Http;
+        var colleague = await h.StaffAsync(StaffRole.Agent);
+        await using (var scope = h.Server.Services.CreateAsyncScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<CallCenterDbContext>();
+            db.Callbacks.Add(new Callback
+            {
+                Id = CallbackWorker.NewId(), Kind = CallbackKind.Voicemail, OriginCallSid = message.CallSid, Number = "+8613900000001",
+                LineNumber = TwilioForms.BankHotline, Queue = "general", EnteredAt = h.Clock.GetUtcNow(), TimeZone = "Asia/Shanghai",
+                Status = CallbackStatus.Dialling, Agent = workNumber, MessageRecordingSid = message.RecordingSid, CreatedBy = "system",
+            });
+            await db.SaveChangesAsync();
+        }
+
+        using var plays = await agent.GetAsync($"/api/archive/recordings/{message.ArchiveNumber}/audio");
+        using var notThatOne = await agent.GetAsync($"/api/archive/recordings/{other.ArchiveNumber}/audio");
+        using var noDownload = await agent.GetAsync($"/api/archive/recordings/{message.ArchiveNumber}/download");
+        using var notTheirs = await colleague.GetAsync($"/api/archive/recordings/{message.ArchiveNumber}/audio");
+        var log = await h.AccessLogAsync(message.ArchiveNumber);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(plays.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+            Assert.That(notThatOne.StatusCode, Is.EqualTo(HttpStatusCode.Forbidden), "only the message of their own callback");
+            Assert.That(noDownload.StatusCode, Is.EqualTo(HttpStatusCode.Forbidden), "playing, not taking a copy");
+            Assert.That(notTheirs.StatusCode, Is.EqualTo(HttpStatusCode.Forbidden), "another agent did not take the callback");
+            Assert.That(log.Select(e => (e.WorkNumber == workNumber, e.Action, e.Result)), Is.EquivalentTo(new[]
+            {
+                (true, RecordingAccess.Play, "allowed"), (true, RecordingAccess.Download, "refused"), (false, RecordingAccess.Play, "refused"),
+            }));
         });
     }
 

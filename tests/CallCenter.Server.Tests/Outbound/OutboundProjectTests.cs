@@ -76,6 +76,128 @@ public sealed class OutboundProjectTests
         });
     }
 
+    [Test]
+    public async Task Twilio_final_statuses_record_each_attempt_once_schedule_the_retry_and_the_fourth_attempt_is_never_dialled()
+    {
+        // Friday 27 November 2026, 10:00 in Shanghai.
+        await using var h = new AcdHarness(settings: new Dictionary<string, string> { ["Callbacks:RunWorkers"] = "false", ["Complaints:RunWorkers"] = "false" },
+            now: new DateTimeOffset(2026, 11, 27, 10, 0, 0, Shanghai).ToUniversalTime());
+        var sids = Enumerable.Range(1, 4).Select(i => $"CA{Guid.NewGuid():N}"[..32] + i.ToString("D2", System.Globalization.CultureInfo.InvariantCulture)).ToList();
+        var calls = 0;
+        h.Twilio.Given(Request.Create().WithPath($"/2010-04-01/Accounts/{AcdHarness.AccountSid}/Calls.json").UsingPost())
+            .RespondWith(Response.Create().WithCallback(_ => new WireMock.ResponseMessage
+            {
+                StatusCode = 201,
+                Headers = new Dictionary<string, WireMock.Types.WireMockList<string>> { ["Content-Type"] = new("application/json") },
+                BodyData = new WireMock.Util.BodyData
+                {
+                    BodyAsString = JsonSerializer.Serialize(new { sid = sids[Math.Min(Interlocked.Increment(ref calls), 4) - 1], status = "queued" }),
+                    DetectedBodyType = WireMock.Types.BodyType.String,
+                },
+            }));
+        var (projectId, agent) = await ApprovedProjectAsync(h, maxAttempts: 3, retryDelayMinutes: 60, "Zhao");
+        var twilio = h.CreateTwilioClient();
+
+        async Task<(HttpStatusCode Next, string? Status)> DialAsync(string? finalStatus, bool replay = false)
+        {
+            using var next = await agent.PostAsync($"/api/outbound/projects/{projectId}/next", null);
+            if (next.StatusCode != HttpStatusCode.OK || finalStatus is null) return (next.StatusCode, null);
+            var contact = await next.Content.ReadFromJsonAsync<JsonElement>(TestJson.Options);
+            var form = new Dictionary<string, string>
+            {
+                ["CallSid"] = contact.GetProperty("twilioCallSid").GetString()!, ["AccountSid"] = TwilioForms.AccountSid, ["CallStatus"] = finalStatus,
+                ["CallDuration"] = "0",
+            };
+            var url = $"{OutboundStatusPath}?project={projectId}&contact={contact.GetProperty("contactId").GetInt64()}";
+            using var status = await twilio.PostSignedAsync(url, form);
+            if (replay)
+            {
+                using var again = await twilio.PostSignedAsync(url, form);
+                Assert.That(again.StatusCode, Is.EqualTo(HttpStatusCode.NoContent));
+            }
+            return (next.StatusCode, status.StatusCode.ToString());
+        }
+
+        var first = await DialAsync("no-answer", replay: true);    // 10:00: Twilio says nobody answered (twice: a retried webhook)
+        var tooSoon = await DialAsync(null);                        // 10:00: the retry waits an hour
+        h.Clock.Advance(TimeSpan.FromHours(1));
+        var second = await DialAsync("busy");                       // 11:00
+        h.Clock.Advance(TimeSpan.FromHours(1));
+        var third = await DialAsync("failed");                      // 12:00: the last attempt
+        h.Clock.Advance(TimeSpan.FromHours(5));
+        var fourth = await DialAsync(null);                         // 17:00: never a 4th
+        var csv = await (await SignInAsync(h, StaffRole.Supervisor)).GetStringAsync($"/api/outbound/projects/{projectId}/export");
+        var dialled = h.Twilio.LogEntries.Where(e => e.RequestMessage!.Path.EndsWith("/Calls.json", StringComparison.Ordinal)).ToList();
+        var callbackUrl = System.Web.HttpUtility.ParseQueryString(dialled[0].RequestMessage!.Body ?? "")["StatusCallback"];
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(first, Is.EqualTo((HttpStatusCode.OK, "NoContent")));
+            Assert.That(tooSoon.Next, Is.EqualTo(HttpStatusCode.NoContent), "the agent was freed by Twilio's status, and the customer waits for the retry delay");
+            Assert.That(second.Next, Is.EqualTo(HttpStatusCode.OK));
+            Assert.That(third.Next, Is.EqualTo(HttpStatusCode.OK));
+            Assert.That(fourth.Next, Is.EqualTo(HttpStatusCode.NoContent));
+            Assert.That(dialled, Has.Count.EqualTo(3), "three calls placed over Twilio REST, the 4th never");
+            Assert.That(callbackUrl, Does.StartWith($"https://hotline.bank.test{OutboundStatusPath}?project={projectId}&contact="));
+            Assert.That(csv, Does.Contain("\"Zhao\",+86137****0011,Exhausted,3,Failed"), "one attempt per call however often Twilio reports it");
+        });
+    }
+
+    [Test]
+    public async Task An_answered_call_waits_for_the_agents_result_a_refusal_stops_the_calls_and_an_unsigned_status_changes_nothing()
+    {
+        await using var h = new AcdHarness(settings: new Dictionary<string, string> { ["Callbacks:RunWorkers"] = "false", ["Complaints:RunWorkers"] = "false" },
+            now: new DateTimeOffset(2026, 11, 27, 10, 0, 0, Shanghai).ToUniversalTime());
+        var sid = $"CA{Guid.NewGuid():N}";
+        h.Twilio.Given(Request.Create().WithPath($"/2010-04-01/Accounts/{AcdHarness.AccountSid}/Calls.json").UsingPost())
+            .RespondWith(Response.Create().WithStatusCode(201).WithBodyAsJson(new { sid, status = "queued" }));
+        var (projectId, agent) = await ApprovedProjectAsync(h, maxAttempts: 3, retryDelayMinutes: 1, "Qian");
+        var twilio = h.CreateTwilioClient();
+        using var next = await agent.PostAsync($"/api/outbound/projects/{projectId}/next", null);
+        var contactId = (await next.Content.ReadFromJsonAsync<JsonElement>(TestJson.Options)).GetProperty("contactId").GetInt64();
+        var url = $"{OutboundStatusPath}?project={projectId}&contact={contactId}";
+        var completed = new Dictionary<string, string> { ["CallSid"] = sid, ["AccountSid"] = TwilioForms.AccountSid, ["CallStatus"] = "completed", ["CallDuration"] = "48" };
+
+        using var unsigned = await h.Server.CreateClient().PostAsync(url, new FormUrlEncodedContent(completed));
+        using var stillMine = await agent.PostAsync($"/api/outbound/projects/{projectId}/next", null);
+        using var status = await twilio.PostSignedAsync(url, completed);
+        using var afterAnswer = await agent.PostAsync($"/api/outbound/projects/{projectId}/next", null);
+        using var refused = await agent.PostAsJsonAsync($"/api/outbound/projects/{projectId}/contacts/{contactId}/result", new { outcome = "Refused" });
+        using var replay = await twilio.PostSignedAsync(url, completed);
+        h.Clock.Advance(TimeSpan.FromHours(2));
+        using var never = await agent.PostAsync($"/api/outbound/projects/{projectId}/next", null);
+        var csv = await (await SignInAsync(h, StaffRole.Supervisor)).GetStringAsync($"/api/outbound/projects/{projectId}/export");
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(unsigned.StatusCode, Is.EqualTo(HttpStatusCode.Forbidden));
+            Assert.That(stillMine.StatusCode, Is.EqualTo(HttpStatusCode.Conflict), "the unsigned status freed nobody");
+            Assert.That(status.StatusCode, Is.EqualTo(HttpStatusCode.NoContent));
+            Assert.That(afterAnswer.StatusCode, Is.EqualTo(HttpStatusCode.Conflict), "answered: the agent still records what came of it");
+            Assert.That(refused.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+            Assert.That(replay.StatusCode, Is.EqualTo(HttpStatusCode.NoContent));
+            Assert.That(never.StatusCode, Is.EqualTo(HttpStatusCode.NoContent), "never called again after a refusal");
+            Assert.That(csv, Does.Contain("\"Qian\",+86137****0011,Refused,1,Refused"), "the agent's refusal wins over Twilio's completed");
+        });
+    }
+
+    private const string OutboundStatusPath = "/twilio/voice/project-call-status";
+
+    private static async Task<(long ProjectId, HttpClient Agent)> ApprovedProjectAsync(AcdHarness h, int maxAttempts, int retryDelayMinutes, string name)
+    {
+        var department = await SignInAsync(h, StaffRole.Agent);
+        using var created = await department.PostAsJsonAsync("/api/outbound/projects", new
+        {
+            name = "Fee change notice", department = "Card Department", script = "您好……", questions = Array.Empty<string>(), maxAttempts, retryDelayMinutes,
+            contacts = new[] { new { name, number = "+8613700000011", timeZone = "Asia/Shanghai" } },
+        });
+        created.EnsureSuccessStatusCode();
+        var projectId = (await created.Content.ReadFromJsonAsync<JsonElement>(TestJson.Options)).GetProperty("id").GetInt64();
+        using var approved = await (await SignInAsync(h, StaffRole.Supervisor)).PostAsync($"/api/outbound/projects/{projectId}/approve", null);
+        approved.EnsureSuccessStatusCode();
+        return (projectId, await SignInAsync(h, StaffRole.Agent));
+    }
+
     private static async Task<HttpClient> SignInAsync(AcdHarness h, StaffRole role)
     {
         var client = h.Server.CreateClient();

@@ -22,12 +22,14 @@ public sealed class QueueCallbackTests
     [Test]
     public async Task A_queue_callback_is_routed_at_the_callers_position_and_dialled_to_the_agent_who_takes_it()
     {
+        // Its own database: the callback worker reads every callback request and voicemail in the call log.
+        await using var database = await TestDatabase.CreateAsync("queue_callback");
         await using var h = new AcdHarness(settings: new Dictionary<string, string>
         {
             ["Acd:Queues:0:MaxWait"] = "00:01:00",
             ["Callbacks:RunWorkers"] = "false",
             ["Complaints:RunWorkers"] = "false",
-        });
+        }, database: database);
         h.Twilio.Given(Request.Create().WithPath($"/2010-04-01/Accounts/{AcdHarness.AccountSid}/Calls.json").UsingPost())
             .RespondWith(Response.Create().WithStatusCode(201).WithBodyAsJson(new { sid = OutboundSid, status = "queued" }));
         var number = "+86137" + Random.Shared.Next(10_000_000, 99_999_999).ToString(CultureInfo.InvariantCulture);

@@ -190,7 +190,7 @@ public sealed class AcdScaleOutTests
         Assert.That(remaining, Is.Empty, "every call left the ACD by being answered and ended");
         Assert.That(accepted, Has.Count.GreaterThanOrEqualTo(callSids.Length - Agents), "at most the calls in flight on the killed instance were accepted there unseen");
         Assert.That(agentsLeft, Is.Zero, "no agent is left holding a call");
-        Assert.That(probe.CountWaiting(0) + probe.CountWaiting(1), Is.Zero);
+        Assert.That(probe.CountWaitingCallers(0) + probe.CountWaitingCallers(1), Is.Zero);
     }
 
     /// <summary>One server instance with the Redis ACD store under a shared key prefix.</summary>

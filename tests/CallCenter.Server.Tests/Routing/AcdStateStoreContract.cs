@@ -51,7 +51,7 @@ public abstract class AcdStateStoreContract
         var expected = calls.Order(AcdOrdering.Waiting).Select(c => c.CallId).ToList();
 
         var positionOfThird = store.CountAhead(store.FindCall(expected[2])!);
-        var waitingBefore = store.CountWaiting(0);
+        var waitingBefore = store.CountWaitingCallers(0);
         var drained = new List<string>();
         while (store.PeekBestWaiting([0]) is { } head)
         {
@@ -62,7 +62,28 @@ public abstract class AcdStateStoreContract
         Assert.That(drained, Is.EqualTo(expected));
         Assert.That(positionOfThird, Is.EqualTo(2));
         Assert.That(waitingBefore, Is.EqualTo(expected.Count));
-        Assert.That(store.CountWaiting(0), Is.Zero);
+        Assert.That(store.CountWaitingCallers(0), Is.Zero);
+    }
+
+    [Test]
+    public void Waiting_callbacks_keep_their_place_in_line_but_are_not_counted_as_callers_holding_a_line()
+    {
+        var store = NewStore();
+        store.SaveCall(Waiting("callback", score: 1, sequence: 1) with { IsCallback = true });
+        store.SaveCall(Waiting("caller", score: 5, sequence: 2));
+        var callersBefore = store.CountWaitingCallers(0);
+        var ahead = store.CountAhead(store.FindCall("caller")!);
+        store.SaveCall(store.FindCall("callback")! with { State = CallState.Offered, Version = 2 });
+        var callersAfterOffer = store.CountWaitingCallers(0);
+        store.DeleteCall("caller");
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(callersBefore, Is.EqualTo(1));
+            Assert.That(ahead, Is.EqualTo(1), "the callback is ahead of the later caller");
+            Assert.That(callersAfterOffer, Is.EqualTo(1), "offering the callback frees no caller's place");
+            Assert.That(store.CountWaitingCallers(0), Is.Zero);
+        });
     }
 
     [Test]
@@ -90,7 +111,7 @@ public abstract class AcdStateStoreContract
         Assert.That(read, Is.EqualTo(call));
         Assert.That(store.FindCall("c1"), Is.Null);
         Assert.That(store.PeekBestWaiting([0]), Is.Null);
-        Assert.That(store.CountWaiting(2), Is.Zero);
+        Assert.That(store.CountWaitingCallers(2), Is.Zero);
     }
 
     [Test]

@@ -7,6 +7,7 @@ import { SupervisorView } from "./supervisor";
 import { QaView } from "./qa";
 import { MyEvaluations } from "./my-evaluations";
 import { QaReviewDesk } from "./qa-review";
+import { OutboundProjectsPanel } from "./outbound-projects";
 import "./style.css";
 
 const base = "/console";
@@ -131,14 +132,14 @@ async function route(session: Session): Promise<void> {
   renderTop(session, true);
   const connection = await connectHub();
   if (path === `${base}/supervisor`) {
-    const view = new SupervisorView(connection);
+    const view = new SupervisorView(connection, session);
     show(view, view.el);
   } else if (path === `${base}/qa`) {
     const view = new QaView(session);
     show(view, view.el, new QaReviewDesk(session).el);
   } else if (canTakeCalls(session)) {
     const view = new AgentView(connection, session);
-    show(view, view.el, new MyEvaluations(session.workNumber).el);
+    show(view, view.el, new OutboundProjectsPanel(session).el, new MyEvaluations(session.workNumber).el);
   } else {
     show(null, h("p", { class: "card" }, "Your role has no console here yet."));
   }

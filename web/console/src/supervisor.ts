@@ -1,8 +1,10 @@
 import type { HubConnection } from "@microsoft/signalr";
-import { api, type AgentBoardRow, type AgentStateMessage, type Announcement, type Line, type Wallboard } from "./api";
+import { api, type Session, type AgentBoardRow, type AgentStateMessage, type Announcement, type Line, type Wallboard } from "./api";
 import { h, field, clock, messageArea } from "./dom";
 import { KnowledgeDesk } from "./knowledge-desk";
 import { ComplaintDesk } from "./complaint-desk";
+import { CallbacksBoard } from "./callbacks-board";
+import { OutboundProjectsPanel } from "./outbound-projects";
 
 /** The supervisor's board: queues and service level (wallboard), agents with forced Break/Offline, the emergency announcement switch. */
 export class SupervisorView {
@@ -17,7 +19,7 @@ export class SupervisorView {
   private readonly knowledge: KnowledgeDesk;
   private readonly complaints: ComplaintDesk;
 
-  constructor(private readonly hub: HubConnection) {
+  constructor(private readonly hub: HubConnection, session: Session) {
     const th = (text: string) => h("th", { scope: "col" }, text);
     this.knowledge = new KnowledgeDesk(hub);
     this.complaints = new ComplaintDesk(hub);
@@ -40,7 +42,9 @@ export class SupervisorView {
         h("h3", { id: "lines-title" }, "Emergency announcement"),
         this.linesPanel),
       this.knowledge.el,
-      this.complaints.el);
+      this.complaints.el,
+      new CallbacksBoard().el,
+      new OutboundProjectsPanel(session).el);
 
     this.handlers = [
       ["wallboard", (board) => this.renderWallboard(board as Wallboard)],

@@ -1302,6 +1302,27 @@ namespace CallCenter.Server.Data.Migrations
                     b.ToTable("complaint_events", (string)null);
                 });
 
+            modelBuilder.Entity("CallCenter.Server.Complaints.StoredComplaintReport", b =>
+                {
+                    b.Property<DateOnly>("Date")
+                        .HasColumnType("date")
+                        .HasColumnName("date");
+
+                    b.Property<string>("Body")
+                        .IsRequired()
+                        .HasColumnType("jsonb")
+                        .HasColumnName("body");
+
+                    b.Property<DateTimeOffset>("ProducedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("produced_at");
+
+                    b.HasKey("Date")
+                        .HasName("pk_complaint_daily_reports");
+
+                    b.ToTable("complaint_daily_reports", (string)null);
+                });
+
             modelBuilder.Entity("CallCenter.Server.Complaints.WorkOrder", b =>
                 {
                     b.Property<long>("Id")
@@ -2166,6 +2187,11 @@ namespace CallCenter.Server.Data.Migrations
                         .HasColumnType("character varying(32)")
                         .HasColumnName("line_number");
 
+                    b.Property<string>("MessageRecordingSid")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("message_recording_sid");
+
                     b.Property<DateTimeOffset?>("NextAttemptAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("next_attempt_at");
@@ -2215,10 +2241,10 @@ namespace CallCenter.Server.Data.Migrations
                     b.HasKey("Id")
                         .HasName("pk_callbacks");
 
-                    b.HasIndex("OriginCallSid")
+                    b.HasIndex("OriginCallSid", "Kind")
                         .IsUnique()
-                        .HasDatabaseName("ix_callbacks_origin_call_sid")
-                        .HasFilter("kind = 'Queue'");
+                        .HasDatabaseName("ix_callbacks_origin_call_sid_kind")
+                        .HasFilter("kind <> 'Promised'");
 
                     b.HasIndex("Status", "NextAttemptAt")
                         .HasDatabaseName("ix_callbacks_status_next_attempt_at");
@@ -2305,9 +2331,22 @@ namespace CallCenter.Server.Data.Migrations
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("at");
 
+                    b.Property<string>("CallStatus")
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("call_status");
+
                     b.Property<long>("ContactId")
                         .HasColumnType("bigint")
                         .HasColumnName("contact_id");
+
+                    b.Property<int?>("DurationSeconds")
+                        .HasColumnType("integer")
+                        .HasColumnName("duration_seconds");
+
+                    b.Property<DateTimeOffset?>("EndedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("ended_at");
 
                     b.Property<string>("Note")
                         .HasMaxLength(2000)
@@ -2315,16 +2354,23 @@ namespace CallCenter.Server.Data.Migrations
                         .HasColumnName("note");
 
                     b.Property<string>("Outcome")
-                        .IsRequired()
                         .HasMaxLength(16)
                         .HasColumnType("character varying(16)")
                         .HasColumnName("outcome");
+
+                    b.Property<string>("TwilioCallSid")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("twilio_call_sid");
 
                     b.HasKey("Id")
                         .HasName("pk_outbound_contact_attempts");
 
                     b.HasIndex("ContactId")
                         .HasDatabaseName("ix_outbound_contact_attempts_contact_id");
+
+                    b.HasIndex("TwilioCallSid")
+                        .HasDatabaseName("ix_outbound_contact_attempts_twilio_call_sid");
 
                     b.ToTable("outbound_contact_attempts", (string)null);
                 });
