@@ -35,6 +35,10 @@ public sealed class CallCenterServerFactory(TestDatabase database, DateTimeOffse
         // Likewise the complaint and callback workers: a test runs them, so no server turns another test's calls into tickets or callbacks.
         builder.UseSetting("Complaints:RunWorkers", "false");
         builder.UseSetting("Callbacks:RunWorkers", "false");
+        // Each server its own call-log spool (a test restarting "the same" server sets the same folder again).
+        builder.UseSetting("Degraded:SpoolDirectory", Path.Combine(Path.GetTempPath(), "cc-spool-" + Guid.NewGuid().ToString("N")));
+        // A loaded test machine can take over a second to write; only a dependency that is really away should spool.
+        builder.UseSetting("Degraded:DatabaseWriteTimeout", "00:00:02.5");
         builder.ConfigureTestServices(services => services.AddSingleton<TimeProvider>(Clock));
     }
 }

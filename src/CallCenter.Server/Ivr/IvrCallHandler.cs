@@ -100,8 +100,21 @@ public sealed class IvrCallHandler(
         return StaticTwiml.ReachAPerson();
     }
 
-    private async Task<IvrContext> ContextAsync(string flowId, CancellationToken ct) =>
-        new(clock.GetUtcNow(), await announcements.ActiveAsync(flowId, ct));
+    private async Task<IvrContext> ContextAsync(string flowId, CancellationToken ct)
+    {
+        IReadOnlyDictionary<string, string>? announcement;
+        try
+        {
+            announcement = await announcements.ActiveAsync(flowId, ct);
+        }
+        catch (Exception ex) when (Degraded.DependencyFailures.IsDatabaseUnavailable(ex))
+        {
+            // A line read before keeps its last value; one never read goes on without an announcement rather than fail the call.
+            logger.LogWarning(ex, "PostgreSQL unreachable: line {Flow} runs without its emergency announcement state", flowId);
+            announcement = null;
+        }
+        return new(clock.GetUtcNow(), announcement);
+    }
 }
 
 /// <summary>How a continuing step went.</summary>
