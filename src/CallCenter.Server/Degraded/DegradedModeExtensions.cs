@@ -5,7 +5,7 @@ using StackExchange.Redis;
 
 namespace CallCenter.Server.Degraded;
 
-/// <summary>Registers the call-log spool, the degraded-state gauges and the readiness checks that know about degraded modes.</summary>
+/// <summary>Registers the call-log spool, the degraded-state gauges, surge mode and the readiness checks that know about degraded modes.</summary>
 public static class DegradedModeExtensions
 {
     public static WebApplicationBuilder AddDegradedModes(this WebApplicationBuilder builder)
@@ -15,6 +15,8 @@ public static class DegradedModeExtensions
             .ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<CallLogSpool>();
         builder.Services.AddSingleton<DegradedState>();
+        builder.Services.AddOptions<SurgeOptions>().BindConfiguration(SurgeOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton<SurgeMode>();
 
         // PostgreSQL away: calls go on over the spool, so the instance stays in rotation (Degraded answers 200).
         // Redis away: one instance goes on with in-process state (Degraded); several cannot share state, so they

@@ -102,6 +102,7 @@ public static class HostingExtensions
         app.MapPromptsApi();
         app.MapStaffApi();
         app.MapEmergencyAnnouncementApi();
+        app.MapSurgeModeApi();
         app.MapMetricsApi();
         app.MapAgentApi();
         app.MapSimulationClock();

@@ -24,6 +24,7 @@ public static class TwilioVoiceApi
         voice.MapIvrWebhooks();
         voice.MapFallbackWebhook();
         voice.MapCallbackRequestWebhook();
+        voice.MapSurgeCallbackWebhook();
         return routes;
     }
 
