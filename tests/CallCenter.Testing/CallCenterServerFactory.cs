@@ -39,6 +39,9 @@ public sealed class CallCenterServerFactory(TestDatabase database, DateTimeOffse
         builder.UseSetting("Degraded:SpoolDirectory", Path.Combine(Path.GetTempPath(), "cc-spool-" + Guid.NewGuid().ToString("N")));
         // A loaded test machine can take over a second to write; only a dependency that is really away should spool.
         builder.UseSetting("Degraded:DatabaseWriteTimeout", "00:00:02.5");
+        // The core-banking pipeline runs on wall-clock time: WireMock's first answer on a loaded machine can take over a second.
+        builder.UseSetting("CoreBanking:AttemptTimeout", "00:00:02");
+        builder.UseSetting("CoreBanking:TotalTimeout", "00:00:02.8");
         builder.ConfigureTestServices(services => services.AddSingleton<TimeProvider>(Clock));
     }
 }
