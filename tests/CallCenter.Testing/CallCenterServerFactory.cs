@@ -38,6 +38,13 @@ public sealed class CallCenterServerFactory(TestDatabase database, DateTimeOffse
         // Tests sign many staff in from one address within a minute; RequestRateLimitTests sets its own limits.
         builder.UseSetting("RateLimits:LoginPermits", "100000");
         builder.UseSetting("RateLimits:WebhookRefusals", "100000");
+        // Each server its own call-log spool (a test restarting "the same" server sets the same folder again).
+        builder.UseSetting("Degraded:SpoolDirectory", Path.Combine(Path.GetTempPath(), "cc-spool-" + Guid.NewGuid().ToString("N")));
+        // A loaded test machine can take over a second to write; only a dependency that is really away should spool.
+        builder.UseSetting("Degraded:DatabaseWriteTimeout", "00:00:02.5");
+        // The core-banking pipeline runs on wall-clock time: WireMock's first answer on a loaded machine can take over a second.
+        builder.UseSetting("CoreBanking:AttemptTimeout", "00:00:02");
+        builder.UseSetting("CoreBanking:TotalTimeout", "00:00:02.8");
         builder.ConfigureTestServices(services => services.AddSingleton<TimeProvider>(Clock));
     }
 }

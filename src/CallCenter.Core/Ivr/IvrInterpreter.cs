@@ -478,6 +478,12 @@ public sealed class IvrInterpreter
 
             var action = node.Action!.Value;
             Event("ivr.self_service", node.Id, ("action", ToOperation(action).ToString()), ("outcome", result.Success ? "success" : "failure"));
+            if (result.Unavailable)
+            {
+                // Waiting or trying again would only keep the caller on the line: a person can help now.
+                Human(node, "core_unavailable");
+                return;
+            }
             if (result.Success)
             {
                 Speak(node, "success", result.Data);
@@ -504,6 +510,13 @@ public sealed class IvrInterpreter
                 };
                 Event("ivr.verified", node.Id, ("customer", result.CustomerId ?? ""));
                 Enter(node.Next!.Target);
+                return;
+            }
+
+            if (result.Unavailable)
+            {
+                // Not a wrong card or PIN: asking again would keep the caller waiting on a system that is not answering.
+                Human(node, "core_unavailable");
                 return;
             }
 

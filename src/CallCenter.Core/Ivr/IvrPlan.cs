@@ -97,7 +97,11 @@ public sealed record CoreRequest(CoreOperation Operation, string? CustomerId, st
 /// <param name="Success">Whether the operation succeeded (for verify: card and PIN match).</param>
 /// <param name="CustomerId">The verified customer (verify only).</param>
 /// <param name="Data">Values the success prompt may speak, e.g. <c>{balance}</c>; for verify, <c>priority</c> raises the queue priority.</param>
-public sealed record CoreResult(bool Success, string? CustomerId = null, IReadOnlyDictionary<string, string>? Data = null);
+public sealed record CoreResult(bool Success, string? CustomerId = null, IReadOnlyDictionary<string, string>? Data = null)
+{
+    /// <summary>The core system did not answer (down, too slow, or its circuit open): not the caller's failure.</summary>
+    public bool Unavailable { get; init; }
+}
 
 /// <summary>What kind of webhook input the host received.</summary>
 [JsonConverter(typeof(JsonStringEnumConverter<InputKind>))]

@@ -34,10 +34,25 @@ public sealed class ScreenPopBuilder(CallCenterDbContext db, IvrSessionStore ses
 
     public async Task<ScreenPopView> BuildAsync(string callSid, CancellationToken ct)
     {
-        var call = await db.Calls.AsNoTracking().Where(c => c.CallSid == callSid)
-            .Select(c => new { c.FromNumber, c.StartedAt }).SingleOrDefaultAsync(ct);
-        var events = await db.CallEvents.AsNoTracking().Where(e => e.CallSid == callSid && e.Type.StartsWith("ivr."))
-            .OrderBy(e => e.CallSeq).Select(e => new { e.Type, e.Payload }).ToListAsync(ct);
+        // While PostgreSQL is unreachable (degraded mode) the pop shows what the IVR state holds; the offer still rings.
+        string? fromNumber = null;
+        var events = new List<(string Type, string Payload)>();
+        var previous = 0;
+        try
+        {
+            fromNumber = await db.Calls.AsNoTracking().Where(c => c.CallSid == callSid).Select(c => c.FromNumber).SingleOrDefaultAsync(ct);
+            events = [.. (await db.CallEvents.AsNoTracking().Where(e => e.CallSid == callSid && e.Type.StartsWith("ivr."))
+                .OrderBy(e => e.CallSeq).Select(e => new { e.Type, e.Payload }).ToListAsync(ct)).Select(e => (e.Type, e.Payload))];
+            if (fromNumber is not null)
+            {
+                var since = clock.GetUtcNow().AddDays(-PreviousContactsDays);
+                previous = await db.Calls.AsNoTracking()
+                    .CountAsync(c => c.FromNumber == fromNumber && c.CallSid != callSid && c.StartedAt >= since, ct);
+            }
+        }
+        catch (Exception ex) when (Degraded.DependencyFailures.IsDatabaseUnavailable(ex))
+        {
+        }
 
         string? language = null, request = null;
         var verified = false;
@@ -79,14 +94,7 @@ public sealed class ScreenPopBuilder(CallCenterDbContext db, IvrSessionStore ses
         verified |= state?.Verified ?? false;
         var tier = state is not null && state.Data.TryGetValue("tier", out var t) ? t : null;
 
-        var previous = 0;
-        if (call is not null)
-        {
-            var since = clock.GetUtcNow().AddDays(-PreviousContactsDays);
-            previous = await db.Calls.AsNoTracking()
-                .CountAsync(c => c.FromNumber == call.FromNumber && c.CallSid != callSid && c.StartedAt >= since, ct);
-        }
-        return new ScreenPopView(PhoneNumberMask.Mask(call?.FromNumber), language, path, verified, tier, request, complaint,
+        return new ScreenPopView(PhoneNumberMask.Mask(fromNumber), language, path, verified, tier, request, complaint,
             selfService, previous, PreviousContactsDays);
     }
 }

@@ -1,7 +1,9 @@
 using System.Diagnostics;
 using System.Threading.Channels;
 using CallCenter.Core.CallLog;
+using CallCenter.Server.Degraded;
 using CallCenter.Server.Telemetry;
+using Microsoft.Extensions.Options;
 using Npgsql;
 
 namespace CallCenter.Server.CallLog;
@@ -9,35 +11,66 @@ namespace CallCenter.Server.CallLog;
 /// <summary>A call event a webhook or worker wants in the call log.</summary>
 public sealed record NewCallEvent(string CallSid, string Type, string StepKey, DateTimeOffset OccurredAt, string PayloadJson);
 
-/// <summary>What happened to an appended event: written now, or already there from an earlier delivery.</summary>
-public sealed record AppendResult(long GlobalSeq, int CallSeq, bool Appended);
+/// <summary>
+/// What happened to an appended event: written now, or already there from an earlier delivery. A spooled event
+/// (PostgreSQL unreachable) counts as appended with no numbers yet; a replay among spooled events is dropped when they are written.
+/// </summary>
+public sealed record AppendResult(long GlobalSeq, int CallSeq, bool Appended)
+{
+    /// <summary>Waiting in the local spool for PostgreSQL to come back.</summary>
+    public bool Spooled { get; init; }
+}
 
 /// <summary>Appends events to the hash-chained call log; idempotent per (call, step).</summary>
 public interface ICallEventLog
 {
     Task<AppendResult> AppendAsync(NewCallEvent callEvent, CancellationToken cancellationToken);
+
+    /// <summary>Inserts a call's row or records its Twilio status, in order with its events; spooled like them.</summary>
+    Task RecordCallAsync(CallRowChange change, CancellationToken cancellationToken);
+
+    /// <summary>Writes are waiting in the spool (PostgreSQL is, or was a moment ago, unreachable).</summary>
+    bool IsSpooling { get; }
 }
 
 /// <summary>
 /// Single writer per process: callers enqueue, one loop writes whatever has gathered in one call to
 /// the database's append_call_events function. The chain needs the previous row's hash, so that
 /// function serialises writers with an advisory lock (across instances too); batching keeps the
-/// serialisation from capping throughput.
+/// serialisation from capping throughput. When PostgreSQL does not answer within
+/// <see cref="DegradedModeOptions.DatabaseWriteTimeout"/>, the batch goes to the local <see cref="CallLogSpool"/>
+/// (fsynced before the caller is answered) and a drain loop writes it, in order, once the database is back.
 /// </summary>
-public sealed class CallEventWriter(NpgsqlDataSource dataSource, CallCenterTelemetry telemetry, ILogger<CallEventWriter> logger)
+public sealed class CallEventWriter(NpgsqlDataSource dataSource, CallLogSpool spool, IOptions<DegradedModeOptions> options,
+    DegradedState degraded, CallCenterTelemetry telemetry, ILogger<CallEventWriter> logger)
     : BackgroundService, ICallEventLog
 {
     private const int MaxBatch = 512;
 
     private readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly DegradedModeOptions _options = options.Value;
 
-    private sealed record Pending(NewCallEvent Event, TaskCompletionSource<AppendResult> Completion);
+    private sealed record Pending(SpoolEntry Entry, TaskCompletionSource<AppendResult> Completion);
+
+    private static readonly AppendResult SpooledResult = new(0, 0, Appended: true) { Spooled = true };
+
+    public bool IsSpooling => spool.HasPending;
 
     public Task<AppendResult> AppendAsync(NewCallEvent callEvent, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(callEvent);
-        var pending = new Pending(callEvent with { OccurredAt = CallEventHash.ToStoragePrecision(callEvent.OccurredAt) },
-            new TaskCompletionSource<AppendResult>(TaskCreationOptions.RunContinuationsAsynchronously));
+        return EnqueueAsync(new SpoolEntry(Event: callEvent with { OccurredAt = CallEventHash.ToStoragePrecision(callEvent.OccurredAt) }), cancellationToken);
+    }
+
+    public Task RecordCallAsync(CallRowChange change, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(change);
+        return EnqueueAsync(new SpoolEntry(Call: change), cancellationToken);
+    }
+
+    private Task<AppendResult> EnqueueAsync(SpoolEntry entry, CancellationToken cancellationToken)
+    {
+        var pending = new Pending(entry, new TaskCompletionSource<AppendResult>(TaskCreationOptions.RunContinuationsAsynchronously));
         if (!_queue.Writer.TryWrite(pending))
             throw new InvalidOperationException("The call log writer has stopped.");
         // The caller may stop waiting; the event is still written so a retry finds it.
@@ -46,6 +79,7 @@ public sealed class CallEventWriter(NpgsqlDataSource dataSource, CallCenterTelem
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        var drain = DrainLoopAsync(stoppingToken);
         var reader = _queue.Reader;
         var batch = new List<Pending>(MaxBatch);
         try
@@ -65,22 +99,23 @@ public sealed class CallEventWriter(NpgsqlDataSource dataSource, CallCenterTelem
             _queue.Writer.TryComplete();
             while (reader.TryRead(out var left))
                 left.Completion.TrySetException(new OperationCanceledException("The server is stopping."));
+            await drain;
         }
     }
 
-    // A failing batch is retried one event at a time so one bad event cannot fail its neighbours.
+    // A failing batch is retried one entry at a time so one bad event cannot fail its neighbours.
     private async Task WriteWithIsolationAsync(List<Pending> batch, CancellationToken ct)
     {
         try
         {
-            await WriteBatchAsync(batch, ct);
+            await WriteOrSpoolAsync(batch, ct);
         }
         catch (Exception ex) when (ex is not OperationCanceledException && batch.Count > 1)
         {
-            logger.LogWarning(ex, "Call-log batch of {Count} failed; retrying events one by one", batch.Count);
+            logger.LogWarning(ex, "Call-log batch of {Count} failed; retrying entries one by one", batch.Count);
             foreach (var single in batch)
             {
-                try { await WriteBatchAsync([single], ct); }
+                try { await WriteOrSpoolAsync([single], ct); }
                 catch (Exception inner) when (inner is not OperationCanceledException) { single.Completion.TrySetException(inner); }
             }
         }
@@ -90,7 +125,108 @@ public sealed class CallEventWriter(NpgsqlDataSource dataSource, CallCenterTelem
         }
     }
 
-    private async Task WriteBatchAsync(IReadOnlyList<Pending> batch, CancellationToken ct)
+    private async Task WriteOrSpoolAsync(IReadOnlyList<Pending> batch, CancellationToken ct)
+    {
+        var entries = batch.Select(p => p.Entry).ToList();
+        // Nothing may overtake what is already spooled, or the database would see this instance's writes out of order.
+        if (spool.AppendIfPending(entries))
+        {
+            Spooled(batch);
+            return;
+        }
+        IReadOnlyList<AppendResult> results;
+        using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct))
+        {
+            timeout.CancelAfter(_options.DatabaseWriteTimeout);
+            try
+            {
+                results = await WriteAsync(entries, timeout.Token);
+                degraded.DatabaseAnswered();
+            }
+            catch (Exception ex) when (!ct.IsCancellationRequested && (ex is OperationCanceledException || DependencyFailures.IsDatabaseUnavailable(ex)))
+            {
+                // A write cut off by the timeout may still commit; its spooled copy is then a replay, dropped at the drain.
+                degraded.DatabaseFailed();
+                logger.LogWarning(ex, "PostgreSQL did not take {Count} call-log writes; they are spooled until it answers again", entries.Count);
+                spool.Append(entries);
+                Spooled(batch);
+                return;
+            }
+        }
+        for (var i = 0; i < batch.Count; i++) batch[i].Completion.TrySetResult(results[i]);
+    }
+
+    private void Spooled(IReadOnlyList<Pending> batch)
+    {
+        telemetry.EntriesSpooled.Add(batch.Count);
+        foreach (var p in batch) p.Completion.TrySetResult(SpooledResult);
+    }
+
+    // Writes the spool's entries to the database in the order they arrived, then lets new writes go straight there again.
+    private async Task DrainLoopAsync(CancellationToken ct)
+    {
+        while (!ct.IsCancellationRequested)
+        {
+            try
+            {
+                // Wall-clock time on purpose: how often to knock on PostgreSQL's door is not business time.
+                await Task.Delay(_options.DrainEvery, ct);
+                if (!spool.HasPending) continue;
+                await DrainAsync(ct);
+                degraded.DatabaseAnswered();
+                logger.LogInformation("Call-log spool written to PostgreSQL; writing directly again");
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex) when (DependencyFailures.IsDatabaseUnavailable(ex))
+            {
+                degraded.DatabaseFailed();
+                logger.LogDebug(ex, "PostgreSQL still unreachable; {Depth} call-log writes wait in the spool", spool.Depth);
+            }
+            catch (Exception ex)
+            {
+                // The entry stays at the head of the spool: nothing behind it is written out of order. Depth shows it.
+                logger.LogError(ex, "Writing the call-log spool failed; retrying");
+            }
+        }
+    }
+
+    private async Task DrainAsync(CancellationToken ct)
+    {
+        while (spool.ReadPending(MaxBatch) is { Count: > 0 } chunk)
+        {
+            using var activity = CallCenterTelemetry.ActivitySource.StartActivity("call_log.drain_spool");
+            activity?.SetTag("batch.size", chunk.Count);
+            await WriteAsync([.. chunk.Select(c => c.Entry)], ct);
+            spool.Commit(chunk[^1].End, chunk.Count);
+            telemetry.EntriesDrained.Add(chunk.Count);
+        }
+    }
+
+    // Runs of events go to append_call_events in one round trip each; call rows are one statement each, in between.
+    private async Task<IReadOnlyList<AppendResult>> WriteAsync(List<SpoolEntry> entries, CancellationToken ct)
+    {
+        var results = new AppendResult[entries.Count];
+        for (var start = 0; start < entries.Count;)
+        {
+            if (entries[start].Call is { } call)
+            {
+                await ApplyCallRowAsync(call, ct);
+                results[start++] = new AppendResult(0, 0, true);
+                continue;
+            }
+            var end = start;
+            while (end < entries.Count && entries[end].Event is not null) end++;
+            var written = await AppendEventsAsync([.. entries.Skip(start).Take(end - start).Select(e => e.Event!)], ct);
+            written.CopyTo(results, start);
+            start = end;
+        }
+        return results;
+    }
+
+    private async Task<AppendResult[]> AppendEventsAsync(IReadOnlyList<NewCallEvent> batch, CancellationToken ct)
     {
         using var activity = CallCenterTelemetry.ActivitySource.StartActivity("call_log.append_batch");
         activity?.SetTag("batch.size", batch.Count);
@@ -100,11 +236,11 @@ public sealed class CallEventWriter(NpgsqlDataSource dataSource, CallCenterTelem
         // inserts, and the statement's own transaction commits it.
         await using var command = dataSource.CreateCommand(
             "SELECT idx, global_seq, call_seq, appended FROM append_call_events(@sids, @types, @keys, @times, @payloads)");
-        command.Parameters.Add(new NpgsqlParameter<string[]>("sids", batch.Select(p => p.Event.CallSid).ToArray()));
-        command.Parameters.Add(new NpgsqlParameter<string[]>("types", batch.Select(p => p.Event.Type).ToArray()));
-        command.Parameters.Add(new NpgsqlParameter<string[]>("keys", batch.Select(p => p.Event.StepKey).ToArray()));
-        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset[]>("times", batch.Select(p => p.Event.OccurredAt).ToArray()));
-        command.Parameters.Add(new NpgsqlParameter<string[]>("payloads", batch.Select(p => p.Event.PayloadJson).ToArray()));
+        command.Parameters.Add(new NpgsqlParameter<string[]>("sids", batch.Select(e => e.CallSid).ToArray()));
+        command.Parameters.Add(new NpgsqlParameter<string[]>("types", batch.Select(e => e.Type).ToArray()));
+        command.Parameters.Add(new NpgsqlParameter<string[]>("keys", batch.Select(e => e.StepKey).ToArray()));
+        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset[]>("times", batch.Select(e => e.OccurredAt).ToArray()));
+        command.Parameters.Add(new NpgsqlParameter<string[]>("payloads", batch.Select(e => e.PayloadJson).ToArray()));
 
         var results = new AppendResult[batch.Count];
         var appended = 0;
@@ -122,6 +258,40 @@ public sealed class CallEventWriter(NpgsqlDataSource dataSource, CallCenterTelem
         telemetry.EventsDeduplicated.Add(batch.Count - appended);
         telemetry.AppendBatchSize.Record(batch.Count);
         telemetry.AppendDuration.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-        for (var i = 0; i < batch.Count; i++) batch[i].Completion.TrySetResult(results[i]);
+        return results;
+    }
+
+    // Both statements are idempotent: a call is inserted once, and a final status is never replaced (callbacks arrive out of order).
+    private async Task ApplyCallRowAsync(CallRowChange change, CancellationToken ct)
+    {
+        await using var command = change.Started
+            ? dataSource.CreateCommand("""
+                INSERT INTO calls (call_sid, account_sid, from_number, to_number, direction, status, started_at, updated_at)
+                VALUES (@sid, @account, @from, @to, @direction, @status, @at, @at)
+                ON CONFLICT (call_sid) DO NOTHING
+                """)
+            : dataSource.CreateCommand("""
+                UPDATE calls SET status = @status, updated_at = @at,
+                    ended_at = CASE WHEN @final THEN @at ELSE ended_at END,
+                    duration_seconds = CASE WHEN @final THEN @duration ELSE duration_seconds END
+                WHERE call_sid = @sid AND NOT (status = ANY(@finals))
+                """);
+        command.Parameters.Add(new NpgsqlParameter<string>("sid", change.CallSid));
+        command.Parameters.Add(new NpgsqlParameter<string>("status", change.Status));
+        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("at", change.At));
+        if (change.Started)
+        {
+            command.Parameters.Add(new NpgsqlParameter<string>("account", change.AccountSid ?? ""));
+            command.Parameters.Add(new NpgsqlParameter<string>("from", change.From ?? ""));
+            command.Parameters.Add(new NpgsqlParameter<string>("to", change.To ?? ""));
+            command.Parameters.Add(new NpgsqlParameter<string>("direction", change.Direction ?? "inbound"));
+        }
+        else
+        {
+            command.Parameters.Add(new NpgsqlParameter<bool>("final", Telephony.VoiceWebhookForm.FinalStatuses.Contains(change.Status)));
+            command.Parameters.Add(new NpgsqlParameter("duration", NpgsqlTypes.NpgsqlDbType.Integer) { Value = (object?)change.DurationSeconds ?? DBNull.Value });
+            command.Parameters.Add(new NpgsqlParameter<string[]>("finals", [.. Telephony.VoiceWebhookForm.FinalStatuses]));
+        }
+        await command.ExecuteNonQueryAsync(ct);
     }
 }

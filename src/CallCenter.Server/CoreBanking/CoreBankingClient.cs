@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
 using Microsoft.Extensions.Http.Resilience;
+using Polly;
 using Polly.CircuitBreaker;
 using Polly.Timeout;
 
@@ -103,18 +104,24 @@ public static class CoreBankingExtensions
                 // The resilience pipeline owns time; HttpClient's own limit must not cut it short.
                 http.Timeout = Timeout.InfiniteTimeSpan;
             })
-            .AddStandardResilienceHandler(resilience =>
+            .AddResilienceHandler("core-banking", pipeline =>
             {
-                resilience.TotalRequestTimeout.Timeout = options.TotalTimeout;
-                resilience.AttemptTimeout.Timeout = options.AttemptTimeout;
-                resilience.Retry.MaxRetryAttempts = 2;
-                resilience.Retry.Delay = TimeSpan.FromMilliseconds(50);
+                // Network waits are wall-clock time: the server's TimeProvider may run simulated (Simulation:ClockRate, tests),
+                // and on a clock that does not move these timeouts would never fire and a webhook would wait for the bank.
+                pipeline.TimeProvider = TimeProvider.System;
+                var retry = new HttpRetryStrategyOptions { MaxRetryAttempts = 2, Delay = TimeSpan.FromMilliseconds(50) };
                 // A card-loss report or payment must never be sent twice because an answer was slow.
-                resilience.Retry.DisableForUnsafeHttpMethods();
-                resilience.CircuitBreaker.SamplingDuration = TimeSpan.FromSeconds(Math.Max(10, options.AttemptTimeout.TotalSeconds * 2));
-                resilience.CircuitBreaker.MinimumThroughput = 5;
-                resilience.CircuitBreaker.FailureRatio = 0.5;
-                resilience.CircuitBreaker.BreakDuration = TimeSpan.FromSeconds(15);
+                retry.DisableForUnsafeHttpMethods();
+                pipeline.AddTimeout(options.TotalTimeout)
+                    .AddRetry(retry)
+                    .AddCircuitBreaker(new HttpCircuitBreakerStrategyOptions
+                    {
+                        SamplingDuration = TimeSpan.FromSeconds(Math.Max(10, options.AttemptTimeout.TotalSeconds * 2)),
+                        MinimumThroughput = 5,
+                        FailureRatio = 0.5,
+                        BreakDuration = TimeSpan.FromSeconds(15),
+                    })
+                    .AddTimeout(options.AttemptTimeout);
             });
         return builder;
     }

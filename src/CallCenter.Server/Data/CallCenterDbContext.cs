@@ -27,6 +27,7 @@ public sealed class CallCenterDbContext(DbContextOptions<CallCenterDbContext> op
     public DbSet<StaffMember> StaffMembers => Set<StaffMember>();
     public DbSet<OperationLogEntry> OperationLog => Set<OperationLogEntry>();
     public DbSet<EmergencyAnnouncement> EmergencyAnnouncements => Set<EmergencyAnnouncement>();
+    public DbSet<Degraded.SurgeSwitch> SurgeSwitches => Set<Degraded.SurgeSwitch>();
     public DbSet<QueueIntervalRollup> QueueIntervalRollups => Set<QueueIntervalRollup>();
     public DbSet<MetricsWatermark> MetricsWatermarks => Set<MetricsWatermark>();
     public DbSet<AgentIntervalRollup> AgentIntervalRollups => Set<AgentIntervalRollup>();

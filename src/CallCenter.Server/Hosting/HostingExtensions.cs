@@ -8,6 +8,7 @@ using CallCenter.Server.Complaints;
 using CallCenter.Server.Console;
 using CallCenter.Server.CoreBanking;
 using CallCenter.Server.Data;
+using CallCenter.Server.Degraded;
 using CallCenter.Server.Ivr;
 using CallCenter.Server.Knowledge;
 using CallCenter.Server.Metrics;
@@ -69,9 +70,8 @@ public static class HostingExtensions
         builder.Services.AddSingleton<ICallEventLog>(sp => sp.GetRequiredService<CallEventWriter>());
         builder.Services.AddHostedService(sp => sp.GetRequiredService<CallEventWriter>());
 
-        builder.Services.AddHealthChecks()
-            .AddDbContextCheck<CallCenterDbContext>("postgres", tags: ["ready"])
-            .AddRedis(sp => sp.GetRequiredService<IConnectionMultiplexer>(), "redis", tags: ["ready"]);
+        // Readiness (PostgreSQL, Redis, the call-log spool) as the degraded modes see it.
+        builder.AddDegradedModes();
         return builder;
     }
 
@@ -103,6 +103,7 @@ public static class HostingExtensions
         app.MapPromptsApi();
         app.MapStaffApi();
         app.MapEmergencyAnnouncementApi();
+        app.MapSurgeModeApi();
         app.MapMetricsApi();
         app.MapAgentApi();
         app.MapSimulationClock();

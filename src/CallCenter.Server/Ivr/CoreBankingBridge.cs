@@ -60,7 +60,7 @@ public sealed class CoreBankingBridge(CoreBankingClient bank)
     private static IvrCoreResult Spoken(string name, string value) => new(true, null, new Dictionary<string, string> { [name] = value });
 
     private static IvrCoreResult Failure(CoreOutcome outcome) =>
-        new(false, null, new Dictionary<string, string> { ["outcome"] = outcome.ToString() });
+        new(false, null, new Dictionary<string, string> { ["outcome"] = outcome.ToString() }) { Unavailable = outcome == CoreOutcome.Unavailable };
 
     private static string? LastFour(string? card) => card is { Length: >= 4 } ? card[^4..] : null;
 }

@@ -12,7 +12,7 @@ namespace CallCenter.Server.Ivr;
 public sealed class IvrCallHandler(
     IvrFlowCatalog flows, IvrSessionStore sessions, ICallEventLog callLog, CoreBankingBridge bank,
     EmergencyAnnouncementCache announcements, TwimlRenderer renderer, TimeProvider clock,
-    Routing.AcdHost acd, ILogger<IvrCallHandler> logger)
+    Routing.AcdHost acd, Degraded.SurgeMode surgeMode, ILogger<IvrCallHandler> logger)
 {
     private const string IncomingReply = "reply:incoming";
     // A chain of core requests longer than this is a flow bug; the caller goes to a person instead.
@@ -85,10 +85,18 @@ public sealed class IvrCallHandler(
         var now = clock.GetUtcNow();
         await Task.WhenAll(events.Select(e => callLog.AppendAsync(new NewCallEvent(callSid, e.Type, e.StepKey, now,
             CallEventPayload.Serialize(new { node = e.NodeId, flow = interpreter.Flow.Id, data = e.Data })), ct)));
-        var reply = renderer.Render(verbs).ToString();
         // Before the reply is stored: a retry after a failure here finds no reply and enqueues again (a no-op if it got in).
+        Degraded.SurgeOffer? surge = null;
         if (verbs.OfType<Enqueue>().LastOrDefault() is { } queued)
+        {
             await acd.EnqueueAsync(Routing.AcdExtensions.FromIvr(callSid, queued, step.State, events.Any(e => e.Type == "ivr.complaint")), ct);
+            // In the ACD first, so a caller who holds through the surge offer keeps the place they got now.
+            surge = await surgeMode.OfferAsync(interpreter.Flow.Id, (await acd.EstimateAsync(callSid, ct))?.EstimatedWait, step.State.Language, ct);
+            if (surge is not null)
+                await callLog.AppendAsync(new NewCallEvent(callSid, "ivr.surge_offered", "ivr.surge_offered", now, CallEventPayload.Serialize(
+                    new { flow = interpreter.Flow.Id, queue = queued.Queue, trigger = surge.Trigger, estimatedWaitSeconds = surge.EstimatedWaitSeconds })), ct);
+        }
+        var reply = renderer.Render(verbs, surge).ToString();
         await sessions.SaveAsync(callSid, step.State, replyField, reply);
         return reply;
     }
@@ -100,8 +108,21 @@ public sealed class IvrCallHandler(
         return StaticTwiml.ReachAPerson();
     }
 
-    private async Task<IvrContext> ContextAsync(string flowId, CancellationToken ct) =>
-        new(clock.GetUtcNow(), await announcements.ActiveAsync(flowId, ct));
+    private async Task<IvrContext> ContextAsync(string flowId, CancellationToken ct)
+    {
+        IReadOnlyDictionary<string, string>? announcement;
+        try
+        {
+            announcement = await announcements.ActiveAsync(flowId, ct);
+        }
+        catch (Exception ex) when (Degraded.DependencyFailures.IsDatabaseUnavailable(ex))
+        {
+            // A line read before keeps its last value; one never read goes on without an announcement rather than fail the call.
+            logger.LogWarning(ex, "PostgreSQL unreachable: line {Flow} runs without its emergency announcement state", flowId);
+            announcement = null;
+        }
+        return new(clock.GetUtcNow(), announcement);
+    }
 }
 
 /// <summary>How a continuing step went.</summary>

@@ -1,7 +1,11 @@
+using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using CallCenter.Core.Ivr;
+using CallCenter.Server.Degraded;
+using CallCenter.Server.Routing;
+using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 
@@ -14,19 +18,37 @@ public sealed record IvrSession(IvrCallState? State, string? Reply);
 /// Keeps each call's IVR state in Redis (shared by every instance) with a TTL, encrypted with
 /// AES-256-GCM because it briefly holds a card number. The TwiML given for each step is kept beside
 /// it, so a webhook Twilio retries gets the same answer without being run twice.
+/// A single instance (in-process ACD) also keeps every session in its own memory and reads that first, so it
+/// carries on through a Redis outage; Redis then only lets a restarted process pick up calls in progress.
+/// Several instances must share the state: there a Redis failure surfaces (503, and Twilio's fallback URL).
 /// </summary>
-public sealed class IvrSessionStore
+public sealed class IvrSessionStore : IDisposable
 {
     private const string StateField = "state";
     private readonly IConnectionMultiplexer _redis;
     private readonly TimeSpan _ttl;
     private readonly byte[] _key;
+    private readonly MemoryCache? _local;
+    private readonly DegradedState _degraded;
+    private readonly ILogger<IvrSessionStore> _logger;
 
-    public IvrSessionStore(IConnectionMultiplexer redis, IOptions<IvrHostOptions> options, ILogger<IvrSessionStore> logger)
+    /// <summary>A session as the single instance holds it in memory; replies per step.</summary>
+    private sealed class LocalSession
+    {
+        public IvrCallState? State { get; set; }
+        public ConcurrentDictionary<string, string> Replies { get; } = new(StringComparer.Ordinal);
+    }
+
+    public IvrSessionStore(IConnectionMultiplexer redis, IOptions<IvrHostOptions> options, IOptions<AcdStoreOptions> store, DegradedState degraded,
+        ILogger<IvrSessionStore> logger)
     {
         ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(store);
         _redis = redis;
+        _degraded = degraded;
+        _logger = logger;
         _ttl = options.Value.SessionTtl;
+        if (store.Value.Store == AcdStoreKind.InMemory) _local = new MemoryCache(new MemoryCacheOptions());
         if (options.Value.StateKey is { Length: > 0 } configured)
         {
             _key = Convert.FromBase64String(configured);
@@ -43,13 +65,64 @@ public sealed class IvrSessionStore
 
     public async Task<IvrSession> LoadAsync(string callSid, string replyField)
     {
-        var values = await _redis.GetDatabase().HashGetAsync(KeyOf(callSid), [StateField, replyField]);
+        if (_local?.Get<LocalSession>(callSid) is { } local)
+            return new IvrSession(local.State, local.Replies.GetValueOrDefault(replyField));
+        if (_local is not null && !_redis.IsConnected)
+        {
+            // Not in memory and Redis away: a call this process never saw (started before a restart) cannot be resumed.
+            _degraded.RedisFailed();
+            return new IvrSession(null, null);
+        }
+        RedisValue[] values;
+        try
+        {
+            values = await _redis.GetDatabase().HashGetAsync(KeyOf(callSid), [StateField, replyField]);
+        }
+        catch (Exception ex) when (_local is not null && DependencyFailures.IsRedisUnavailable(ex))
+        {
+            _degraded.RedisFailed();
+            return new IvrSession(null, null);
+        }
         var state = values[0].HasValue ? JsonSerializer.Deserialize<IvrCallState>(Decrypt(callSid, StateField, values[0]!)) : null;
         var reply = values[1].HasValue ? Encoding.UTF8.GetString(Decrypt(callSid, replyField, values[1]!)) : null;
         return new IvrSession(state, reply);
     }
 
     public async Task SaveAsync(string callSid, IvrCallState state, string replyField, string reply)
+    {
+        if (_local is not null)
+        {
+            var local = _local.GetOrCreate(callSid, _ => new LocalSession())!;
+            local.State = state;
+            local.Replies[replyField] = reply;
+            _local.Set(callSid, local, _ttl);
+            // Redis is the copy a restarted process reads; the call must not wait for it, nor fail without it.
+            if (!_redis.IsConnected)
+            {
+                _degraded.RedisFailed();
+                return;
+            }
+            _ = CopyToRedisAsync(callSid, state, replyField, reply);
+            return;
+        }
+        await WriteToRedisAsync(callSid, state, replyField, reply);
+    }
+
+    private async Task CopyToRedisAsync(string callSid, IvrCallState state, string replyField, string reply)
+    {
+        try
+        {
+            await WriteToRedisAsync(callSid, state, replyField, reply);
+            _degraded.RedisAnswered();
+        }
+        catch (Exception ex)
+        {
+            _degraded.RedisFailed();
+            _logger.LogWarning(ex, "IVR state of {CallSid} kept in memory only: Redis did not take it", callSid);
+        }
+    }
+
+    private async Task WriteToRedisAsync(string callSid, IvrCallState state, string replyField, string reply)
     {
         var db = _redis.GetDatabase();
         var key = KeyOf(callSid);
@@ -81,4 +154,6 @@ public sealed class IvrSessionStore
         aes.Decrypt(sealedBox.AsSpan(0, 12), sealedBox.AsSpan(28), sealedBox.AsSpan(12, 16), plain, Encoding.UTF8.GetBytes(callSid + "/" + field));
         return plain;
     }
+
+    public void Dispose() => _local?.Dispose();
 }

@@ -15,7 +15,8 @@ public sealed class TwimlRenderer(PromptLibrary prompts, IOptions<IvrHostOptions
     /// <summary>The URL a gather, record or redirect posts back to, carrying the interpreter's step number.</summary>
     public static Uri StepUrl(string step) => new($"/twilio/voice/ivr?step={Uri.EscapeDataString(step)}", UriKind.Relative);
 
-    public VoiceResponse Render(IEnumerable<IvrVerb> verbs)
+    /// <summary>The verbs as TwiML; with <paramref name="surge"/>, the surge announcement and callback offer come just before holding.</summary>
+    public VoiceResponse Render(IEnumerable<IvrVerb> verbs, Degraded.SurgeOffer? surge = null)
     {
         var response = new VoiceResponse();
         foreach (var verb in verbs)
@@ -44,6 +45,7 @@ public sealed class TwimlRenderer(PromptLibrary prompts, IOptions<IvrHostOptions
                     response.Append(gather);
                     break;
                 case Enqueue q:
+                    if (surge is not null) AppendSurgeOffer(response, surge, q.Queue, LanguageOf(verbs));
                     response.Append(new TwilioVoice.Enqueue(name: q.Queue,
                         waitUrl: new Uri($"/twilio/voice/queue-wait?lang={Uri.EscapeDataString(LanguageOf(verbs))}", UriKind.Relative),
                         waitUrlMethod: Twilio.Http.HttpMethod.Post));
@@ -70,6 +72,17 @@ public sealed class TwimlRenderer(PromptLibrary prompts, IOptions<IvrHostOptions
             }
         }
         return response;
+    }
+
+    // Pressing 1 posts to the surge webhook; silence falls through to the <Enqueue> after it (the call is already in the ACD).
+    private void AppendSurgeOffer(VoiceResponse response, Degraded.SurgeOffer surge, string queue, string language)
+    {
+        AppendSpeech(response, new Say(surge.Announcement, language, null, "surge.announcement"));
+        var gather = new TwilioVoice.Gather(input: [TwilioVoice.Gather.InputEnum.Dtmf],
+            action: new Uri($"/twilio/voice/surge-callback?queue={Uri.EscapeDataString(queue)}&lang={Uri.EscapeDataString(language)}", UriKind.Relative),
+            method: Twilio.Http.HttpMethod.Post, numDigits: 1, timeout: surge.OfferSeconds);
+        AppendSpeech(gather, new Say(surge.CallbackOffer, language, null, "surge.callback_offer"));
+        response.Append(gather);
     }
 
     /// <summary>A cached synthesized prompt when there is one; otherwise Twilio speaks the text itself.</summary>

@@ -20,6 +20,8 @@ public sealed class CallCenterTelemetry
         EventsDeduplicated = meter.CreateCounter<long>("callcenter.call_log.events_deduplicated", description: "Replayed call events that changed nothing.");
         AppendBatchSize = meter.CreateHistogram<int>("callcenter.call_log.batch_size", description: "Events per call-log write transaction.");
         AppendDuration = meter.CreateHistogram<double>("callcenter.call_log.batch_duration", unit: "ms", description: "Time to write one call-log batch.");
+        EntriesSpooled = meter.CreateCounter<long>("callcenter.call_log.spooled", description: "Call-log writes put in the local spool because PostgreSQL did not answer.");
+        EntriesDrained = meter.CreateCounter<long>("callcenter.call_log.spool_drained", description: "Spooled call-log writes written to PostgreSQL once it answered again.");
     }
 
     public Counter<long> Webhooks { get; }
@@ -27,4 +29,6 @@ public sealed class CallCenterTelemetry
     public Counter<long> EventsDeduplicated { get; }
     public Histogram<int> AppendBatchSize { get; }
     public Histogram<double> AppendDuration { get; }
+    public Counter<long> EntriesSpooled { get; }
+    public Counter<long> EntriesDrained { get; }
 }

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using CallCenter.Core.Privacy;
 using CallCenter.Server.CallLog;
 using CallCenter.Server.Data;
+using CallCenter.Server.Degraded;
 using CallCenter.Server.Ivr;
 using CallCenter.Server.Telemetry;
 using Microsoft.EntityFrameworkCore;
@@ -23,6 +24,7 @@ public static class TwilioVoiceApi
         voice.MapIvrWebhooks();
         voice.MapFallbackWebhook();
         voice.MapCallbackRequestWebhook();
+        voice.MapSurgeCallbackWebhook();
         return routes;
     }
 
@@ -45,15 +47,12 @@ public static class TwilioVoiceApi
         var now = clock.GetUtcNow();
         var accountSid = form["AccountSid"].ToString();
         var direction = form["Direction"] is { Count: > 0 } d ? d.ToString() : "inbound";
-        await db.Database.ExecuteSqlAsync($"""
-            INSERT INTO calls (call_sid, account_sid, from_number, to_number, direction, status, started_at, updated_at)
-            VALUES ({callSid}, {accountSid}, {from}, {to}, {direction}, 'ringing', {now}, {now})
-            ON CONFLICT (call_sid) DO NOTHING
-            """, ct);
+        // Through the call-log writer, so that while PostgreSQL is away the row is spooled in order with the call's events.
+        await callLog.RecordCallAsync(new CallRowChange(callSid, now, "ringing", Started: true, accountSid, from, to, direction), ct);
         var payload = CallEventPayload.Serialize(new { from = PhoneNumberMask.Mask(from), to, direction });
         var result = await callLog.AppendAsync(new NewCallEvent(callSid, "call.incoming", "incoming", now, payload), ct);
 
-        telemetry.Webhooks.Add(1, new("route", "incoming"), new("outcome", result.Appended ? "new" : "replayed"));
+        telemetry.Webhooks.Add(1, new("route", "incoming"), new("outcome", Outcome(result)));
         return Twiml.Ok(await ivr.StartAsync(callSid, to, ct));
     }
 
@@ -80,8 +79,7 @@ public static class TwilioVoiceApi
         }
 
         Activity.Current?.SetTag("call.sid", callSid);
-        var call = await db.Calls.SingleOrDefaultAsync(c => c.CallSid == callSid, ct);
-        if (call is null)
+        if (await IsUnknownCallAsync(db, callLog, callSid, ct))
         {
             telemetry.Webhooks.Add(1, new("route", "status"), new("outcome", "unknown_call"));
             return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest,
@@ -91,25 +89,32 @@ public static class TwilioVoiceApi
         var now = clock.GetUtcNow();
         var payload = CallEventPayload.Serialize(new { status, duration });
         var result = await callLog.AppendAsync(new NewCallEvent(callSid, "call.status", $"status:{status}", now, payload), ct);
-
-        // Callbacks can arrive out of order; a final status is never replaced by an earlier one.
-        if (!VoiceWebhookForm.FinalStatuses.Contains(call.Status))
-        {
-            call.Status = status;
-            call.UpdatedAt = now;
-            if (VoiceWebhookForm.FinalStatuses.Contains(status))
-            {
-                call.EndedAt = now;
-                call.DurationSeconds = duration;
-            }
-            await db.SaveChangesAsync(ct);
-        }
+        // Callbacks can arrive out of order; the writer never replaces a final status by an earlier one.
+        await callLog.RecordCallAsync(new CallRowChange(callSid, now, status,
+            DurationSeconds: VoiceWebhookForm.FinalStatuses.Contains(status) ? duration : null), ct);
 
         // A caller gone while queued or ringing abandoned; a connected call ended. Repeats change nothing.
         if (VoiceWebhookForm.FinalStatuses.Contains(status))
             await acd.CallEndedAsync(callSid, ct);
 
-        telemetry.Webhooks.Add(1, new("route", "status"), new("outcome", result.Appended ? "new" : "replayed"));
+        telemetry.Webhooks.Add(1, new("route", "status"), new("outcome", Outcome(result)));
         return TypedResults.NoContent();
     }
+
+    // While writes are spooled (PostgreSQL away, or its row may still be in the spool) the call cannot be looked up: it is taken on trust,
+    // since the signature already proves Twilio sent it, and a caller's hang-up must still leave the ACD.
+    private static async Task<bool> IsUnknownCallAsync(CallCenterDbContext db, ICallEventLog callLog, string callSid, CancellationToken ct)
+    {
+        if (callLog.IsSpooling) return false;
+        try
+        {
+            return !await db.Calls.AnyAsync(c => c.CallSid == callSid, ct);
+        }
+        catch (Exception ex) when (DependencyFailures.IsDatabaseUnavailable(ex))
+        {
+            return false;
+        }
+    }
+
+    private static string Outcome(AppendResult result) => result.Spooled ? "spooled" : result.Appended ? "new" : "replayed";
 }

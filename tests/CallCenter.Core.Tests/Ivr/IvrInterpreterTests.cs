@@ -175,6 +175,33 @@ public sealed class IvrInterpreterTests
     }
 
     [Test]
+    public void A_core_system_that_does_not_answer_sends_the_caller_to_an_agent_at_once_without_counting_a_failure()
+    {
+        var call = Call().Press("1").Press("1").Press("1").Press(CallDriver.Card + "#").Press(CallDriver.Pin);
+
+        call.Send(IvrInput.FromCore(new CoreResult(false) { Unavailable = true }));
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(call.Verbs[^1], Is.InstanceOf<Enqueue>());
+            Assert.That(call.State.VerificationFailures, Is.Zero);
+            Assert.That(call.State.SelfServiceLocked, Is.False);
+            Assert.That(call.Events.Single(e => e.Type == "ivr.agent_requested").Data["reason"], Is.EqualTo("core_unavailable"));
+        });
+    }
+
+    [Test]
+    public void A_self_service_request_the_core_system_does_not_answer_sends_the_caller_to_an_agent()
+    {
+        var call = Call().Press("1").Press("1").Press("1").Verify(true);
+
+        call.Send(IvrInput.FromCore(new CoreResult(false) { Unavailable = true }));
+
+        Assert.That(call.Verbs[^1], Is.InstanceOf<Enqueue>());
+        Assert.That(call.Events.Single(e => e.Type == "ivr.agent_requested").Data["reason"], Is.EqualTo("core_unavailable"));
+    }
+
+    [Test]
     public void A_locked_call_is_not_offered_self_service_again()
     {
         var interpreter = new IvrInterpreter(Bank);

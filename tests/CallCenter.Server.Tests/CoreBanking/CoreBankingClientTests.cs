@@ -124,6 +124,20 @@ public sealed class CoreBankingClientTests
     }
 
     [Test]
+    public async Task A_hanging_verification_is_given_up_on_within_the_attempt_timeout()
+    {
+        using var h = new Harness(attemptTimeout: "00:00:00.300");
+        h.Bank.Given(Request.Create().WithPath("/api/v1/customers/verify").UsingPost())
+            .RespondWith(Response.Create().WithDelay(TimeSpan.FromSeconds(20)).WithBodyAsJson(new { verified = true, customerId = "C-1" }));
+        var watch = Stopwatch.StartNew();
+
+        var result = await h.Client.VerifyCallerAsync("6222020200112233445", "123456", CancellationToken.None);
+
+        Assert.That(result.Outcome, Is.EqualTo(CoreOutcome.Unavailable));
+        Assert.That(watch.Elapsed, Is.LessThan(TimeSpan.FromSeconds(3)));
+    }
+
+    [Test]
     public async Task Repeated_failures_open_the_circuit_and_later_calls_do_not_reach_the_bank()
     {
         using var h = new Harness();

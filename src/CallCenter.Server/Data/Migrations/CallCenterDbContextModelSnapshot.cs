@@ -1402,6 +1402,51 @@ namespace CallCenter.Server.Data.Migrations
                     b.ToTable("complaint_work_orders", (string)null);
                 });
 
+            modelBuilder.Entity("CallCenter.Server.Degraded.SurgeSwitch", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<string>("FlowId")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("flow_id");
+
+                    b.Property<DateTimeOffset?>("SwitchedOffAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("switched_off_at");
+
+                    b.Property<string>("SwitchedOffBy")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("switched_off_by");
+
+                    b.Property<DateTimeOffset>("SwitchedOnAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("switched_on_at");
+
+                    b.Property<string>("SwitchedOnBy")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("switched_on_by");
+
+                    b.HasKey("Id")
+                        .HasName("pk_surge_switches");
+
+                    b.HasIndex("FlowId")
+                        .IsUnique()
+                        .HasDatabaseName("ix_surge_switches_flow_id")
+                        .HasFilter("switched_off_at IS NULL");
+
+                    b.ToTable("surge_switches", (string)null);
+                });
+
             modelBuilder.Entity("CallCenter.Server.Ivr.EmergencyAnnouncement", b =>
                 {
                     b.Property<long>("Id")

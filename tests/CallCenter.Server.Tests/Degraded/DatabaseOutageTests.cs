@@ -1,0 +1,103 @@
+using System.Net;
+using CallCenter.Server.CallLog;
+using CallCenter.Server.Data;
+using CallCenter.Server.Tests.Routing;
+using CallCenter.Testing;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+
+namespace CallCenter.Server.Tests.Degraded;
+
+/// <summary>PostgreSQL stops mid-call (a private cluster of the test's own): calls go on, the call log catches up afterwards.</summary>
+public sealed class DatabaseOutageTests
+{
+    private static Dictionary<string, string> Settings(PrivatePostgres postgres, string spool) => new()
+    {
+        ["ConnectionStrings:Postgres"] = postgres.ConnectionString,
+        ["Degraded:SpoolDirectory"] = spool,
+        ["Degraded:DrainEvery"] = "00:00:00.2",
+        ["Degraded:DatabaseWriteTimeout"] = "00:00:01",
+    };
+
+    [Test]
+    public async Task A_call_carries_on_while_postgresql_is_down_and_its_events_reach_the_call_log_once_in_order_after_a_restart()
+    {
+        await using var postgres = await PrivatePostgres.StartAsync();
+        var spool = Directory.CreateTempSubdirectory("cc-spool-test-").FullName;
+        string callSid;
+        await using (var before = new AcdHarness(settings: Settings(postgres, spool)))
+        {
+            using var agent = await before.AvailableAgentAsync(("general", 1));
+            var call = await IvrCall.DialAsync(before.CreateTwilioClient());
+            callSid = call.CallSid;
+            Assert.That(call.Gather, Is.Not.Null, call.RawTwiml);
+
+            await postgres.StopServerAsync();
+
+            // The caller still hears the IVR and reaches the queue; Twilio's requests are answered with TwiML, not errors.
+            before.Clock.Advance(TimeSpan.FromSeconds(3));
+            await call.PressAsync("1");
+            Assert.That(call.Gather, Is.Not.Null, call.RawTwiml);
+            before.Clock.Advance(TimeSpan.FromSeconds(4));
+            await call.PressAsync("0");
+            Assert.That(call.QueueName, Is.EqualTo("general"), call.RawTwiml);
+
+            // The agent still gets the offer (with the screen pop the IVR state allows), takes it and ends it.
+            before.Clock.Advance(TimeSpan.FromSeconds(5));
+            var offer = await agent.OfferAsync();
+            Assert.That(offer?.GetProperty("callSid").GetString(), Is.EqualTo(callSid));
+            using (var accepted = await agent.AcceptAsync(callSid)) Assert.That(accepted.StatusCode, Is.EqualTo(HttpStatusCode.NoContent));
+            Assert.That(before.Redirects().Single().Twiml, Does.Contain($"<Client>agent-{agent.WorkNumber}</Client>"));
+            before.Clock.Advance(TimeSpan.FromSeconds(60));
+            using (var ended = await agent.EndCallAsync(callSid)) Assert.That(ended.StatusCode, Is.EqualTo(HttpStatusCode.NoContent));
+            before.Clock.Advance(TimeSpan.FromSeconds(1));
+            using (var completed = await before.CreateTwilioClient().PostSignedAsync("/twilio/voice/status", TwilioForms.Status(callSid, "completed", 73)))
+                Assert.That(completed.StatusCode, Is.EqualTo(HttpStatusCode.NoContent));
+
+            using var health = await before.Server.CreateClient().GetAsync("/health/ready");
+            Assert.That(health.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+            Assert.That(await health.Content.ReadAsStringAsync(), Is.EqualTo("Degraded"));
+            Assert.That(File.ReadAllLines(Path.Combine(spool, "call-log.spool")), Has.Length.GreaterThanOrEqualTo(8),
+                "the call's writes wait in the spool on disk");
+        }
+
+        // A new process over the same spool folder, then the database comes back: the spool is written first.
+        await using var after = new AcdHarness(settings: Settings(postgres, spool));
+        after.Server.CreateClient().Dispose();
+        await postgres.StartServerAsync();
+
+        var log = after.Server.Services.GetRequiredService<ICallEventLog>();
+        await WaitUntilAsync(() => !log.IsSpooling, TimeSpan.FromSeconds(30));
+        var events = await after.EventsOfAsync(callSid);
+        Assert.Multiple(() =>
+        {
+            Assert.That(string.Join(", ", events.Select(e => e.Type)), Is.EqualTo(
+                "call.incoming, ivr.entered, ivr.language_chosen, ivr.menu_choice, ivr.agent_requested, ivr.queued, acd.queued, acd.offered, acd.answered, acd.completed, call.status"));
+            Assert.That(events.Select(e => e.CallSeq), Is.EqualTo(Enumerable.Range(1, events.Count)));
+            Assert.That(events.Select(e => e.GlobalSeq), Is.Ordered.Ascending);
+            Assert.That(events.Select(e => e.OccurredAt), Is.Ordered.Ascending);
+            Assert.That(events.Select(e => e.StepKey), Is.Unique);
+        });
+        await using var scope = after.Server.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<CallCenterDbContext>();
+        var row = await db.Calls.AsNoTracking().SingleAsync(c => c.CallSid == callSid);
+        Assert.That((row.Status, row.DurationSeconds), Is.EqualTo(("completed", (int?)73)));
+        var chain = await CallEventChainAudit.VerifyAsync(scope.ServiceProvider.GetRequiredService<NpgsqlDataSource>(), CancellationToken.None);
+        Assert.That(chain.FirstViolation, Is.Null);
+        Assert.That(File.ReadAllBytes(Path.Combine(spool, "call-log.spool")), Is.Empty, "a drained spool starts over empty");
+        using var healthy = await after.Server.CreateClient().GetAsync("/health/ready");
+        Assert.That(await healthy.Content.ReadAsStringAsync(), Is.EqualTo("Healthy"));
+        Directory.Delete(spool, recursive: true);
+    }
+
+    internal static async Task WaitUntilAsync(Func<bool> condition, TimeSpan limit)
+    {
+        var deadline = DateTime.UtcNow + limit;
+        while (!condition())
+        {
+            if (DateTime.UtcNow > deadline) Assert.Fail($"Not reached within {limit.TotalSeconds} s.");
+            await Task.Delay(100);
+        }
+    }
+}

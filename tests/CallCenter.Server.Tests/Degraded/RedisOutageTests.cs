@@ -1,0 +1,78 @@
+using System.Net;
+using CallCenter.Server.Tests.Routing;
+using CallCenter.Testing;
+
+namespace CallCenter.Server.Tests.Degraded;
+
+/// <summary>Redis stops (a redis-server of the test's own, killed): one instance carries on; several send callers to people.</summary>
+public sealed class RedisOutageTests
+{
+    private const string BackupNumber = "+861095588";
+
+    [Test]
+    public async Task A_single_instance_carries_on_with_in_process_state_when_redis_dies_mid_call()
+    {
+        await using var redis = await PrivateRedis.StartAsync();
+        await using var h = new AcdHarness(settings: new Dictionary<string, string> { ["ConnectionStrings:Redis"] = redis.ConnectionString });
+        using var agent = await h.AvailableAgentAsync(("general", 1));
+        var call = await IvrCall.DialAsync(h.CreateTwilioClient());
+        await call.PressAsync("1");
+        Assert.That(call.Gather, Is.Not.Null, call.RawTwiml);
+
+        await redis.StopServerAsync();
+
+        // The caller mid-IVR goes on from where they were, and a new caller is answered by the IVR too.
+        await call.PressAsync("0");
+        Assert.That(call.QueueName, Is.EqualTo("general"), call.RawTwiml);
+        var newcomer = await IvrCall.DialAsync(h.CreateTwilioClient(), from: "+8613900000001");
+        Assert.That(newcomer.Gather, Is.Not.Null, newcomer.RawTwiml);
+        // A step Twilio retries still gets the stored reply, not a second run.
+        Assert.That(await call.ReplayLastAsync(), Is.EqualTo(call.RawTwiml));
+
+        h.Clock.Advance(TimeSpan.FromSeconds(5));
+        var offer = await agent.OfferAsync();
+        Assert.That(offer?.GetProperty("callSid").GetString(), Is.EqualTo(call.CallSid));
+        using (var accepted = await agent.AcceptAsync(call.CallSid)) Assert.That(accepted.StatusCode, Is.EqualTo(HttpStatusCode.NoContent));
+        Assert.That(h.Redirects().Single().Twiml, Does.Contain($"<Client>agent-{agent.WorkNumber}</Client>"));
+
+        using var health = await h.Server.CreateClient().GetAsync("/health/ready");
+        Assert.That(health.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        Assert.That(await health.Content.ReadAsStringAsync(), Is.EqualTo("Degraded"));
+    }
+
+    [Test]
+    public async Task Instances_sharing_redis_send_callers_to_the_backup_number_when_it_dies()
+    {
+        await using var redis = await PrivateRedis.StartAsync();
+        var settings = new Dictionary<string, string>
+        {
+            ["ConnectionStrings:Redis"] = redis.ConnectionString,
+            ["Acd:Store"] = "Redis",
+            ["Acd:RedisKeyPrefix"] = "acd-" + Guid.NewGuid().ToString("N"),
+            ["Twilio:FallbackNumber"] = BackupNumber,
+        };
+        await using var first = new AcdHarness(settings: settings);
+        await using var second = new AcdHarness(settings: settings);
+        var call = await IvrCall.DialAsync(first.CreateTwilioClient());
+        Assert.That(call.Gather, Is.Not.Null, call.RawTwiml);
+
+        await redis.StopServerAsync();
+
+        // Mid-IVR: the caller is dialled through to the backup number instead of an error.
+        await call.PressAsync("1");
+        Assert.That(call.LastStatus, Is.EqualTo(HttpStatusCode.OK));
+        Assert.That(call.Twiml.Root?.Element("Dial")?.Value, Is.EqualTo(BackupNumber), call.RawTwiml);
+
+        // A new call: the voice URL answers 503, so Twilio asks the fallback URL, which needs neither Redis nor PostgreSQL.
+        var twilio = second.CreateTwilioClient();
+        var callSid = TwilioForms.NewCallSid();
+        using var incoming = await twilio.PostSignedAsync("/twilio/voice/incoming", TwilioForms.Incoming(callSid));
+        Assert.That(incoming.StatusCode, Is.EqualTo(HttpStatusCode.ServiceUnavailable));
+        using var fallback = await twilio.PostSignedAsync("/twilio/voice/fallback", TwilioForms.Incoming(callSid));
+        Assert.That(fallback.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        Assert.That(await fallback.Content.ReadAsStringAsync(), Does.Contain($"<Dial timeout=\"60\">{BackupNumber}</Dial>"));
+
+        using var health = await second.Server.CreateClient().GetAsync("/health/ready");
+        Assert.That(health.StatusCode, Is.EqualTo(HttpStatusCode.ServiceUnavailable));
+    }
+}
