@@ -21,6 +21,10 @@ public enum CallEventKind
     Overflowed,
     /// <summary>Left the ACD because a queue limit was hit; see <see cref="CallEvent.LimitOutcome"/>.</summary>
     LimitReached,
+    /// <summary>Another agent joined the connected call (transfer target or conference party).</summary>
+    Joined,
+    /// <summary>An agent left a connected call that goes on with another agent; <see cref="CallEvent.TargetAgentId"/> owns it now.</summary>
+    Left,
 }
 
 /// <summary>Which limit produced a <see cref="CallEventKind.LimitReached"/> or <see cref="CallEventKind.Overflowed"/> event.</summary>
@@ -42,7 +46,8 @@ public sealed record CallEvent(
     QueueLimit Limit = QueueLimit.None,
     QueueLimitOutcome? LimitOutcome = null,
     string? TargetQueue = null,
-    string? AgentId = null);
+    string? AgentId = null,
+    string? TargetAgentId = null);
 
 /// <summary>Everything one engine operation decided, for the host to act on and log.</summary>
 public sealed class AcdDecisions
