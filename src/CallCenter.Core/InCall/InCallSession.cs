@@ -104,6 +104,9 @@ public sealed record InCallSession
 
     public InCallMonitor? Monitor { get; init; }
 
+    /// <summary>Each agent's softphone leg (call SID) on the conference: a supervisor coaching the owner speaks into it.</summary>
+    public ImmutableDictionary<string, string> AgentLegs { get; init; } = ImmutableDictionary<string, string>.Empty;
+
     /// <summary>The call left the conference: transferred cold, or handed to an outside number.</summary>
     public bool Ended { get; init; }
 
@@ -151,9 +154,14 @@ public sealed record InCallSession
             if (e.Type == ConferenceEvent)
             {
                 state = new InCallSession { CallSid = callSid, ConferenceSid = e["conferenceSid"] ?? "", Owner = e["agent"] ?? "" };
+                if (e["agentCallSid"] is { } leg) state = state with { AgentLegs = state.AgentLegs.SetItem(state.Owner, leg) };
                 continue;
             }
-            if (state is not null) state = state.Apply(e);
+            if (state is null) continue;
+            state = state.Apply(e);
+            // An agent dialled into the conference (transfer target, party) brings its own leg.
+            if (e["targetKind"] == nameof(TargetKind.Agent) && e["target"] is { } agent && e["callSid"] is { } agentLeg)
+                state = state with { AgentLegs = state.AgentLegs.SetItem(agent, agentLeg) };
         }
         return state is null ? null : state with { Counts = counts };
     }

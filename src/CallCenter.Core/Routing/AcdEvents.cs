@@ -67,6 +67,21 @@ public sealed class AcdDecisions
     internal void Add(AgentTransition transition) => (_agentEvents ??= []).Add(transition);
 
     internal void Add(CallEvent callEvent) => (_callEvents ??= []).Add(callEvent);
+
+    /// <summary>Two decisions of one operation, in order (a host running several engine steps as one unit of work).</summary>
+    public static AcdDecisions Combine(AcdDecisions first, AcdDecisions second)
+    {
+        ArgumentNullException.ThrowIfNull(first);
+        ArgumentNullException.ThrowIfNull(second);
+        var all = new AcdDecisions();
+        foreach (var d in new[] { first, second })
+        {
+            foreach (var o in d.Offers) all.Add(o);
+            foreach (var t in d.AgentEvents) all.Add(t);
+            foreach (var e in d.CallEvents) all.Add(e);
+        }
+        return all;
+    }
 }
 
 /// <summary>Position and estimated wait of a waiting call; <see cref="EstimatedWait"/> is null when it cannot be estimated honestly.</summary>

@@ -8,6 +8,7 @@ using CallCenter.Server.Complaints;
 using CallCenter.Server.Console;
 using CallCenter.Server.CoreBanking;
 using CallCenter.Server.Data;
+using CallCenter.Server.InCall;
 using CallCenter.Server.Ivr;
 using CallCenter.Server.Knowledge;
 using CallCenter.Server.Metrics;
@@ -55,6 +56,7 @@ public static class HostingExtensions
         builder.Services.AddQuality();
         builder.Services.AddComplaints();
         builder.Services.AddOutbound();
+        builder.Services.AddInCall();
         builder.Services.AddSingleton<IAgentNotifier, AgentHubNotifier>();
         builder.Services.AddConsole();
         // Every instance's consoles hear every instance's ACD decisions through the Redis backplane.
@@ -104,6 +106,7 @@ public static class HostingExtensions
         app.MapEmergencyAnnouncementApi();
         app.MapMetricsApi();
         app.MapAgentApi();
+        app.MapInCall();
         app.MapSimulationClock();
         app.MapArchiveApi();
         app.MapOperationLogApi();

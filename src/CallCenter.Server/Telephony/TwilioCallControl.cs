@@ -13,8 +13,11 @@ namespace CallCenter.Server.Telephony;
 /// <summary>Live-call control over the Twilio REST API: the only way the ACD reaches a caller who waits in &lt;Enqueue&gt;.</summary>
 public interface ITwilioCallControl
 {
-    /// <summary>Moves the waiting caller out of the queue to the agent's softphone; false (already logged) when Twilio did not take it.</summary>
-    Task<bool> ConnectToAgentAsync(string callSid, string agentId, CancellationToken ct);
+    /// <summary>
+    /// Moves the waiting caller out of the queue into the call's conference and adds the agent's softphone to it; the
+    /// conference and the agent's leg, or null (already logged) when Twilio did not take it.
+    /// </summary>
+    Task<ConferenceLeg?> ConnectToAgentAsync(string callSid, string agentId, CancellationToken ct);
 
     /// <summary>Takes a waiting caller out of the queue to record a callback request; false (already logged) when Twilio did not take it.</summary>
     Task<bool> MoveToCallbackRequestAsync(string callSid, CancellationToken ct);
@@ -30,7 +33,7 @@ public interface ITwilioCallControl
 /// Redirects live calls with the Twilio helper library, over an <see cref="HttpClient"/> from the
 /// factory so the resilience pipeline and the API base URL come from configuration.
 /// </summary>
-public sealed class TwilioCallControl(IHttpClientFactory httpClients, IOptions<TwilioOptions> options, ILogger<TwilioCallControl> logger)
+public sealed partial class TwilioCallControl(IHttpClientFactory httpClients, IOptions<TwilioOptions> options, ILogger<TwilioCallControl> logger)
     : ITwilioCallControl
 {
     public const string HttpClientName = "twilio-rest";
@@ -51,8 +54,6 @@ public sealed class TwilioCallControl(IHttpClientFactory httpClients, IOptions<T
         return new VoiceResponse().Append(dial).ToString(System.Xml.Linq.SaveOptions.DisableFormatting);
     }
 
-    public Task<bool> ConnectToAgentAsync(string callSid, string agentId, CancellationToken ct) =>
-        RedirectAsync(callSid, ConnectTwiml(agentId, new Uri(options.Value.PublicBaseUrl!.ToString().TrimEnd('/') + RecordingCallbackPath)), ct);
 
     /// <summary>Where Twilio posts recording status (the archive's webhook).</summary>
     public const string RecordingCallbackPath = "/twilio/voice/recording";
@@ -101,7 +102,8 @@ public sealed class TwilioCallControl(IHttpClientFactory httpClients, IOptions<T
         return placed ? sid : null;
     }
 
-    private Task<bool> RedirectAsync(string callSid, string twiml, CancellationToken ct) =>
+    /// <summary>Replaces what the call is doing with <paramref name="twiml"/>; false (already logged) when Twilio did not take it.</summary>
+    public Task<bool> RedirectAsync(string callSid, string twiml, CancellationToken ct) =>
         SendAsync(callSid, "redirect", client => CallResource.UpdateAsync(new UpdateCallOptions(callSid) { Twiml = new Twilio.Types.Twiml(twiml) }, client), ct);
 
     private async Task<bool> SendAsync(string callSid, string what, Func<TwilioRestClient, Task> send, CancellationToken ct)
@@ -168,7 +170,9 @@ public static class TwilioCallControlExtensions
                 resilience.CircuitBreaker.FailureRatio = 0.5;
                 resilience.CircuitBreaker.BreakDuration = TimeSpan.FromSeconds(10);
             });
-        services.AddSingleton<ITwilioCallControl, TwilioCallControl>();
+        services.AddSingleton<TwilioCallControl>();
+        services.AddSingleton<ITwilioCallControl>(sp => sp.GetRequiredService<TwilioCallControl>());
+        services.AddSingleton<ITwilioConferenceControl>(sp => sp.GetRequiredService<TwilioCallControl>());
         return services;
     }
 }

@@ -34,6 +34,7 @@ internal sealed class AcdHarness : IAsyncDisposable
         if (twilioDelay is { } delay) response = response.WithDelay(delay);
         Twilio.Given(Request.Create().WithPath(new WireMock.Matchers.WildcardMatcher($"/2010-04-01/Accounts/{AccountSid}/Calls/*.json")).UsingPost())
             .RespondWith(response);
+        TwilioConferenceStubs.Register(Twilio, AccountSid);
         _root = new CallCenterServerFactory(AssemblySetUp.Server.Database, now);
         Server = _root.WithWebHostBuilder(b =>
         {
@@ -100,7 +101,7 @@ internal sealed class AcdHarness : IAsyncDisposable
     /// <summary>The Twilio REST redirects WireMock received, as (CallSid from the path, Twiml form field).</summary>
     public IReadOnlyList<(string CallSid, string Twiml)> Redirects() =>
         [.. Twilio.LogEntries
-            .Where(e => e.RequestMessage?.Method == "POST" && e.RequestMessage.Path.Contains("/Calls/", StringComparison.Ordinal))
+            .Where(e => e.RequestMessage?.Method == "POST" && TwilioConferenceStubs.IsCallUpdate(e.RequestMessage.Path))
             .Select(e => (
                 Path.GetFileNameWithoutExtension(e.RequestMessage!.Path),
                 System.Web.HttpUtility.ParseQueryString(e.RequestMessage.Body ?? "")["Twiml"] ?? ""))];
