@@ -68,6 +68,8 @@ public static class InCallApi
     public static IEndpointRouteBuilder MapInCall(this IEndpointRouteBuilder routes)
     {
         var calls = routes.MapGroup("/api/agent/calls/{callSid}").WithTags("In-call controls").RequireStaff()
+            // An ACD step refused after the checks (the state moved under us) is a 409 like every agent action.
+            .AddEndpointFilter<Agents.AcdProblemFilter>()
             .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status502BadGateway);
         calls.MapGet("", StateAsync).WithName("InCallState").WithSummary("The call's phase, hold, your mute, parties and a transfer in progress.");
         calls.MapPost("/hold", (string callSid, ReasonRequest? request, [AsParameters] Deps d, CancellationToken ct) => HoldAsync(callSid, true, request?.Reason, d, ct))

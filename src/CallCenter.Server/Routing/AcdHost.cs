@@ -188,9 +188,6 @@ public sealed class AcdHost : BackgroundService
             return AcdDecisions.Combine(ended, queued);
         }, ct);
 
-    /// <summary>The ACD's record of a call (owner, guests, queue), or null when it is not in the ACD.</summary>
-    public Task<AcdCall?> FindCallAsync(string callSid, CancellationToken ct) => ReadAsync(() => _engine.FindCall(callSid), ct);
-
     /// <summary>Ends the agent's wrap-up if it is still running; true when it was.</summary>
     public async Task<bool> CompleteWrapUpIfRunningAsync(string agentId, CancellationToken ct)
     {
