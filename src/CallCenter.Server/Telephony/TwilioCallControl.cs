@@ -42,8 +42,9 @@ public sealed partial class TwilioCallControl(IHttpClientFactory httpClients, IO
     public static string ClientIdentity(string agentId) => "agent-" + agentId;
 
     /// <summary>
-    /// The TwiML that bridges the caller to the agent's softphone, recorded from the answer with caller and agent
-    /// on separate channels; Twilio reports the finished recording to the archive's callback.
+    /// The TwiML that bridges a called customer straight to the agent's softphone (callbacks and outbound calls, which have
+    /// no conference), recorded from the answer with customer and agent on separate channels; Twilio reports the finished
+    /// recording to the archive's callback. Queued callers go through a conference instead (<see cref="ConferenceTwiml"/>).
     /// </summary>
     public static string ConnectTwiml(string agentId, Uri recordingStatusCallback)
     {
@@ -53,7 +54,6 @@ public sealed partial class TwilioCallControl(IHttpClientFactory httpClients, IO
         dial.Client(ClientIdentity(agentId));
         return new VoiceResponse().Append(dial).ToString(System.Xml.Linq.SaveOptions.DisableFormatting);
     }
-
 
     /// <summary>Where Twilio posts recording status (the archive's webhook).</summary>
     public const string RecordingCallbackPath = "/twilio/voice/recording";
