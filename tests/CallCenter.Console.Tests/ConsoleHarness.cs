@@ -33,6 +33,7 @@ internal sealed class ConsoleHarness : IAsyncDisposable
         Twilio = WireMockServer.Start();
         Twilio.Given(Request.Create().WithPath(new WireMock.Matchers.WildcardMatcher($"/2010-04-01/Accounts/{AccountSid}/Calls/*.json")).UsingPost())
             .RespondWith(Response.Create().WithStatusCode(200).WithBodyAsJson(new { sid = "CA0", status = "in-progress" }));
+        TwilioConferenceStubs.Register(Twilio, AccountSid);
         _root = new CallCenterServerFactory(AssemblySetUp.Database);
         // Its own SignalR channel prefix: servers of other test runs on the same Redis must not reach these consoles.
         var channel = "callcenter.console-tests." + Guid.NewGuid().ToString("N");

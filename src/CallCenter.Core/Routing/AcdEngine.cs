@@ -216,7 +216,10 @@ public sealed class AcdEngine
         return decisions;
     }
 
-    /// <summary>OnCall → WrapUp for the queue's wrap-up time (straight to Available when it is zero).</summary>
+    /// <summary>
+    /// OnCall → WrapUp for the queue's wrap-up time (straight to Available when it is zero). The call leaves the ACD,
+    /// so every other agent still on it (<see cref="AcdCall.Guests"/>) goes to wrap-up too.
+    /// </summary>
     public AcdDecisions EndCall(string agentId, string callId, DateTimeOffset now)
     {
         var agent = RequireAgent(agentId, "end a call", AgentState.OnCall);
@@ -230,10 +233,64 @@ public sealed class AcdEngine
         if (call?.CustomerId is { } customerId)
             _store.SaveLastContact(new LastContact(customerId, agentId, now));
 
+        StartWrapUp(agent, callId, "call ended", now, decisions);
+        foreach (var guestId in call?.Guests ?? [])
+        {
+            if (guestId != agentId && _store.FindAgent(guestId) is { State: AgentState.OnCall } guest && guest.CallId == callId)
+                StartWrapUp(guest, callId, "call ended", now, decisions);
+        }
+        return decisions;
+    }
+
+    /// <summary>
+    /// Available → OnCall on a connected call another agent owns: the target of a warm or cold transfer, or a party
+    /// added to a conference. The call keeps its owner until <see cref="LeaveCall"/> hands it over.
+    /// </summary>
+    public AcdDecisions JoinCall(string agentId, string callId, DateTimeOffset now)
+    {
+        var agent = RequireAgent(agentId, $"join call {callId}", AgentState.Available);
+        if (_store.FindCall(callId) is not { State: CallState.Connected } call)
+            throw new IllegalTransitionException(callId, $"be joined by {agentId}", "not connected to an agent");
+        Save(agent with { State = AgentState.OnCall, CallId = callId, QueueIndex = call.QueueIndex, StateSince = now, AnsweredAt = now });
+        Save(call with { Guests = call.Guests.Add(agentId) });
+        var decisions = new AcdDecisions();
+        decisions.Add(new AgentTransition(agentId, AgentState.Available, AgentState.OnCall, "joined call", now, callId));
+        decisions.Add(new CallEvent(callId, CallEventKind.Joined, QueueName(call), now, now - call.EnteredAt, "joined", AgentId: agentId, TargetAgentId: call.AgentId));
+        return decisions;
+    }
+
+    /// <summary>
+    /// OnCall → WrapUp for one agent while the call goes on with another: the transferring agent after a transfer
+    /// (ownership passes to <paramref name="handTo"/>, which must be on the call), or a guest leaving a conference.
+    /// An owner leaving without naming who takes over is refused: end the call instead.
+    /// </summary>
+    public AcdDecisions LeaveCall(string agentId, string callId, string? handTo, DateTimeOffset now)
+    {
+        var agent = RequireAgent(agentId, $"leave call {callId}", AgentState.OnCall);
+        if (agent.CallId != callId || _store.FindCall(callId) is not { State: CallState.Connected } call)
+            throw new IllegalTransitionException(agentId, $"leave call {callId}", $"on call {agent.CallId}");
+        var owner = call.AgentId;
+        if (owner == agentId)
+        {
+            if (handTo is null || !call.Guests.Contains(handTo))
+                throw new IllegalTransitionException(agentId, $"leave call {callId}", "its only agent; end the call instead");
+            owner = handTo;
+        }
+        Save(call with { AgentId = owner, Guests = call.Guests.Remove(agentId).Remove(owner!) });
+        var decisions = new AcdDecisions();
+        decisions.Add(new CallEvent(callId, CallEventKind.Left, QueueName(call), now, now - call.EnteredAt, owner == call.AgentId ? "left" : "transferred",
+            AgentId: agentId, TargetAgentId: owner));
+        StartWrapUp(agent, callId, owner == call.AgentId ? "left call" : "transferred call", now, decisions);
+        return decisions;
+    }
+
+    private void StartWrapUp(AcdAgent agent, string callId, string why, DateTimeOffset now, AcdDecisions decisions)
+    {
+        var queue = _table.Queues[agent.QueueIndex];
         var today = DateOnly.FromDateTime(now.UtcDateTime);
         var calls = agent.CallsDay == today ? agent.CallsToday + 1 : 1;
         var wrapping = Save(agent with { State = AgentState.WrapUp, CallId = null, StateSince = now, CallsToday = calls, CallsDay = today });
-        decisions.Add(new AgentTransition(agentId, AgentState.OnCall, AgentState.WrapUp, "call ended", now, callId));
+        decisions.Add(new AgentTransition(agent.AgentId, AgentState.OnCall, AgentState.WrapUp, why, now, callId));
         if (queue.Options.WrapUpTime == TimeSpan.Zero)
         {
             RecordHandleTime(wrapping, now);
@@ -241,9 +298,8 @@ public sealed class AcdEngine
         }
         else
         {
-            _store.Schedule(new AcdTimer(now + queue.Options.WrapUpTime, AcdTimerKind.WrapUpEnd, agentId, wrapping.Version));
+            _store.Schedule(new AcdTimer(now + queue.Options.WrapUpTime, AcdTimerKind.WrapUpEnd, agent.AgentId, wrapping.Version));
         }
-        return decisions;
     }
 
     /// <summary>WrapUp → Available before the wrap-up timer runs out.</summary>

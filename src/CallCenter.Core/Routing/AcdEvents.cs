@@ -21,6 +21,10 @@ public enum CallEventKind
     Overflowed,
     /// <summary>Left the ACD because a queue limit was hit; see <see cref="CallEvent.LimitOutcome"/>.</summary>
     LimitReached,
+    /// <summary>Another agent joined the connected call (transfer target or conference party).</summary>
+    Joined,
+    /// <summary>An agent left a connected call that goes on with another agent; <see cref="CallEvent.TargetAgentId"/> owns it now.</summary>
+    Left,
 }
 
 /// <summary>Which limit produced a <see cref="CallEventKind.LimitReached"/> or <see cref="CallEventKind.Overflowed"/> event.</summary>
@@ -42,7 +46,8 @@ public sealed record CallEvent(
     QueueLimit Limit = QueueLimit.None,
     QueueLimitOutcome? LimitOutcome = null,
     string? TargetQueue = null,
-    string? AgentId = null);
+    string? AgentId = null,
+    string? TargetAgentId = null);
 
 /// <summary>Everything one engine operation decided, for the host to act on and log.</summary>
 public sealed class AcdDecisions
@@ -62,6 +67,21 @@ public sealed class AcdDecisions
     internal void Add(AgentTransition transition) => (_agentEvents ??= []).Add(transition);
 
     internal void Add(CallEvent callEvent) => (_callEvents ??= []).Add(callEvent);
+
+    /// <summary>Two decisions of one operation, in order (a host running several engine steps as one unit of work).</summary>
+    public static AcdDecisions Combine(AcdDecisions first, AcdDecisions second)
+    {
+        ArgumentNullException.ThrowIfNull(first);
+        ArgumentNullException.ThrowIfNull(second);
+        var all = new AcdDecisions();
+        foreach (var d in new[] { first, second })
+        {
+            foreach (var o in d.Offers) all.Add(o);
+            foreach (var t in d.AgentEvents) all.Add(t);
+            foreach (var e in d.CallEvents) all.Add(e);
+        }
+        return all;
+    }
 }
 
 /// <summary>Position and estimated wait of a waiting call; <see cref="EstimatedWait"/> is null when it cannot be estimated honestly.</summary>

@@ -99,7 +99,11 @@ public sealed record AcdCall
     /// <summary>A callback holding the caller's place (<see cref="CallRequest.IsCallback"/>): exempt from queue limits.</summary>
     public bool IsCallback { get; init; }
 
+    /// <summary>The agent who owns the connected call: answered it, or took it over by a transfer.</summary>
     public string? AgentId { get; init; }
+
+    /// <summary>Other agents on the connected call: a warm transfer's target while consulting, or a conference party.</summary>
+    public ImmutableArray<string> Guests { get; init; } = [];
 
     public long Version { get; init; }
 }

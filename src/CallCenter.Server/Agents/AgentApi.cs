@@ -133,11 +133,11 @@ public static class AgentApi
         return TypedResults.NoContent();
     }
 
-    private static async Task<NoContent> EndCallAsync(string callSid, HttpContext http, AcdHost acd, CancellationToken ct)
-    {
-        await acd.EndCallAsync(http.User.WorkNumber(), callSid, ct);
-        return TypedResults.NoContent();
-    }
+    private static async Task<Results<NoContent, ProblemHttpResult>> EndCallAsync(string callSid, HttpContext http, AcdHost acd, CallCenterDbContext db,
+        Telephony.ITwilioConferenceControl twilio, ICallEventLog callLog, TimeProvider clock, CancellationToken ct) =>
+        await InCall.InCallApi.EndCallAsync(callSid, http.User.WorkNumber(), db, acd, twilio, callLog, clock, ct) is { } refused
+            ? refused
+            : TypedResults.NoContent();
 
     private static async Task<Results<NoContent, ValidationProblem, ProblemHttpResult>> WrapUpAsync(
         string callSid, WrapUpRequest request, HttpContext http, AcdHost acd, CallCenterDbContext db, ICallEventLog callLog,
@@ -166,7 +166,9 @@ public static class AgentApi
             // The complaint desk's intake opens the ticket from this event (src/CallCenter.Server/Complaints).
             complaint = request.Complaint,
         });
-        var result = await callLog.AppendAsync(new NewCallEvent(callSid, "agent.wrap_up", "agent.wrap_up", clock.GetUtcNow(), payload), ct);
+        // The agent who answered first keeps the plain step key; an agent who took the call over wraps up under their own.
+        var stepKey = await FirstAnswererAsync(db, callSid, ct) == workNumber ? "agent.wrap_up" : "agent.wrap_up:" + workNumber;
+        var result = await callLog.AppendAsync(new NewCallEvent(callSid, "agent.wrap_up", stepKey, clock.GetUtcNow(), payload), ct);
         if (!result.Appended)
             return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "Already wrapped up",
                 detail: $"Call {callSid} already has a wrap-up; the call log is append-only.");
@@ -230,14 +232,23 @@ public static class AgentApi
         return new AgentStatus(workNumber, view.State, view.Since, view.BreakReason, view.CallSid);
     }
 
-    private static async Task<bool> AnsweredByAsync(CallCenterDbContext db, string callSid, string workNumber, CancellationToken ct)
+    // Answered it, or joined it by a transfer or a conference.
+    private static async Task<bool> AnsweredByAsync(CallCenterDbContext db, string callSid, string workNumber, CancellationToken ct) =>
+        (await AgentsOfAsync(db, callSid, ct)).Contains(workNumber);
+
+    private static async Task<string?> FirstAnswererAsync(CallCenterDbContext db, string callSid, CancellationToken ct) =>
+        (await AgentsOfAsync(db, callSid, ct, answeredOnly: true)).FirstOrDefault();
+
+    private static async Task<List<string>> AgentsOfAsync(CallCenterDbContext db, string callSid, CancellationToken ct, bool answeredOnly = false)
     {
-        var answered = await db.CallEvents.AsNoTracking().Where(e => e.CallSid == callSid && e.Type == "acd.answered").Select(e => e.Payload).ToListAsync(ct);
-        return answered.Any(p =>
+        var payloads = await db.CallEvents.AsNoTracking()
+            .Where(e => e.CallSid == callSid && (e.Type == "acd.answered" || (!answeredOnly && e.Type == "acd.joined")))
+            .OrderBy(e => e.CallSeq).Select(e => e.Payload).ToListAsync(ct);
+        return [.. payloads.Select(p =>
         {
             using var json = JsonDocument.Parse(p);
-            return json.RootElement.TryGetProperty("agent", out var agent) && agent.GetString() == workNumber;
-        });
+            return json.RootElement.TryGetProperty("agent", out var agent) ? agent.GetString() ?? "" : "";
+        })];
     }
 }
 

@@ -9,6 +9,7 @@ using CallCenter.Server.Console;
 using CallCenter.Server.CoreBanking;
 using CallCenter.Server.Data;
 using CallCenter.Server.Degraded;
+using CallCenter.Server.InCall;
 using CallCenter.Server.Ivr;
 using CallCenter.Server.Knowledge;
 using CallCenter.Server.Metrics;
@@ -57,6 +58,7 @@ public static class HostingExtensions
         builder.Services.AddQuality();
         builder.Services.AddComplaints();
         builder.Services.AddOutbound();
+        builder.Services.AddInCall();
         builder.Services.AddSingleton<IAgentNotifier, AgentHubNotifier>();
         builder.Services.AddConsole();
         // Every instance's consoles hear every instance's ACD decisions through the Redis backplane.
@@ -106,6 +108,7 @@ public static class HostingExtensions
         app.MapSurgeModeApi();
         app.MapMetricsApi();
         app.MapAgentApi();
+        app.MapInCall();
         app.MapSimulationClock();
         app.MapArchiveApi();
         app.MapOperationLogApi();

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using CallCenter.Core.InCall;
 using CallCenter.Core.Routing;
 using CallCenter.Server.CallLog;
 using CallCenter.Server.Outbound;
@@ -56,6 +57,8 @@ public sealed class AcdHost : BackgroundService
     private readonly Dictionary<string, IReadOnlyList<AgentSkill>> _agentSkills = new(StringComparer.Ordinal);
     // Agents whose accept is waiting for Twilio, with the ring deadline their offer must not pass meanwhile.
     private readonly Dictionary<string, DateTimeOffset> _connecting = new(StringComparer.Ordinal);
+    // Calls leaving one agent for a queue within the running operation: their bookkeeping (event numbers) stays.
+    private readonly HashSet<string> _carriedOver = new(StringComparer.Ordinal);
 
     private sealed class CallInfo(DateTimeOffset enteredAt)
     {
@@ -149,6 +152,42 @@ public sealed class AcdHost : BackgroundService
     public Task EndCallAsync(string agentId, string callSid, CancellationToken ct) =>
         RunAsync("end_call", callSid, agentId, now => _engine.EndCall(agentId, callSid, now), ct);
 
+    /// <summary>An available agent joins a connected call: a warm transfer's target or a conference party.</summary>
+    public Task JoinCallAsync(string agentId, string callSid, CancellationToken ct) =>
+        RunAsync("join_call", callSid, agentId, now => _engine.JoinCall(agentId, callSid, now), ct);
+
+    /// <summary>An agent leaves a call that goes on: a party dropping out, or the owner handing it to <paramref name="handTo"/>.</summary>
+    public Task LeaveCallAsync(string agentId, string callSid, string? handTo, CancellationToken ct) =>
+        RunAsync("leave_call", callSid, agentId, now => _engine.LeaveCall(agentId, callSid, handTo, now), ct);
+
+    /// <summary>A cold transfer to an agent: the target joins and takes the call over at once, in one decision.</summary>
+    public Task HandOverAsync(string fromAgentId, string toAgentId, string callSid, CancellationToken ct) =>
+        RunAsync("hand_over", callSid, fromAgentId, now =>
+        {
+            var joined = _engine.JoinCall(toAgentId, callSid, now);
+            var left = _engine.LeaveCall(fromAgentId, callSid, toAgentId, now);
+            return AcdDecisions.Combine(joined, left);
+        }, ct);
+
+    /// <summary>
+    /// A cold transfer to a queue: the agent's part of the call ends (wrap-up follows) and the caller enters
+    /// <paramref name="queue"/> with the original entry time and priority, so the transfer does not send them to the back.
+    /// </summary>
+    public Task TransferToQueueAsync(string agentId, string callSid, string queue, CancellationToken ct) =>
+        RunAsync("transfer_to_queue", callSid, agentId, now =>
+        {
+            if (_engine.FindCall(callSid) is not { State: CallState.Connected } call || call.AgentId != agentId)
+                throw new IllegalTransitionException(agentId, $"transfer call {callSid}", "not owning it");
+            var ended = _engine.EndCall(agentId, callSid, now);
+            // The call's event numbering must go on, not restart, when it enters the ACD again.
+            _carriedOver.Add(callSid);
+            var queued = _engine.Enqueue(new CallRequest(callSid, queue)
+            {
+                EnteredAt = call.EnteredAt, CustomerTier = call.CustomerTier, IsComplaint = call.IsComplaint, CustomerId = call.CustomerId,
+            }, now);
+            return AcdDecisions.Combine(ended, queued);
+        }, ct);
+
     /// <summary>Ends the agent's wrap-up if it is still running; true when it was.</summary>
     public async Task<bool> CompleteWrapUpIfRunningAsync(string agentId, CancellationToken ct)
     {
@@ -188,13 +227,14 @@ public sealed class AcdHost : BackgroundService
         }, ct);
 
         bool connected;
+        ConferenceLeg? leg = null;
         try
         {
             // Not the request's token: once Twilio may have acted, the outcome must be recorded either way.
             // A callback has no caller on the line: the customer is dialled and bridged to the agent instead.
             connected = isCallback
                 ? await _callbacks.DialAsync(callSid, agentId, CancellationToken.None)
-                : await _twilio.ConnectToAgentAsync(callSid, agentId, CancellationToken.None);
+                : (leg = await _twilio.ConnectToAgentAsync(callSid, agentId, CancellationToken.None)) is not null;
         }
         finally
         {
@@ -208,6 +248,11 @@ public sealed class AcdHost : BackgroundService
         if (connected)
         {
             await RunAsync("accept", callSid, agentId, now => _engine.Accept(agentId, callSid, now), CancellationToken.None);
+            // The in-call controls find the conference and the agent's leg here (src/CallCenter.Server/InCall).
+            if (leg is not null)
+                await _callLog.AppendAsync(new NewCallEvent(callSid, InCallSession.ConferenceEvent, $"{InCallSession.ConferenceEvent}:{leg.ConferenceSid}:{agentId}",
+                    _clock.GetUtcNow(), CallEventPayload.Serialize(new { agent = agentId, conferenceSid = leg.ConferenceSid, agentCallSid = leg.CallSid })),
+                    CancellationToken.None);
             return;
         }
         _metrics.ConnectFailures.Add(1);
@@ -350,6 +395,7 @@ public sealed class AcdHost : BackgroundService
         {
             _pendingAppends.Clear();
             _unnumbered.Clear();
+            _carriedOver.Clear();
             _gate.Release();
         }
 
@@ -443,7 +489,7 @@ public sealed class AcdHost : BackgroundService
                     Append(e.CallId, "acd.answered", new { queue = e.Queue, agent = e.AgentId, waitedSeconds = waited }, e.At);
                     break;
                 case CallEventKind.Completed:
-                    _calls.Remove(e.CallId);
+                    if (!_carriedOver.Contains(e.CallId)) _calls.Remove(e.CallId);
                     Append(e.CallId, "acd.completed", new { queue = e.Queue, agent = e.AgentId, reason = e.Reason }, e.At);
                     break;
                 case CallEventKind.Abandoned:
@@ -456,6 +502,12 @@ public sealed class AcdHost : BackgroundService
                     var type = e.Reason == "declined" ? "acd.declined" : "acd.ring_no_answer";
                     _metrics.Requeued.Add(1, new("queue", e.Queue), new("reason", type));
                     Append(e.CallId, type, new { queue = e.Queue, agent = e.AgentId, waitedSeconds = waited, reason = e.Reason }, e.At);
+                    break;
+                case CallEventKind.Joined:
+                    Append(e.CallId, "acd.joined", new { queue = e.Queue, agent = e.AgentId, owner = e.TargetAgentId }, e.At);
+                    break;
+                case CallEventKind.Left:
+                    Append(e.CallId, "acd.left", new { queue = e.Queue, agent = e.AgentId, owner = e.TargetAgentId, reason = e.Reason }, e.At);
                     break;
                 case CallEventKind.Escalated:
                     Append(e.CallId, "acd.escalated", new { queue = e.Queue, step = e.Reason, waitedSeconds = waited }, e.At);

@@ -13,8 +13,11 @@ namespace CallCenter.Server.Telephony;
 /// <summary>Live-call control over the Twilio REST API: the only way the ACD reaches a caller who waits in &lt;Enqueue&gt;.</summary>
 public interface ITwilioCallControl
 {
-    /// <summary>Moves the waiting caller out of the queue to the agent's softphone; false (already logged) when Twilio did not take it.</summary>
-    Task<bool> ConnectToAgentAsync(string callSid, string agentId, CancellationToken ct);
+    /// <summary>
+    /// Moves the waiting caller out of the queue into the call's conference and adds the agent's softphone to it; the
+    /// conference and the agent's leg, or null (already logged) when Twilio did not take it.
+    /// </summary>
+    Task<ConferenceLeg?> ConnectToAgentAsync(string callSid, string agentId, CancellationToken ct);
 
     /// <summary>Takes a waiting caller out of the queue to record a callback request; false (already logged) when Twilio did not take it.</summary>
     Task<bool> MoveToCallbackRequestAsync(string callSid, CancellationToken ct);
@@ -30,7 +33,7 @@ public interface ITwilioCallControl
 /// Redirects live calls with the Twilio helper library, over an <see cref="HttpClient"/> from the
 /// factory so the resilience pipeline and the API base URL come from configuration.
 /// </summary>
-public sealed class TwilioCallControl(IHttpClientFactory httpClients, IOptions<TwilioOptions> options, ILogger<TwilioCallControl> logger)
+public sealed partial class TwilioCallControl(IHttpClientFactory httpClients, IOptions<TwilioOptions> options, ILogger<TwilioCallControl> logger)
     : ITwilioCallControl
 {
     public const string HttpClientName = "twilio-rest";
@@ -39,8 +42,9 @@ public sealed class TwilioCallControl(IHttpClientFactory httpClients, IOptions<T
     public static string ClientIdentity(string agentId) => "agent-" + agentId;
 
     /// <summary>
-    /// The TwiML that bridges the caller to the agent's softphone, recorded from the answer with caller and agent
-    /// on separate channels; Twilio reports the finished recording to the archive's callback.
+    /// The TwiML that bridges a called customer straight to the agent's softphone (callbacks and outbound calls, which have
+    /// no conference), recorded from the answer with customer and agent on separate channels; Twilio reports the finished
+    /// recording to the archive's callback. Queued callers go through a conference instead (<see cref="ConferenceTwiml"/>).
     /// </summary>
     public static string ConnectTwiml(string agentId, Uri recordingStatusCallback)
     {
@@ -50,9 +54,6 @@ public sealed class TwilioCallControl(IHttpClientFactory httpClients, IOptions<T
         dial.Client(ClientIdentity(agentId));
         return new VoiceResponse().Append(dial).ToString(System.Xml.Linq.SaveOptions.DisableFormatting);
     }
-
-    public Task<bool> ConnectToAgentAsync(string callSid, string agentId, CancellationToken ct) =>
-        RedirectAsync(callSid, ConnectTwiml(agentId, new Uri(options.Value.PublicBaseUrl!.ToString().TrimEnd('/') + RecordingCallbackPath)), ct);
 
     /// <summary>Where Twilio posts recording status (the archive's webhook).</summary>
     public const string RecordingCallbackPath = "/twilio/voice/recording";
@@ -103,7 +104,8 @@ public sealed class TwilioCallControl(IHttpClientFactory httpClients, IOptions<T
         return placed ? sid : null;
     }
 
-    private Task<bool> RedirectAsync(string callSid, string twiml, CancellationToken ct) =>
+    /// <summary>Replaces what the call is doing with <paramref name="twiml"/>; false (already logged) when Twilio did not take it.</summary>
+    public Task<bool> RedirectAsync(string callSid, string twiml, CancellationToken ct) =>
         SendAsync(callSid, "redirect", client => CallResource.UpdateAsync(new UpdateCallOptions(callSid) { Twiml = new Twilio.Types.Twiml(twiml) }, client), ct);
 
     private async Task<bool> SendAsync(string callSid, string what, Func<TwilioRestClient, Task> send, CancellationToken ct)
@@ -170,7 +172,9 @@ public static class TwilioCallControlExtensions
                 resilience.CircuitBreaker.FailureRatio = 0.5;
                 resilience.CircuitBreaker.BreakDuration = TimeSpan.FromSeconds(10);
             });
-        services.AddSingleton<ITwilioCallControl, TwilioCallControl>();
+        services.AddSingleton<TwilioCallControl>();
+        services.AddSingleton<ITwilioCallControl>(sp => sp.GetRequiredService<TwilioCallControl>());
+        services.AddSingleton<ITwilioConferenceControl>(sp => sp.GetRequiredService<TwilioCallControl>());
         return services;
     }
 }

@@ -194,6 +194,9 @@ internal sealed class SimulatedCaller(
     private async Task TalkAsync(XElement dial, LiveCall call, SimulatedCallRecord record, CancellationToken ct)
     {
         var client = dial.Elements().FirstOrDefault(e => e.Name.LocalName == "Client")?.Value.Trim();
+        // Bridged through a conference: the agent's softphone is dialled into it over the REST API.
+        if (client is null && dial.Elements().Any(e => e.Name.LocalName == "Conference"))
+            client = (await call.AgentJoined.WaitAsync(ct)).Replace("client:", "", StringComparison.Ordinal);
         if (client is null)
         {
             await clock.Delay(scenario.MeanHandleTime, ct);

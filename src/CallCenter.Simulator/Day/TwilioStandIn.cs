@@ -65,6 +65,13 @@ public sealed class LiveCall(string callSid, string from)
     }
 
     public void HangUpAgentLeg() => _agentHungUp.TrySetResult();
+
+    private readonly TaskCompletionSource<string> _agentJoined = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Completes with the client (client:agent-…) dialled into this caller's conference.</summary>
+    public Task<string> AgentJoined => _agentJoined.Task;
+
+    public void JoinAgent(string to) => _agentJoined.TrySetResult(to);
 }
 
 /// <summary>
@@ -85,6 +92,52 @@ public sealed class TwilioStandIn : IAsyncDisposable
         _app = app;
         _expectedAuthorization = "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes($"{accountSid}:{authToken}"));
         app.MapPost("/2010-04-01/Accounts/{account}/Calls/{resource}", UpdateCallAsync);
+        app.MapPost("/2010-04-01/Accounts/{account}/Calls/{callSid}/Recordings.json", StartRecording);
+        app.MapPost("/2010-04-01/Accounts/{account}/Conferences/{conference}/Participants.json", AddParticipantAsync);
+        app.MapPost("/2010-04-01/Accounts/{account}/Conferences/{resource}", UpdateConferenceAsync);
+    }
+
+    // The server bridges caller and agent in a conference named "call-<caller's CallSid>"; its SID here is "CF" + that CallSid.
+    private const string ConferencePrefix = "call-";
+
+    private IResult StartRecording(string account, string callSid, HttpRequest request)
+    {
+        if (request.Headers.Authorization.ToString() != _expectedAuthorization)
+            return Refuse(HttpStatusCode.Unauthorized, 20003, "Authenticate");
+        return _calls.ContainsKey(callSid)
+            ? Results.Json(new Dictionary<string, object?> { ["sid"] = "RE" + Guid.NewGuid().ToString("N"), ["call_sid"] = callSid, ["status"] = "in-progress" }, statusCode: 201)
+            : Refuse(HttpStatusCode.NotFound, 20404, $"Call {callSid} was not found");
+    }
+
+    // The agent's softphone dialled into the caller's conference: the caller is now talking to that agent.
+    private async Task<IResult> AddParticipantAsync(string account, string conference, HttpRequest request)
+    {
+        if (request.Headers.Authorization.ToString() != _expectedAuthorization)
+            return Refuse(HttpStatusCode.Unauthorized, 20003, "Authenticate");
+        var form = await request.ReadFormAsync();
+        var callSid = conference.StartsWith(ConferencePrefix, StringComparison.Ordinal) ? conference[ConferencePrefix.Length..] : conference;
+        if (!_calls.TryGetValue(callSid, out var call))
+            return Refuse(HttpStatusCode.NotFound, 20404, $"Conference {conference} has no live caller");
+        call.JoinAgent(form["To"].ToString());
+        Interlocked.Increment(ref _redirects);
+        return Results.Json(new Dictionary<string, object?>
+        {
+            ["conference_sid"] = "CF" + callSid, ["call_sid"] = "CA" + Guid.NewGuid().ToString("N"), ["label"] = form["Label"].ToString(),
+            ["account_sid"] = account, ["status"] = "connected",
+        }, statusCode: 201);
+    }
+
+    // Status=completed ends the conference: the agent's end-call button hangs the caller up.
+    private async Task<IResult> UpdateConferenceAsync(string account, string resource, HttpRequest request)
+    {
+        if (request.Headers.Authorization.ToString() != _expectedAuthorization)
+            return Refuse(HttpStatusCode.Unauthorized, 20003, "Authenticate");
+        var form = await request.ReadFormAsync();
+        var sid = resource.EndsWith(".json", StringComparison.Ordinal) ? resource[..^5] : resource;
+        if (!sid.StartsWith("CF", StringComparison.Ordinal) || !_calls.TryGetValue(sid[2..], out var call))
+            return Refuse(HttpStatusCode.NotFound, 20404, $"Conference {sid} was not found");
+        if (form["Status"].ToString() == "completed") call.HangUpAgentLeg();
+        return Results.Json(new Dictionary<string, object?> { ["sid"] = sid, ["account_sid"] = account, ["status"] = "completed" });
     }
 
     /// <summary>Where the server must send its REST requests (its Twilio:ApiBaseUrl).</summary>

@@ -29,7 +29,8 @@ public sealed class FirstAnsweredCallTests
         await h.Server.Services.GetRequiredService<MetricsWorker>().RunOnceAsync(CancellationToken.None);
 
         Assert.That(accepted.StatusCode, Is.EqualTo(HttpStatusCode.NoContent));
-        Assert.That(h.Redirects().Single().Twiml, Does.Contain($"<Client>agent-{agent.WorkNumber}</Client>"));
+        Assert.That(h.Redirects().Single().Twiml, Does.Contain($">call-{call.CallSid}</Conference>"));
+        Assert.That(h.DialledInto(call.CallSid), Is.EqualTo(new[] { $"client:agent-{agent.WorkNumber}" }));
         var types = (await h.EventsOfAsync(call.CallSid)).Select(e => e.Type).ToList();
         Assert.That(types, Is.SupersetOf(new[] { "call.incoming", "ivr.queued", "acd.queued", "acd.offered", "acd.answered", "acd.completed", "agent.wrap_up" }));
 

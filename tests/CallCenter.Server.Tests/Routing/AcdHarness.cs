@@ -35,6 +35,7 @@ internal sealed class AcdHarness : IAsyncDisposable
         if (twilioDelay is { } delay) response = response.WithDelay(delay);
         Twilio.Given(Request.Create().WithPath(new WireMock.Matchers.WildcardMatcher($"/2010-04-01/Accounts/{AccountSid}/Calls/*.json")).UsingPost())
             .RespondWith(response);
+        TwilioConferenceStubs.Register(Twilio, AccountSid);
         // A test whose workers read the whole call log (watermarks) brings its own database, so other tests' calls stay out of it.
         _root = new CallCenterServerFactory(database ?? AssemblySetUp.Server.Database, now);
         Server = _root.WithWebHostBuilder(b =>
@@ -59,7 +60,10 @@ internal sealed class AcdHarness : IAsyncDisposable
     public Task<IvrCall> QueueCallAsync(string from = "+8613812345678") => IvrCall.QueueForAnAgentAsync(CreateTwilioClient(), from);
 
     /// <summary>A new agent with a profile holding these skills, signed in to the console but not yet in the ACD.</summary>
-    public async Task<AgentConsole> NewAgentAsync(params (string Skill, int Level)[] skills)
+    public Task<AgentConsole> NewAgentAsync(params (string Skill, int Level)[] skills) => NewAgentAsync(1, skills);
+
+    /// <summary>A new agent at <paramref name="permissionLevel"/> with a profile holding these skills, signed in but not yet in the ACD.</summary>
+    public async Task<AgentConsole> NewAgentAsync(int permissionLevel, params (string Skill, int Level)[] skills)
     {
         // Sessions expire and some tests move the clock by days: sign the admin in again after an hour.
         if (_admin is null || Clock.GetUtcNow() - _adminSignedInAt > TimeSpan.FromHours(1))
@@ -68,7 +72,7 @@ internal sealed class AcdHarness : IAsyncDisposable
             _admin = new AcdConsoleAdmin(await AgentConsole.SignInAsync(Server.CreateClient(), await Server.Services.CreateStaffAsync(StaffRole.Admin)));
             _adminSignedInAt = Clock.GetUtcNow();
         }
-        var workNumber = await Server.Services.CreateStaffAsync(StaffRole.Agent);
+        var workNumber = await Server.Services.CreateStaffAsync(StaffRole.Agent, permissionLevel: permissionLevel);
         if (skills.Length > 0)
         {
             using var put = await _admin.Console.PutSkillsAsync(workNumber, skills);
@@ -78,9 +82,12 @@ internal sealed class AcdHarness : IAsyncDisposable
     }
 
     /// <summary>A new agent with these skills who is logged in to the ACD and available.</summary>
-    public async Task<AgentConsole> AvailableAgentAsync(params (string Skill, int Level)[] skills)
+    public Task<AgentConsole> AvailableAgentAsync(params (string Skill, int Level)[] skills) => AvailableAgentAsync(1, skills);
+
+    /// <summary>A new agent at <paramref name="permissionLevel"/> who is logged in to the ACD and available.</summary>
+    public async Task<AgentConsole> AvailableAgentAsync(int permissionLevel, params (string Skill, int Level)[] skills)
     {
-        var agent = await NewAgentAsync(skills);
+        var agent = await NewAgentAsync(permissionLevel, skills);
         using var login = await agent.LoginToAcdAsync();
         login.EnsureSuccessStatusCode();
         return agent;
@@ -102,10 +109,16 @@ internal sealed class AcdHarness : IAsyncDisposable
     /// <summary>The Twilio REST redirects WireMock received, as (CallSid from the path, Twiml form field).</summary>
     public IReadOnlyList<(string CallSid, string Twiml)> Redirects() =>
         [.. Twilio.LogEntries
-            .Where(e => e.RequestMessage?.Method == "POST" && e.RequestMessage.Path.Contains("/Calls/", StringComparison.Ordinal))
+            .Where(e => e.RequestMessage?.Method == "POST" && TwilioConferenceStubs.IsCallUpdate(e.RequestMessage.Path))
             .Select(e => (
                 Path.GetFileNameWithoutExtension(e.RequestMessage!.Path),
                 System.Web.HttpUtility.ParseQueryString(e.RequestMessage.Body ?? "")["Twiml"] ?? ""))];
+
+    /// <summary>Who Twilio was asked to dial into the call's conference (participant "To"), in order.</summary>
+    public IReadOnlyList<string> DialledInto(string callSid) =>
+        [.. Twilio.LogEntries
+            .Where(e => e.RequestMessage?.Method == "POST" && e.RequestMessage.Path.EndsWith($"/Conferences/call-{callSid}/Participants.json", StringComparison.Ordinal))
+            .Select(e => System.Web.HttpUtility.ParseQueryString(e.RequestMessage!.Body ?? "")["To"] ?? "")];
 
     public static JsonElement Payload(CallEventRecord record) => JsonDocument.Parse(record.Payload).RootElement.Clone();
 

@@ -33,7 +33,8 @@ public sealed class AcdServerTests
         Assert.That(accept.StatusCode, Is.EqualTo(HttpStatusCode.NoContent), await accept.Content.ReadAsStringAsync());
         var redirect = h.Redirects().Single();
         Assert.That(redirect.CallSid, Is.EqualTo(call.CallSid));
-        Assert.That(redirect.Twiml, Does.Contain($"<Client>agent-{agent.WorkNumber}</Client></Dial>"));
+        Assert.That(redirect.Twiml, Does.Contain($">call-{call.CallSid}</Conference></Dial>"), "the caller enters the call's conference");
+        Assert.That(h.DialledInto(call.CallSid), Is.EqualTo(new[] { $"client:agent-{agent.WorkNumber}" }), "and the agent's softphone is dialled into it");
         Assert.That((await agent.MeAsync()).GetProperty("state").GetString(), Is.EqualTo("OnCall"));
         Assert.That(await h.AcdEventTypesAsync(call.CallSid), Is.EqualTo(new[] { "acd.queued", "acd.offered", "acd.answered" }));
         var answered = (await h.EventsOfAsync(call.CallSid)).Single(e => e.Type == "acd.answered");
@@ -340,7 +341,10 @@ public sealed class AcdServerTests
             var redirects = h.Redirects();
             Assert.That(redirects.Select(r => r.CallSid), Is.EquivalentTo(callSids), "exactly one Twilio redirect per call");
             foreach (var (callSid, twiml) in redirects)
-                Assert.That(twiml, Does.Contain($"<Client>agent-{answeredBy[callSid]}</Client>"));
+            {
+                Assert.That(twiml, Does.Contain($">call-{callSid}</Conference>"));
+                Assert.That(h.DialledInto(callSid), Is.EqualTo(new[] { $"client:agent-{answeredBy[callSid]}" }));
+            }
             foreach (var sid in callSids)
                 Assert.That((await h.AcdEventTypesAsync(sid)).Count(t => t == "acd.answered"), Is.EqualTo(1));
         }

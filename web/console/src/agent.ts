@@ -3,6 +3,7 @@ import { api, ApiError, type AgentState, type AgentStatus, type Offer, type Sess
 import { h, field, select, clock, messageArea } from "./dom";
 import { KnowledgePanel } from "./knowledge";
 import { isTextRequest, textRequestPanel } from "./text-requests";
+import { inCallControls } from "./in-call";
 
 /** GET/POST /api/agent/calls/{callSid}/recording[/pause|/resume]. */
 interface RecordingState { callSid: string; paused: boolean; since: string | null; reason: string | null }
@@ -230,7 +231,8 @@ export class AgentView {
       h("h3", { id: "call-title" }, "On a call"),
       h("p", {}, `Caller ${pop?.caller ?? ""} · call ${callSid} · `, this.talkTimer),
       h("p", { class: "muted" }, "No-audio mode: the caller is connected to your softphone client; this console drives the call through the agent API."),
-      h("div", { class: "controls" }, this.recordingToggle(callSid), end));
+      h("div", { class: "controls" }, this.recordingToggle(callSid), end),
+      inCallControls(callSid, this.messages, () => void this.refresh()));
     this.callPanel.hidden = false;
     end.focus();
   }

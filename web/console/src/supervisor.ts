@@ -1,4 +1,5 @@
 import type { HubConnection } from "@microsoft/signalr";
+import { monitorControls } from "./in-call";
 import { api, type Session, type AgentBoardRow, type AgentStateMessage, type Announcement, type Line, type Wallboard } from "./api";
 import { h, field, clock, messageArea } from "./dom";
 import { KnowledgeDesk } from "./knowledge-desk";
@@ -134,7 +135,7 @@ export class SupervisorView {
         h("td", {}, a.workNumber),
         h("td", { "data-col": "state", "data-state": a.state }, label(a.state, a.breakReason)),
         h("td", {}, a.since ? new Date(a.since).toLocaleTimeString() : "—"),
-        h("td", {}, a.callSid ?? "—"),
+        h("td", {}, a.callSid ?? "—", a.callSid && a.state === "OnCall" ? monitorControls(a.callSid, `${a.displayName} (${a.workNumber})`, this.messages) : null),
         h("td", { class: "controls" }, field(`Break reason for ${a.workNumber}`, reason), forceBreak, forceOffline));
     }));
   }
