@@ -4,6 +4,7 @@ using CallCenter.Core.Privacy;
 using CallCenter.Core.Routing;
 using CallCenter.Server.CallLog;
 using CallCenter.Server.Data;
+using CallCenter.Server.Degraded;
 using CallCenter.Server.Routing;
 using CallCenter.Server.Staff;
 using CallCenter.Server.Telemetry;
@@ -339,8 +340,25 @@ public static class InCallApi
     {
         ArgumentNullException.ThrowIfNull(acd);
         ArgumentNullException.ThrowIfNull(twilio);
-        var call = await acd.AgentAsync(me, ct) is { State: AgentState.OnCall } self && self.CallSid == callSid
-            ? await InCallSessions.LoadAsync(db, callSid, ct) : null;
+        if (await acd.AgentAsync(me, ct) is not { State: AgentState.OnCall } self || self.CallSid != callSid)
+        {
+            await acd.EndCallAsync(me, callSid, ct);
+            return null;
+        }
+        InCallSession? call;
+        try
+        {
+            call = await InCallSessions.LoadAsync(db, callSid, ct);
+        }
+        catch (Exception ex) when (DependencyFailures.IsDatabaseUnavailable(ex))
+        {
+            // The call's story is in the call log, which cannot be read while PostgreSQL is away; the agent must still be
+            // able to end the call. Hanging up the caller ends their conference (they joined with endConferenceOnExit).
+            if (!await twilio.RedirectAsync(callSid, new VoiceResponse().Hangup().ToString(), ct))
+                return InCallSessions.TwilioFailed("The call is still connected at Twilio. Try again.");
+            await acd.EndCallAsync(me, callSid, CancellationToken.None);
+            return null;
+        }
         if (call is null || call.Ended)
         {
             await acd.EndCallAsync(me, callSid, ct);

@@ -48,7 +48,8 @@ public sealed class DatabaseOutageTests
             var offer = await agent.OfferAsync();
             Assert.That(offer?.GetProperty("callSid").GetString(), Is.EqualTo(callSid));
             using (var accepted = await agent.AcceptAsync(callSid)) Assert.That(accepted.StatusCode, Is.EqualTo(HttpStatusCode.NoContent));
-            Assert.That(before.Redirects().Single().Twiml, Does.Contain($"<Client>agent-{agent.WorkNumber}</Client>"));
+            Assert.That(before.Redirects().Single().Twiml, Does.Contain($">call-{callSid}</Conference></Dial>"), "the caller enters the call's conference");
+            Assert.That(before.DialledInto(callSid), Is.EqualTo(new[] { $"client:agent-{agent.WorkNumber}" }), "and the agent's softphone is dialled into it");
             before.Clock.Advance(TimeSpan.FromSeconds(60));
             using (var ended = await agent.EndCallAsync(callSid)) Assert.That(ended.StatusCode, Is.EqualTo(HttpStatusCode.NoContent));
             before.Clock.Advance(TimeSpan.FromSeconds(1));
@@ -73,7 +74,7 @@ public sealed class DatabaseOutageTests
         Assert.Multiple(() =>
         {
             Assert.That(string.Join(", ", events.Select(e => e.Type)), Is.EqualTo(
-                "call.incoming, ivr.entered, ivr.language_chosen, ivr.menu_choice, ivr.agent_requested, ivr.queued, acd.queued, acd.offered, acd.answered, acd.completed, call.status"));
+                "call.incoming, ivr.entered, ivr.language_chosen, ivr.menu_choice, ivr.agent_requested, ivr.queued, acd.queued, acd.offered, acd.answered, call.conference, acd.completed, call.status"));
             Assert.That(events.Select(e => e.CallSeq), Is.EqualTo(Enumerable.Range(1, events.Count)));
             Assert.That(events.Select(e => e.GlobalSeq), Is.Ordered.Ascending);
             Assert.That(events.Select(e => e.OccurredAt), Is.Ordered.Ascending);

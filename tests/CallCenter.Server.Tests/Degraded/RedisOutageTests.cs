@@ -33,7 +33,8 @@ public sealed class RedisOutageTests
         var offer = await agent.OfferAsync();
         Assert.That(offer?.GetProperty("callSid").GetString(), Is.EqualTo(call.CallSid));
         using (var accepted = await agent.AcceptAsync(call.CallSid)) Assert.That(accepted.StatusCode, Is.EqualTo(HttpStatusCode.NoContent));
-        Assert.That(h.Redirects().Single().Twiml, Does.Contain($"<Client>agent-{agent.WorkNumber}</Client>"));
+        Assert.That(h.Redirects().Single().Twiml, Does.Contain($">call-{call.CallSid}</Conference></Dial>"), "the caller enters the call's conference");
+        Assert.That(h.DialledInto(call.CallSid), Is.EqualTo(new[] { $"client:agent-{agent.WorkNumber}" }), "and the agent's softphone is dialled into it");
 
         using var health = await h.Server.CreateClient().GetAsync("/health/ready");
         Assert.That(health.StatusCode, Is.EqualTo(HttpStatusCode.OK));
