@@ -34,6 +34,8 @@ public sealed class AcdScaleOutTests
         using var twilio = WireMockServer.Start();
         twilio.Given(Request.Create().WithPath(new WireMock.Matchers.WildcardMatcher($"/2010-04-01/Accounts/{AcdHarness.AccountSid}/Calls/*.json")).UsingPost())
             .RespondWith(Response.Create().WithStatusCode(200).WithBodyAsJson(new { sid = "CA0", status = "in-progress" }));
+        // Accepted calls are bridged through a conference per call: the agent's softphone is dialled into it.
+        TwilioConferenceStubs.Register(twilio, AcdHarness.AccountSid);
         var offered = new OfferSignals();
         await using var a = new Instance(prefix, twilio, offered);
         await using var b = new Instance(prefix, twilio, offered);
@@ -180,7 +182,7 @@ public sealed class AcdScaleOutTests
         var elapsed = clock.Elapsed;
 
         var agentsLeft = agentIds.Select(probe.FindAgent).Where(x => x?.State is AgentState.Reserved or AgentState.OnCall).Count();
-        var redirects = twilio.LogEntries.Count(e => e.RequestMessage?.Method == "POST");
+        var redirects = twilio.LogEntries.Count(e => e.RequestMessage?.Method == "POST" && TwilioConferenceStubs.IsCallUpdate(e.RequestMessage.Path));
         TestContext.Out.WriteLine(
             $"{callSids.Length} calls, {Agents} agents, 2 instances (one killed after {endedBeforeKill} calls ended): {elapsed.TotalSeconds:F1} s, " +
             $"{accepted.Count} accepted, {Volatile.Read(ref ended)} ended by the agents, {redirects} Twilio redirects");
