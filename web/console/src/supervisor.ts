@@ -94,11 +94,24 @@ export class SupervisorView {
   }
 
   private loading: Promise<void> | null = null;
+  private reloadAfterLoading = false;
 
+  // One load at a time; a change pushed while one is in flight loads once more after it, since the rows in flight
+  // may predate the change and would otherwise overwrite it.
   private loadAgents(): Promise<void> {
-    this.loading ??= api<AgentBoardRow[]>("GET", "/api/supervisor/agents")
+    if (this.loading) {
+      this.reloadAfterLoading = true;
+      return this.loading;
+    }
+    this.loading = api<AgentBoardRow[]>("GET", "/api/supervisor/agents")
       .then((rows) => this.renderAgents(rows), (e) => this.fail(e))
-      .finally(() => (this.loading = null));
+      .finally(() => {
+        this.loading = null;
+        if (this.reloadAfterLoading) {
+          this.reloadAfterLoading = false;
+          void this.loadAgents();
+        }
+      });
     return this.loading;
   }
 
