@@ -10,16 +10,22 @@ public sealed class PrivateRedis : IAsyncDisposable
 {
     private Process? _process;
 
-    private PrivateRedis(int port) => Port = port;
+    private readonly string? _dataDirectory;
+
+    private PrivateRedis(int port, string? dataDirectory) => (Port, _dataDirectory) = (port, dataDirectory);
 
     public int Port { get; }
 
     /// <summary>Short timeouts, so a client notices the outage at once instead of after the default 5 s.</summary>
     public string ConnectionString => $"127.0.0.1:{Port.ToString(CultureInfo.InvariantCulture)},connectTimeout=500,syncTimeout=1000,asyncTimeout=1000";
 
-    public static async Task<PrivateRedis> StartAsync()
+    /// <summary>
+    /// With <paramref name="persistent"/>, every write is in an append-only file (fsync always) in a folder of its own, so a
+    /// killed and restarted server comes back with all its data, as a production Redis holding shared state must.
+    /// </summary>
+    public static async Task<PrivateRedis> StartAsync(bool persistent = false)
     {
-        var redis = new PrivateRedis(PostgresTools.FreePort());
+        var redis = new PrivateRedis(PostgresTools.FreePort(), persistent ? Directory.CreateTempSubdirectory("cc-private-redis-").FullName : null);
         await redis.StartServerAsync();
         return redis;
     }
@@ -27,7 +33,8 @@ public sealed class PrivateRedis : IAsyncDisposable
     public async Task StartServerAsync()
     {
         var start = new ProcessStartInfo("redis-server") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in new[] { "--bind", "127.0.0.1", "--port", Port.ToString(CultureInfo.InvariantCulture), "--save", "", "--appendonly", "no" })
+        string[] persistence = _dataDirectory is null ? ["--appendonly", "no"] : ["--appendonly", "yes", "--appendfsync", "always", "--dir", _dataDirectory];
+        foreach (var a in new[] { "--bind", "127.0.0.1", "--port", Port.ToString(CultureInfo.InvariantCulture), "--save", "" }.Concat(persistence))
             start.ArgumentList.Add(a);
         _process = Process.Start(start) ?? throw new InvalidOperationException("redis-server did not start.");
         _process.OutputDataReceived += (_, _) => { };
@@ -60,5 +67,11 @@ public sealed class PrivateRedis : IAsyncDisposable
         _process = null;
     }
 
-    public async ValueTask DisposeAsync() => await StopServerAsync();
+    public async ValueTask DisposeAsync()
+    {
+        await StopServerAsync();
+        if (_dataDirectory is null) return;
+        try { Directory.Delete(_dataDirectory, recursive: true); }
+        catch (IOException) { }
+    }
 }

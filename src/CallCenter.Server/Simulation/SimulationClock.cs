@@ -16,6 +16,12 @@ public sealed class SimulationOptions
 
     /// <summary>The simulated instant the server starts at (so a night-time demo can run inside business hours); null = now.</summary>
     public DateTimeOffset? StartAt { get; set; }
+
+    /// <summary>
+    /// The real instant at which the simulated clock read <see cref="StartAt"/> (default: when this process started). Several
+    /// instances of one simulation run, or an instance restarted during it, set the same value and so share one simulated clock.
+    /// </summary>
+    public DateTimeOffset? StartedAt { get; set; }
 }
 
 /// <summary>What `GET /api/simulation/clock` answers, so a simulator can check it runs at the server's rate.</summary>
@@ -32,7 +38,7 @@ public static class SimulationClock
     {
         ArgumentNullException.ThrowIfNull(builder);
         var options = builder.Configuration.GetSection(SimulationOptions.SectionName).Get<SimulationOptions>() ?? new SimulationOptions();
-        if (options.ClockRate == 1 && options.StartAt is null)
+        if (options.ClockRate == 1 && options.StartAt is null && options.StartedAt is null)
         {
             builder.Services.AddSingleton(TimeProvider.System);
             return builder;
@@ -43,7 +49,10 @@ public static class SimulationClock
                 $"Simulation:ClockRate / Simulation:StartAt are for simulation runs only; environment '{builder.Environment.EnvironmentName}' must run on the real clock.");
         if (!double.IsFinite(options.ClockRate) || options.ClockRate < 1)
             throw new InvalidOperationException($"Simulation:ClockRate must be at least 1 (was {options.ClockRate}).");
-        builder.Services.AddSingleton<TimeProvider>(new ScaledTimeProvider(TimeProvider.System, options.ClockRate, options.StartAt));
+        var startAt = options.StartAt;
+        if (options.StartedAt is { } anchor)
+            startAt = (startAt ?? anchor) + TimeSpan.FromTicks((long)((TimeProvider.System.GetUtcNow() - anchor).Ticks * options.ClockRate));
+        builder.Services.AddSingleton<TimeProvider>(new ScaledTimeProvider(TimeProvider.System, options.ClockRate, startAt));
         // Polly takes the host's TimeProvider from DI, but its timeouts guard real network calls (Twilio REST, core
         // banking): registered before Polly's own (which it only adds when missing), this builder keeps the real clock.
         builder.Services.AddTransient(sp =>

@@ -43,6 +43,9 @@ public sealed class SimulatedCallRecord(string callSid, string path, TimeSpan pl
     public CallOutcome Outcome { get; set; } = CallOutcome.InProgress;
     public string? Failure { get; set; }
 
+    /// <summary>The voice URL failed on every instance and Twilio played the fallback URL's TwiML instead.</summary>
+    public bool ReachedFallback { get; set; }
+
     /// <summary>Time in the queue until answered or abandoned.</summary>
     public TimeSpan? Wait => EnqueuedAt is { } q && (AnsweredAt ?? LeftQueueAt) is { } left ? left - q : null;
 }
@@ -101,6 +104,19 @@ public sealed class DayObservations
     public void TalkingChanged(int delta) => Interlocked.Add(ref _talking, delta);
     public void AvailableChanged(int delta) => Interlocked.Add(ref _agentsAvailable, delta);
     public void WebhookError() => Interlocked.Increment(ref _webhookErrors);
+
+    private int _wrapUpRetries;
+    private int _fallbacks;
+
+    /// <summary>Wrap-ups an agent had to send again (the server refused one for a passing reason, or no instance took it).</summary>
+    public int WrapUpRetries => Volatile.Read(ref _wrapUpRetries);
+
+    public void WrapUpRetried() => Interlocked.Increment(ref _wrapUpRetries);
+
+    /// <summary>Calls whose voice URL failed on every instance, so Twilio asked the fallback URL.</summary>
+    public int Fallbacks => Volatile.Read(ref _fallbacks);
+
+    public void FellBack() => Interlocked.Increment(ref _fallbacks);
 
     public void ArrivalLate(TimeSpan late) => _arrivalLateness.Enqueue(Math.Max(0, late.TotalSeconds));
 

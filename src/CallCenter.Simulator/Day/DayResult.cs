@@ -115,6 +115,9 @@ public sealed record DayResult(
     IReadOnlyList<IntervalPoint> SimulatorIntervals,
     IReadOnlyList<StateSample> Samples)
 {
+    /// <summary>Fault mode: the faults, how the system rode them out, and the reconciliation of every call with the call log.</summary>
+    public Fault.FaultReport? Faults { get; init; }
+
     public static DayResult From(DayScenario scenario, DayObservations observations, ServerFigures server, (int Applied, int Refused) rest, TimeSpan elapsed)
     {
         ArgumentNullException.ThrowIfNull(scenario);

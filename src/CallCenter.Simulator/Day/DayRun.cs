@@ -32,6 +32,28 @@ public sealed record DayConnection
     public string? AdminTotpSecret { get; init; }
 
     public required string AgentPassword { get; init; }
+
+    /// <summary>
+    /// Several server instances behind a load balancer (fault mode): every request goes through it and <see cref="ServerUrl"/>
+    /// is <see cref="Fault.LoadBalancer.VirtualAddress"/>; null = one server at <see cref="ServerUrl"/>.
+    /// </summary>
+    public Fault.LoadBalancer? Balancer { get; init; }
+
+    /// <summary>The instances behind <see cref="Balancer"/>: each agent's console holds its hub connection to one of them.</summary>
+    public IReadOnlyList<Uri> Instances { get; init; } = [];
+
+    /// <summary>Signs a staff member in, through the balancer when there is one.</summary>
+    public Task<StaffSession> SignInAsync(string workNumber, string password, string? initialPassword, CancellationToken ct, string? totpSecret = null) =>
+        StaffSession.SignInAsync(ServerUrl, workNumber, password, initialPassword, ct, totpSecret, Balancer);
+
+    /// <summary>An HTTP client to the server (through the balancer when there is one, which it does not own).</summary>
+    public HttpClient CreateClient()
+    {
+        var client = Balancer is null ? new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 256 }) : new HttpClient(Balancer, disposeHandler: false);
+        client.BaseAddress = ServerUrl;
+        client.Timeout = TimeSpan.FromSeconds(30);
+        return client;
+    }
 }
 
 /// <summary>
@@ -47,13 +69,19 @@ public sealed class DayRun(DayConnection connection, DayScenario scenario, TextW
         return TwilioStandIn.StartAsync(connection.StandInPort, connection.AccountSid, connection.AuthToken, ct);
     }
 
+    /// <summary>Every call and live counter of the run, as the simulator saw them (fault mode reconciles the calls afterwards).</summary>
+    public DayObservations Observations { get; } = new();
+
+    /// <summary>Runs beside the day from its first simulated second (fault mode's schedule); the day ends only after it.</summary>
+    public Func<SimulationClock, CancellationToken, Task>? AlongsideDay { get; init; }
+
     public async Task<DayResult> RunAsync(TwilioStandIn standIn, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(standIn);
         var random = new Distributions(scenario.Seed);
-        var observations = new DayObservations();
-        using var admin = await StaffSession.SignInAsync(connection.ServerUrl, connection.AdminWorkNumber, connection.AdminPassword,
-            connection.AdminInitialPassword, ct, connection.AdminTotpSecret);
+        var observations = Observations;
+        using var admin = await connection.SignInAsync(connection.AdminWorkNumber, connection.AdminPassword, connection.AdminInitialPassword, ct,
+            connection.AdminTotpSecret);
         var serverClock = await admin.Http.GetFromJsonAsync<SimulationClockInfo>("/api/simulation/clock", DayJson.Options, ct)
             ?? throw new InvalidOperationException("The server did not tell its clock.");
         if (Math.Abs(serverClock.Rate - scenario.ClockRate) > 1e-9)
@@ -62,11 +90,12 @@ public sealed class DayRun(DayConnection connection, DayScenario scenario, TextW
         // One clock for callers and agents, so every time on a call record counts from the same start.
         var clock = new SimulationClock(scenario.ClockRate);
         var agents = await Staffing.SeedAsync(admin, connection, scenario, standIn, clock, observations, random, ct);
-        using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 256 }) { BaseAddress = connection.ServerUrl, Timeout = TimeSpan.FromSeconds(30) };
+        using var http = connection.CreateClient();
         var twilio = new TwilioWebhooks(http, connection.PublicUrl, connection.AuthToken, connection.AccountSid);
         // The day starts now that every agent is logged in: the server's time marks the start of its report period.
         clock.Restart();
         var serverStart = await ServerNowAsync(admin, ct);
+        var alongside = AlongsideDay?.Invoke(clock, ct) ?? Task.CompletedTask;
 
         using var stopAgents = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var agentLoops = agents.Select(a => a.RunAsync(stopAgents.Token)).ToList();
@@ -104,6 +133,7 @@ public sealed class DayRun(DayConnection connection, DayScenario scenario, TextW
                 Add(new SimulatedCaller(twilio, standIn, clock, observations, random, scenario).RunAsync(ct));
                 next += random.Exponential(TimeSpan.FromHours(1 / scenario.RateAt(next)));
             }
+            await alongside;
             // Every placed call runs to its end: the day closes when the last caller hangs up and the last wrap-up is in.
             // A wrap-up may place a repeat call, so wait again until a round adds no caller.
             while (true)
@@ -131,7 +161,7 @@ public sealed class DayRun(DayConnection connection, DayScenario scenario, TextW
         }
 
         // A fresh session: the administrator's may have expired during a long simulated day (staff sessions follow the server's clock).
-        using var reader = await StaffSession.SignInAsync(connection.ServerUrl, connection.AdminWorkNumber, connection.AdminPassword, null, ct, connection.AdminTotpSecret);
+        using var reader = await connection.SignInAsync(connection.AdminWorkNumber, connection.AdminPassword, null, ct, connection.AdminTotpSecret);
         var server = await ServerFiguresAsync(reader, serverStart, clock, ct);
         server = server with { FirstCallResolution = await reader.Http.GetFromJsonAsync<FcrFigure>(FormattableString.Invariant(
             $"/api/metrics/fcr?from={Uri.EscapeDataString(serverStart.ToString("o"))}&to={Uri.EscapeDataString((await ServerNowAsync(reader, ct)).ToString("o"))}"), DayJson.Options, ct) };

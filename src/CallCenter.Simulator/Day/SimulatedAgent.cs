@@ -35,7 +35,12 @@ internal sealed class SimulatedAgent : IAsyncDisposable
     {
         (_session, _standIn, _clock, _observations, _random, _scenario) = (session, standIn, clock, observations, random, scenario);
         _hub = new HubConnectionBuilder()
-            .WithUrl(new Uri(serverUrl, AgentHub.Path), o => o.Cookies = session.Cookies)
+            .WithUrl(new Uri(serverUrl, AgentHub.Path), o =>
+            {
+                // Behind a balancer the jar holds the cookie for the balancer's address; the hub goes to one instance directly.
+                if (session.Http.BaseAddress == Fault.LoadBalancer.VirtualAddress) o.Headers["Cookie"] = session.Cookies.GetCookieHeader(session.Http.BaseAddress);
+                else o.Cookies = session.Cookies;
+            })
             .WithAutomaticReconnect()
             .Build();
         _hub.On<string>("ready", _ => _ready.TrySetResult());
@@ -129,7 +134,8 @@ internal sealed class SimulatedAgent : IAsyncDisposable
         catch (OperationCanceledException) when (!ct.IsCancellationRequested)
         {
             // No push for a while: ask, as the console does, in case one was lost.
-            using var response = await _session.Http.GetAsync("/api/agent/offer", ct);
+            using var response = await TryGetAsync("/api/agent/offer", ct);
+            if (response is null) return null;
             if (response.StatusCode != HttpStatusCode.OK) return null;
             var current = await response.Content.ReadFromJsonAsync<AgentApi.OfferResponse>(ct);
             return current is null ? null : new AgentOfferMessage(current.CallSid, current.Queue, current.RingDeadline);
@@ -150,7 +156,7 @@ internal sealed class SimulatedAgent : IAsyncDisposable
             _observations.WebhookError();
         }
         // The server's word, not the HTTP answer, decides: a slow or lost answer must not leave a caller talking to nobody.
-        var me = await _session.Http.GetFromJsonAsync<AgentApi.AgentStatus>("/api/agent/me", DayJson.Options, ct);
+        var me = await MeAsync(ct);
         if (me is not { State: AgentState.OnCall } || me.CallSid != offer.CallSid)
         {
             if (me is { State: AgentState.Break }) await BackToAvailableAsync(ct);
@@ -166,9 +172,17 @@ internal sealed class SimulatedAgent : IAsyncDisposable
             // Talk time runs from the moment the caller was bridged, not from when our accept's answer arrived.
             var talked = _standIn.Find(offer.CallSid)?.RedirectedAt is { } connected ? _clock.Since(connected) : TimeSpan.Zero;
             await _clock.Delay(handle - talked, ct);
-            using (await _session.Http.PostAsync($"/api/agent/calls/{offer.CallSid}/end", null, ct))
+            try
             {
-                // 409 means the caller's hang-up ended it first; the wrap-up is due either way.
+                using (await _session.Http.PostAsync($"/api/agent/calls/{offer.CallSid}/end", null, ct))
+                {
+                    // 409 means the caller's hang-up ended it first; the wrap-up is due either way.
+                }
+            }
+            catch (HttpRequestException)
+            {
+                // No instance took it: the caller's leg ends below all the same, and Twilio's status callback ends the call.
+                _observations.WebhookError();
             }
         }
         finally
@@ -179,11 +193,68 @@ internal sealed class SimulatedAgent : IAsyncDisposable
 
         if (_scenario.MeanWrapUp > TimeSpan.Zero) await _clock.Delay(_random.Exponential(_scenario.MeanWrapUp), ct);
         var resolved = _random.Chance(_scenario.ResolvedShare);
-        using var wrapUp = await _session.Http.PostAsJsonAsync($"/api/agent/calls/{offer.CallSid}/wrap-up",
-            new { disposition = resolved ? "resolved" : "follow-up", reasonFamily = offer.Queue, resolved, notes = "simulated call" }, ct);
-        if (wrapUp.StatusCode != HttpStatusCode.NoContent) _observations.WebhookError();
+        var wrappedUp = await WrapUpAsync(offer, resolved, ct);
+        if (!wrappedUp) _observations.WebhookError();
         record?.FreedAt = _clock.Elapsed;
-        if (record is not null && wrapUp.StatusCode == HttpStatusCode.NoContent) _observations.WrappedUp(record, resolved);
+        if (record is not null && wrappedUp) _observations.WrappedUp(record, resolved);
+    }
+
+    // An agent whose wrap-up is refused for a passing reason sends it again, as at the console: the database may be away
+    // (503), the call's answer may still wait in another instance's spool (404), the end of the call may not be in yet (409),
+    // or the instance died under the request. Our own earlier attempt that got through answers "Already wrapped up".
+    private async Task<bool> WrapUpAsync(AgentOfferMessage offer, bool resolved, CancellationToken ct)
+    {
+        var giveUpAt = TimeProvider.System.GetTimestamp() + TimeProvider.System.TimestampFrequency * (long)WrapUpPersistence.TotalSeconds;
+        for (var attempt = 0; ; attempt++)
+        {
+            if (attempt > 0)
+            {
+                _observations.WrapUpRetried();
+                await Task.Delay(TimeSpan.FromMilliseconds(500), ct);
+            }
+            try
+            {
+                using var wrapUp = await _session.Http.PostAsJsonAsync($"/api/agent/calls/{offer.CallSid}/wrap-up",
+                    new { disposition = resolved ? "resolved" : "follow-up", reasonFamily = offer.Queue, resolved, notes = "simulated call" }, ct);
+                if (wrapUp.StatusCode == HttpStatusCode.NoContent) return true;
+                if (wrapUp.StatusCode == HttpStatusCode.Conflict && (await wrapUp.Content.ReadAsStringAsync(ct)).Contains("Already wrapped up", StringComparison.Ordinal))
+                    return attempt > 0;
+                if (wrapUp.StatusCode is not (HttpStatusCode.ServiceUnavailable or HttpStatusCode.NotFound or HttpStatusCode.Conflict or HttpStatusCode.BadGateway))
+                    return false;
+            }
+            catch (HttpRequestException)
+            {
+            }
+            if (TimeProvider.System.GetTimestamp() > giveUpAt) return false;
+        }
+    }
+
+    /// <summary>How long (real time) an agent keeps trying to get a wrap-up in.</summary>
+    private static readonly TimeSpan WrapUpPersistence = TimeSpan.FromSeconds(90);
+
+    private async Task<HttpResponseMessage?> TryGetAsync(string path, CancellationToken ct)
+    {
+        try
+        {
+            return await _session.Http.GetAsync(path, ct);
+        }
+        catch (HttpRequestException)
+        {
+            _observations.WebhookError();
+            return null;
+        }
+    }
+
+    // The server's view of this agent; asked again while no instance answers (a restart, Redis coming back).
+    private async Task<AgentApi.AgentStatus?> MeAsync(CancellationToken ct)
+    {
+        for (var attempt = 0; attempt < 20; attempt++)
+        {
+            using var response = await TryGetAsync("/api/agent/me", ct);
+            if (response is { StatusCode: HttpStatusCode.OK }) return await response.Content.ReadFromJsonAsync<AgentApi.AgentStatus>(DayJson.Options, ct);
+            await Task.Delay(TimeSpan.FromMilliseconds(500), ct);
+        }
+        return null;
     }
 
     private void OnStateChanged(AgentStateMessage message)

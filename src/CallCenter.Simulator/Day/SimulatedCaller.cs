@@ -32,7 +32,7 @@ internal sealed class SimulatedCaller(
         try
         {
             var documentPath = "/twilio/voice/incoming";
-            var twiml = await PostAsync(documentPath, "ringing", [], record, ct);
+            var twiml = await IncomingAsync(ct);
             while (twiml is not null && clock.Elapsed - record.PlacedAt < MaxCall)
             {
                 (documentPath, twiml) = await ExecuteAsync(twiml, documentPath, call, record, keys, patience, ct);
@@ -60,6 +60,34 @@ internal sealed class SimulatedCaller(
             {
                 observations.WebhookError();
             }
+        }
+
+        // The voice URL; when it fails (5xx, no connection), Twilio requests the number's fallback URL, as Twilio does.
+        async Task<XElement?> IncomingAsync(CancellationToken token)
+        {
+            var form = new Dictionary<string, string>(fields, StringComparer.Ordinal) { ["CallStatus"] = "ringing" };
+            int code;
+            XElement? document;
+            try
+            {
+                (code, document) = await twilio.PostAsync("/twilio/voice/incoming", form, token);
+            }
+            catch (HttpRequestException)
+            {
+                (code, document) = (0, null);
+            }
+            documentRequestedAt = clock.Elapsed;
+            if (document is not null) return document;
+            if (code is >= 200 and < 500)
+            {
+                record.Outcome = CallOutcome.Failed;
+                record.Failure = $"/twilio/voice/incoming answered {code}";
+                observations.WebhookError();
+                return null;
+            }
+            record.ReachedFallback = true;
+            observations.FellBack();
+            return await PostAsync("/twilio/voice/fallback", "ringing", new() { ["ErrorCode"] = "11200", ["ErrorUrl"] = "/twilio/voice/incoming" }, record, token);
         }
 
         async Task<XElement?> PostAsync(string path, string status, Dictionary<string, string> extra, SimulatedCallRecord rec, CancellationToken token)

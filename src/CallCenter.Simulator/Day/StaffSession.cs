@@ -21,11 +21,15 @@ public sealed class StaffSession : IDisposable
     /// </summary>
     /// <remarks>With <paramref name="totpSecret"/> the login carries a TOTP code for the server's time: read from its
     /// simulation clock when it runs one (open in simulation runs), else the local clock.</remarks>
+    /// <remarks>With <paramref name="balancer"/> (several instances, <see cref="Fault.LoadBalancer"/>) requests go through it.</remarks>
     public static async Task<StaffSession> SignInAsync(Uri server, string workNumber, string password, string? initialPassword, CancellationToken ct,
-        string? totpSecret = null)
+        string? totpSecret = null, HttpMessageHandler? balancer = null)
     {
         var cookies = new CookieContainer();
-        var http = new HttpClient(new SocketsHttpHandler { CookieContainer = cookies, UseCookies = true }) { BaseAddress = server, Timeout = TimeSpan.FromSeconds(30) };
+        HttpMessageHandler handler = balancer is null
+            ? new SocketsHttpHandler { CookieContainer = cookies, UseCookies = true }
+            : new Fault.CookieSession(cookies, balancer);
+        var http = new HttpClient(handler) { BaseAddress = server, Timeout = TimeSpan.FromSeconds(30) };
         try
         {
             var session = await LoginAsync(http, workNumber, password, totpSecret, ct);

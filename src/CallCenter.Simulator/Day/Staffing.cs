@@ -33,8 +33,10 @@ internal static class Staffing
                     if (!skills.IsSuccessStatusCode)
                         throw new InvalidOperationException($"Giving {workNumber} skills answered {(int)skills.StatusCode}: {await skills.Content.ReadAsStringAsync(ct)}");
                 }
-                var session = await StaffSession.SignInAsync(connection.ServerUrl, workNumber, connection.AgentPassword, initialPassword, ct);
-                var agent = new SimulatedAgent(session, connection.ServerUrl, standIn, clock, observations, random, scenario);
+                var session = await connection.SignInAsync(workNumber, connection.AgentPassword, initialPassword, ct);
+                // Behind a balancer each console keeps its hub connection to one instance, spread over them like a balancer spreads them.
+                var hubServer = connection.Instances.Count == 0 ? connection.ServerUrl : connection.Instances[(i - 1) % connection.Instances.Count];
+                var agent = new SimulatedAgent(session, hubServer, standIn, clock, observations, random, scenario);
                 agents.Add(agent);
                 await agent.StartAsync(ct);
             }
