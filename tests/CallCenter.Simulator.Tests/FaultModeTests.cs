@@ -65,11 +65,15 @@ public sealed class FaultModeTests
             ScheduledFault.Parse("stop-postgres@19m:3m"),
         ];
 
-        var result = await new FaultRun(connection, scenario, faults, servers, postgres.ConnectionString, TextWriter.Null).RunAsync(standIn, ct);
+        var result = await new FaultRun(connection, scenario, faults, servers, postgres.ConnectionString, TextWriter.Null)
+        {
+            ReconcileWithin = TimeSpan.FromSeconds(60),
+        }.RunAsync(standIn, ct);
 
         var report = result.Faults!;
         var reconciliation = report.Reconciliation;
-        TestContext.Out.WriteLine(DayReport.Json(result with { Samples = [] }));
+        DayReport.WriteTable(result, TestContext.Out);
+        DayReport.WriteFaults(report, TestContext.Out);
         Assert.Multiple(() =>
         {
             Assert.That(report.Faults.Select(f => f.Fault), Is.EqualTo(faults.Select(f => f.ToString())), "every fault was carried out");

@@ -262,13 +262,25 @@ public sealed class CallEventWriter(NpgsqlDataSource dataSource, CallLogSpool sp
     }
 
     // Both statements are idempotent: a call is inserted once, and a final status is never replaced (callbacks arrive out of order).
+    // Instances write a call's row changes each in its own order: behind a PostgreSQL outage the start may wait in one
+    // instance's spool while another writes the final status. So a final status that carries the call's numbers (Twilio's
+    // status callback does) creates the row when it is not there yet, and the start arriving after it only moves
+    // started_at back to the true start; otherwise the final status would be lost and the call left "ringing".
     private async Task ApplyCallRowAsync(CallRowChange change, CancellationToken ct)
     {
+        var final = Telephony.VoiceWebhookForm.FinalStatuses.Contains(change.Status);
         await using var command = change.Started
             ? dataSource.CreateCommand("""
                 INSERT INTO calls (call_sid, account_sid, from_number, to_number, direction, status, started_at, updated_at)
                 VALUES (@sid, @account, @from, @to, @direction, @status, @at, @at)
-                ON CONFLICT (call_sid) DO NOTHING
+                ON CONFLICT (call_sid) DO UPDATE SET started_at = LEAST(calls.started_at, EXCLUDED.started_at)
+                """)
+            : final && change.From is not null && change.To is not null
+            ? dataSource.CreateCommand("""
+                INSERT INTO calls (call_sid, account_sid, from_number, to_number, direction, status, started_at, updated_at, ended_at, duration_seconds)
+                VALUES (@sid, @account, @from, @to, @direction, @status, @at, @at, @at, @duration)
+                ON CONFLICT (call_sid) DO UPDATE SET status = @status, updated_at = @at, ended_at = @at, duration_seconds = @duration
+                WHERE NOT (calls.status = ANY(@finals))
                 """)
             : dataSource.CreateCommand("""
                 UPDATE calls SET status = @status, updated_at = @at,
@@ -279,19 +291,13 @@ public sealed class CallEventWriter(NpgsqlDataSource dataSource, CallLogSpool sp
         command.Parameters.Add(new NpgsqlParameter<string>("sid", change.CallSid));
         command.Parameters.Add(new NpgsqlParameter<string>("status", change.Status));
         command.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("at", change.At));
-        if (change.Started)
-        {
-            command.Parameters.Add(new NpgsqlParameter<string>("account", change.AccountSid ?? ""));
-            command.Parameters.Add(new NpgsqlParameter<string>("from", change.From ?? ""));
-            command.Parameters.Add(new NpgsqlParameter<string>("to", change.To ?? ""));
-            command.Parameters.Add(new NpgsqlParameter<string>("direction", change.Direction ?? "inbound"));
-        }
-        else
-        {
-            command.Parameters.Add(new NpgsqlParameter<bool>("final", Telephony.VoiceWebhookForm.FinalStatuses.Contains(change.Status)));
-            command.Parameters.Add(new NpgsqlParameter("duration", NpgsqlTypes.NpgsqlDbType.Integer) { Value = (object?)change.DurationSeconds ?? DBNull.Value });
-            command.Parameters.Add(new NpgsqlParameter<string[]>("finals", [.. Telephony.VoiceWebhookForm.FinalStatuses]));
-        }
+        command.Parameters.Add(new NpgsqlParameter<string>("account", change.AccountSid ?? ""));
+        command.Parameters.Add(new NpgsqlParameter<string>("from", change.From ?? ""));
+        command.Parameters.Add(new NpgsqlParameter<string>("to", change.To ?? ""));
+        command.Parameters.Add(new NpgsqlParameter<string>("direction", change.Direction ?? "inbound"));
+        command.Parameters.Add(new NpgsqlParameter<bool>("final", final));
+        command.Parameters.Add(new NpgsqlParameter("duration", NpgsqlTypes.NpgsqlDbType.Integer) { Value = (object?)change.DurationSeconds ?? DBNull.Value });
+        command.Parameters.Add(new NpgsqlParameter<string[]>("finals", [.. Telephony.VoiceWebhookForm.FinalStatuses]));
         await command.ExecuteNonQueryAsync(ct);
     }
 }

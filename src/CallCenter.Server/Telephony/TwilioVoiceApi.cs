@@ -90,7 +90,10 @@ public static class TwilioVoiceApi
         var payload = CallEventPayload.Serialize(new { status, duration });
         var result = await callLog.AppendAsync(new NewCallEvent(callSid, "call.status", $"status:{status}", now, payload), ct);
         // Callbacks can arrive out of order; the writer never replaces a final status by an earlier one.
+        // With the call's numbers, so that a final status reaching the database before the call's spooled start still ends its row.
         await callLog.RecordCallAsync(new CallRowChange(callSid, now, status,
+            AccountSid: form["AccountSid"].ToString(), From: form["From"] is { Count: > 0 } from ? from.ToString() : null,
+            To: form["To"] is { Count: > 0 } to ? to.ToString() : null, Direction: form["Direction"] is { Count: > 0 } d ? d.ToString() : null,
             DurationSeconds: VoiceWebhookForm.FinalStatuses.Contains(status) ? duration : null), ct);
 
         // A caller gone while queued or ringing abandoned; a connected call ended. Repeats change nothing.

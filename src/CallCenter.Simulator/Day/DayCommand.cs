@@ -71,10 +71,28 @@ internal static class DayCommand
         var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 1, Description = "Seed of every random draw." };
         var json = new Option<FileInfo?>("--json") { Description = "Write the report as JSON here." };
         var html = new Option<FileInfo?>("--html") { Description = "Write the report as HTML with plots here." };
+        var servers = new Option<string[]>("--server")
+        {
+            Description = "Fault mode: a server instance behind the simulator's load balancer, repeatable (replaces --base-url).",
+            AllowMultipleArgumentsPerToken = true,
+        };
+        var faults = new Option<string[]>("--fault")
+        {
+            Description = "Fault mode: kill-server[#N]@TIME[:DOWN], restart-redis@TIME[:DOWN], stop-postgres@TIME:DOWN (simulated time, e.g. stop-postgres@30m:30s), repeatable.",
+            AllowMultipleArgumentsPerToken = true,
+        };
+        var faultHook = new Option<string?>("--fault-hook") { Description = "Fault mode: executable run as HOOK ACTION [N] (kill-server N, start-server N, stop-redis, start-redis, stop-postgres, start-postgres)." };
+        var postgres = new Option<string?>("--postgres")
+        {
+            DefaultValueFactory = _ => Environment.GetEnvironmentVariable("ConnectionStrings__Postgres"),
+            Description = "Fault mode: the call log's database, read by the reconciliation (default: environment ConnectionStrings__Postgres).",
+        };
+        var reconcileWithin = new Option<double>("--reconcile-within") { DefaultValueFactory = _ => 120, Description = "Fault mode: longest real seconds to wait for the spools to drain and the call log to reconcile." };
         var command = new Command("day", "A simulated day: Poisson callers through the IVR and queue, agents answering, Twilio played by the simulator; reports simulator, server and Erlang C figures side by side.")
         {
             baseUrl, publicUrl, token, account, standInPort, admin, adminPassword, adminTotp, adminInitial, agentPassword, agentPrefix,
             hours, clockRate, callsPerHour, profile, aht, ahtDistribution, agents, patience, callbacks, resolved, repeats, repeatDelay, breakEvery, breakLength, wrapUp, menu, seed, json, html,
+            servers, faults, faultHook, postgres, reconcileWithin,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -119,11 +137,33 @@ internal static class DayCommand
             };
             await using var standIn = await DayRun.StartStandInAsync(connection, ct);
             Console.WriteLine($"Twilio REST stand-in on {standIn.BaseUrl} (the server's Twilio:ApiBaseUrl)");
-            var result = await new DayRun(connection, scenario, Console.Out).RunAsync(standIn, ct);
+            DayResult result;
+            var plan = parse.GetValue(faults) ?? [];
+            if (plan.Length == 0)
+            {
+                result = await new DayRun(connection, scenario, Console.Out).RunAsync(standIn, ct);
+            }
+            else
+            {
+                var instances = (parse.GetValue(servers) ?? []).Select(u => new Uri(u)).ToList();
+                if (instances.Count == 0 || parse.GetValue(faultHook) is not { } hook || parse.GetValue(postgres) is not { } database)
+                {
+                    Console.Error.WriteLine("error: --fault needs --server (each instance), --fault-hook and --postgres (or ConnectionStrings__Postgres).");
+                    return 2;
+                }
+                using var balancer = new Fault.LoadBalancer(instances);
+                var run = new Fault.FaultRun(connection with { ServerUrl = Fault.LoadBalancer.VirtualAddress, Balancer = balancer, Instances = instances },
+                    scenario, [.. plan.Select(Fault.ScheduledFault.Parse)], new Fault.CommandFaultHooks(hook), database, Console.Out)
+                {
+                    ReconcileWithin = TimeSpan.FromSeconds(parse.GetValue(reconcileWithin)),
+                };
+                result = await run.RunAsync(standIn, ct);
+            }
             DayReport.WriteTable(result, Console.Out);
+            if (result.Faults is { } faultReport) DayReport.WriteFaults(faultReport, Console.Out);
             if (parse.GetValue(json) is { } jsonFile) await File.WriteAllTextAsync(jsonFile.FullName, DayReport.Json(result), ct);
             if (parse.GetValue(html) is { } htmlFile) await File.WriteAllTextAsync(htmlFile.FullName, DayReport.Html(result), ct);
-            return result.Failed == 0 ? 0 : 1;
+            return result.Failed == 0 && result.Faults?.Reconciliation.Clean != false ? 0 : 1;
         });
         return command;
     }

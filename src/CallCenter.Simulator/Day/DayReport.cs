@@ -66,6 +66,27 @@ public static class DayReport
         }
     }
 
+    /// <summary>Fault mode's part of the table: the faults, how the run rode them out, and the reconciliation's verdict.</summary>
+    public static void WriteFaults(Fault.FaultReport faults, TextWriter output)
+    {
+        ArgumentNullException.ThrowIfNull(faults);
+        ArgumentNullException.ThrowIfNull(output);
+        var r = faults.Reconciliation;
+        output.WriteLine();
+        output.WriteLine($"Fault mode: {faults.Instances.Count} instances behind the simulator's load balancer");
+        foreach (var f in faults.Faults)
+            output.WriteLine(FormattableString.Invariant($"  {f.Fault,-28} at minute {f.AtMinute,7:0.00}, away {f.RealSecondsDown:0.0} s real"));
+        output.WriteLine(FormattableString.Invariant(
+            $"Failovers to another instance {faults.Failovers}; calls sent to Twilio's fallback URL {faults.FallbackCalls}; wrap-ups sent again {faults.WrapUpRetries}"));
+        foreach (var i in faults.Readiness)
+            output.WriteLine($"  readiness of {i.Instance}: healthy {i.Healthy}, degraded {i.Degraded}, unhealthy {i.Unhealthy}, no answer {i.Down} (samples every 250 ms)");
+        output.WriteLine(FormattableString.Invariant(
+            $"Reconciliation after {r.SecondsToReconcile:0.0} s: {r.CallsChecked} calls placed ({r.CallsAtFallback} at the fallback), {r.EventsChecked} of their events; hash chain {(r.ChainViolation is null ? $"intact over {r.ChainEventsVerified} events" : "BROKEN: " + r.ChainViolation)}"));
+        output.WriteLine($"  lost {r.Lost.Count}, duplicated {r.Duplicated.Count}, mismatched {r.Mismatched.Count}: {(r.Clean ? "every call has exactly one correct end state" : "NOT RECONCILED")}");
+        foreach (var p in r.Lost.Select(p => ("lost", p)).Concat(r.Duplicated.Select(p => ("duplicated", p))).Concat(r.Mismatched.Select(p => ("mismatched", p))))
+            output.WriteLine($"  {p.Item1,-10} {p.p.CallSid}: {p.p.Problem}");
+    }
+
     public static string Json(DayResult result) => JsonSerializer.Serialize(result, DayJson.Indented);
 
     /// <summary>A self-contained page: the table, calls waiting over the day and service level per 15 minutes, as inline SVG.</summary>

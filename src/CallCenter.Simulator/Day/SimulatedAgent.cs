@@ -164,6 +164,9 @@ internal sealed class SimulatedAgent : IAsyncDisposable
         }
         var record = _observations.Find(offer.CallSid);
         record?.OfferedAt = offeredAt;
+        // The server's word again: an instance killed during an earlier accept may have dialled another agent into the
+        // caller's conference first (Twilio would ring them too), but this agent is the one the ACD connected.
+        record?.Agent = WorkNumber;
         try
         {
             var handle = _scenario.HandleTimes == HandleTimeDistribution.Exponential

@@ -231,7 +231,7 @@ internal sealed class SimulatedCaller(
             return;
         }
         record.AnsweredAt = record.LeftQueueAt ?? clock.Elapsed;
-        record.Agent = client.StartsWith("agent-", StringComparison.Ordinal) ? client[6..] : client;
+        record.Agent ??= client.StartsWith("agent-", StringComparison.Ordinal) ? client[6..] : client;
         observations.TalkingChanged(1);
         try
         {
