@@ -55,7 +55,19 @@ public sealed class StaffSession : IDisposable
         }
     }
 
+    // On an accelerated clock a one-time code's step is a second or two of real time: a busy machine can take longer between
+    // reading the server's time and the login's check, so a refused code is tried again with a fresh one (twice at most,
+    // well below the lockout's five failures).
     private static async Task<StaffApi.SessionInfo?> LoginAsync(HttpClient http, string workNumber, string password, string? totpSecret, CancellationToken ct)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            var session = await LoginOnceAsync(http, workNumber, password, totpSecret, ct);
+            if (session is not null || totpSecret is null || attempt == 2) return session;
+        }
+    }
+
+    private static async Task<StaffApi.SessionInfo?> LoginOnceAsync(HttpClient http, string workNumber, string password, string? totpSecret, CancellationToken ct)
     {
         string? oneTimeCode = null;
         if (totpSecret is not null)
