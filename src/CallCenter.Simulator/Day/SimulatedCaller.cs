@@ -68,6 +68,7 @@ internal sealed class SimulatedCaller(
             var form = new Dictionary<string, string>(fields, StringComparer.Ordinal) { ["CallStatus"] = "ringing" };
             int code;
             XElement? document;
+            var sentAt = clock.Elapsed;
             try
             {
                 (code, document) = await twilio.PostAsync("/twilio/voice/incoming", form, token);
@@ -76,7 +77,7 @@ internal sealed class SimulatedCaller(
             {
                 (code, document) = (0, null);
             }
-            documentRequestedAt = clock.Elapsed;
+            documentRequestedAt = sentAt;
             if (document is not null) return document;
             if (code is >= 200 and < 500)
             {
@@ -85,8 +86,10 @@ internal sealed class SimulatedCaller(
                 observations.WebhookError();
                 return null;
             }
+            // Twilio's debugger records the failed voice URL (error 11200) even though the fallback takes the call.
             record.ReachedFallback = true;
             observations.FellBack();
+            observations.WebhookError();
             return await PostAsync("/twilio/voice/fallback", "ringing", new() { ["ErrorCode"] = "11200", ["ErrorUrl"] = "/twilio/voice/incoming" }, record, token);
         }
 
