@@ -75,12 +75,19 @@ public sealed record InCallSession
     public const string MonitorStartedEvent = "supervisor.monitor_started";
     public const string MonitorChangedEvent = "supervisor.monitor_changed";
     public const string MonitorEndedEvent = "supervisor.monitor_ended";
+    /// <summary>Twilio reported a participant leaving the conference: who, why, and whether it was unexpected.</summary>
+    public const string ParticipantLeftEvent = "incall.participant_left";
+    /// <summary>Twilio reported the conference over: why and which participant ended it.</summary>
+    public const string ConferenceEndedEvent = "incall.conference_ended";
+    /// <summary>The owner ended the call with the end-call button (the conference is ended at Twilio).</summary>
+    public const string EndedEvent = "incall.ended";
 
     /// <summary>Every event type this state reads (the store loads only these).</summary>
     public static readonly ImmutableArray<string> EventTypes =
     [
         ConferenceEvent, HeldEvent, ResumedEvent, MutedEvent, UnmutedEvent, ConsultStartedEvent, ConsultCancelledEvent, TransferredEvent,
         PartyAddedEvent, PartyRemovedEvent, DigitsSentEvent, MonitorStartedEvent, MonitorChangedEvent, MonitorEndedEvent,
+        ParticipantLeftEvent, ConferenceEndedEvent, EndedEvent,
     ];
 
     public required string CallSid { get; init; }
@@ -107,8 +114,11 @@ public sealed record InCallSession
     /// <summary>Each agent's softphone leg (call SID) on the conference: a supervisor coaching the owner speaks into it.</summary>
     public ImmutableDictionary<string, string> AgentLegs { get; init; } = ImmutableDictionary<string, string>.Empty;
 
-    /// <summary>The call left the conference: transferred cold, or handed to an outside number.</summary>
+    /// <summary>The call left the conference: transferred cold, handed to an outside number, or over (caller gone, conference ended).</summary>
     public bool Ended { get; init; }
+
+    /// <summary>The owner's softphone leg left the conference on its own (browser closed, network lost): the caller is held.</summary>
+    public bool OwnerDropped { get; init; }
 
     /// <summary>How many events of each type the call has: the next one's step key number.</summary>
     public ImmutableDictionary<string, int> Counts { get; init; } = ImmutableDictionary<string, int>.Empty;
@@ -201,9 +211,28 @@ public sealed record InCallSession
             case MonitorStartedEvent or MonitorChangedEvent:
                 return this with { Monitor = new InCallMonitor(e["supervisor"] ?? "", Enum.TryParse<MonitorMode>(e["mode"], out var mode) ? mode : MonitorMode.Listen) };
             case MonitorEndedEvent: return this with { Monitor = null };
+            case ConferenceEndedEvent or EndedEvent: return this with { Ended = true, Consulting = null };
+            case ParticipantLeftEvent when e["unexpected"] == "true":
+                return Enum.TryParse<Leaver>(e["who"], out var who) ? Left(who, e["label"], e["agent"]) : this;
             default: return this;
         }
     }
+
+    // Only unexpected leaves change the state: the others follow a command or the conference's end, already folded in.
+    private InCallSession Left(Leaver who, string? label, string? agent) => who switch
+    {
+        Leaver.Caller => this with { Ended = true, Consulting = null },
+        Leaver.Owner => this with { OwnerDropped = true, AgentLegs = AgentLegs.Remove(Owner) },
+        Leaver.Agent or Leaver.Number => this with
+        {
+            Parties = Parties.RemoveAll(p => p.Label == label),
+            Consulting = Consulting?.Label == label ? null : Consulting,
+            MutedAgents = agent is null ? MutedAgents : MutedAgents.Remove(agent),
+            AgentLegs = agent is null ? AgentLegs : AgentLegs.Remove(agent),
+        },
+        Leaver.Supervisor => this with { Monitor = null },
+        _ => this,
+    };
 
     private static InCallParty Party(InCallEvent e) => new(e["label"] ?? "", ParseKind(e["targetKind"]), e["target"] ?? "");
 
