@@ -36,7 +36,7 @@ public static class ConferenceLeaves
     {
         ArgumentNullException.ThrowIfNull(call);
         // The caller leaving always ends the call, unless a command already took them out of this conference (cold transfer).
-        if (legCallSid == call.CallSid) return new ConferenceLeave(Leaver.Caller, null, !call.Ended);
+        if (legCallSid == call.CallerLeg) return new ConferenceLeave(Leaver.Caller, null, !call.Ended);
         var live = !call.Ended && !conferenceEnding;
         if (label is null) return new ConferenceLeave(Leaver.Unknown, null, false);
         if (label == InCallSession.AgentLabel(call.Owner))

@@ -95,6 +95,18 @@ public sealed record InCallSession
     /// <summary>Twilio's conference SID (CF…); participant updates address it.</summary>
     public required string ConferenceSid { get; init; }
 
+    /// <summary>
+    /// The customer's own call leg on the conference: the call itself for a queued caller, the call Twilio placed for a callback
+    /// (whose ACD id is the callback's). Hold and transfers address it.
+    /// </summary>
+    public required string CallerLeg { get; init; }
+
+    /// <summary>The hotline number outside parties are called from, when the conference set-up named it (callbacks).</summary>
+    public string? Line { get; init; }
+
+    /// <summary>A call we placed (a callback): the customer cannot be put back in a queue, which would dial them again.</summary>
+    public bool Outbound { get; init; }
+
     /// <summary>The agent who owns the call now: answered it or took it over by a transfer.</summary>
     public required string Owner { get; init; }
 
@@ -163,7 +175,11 @@ public sealed record InCallSession
             counts = counts.SetItem(e.Type, counts.GetValueOrDefault(e.Type) + 1);
             if (e.Type == ConferenceEvent)
             {
-                state = new InCallSession { CallSid = callSid, ConferenceSid = e["conferenceSid"] ?? "", Owner = e["agent"] ?? "" };
+                state = new InCallSession
+                {
+                    CallSid = callSid, ConferenceSid = e["conferenceSid"] ?? "", Owner = e["agent"] ?? "", CallerLeg = e["callerCallSid"] ?? callSid,
+                    Line = e["line"], Outbound = e["callerCallSid"] is not null,
+                };
                 if (e["agentCallSid"] is { } leg) state = state with { AgentLegs = state.AgentLegs.SetItem(state.Owner, leg) };
                 continue;
             }

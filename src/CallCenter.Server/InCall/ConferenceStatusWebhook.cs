@@ -106,7 +106,7 @@ public static class ConferenceStatusWebhook
                 break;
             case Leaver.Owner:
                 // Nobody is left to talk to: the caller hears hold music rather than silence until the agent ends the call.
-                if (!call.CallerHeld && !await twilio.UpdateParticipantAsync(call.ConferenceSid, call.CallSid, new ParticipantChange { Hold = true }, CancellationToken.None))
+                if (!call.CallerHeld && !await twilio.UpdateParticipantAsync(call.ConferenceSid, call.CallerLeg, new ParticipantChange { Hold = true }, CancellationToken.None))
                     logger.LogError("The softphone of {Agent} left call {CallSid}; the caller could not be put on hold", call.Owner, call.CallSid);
                 else if (!call.CallerHeld)
                     await InCallSessions.AppendAsync(callLog, clock, call, InCallSession.HeldEvent, new { agent = call.Owner, reason = "agent_disconnected" });

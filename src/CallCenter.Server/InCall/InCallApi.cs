@@ -127,7 +127,7 @@ public static class InCallApi
         if (call!.CallerHeld == hold) return TypedResults.Ok(View(call, d.Me));
 
         using var activity = Span(hold ? "hold" : "resume", callSid);
-        if (!await d.Twilio.UpdateParticipantAsync(call.ConferenceSid, callSid, new ParticipantChange { Hold = hold }, ct))
+        if (!await d.Twilio.UpdateParticipantAsync(call.ConferenceSid, call.CallerLeg, new ParticipantChange { Hold = hold }, ct))
             return InCallSessions.TwilioFailed(hold ? "The caller is not on hold: they can still hear you. Try again." : "The caller is still on hold. Try again.");
         await InCallSessions.AppendAsync(d.CallLog, d.Clock, call, hold ? InCallSession.HeldEvent : InCallSession.ResumedEvent,
             hold ? new { agent = d.Me, reason } : new { agent = d.Me, reason = (string?)null });
@@ -186,7 +186,7 @@ public static class InCallApi
                 waitUrl: new Uri($"{d.BaseUrl}/twilio/voice/queue-wait?lang={Uri.EscapeDataString(await LanguageAsync(d.Db, call.CallSid, ct))}"),
                 waitUrlMethod: Twilio.Http.HttpMethod.Post))
             .ToString(System.Xml.Linq.SaveOptions.DisableFormatting);
-        if (!await d.Twilio.RedirectAsync(call.CallSid, twiml, ct))
+        if (!await d.Twilio.RedirectAsync(call.CallerLeg, twiml, ct))
             return InCallSessions.TwilioFailed("The caller is still with you: the transfer to the queue did not happen. Try again.");
         await d.Acd.TransferToQueueAsync(d.Me, call.CallSid, queue, CancellationToken.None);
         await InCallSessions.AppendAsync(d.CallLog, d.Clock, call, InCallSession.TransferredEvent,
@@ -217,10 +217,10 @@ public static class InCallApi
     private static async Task<Results<Ok<InCallView>, ValidationProblem, ProblemHttpResult>> ColdToNumberAsync(
         InCallSession call, string number, string? reason, Deps d, CancellationToken ct)
     {
-        if (await LineAsync(d.Db, call.CallSid, ct) is not { } line) return NoLine(call.CallSid);
+        if ((call.Line ?? await LineAsync(d.Db, call.CallSid, ct)) is not { } line) return NoLine(call.CallSid);
         var twiml = new VoiceResponse().Append(new TwilioVoice.Dial(number: number, callerId: line))
             .ToString(System.Xml.Linq.SaveOptions.DisableFormatting);
-        if (!await d.Twilio.RedirectAsync(call.CallSid, twiml, ct))
+        if (!await d.Twilio.RedirectAsync(call.CallerLeg, twiml, ct))
             return InCallSessions.TwilioFailed("The caller is still with you: the number was not dialled. Try again.");
         await d.Acd.EndCallAsync(d.Me, call.CallSid, CancellationToken.None);
         await InCallSessions.AppendAsync(d.CallLog, d.Clock, call, InCallSession.TransferredEvent,
@@ -249,7 +249,7 @@ public static class InCallApi
         var target = call!.Consulting!;
         using var activity = Span("transfer.complete", callSid);
         // Caller back first, then this agent leaves: a retry after a failure here repeats both harmlessly.
-        if (!await d.Twilio.UpdateParticipantAsync(call.ConferenceSid, callSid, new ParticipantChange { Hold = false }, ct)
+        if (!await d.Twilio.UpdateParticipantAsync(call.ConferenceSid, call.CallerLeg, new ParticipantChange { Hold = false }, ct)
             || !await d.Twilio.RemoveParticipantAsync(call.ConferenceSid, InCallSession.AgentLabel(d.Me), ct))
             return InCallSessions.TwilioFailed("The transfer is not finished: you are still on the call. Try again.");
         if (target.Kind == TargetKind.Agent) await d.Acd.LeaveCallAsync(d.Me, callSid, target.Target, CancellationToken.None);
@@ -269,7 +269,7 @@ public static class InCallApi
         var target = call!.Consulting!;
         using var activity = Span("transfer.cancel", callSid);
         if (!await d.Twilio.RemoveParticipantAsync(call.ConferenceSid, target.Label, ct)
-            || !await d.Twilio.UpdateParticipantAsync(call.ConferenceSid, callSid, new ParticipantChange { Hold = false }, ct))
+            || !await d.Twilio.UpdateParticipantAsync(call.ConferenceSid, call.CallerLeg, new ParticipantChange { Hold = false }, ct))
             return InCallSessions.TwilioFailed("The transfer is not cancelled yet. Try again.");
         if (target.Kind == TargetKind.Agent) await d.Acd.LeaveCallAsync(target.Target, callSid, null, CancellationToken.None);
         await InCallSessions.AppendAsync(d.CallLog, d.Clock, call, InCallSession.ConsultCancelledEvent, new { agent = d.Me, label = target.Label });
@@ -410,16 +410,16 @@ public static class InCallApi
         }
         else
         {
-            if (await LineAsync(d.Db, call.CallSid, ct) is not { } line) return new AddedLeg(null, null, NoLine(call.CallSid));
+            if ((call.Line ?? await LineAsync(d.Db, call.CallSid, ct)) is not { } line) return new AddedLeg(null, null, NoLine(call.CallSid));
             var n = call.Counts.GetValueOrDefault(InCallSession.PartyAddedEvent) + call.Counts.GetValueOrDefault(InCallSession.ConsultStartedEvent) + 1;
             (to, from, label, shown) = (target, line, $"party-{n}", PhoneNumberMask.Mask(target));
         }
-        if (hold && !await d.Twilio.UpdateParticipantAsync(call.ConferenceSid, call.CallSid, new ParticipantChange { Hold = true }, ct))
+        if (hold && !await d.Twilio.UpdateParticipantAsync(call.ConferenceSid, call.CallerLeg, new ParticipantChange { Hold = true }, ct))
             return new AddedLeg(null, null, InCallSessions.TwilioFailed("The caller could not be put on hold, so nobody was dialled. Try again."));
         var leg = await d.Twilio.AddParticipantAsync(InCallSession.ConferenceName(call.CallSid), to, from, label, null, ct);
         if (leg is null)
         {
-            if (hold) await d.Twilio.UpdateParticipantAsync(call.ConferenceSid, call.CallSid, new ParticipantChange { Hold = false }, CancellationToken.None);
+            if (hold) await d.Twilio.UpdateParticipantAsync(call.ConferenceSid, call.CallerLeg, new ParticipantChange { Hold = false }, CancellationToken.None);
             return new AddedLeg(null, null, InCallSessions.TwilioFailed($"{shown} could not be dialled: the call is as it was. Try again."));
         }
         if (kind == TargetKind.Agent)
@@ -432,7 +432,7 @@ public static class InCallApi
             {
                 // The agent took another call between the check and the dial.
                 await d.Twilio.RemoveParticipantAsync(call.ConferenceSid, label, CancellationToken.None);
-                if (hold) await d.Twilio.UpdateParticipantAsync(call.ConferenceSid, call.CallSid, new ParticipantChange { Hold = false }, CancellationToken.None);
+                if (hold) await d.Twilio.UpdateParticipantAsync(call.ConferenceSid, call.CallerLeg, new ParticipantChange { Hold = false }, CancellationToken.None);
                 return new AddedLeg(null, null, TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "Agent not available", detail: ex.Message));
             }
         }
