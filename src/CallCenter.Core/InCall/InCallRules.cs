@@ -79,6 +79,9 @@ public static partial class InCallRules
         if (OwnerOnly(call, actor) is { } refused) return refused;
         if (mode == TransferMode.Warm && kind == TargetKind.Queue)
             return new InCallRefusal(RefusalKind.Invalid, "Warm transfer to a queue", "Nobody in a queue can be consulted first: transfer to a queue cold.");
+        if (kind == TargetKind.Queue && call.Outbound)
+            return new InCallRefusal(RefusalKind.Conflict, "A called customer cannot wait in a queue",
+                "We called this customer: transfer them to an agent or a number instead.");
         if (kind == TargetKind.Agent && target == actor)
             return new InCallRefusal(RefusalKind.Invalid, "Transfer to yourself", "Choose another agent.");
         if (call.Consulting is not null)

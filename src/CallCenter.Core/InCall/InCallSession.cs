@@ -75,18 +75,37 @@ public sealed record InCallSession
     public const string MonitorStartedEvent = "supervisor.monitor_started";
     public const string MonitorChangedEvent = "supervisor.monitor_changed";
     public const string MonitorEndedEvent = "supervisor.monitor_ended";
+    /// <summary>Twilio reported a participant leaving the conference: who, why, and whether it was unexpected.</summary>
+    public const string ParticipantLeftEvent = "incall.participant_left";
+    /// <summary>Twilio reported the conference over: why and which participant ended it.</summary>
+    public const string ConferenceEndedEvent = "incall.conference_ended";
+    /// <summary>The owner ended the call with the end-call button (the conference is ended at Twilio).</summary>
+    public const string EndedEvent = "incall.ended";
 
     /// <summary>Every event type this state reads (the store loads only these).</summary>
     public static readonly ImmutableArray<string> EventTypes =
     [
         ConferenceEvent, HeldEvent, ResumedEvent, MutedEvent, UnmutedEvent, ConsultStartedEvent, ConsultCancelledEvent, TransferredEvent,
         PartyAddedEvent, PartyRemovedEvent, DigitsSentEvent, MonitorStartedEvent, MonitorChangedEvent, MonitorEndedEvent,
+        ParticipantLeftEvent, ConferenceEndedEvent, EndedEvent,
     ];
 
     public required string CallSid { get; init; }
 
     /// <summary>Twilio's conference SID (CF…); participant updates address it.</summary>
     public required string ConferenceSid { get; init; }
+
+    /// <summary>
+    /// The customer's own call leg on the conference: the call itself for a queued caller, the call Twilio placed for a callback
+    /// (whose ACD id is the callback's). Hold and transfers address it.
+    /// </summary>
+    public required string CallerLeg { get; init; }
+
+    /// <summary>The hotline number outside parties are called from, when the conference set-up named it (callbacks).</summary>
+    public string? Line { get; init; }
+
+    /// <summary>A call we placed (a callback): the customer cannot be put back in a queue, which would dial them again.</summary>
+    public bool Outbound { get; init; }
 
     /// <summary>The agent who owns the call now: answered it or took it over by a transfer.</summary>
     public required string Owner { get; init; }
@@ -107,8 +126,11 @@ public sealed record InCallSession
     /// <summary>Each agent's softphone leg (call SID) on the conference: a supervisor coaching the owner speaks into it.</summary>
     public ImmutableDictionary<string, string> AgentLegs { get; init; } = ImmutableDictionary<string, string>.Empty;
 
-    /// <summary>The call left the conference: transferred cold, or handed to an outside number.</summary>
+    /// <summary>The call left the conference: transferred cold, handed to an outside number, or over (caller gone, conference ended).</summary>
     public bool Ended { get; init; }
+
+    /// <summary>The owner's softphone leg left the conference on its own (browser closed, network lost): the caller is held.</summary>
+    public bool OwnerDropped { get; init; }
 
     /// <summary>How many events of each type the call has: the next one's step key number.</summary>
     public ImmutableDictionary<string, int> Counts { get; init; } = ImmutableDictionary<string, int>.Empty;
@@ -153,7 +175,11 @@ public sealed record InCallSession
             counts = counts.SetItem(e.Type, counts.GetValueOrDefault(e.Type) + 1);
             if (e.Type == ConferenceEvent)
             {
-                state = new InCallSession { CallSid = callSid, ConferenceSid = e["conferenceSid"] ?? "", Owner = e["agent"] ?? "" };
+                state = new InCallSession
+                {
+                    CallSid = callSid, ConferenceSid = e["conferenceSid"] ?? "", Owner = e["agent"] ?? "", CallerLeg = e["callerCallSid"] ?? callSid,
+                    Line = e["line"], Outbound = e["callerCallSid"] is not null,
+                };
                 if (e["agentCallSid"] is { } leg) state = state with { AgentLegs = state.AgentLegs.SetItem(state.Owner, leg) };
                 continue;
             }
@@ -201,9 +227,28 @@ public sealed record InCallSession
             case MonitorStartedEvent or MonitorChangedEvent:
                 return this with { Monitor = new InCallMonitor(e["supervisor"] ?? "", Enum.TryParse<MonitorMode>(e["mode"], out var mode) ? mode : MonitorMode.Listen) };
             case MonitorEndedEvent: return this with { Monitor = null };
+            case ConferenceEndedEvent or EndedEvent: return this with { Ended = true, Consulting = null };
+            case ParticipantLeftEvent when e["unexpected"] == "true":
+                return Enum.TryParse<Leaver>(e["who"], out var who) ? Left(who, e["label"], e["agent"]) : this;
             default: return this;
         }
     }
+
+    // Only unexpected leaves change the state: the others follow a command or the conference's end, already folded in.
+    private InCallSession Left(Leaver who, string? label, string? agent) => who switch
+    {
+        Leaver.Caller => this with { Ended = true, Consulting = null },
+        Leaver.Owner => this with { OwnerDropped = true, AgentLegs = AgentLegs.Remove(Owner) },
+        Leaver.Agent or Leaver.Number => this with
+        {
+            Parties = Parties.RemoveAll(p => p.Label == label),
+            Consulting = Consulting?.Label == label ? null : Consulting,
+            MutedAgents = agent is null ? MutedAgents : MutedAgents.Remove(agent),
+            AgentLegs = agent is null ? AgentLegs : AgentLegs.Remove(agent),
+        },
+        Leaver.Supervisor => this with { Monitor = null },
+        _ => this,
+    };
 
     private static InCallParty Party(InCallEvent e) => new(e["label"] ?? "", ParseKind(e["targetKind"]), e["target"] ?? "");
 

@@ -134,8 +134,8 @@ public static class AgentApi
     }
 
     private static async Task<Results<NoContent, ProblemHttpResult>> EndCallAsync(string callSid, HttpContext http, AcdHost acd, CallCenterDbContext db,
-        Telephony.ITwilioConferenceControl twilio, ICallEventLog callLog, TimeProvider clock, CancellationToken ct) =>
-        await InCall.InCallApi.EndCallAsync(callSid, http.User.WorkNumber(), db, acd, twilio, callLog, clock, ct) is { } refused
+        Telephony.ITwilioConferenceControl twilio, ICallEventLog callLog, InCall.CallLocks locks, TimeProvider clock, CancellationToken ct) =>
+        await InCall.InCallApi.EndCallAsync(callSid, http.User.WorkNumber(), db, acd, twilio, callLog, locks, clock, ct) is { } refused
             ? refused
             : TypedResults.NoContent();
 

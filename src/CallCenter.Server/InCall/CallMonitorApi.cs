@@ -25,6 +25,7 @@ public static class CallMonitorApi
     {
         var group = routes.MapGroup("/api/supervisor/calls/{callSid}/monitor").WithTags("Supervisor")
             .RequireStaff(StaffAuthentication.SupervisorPolicy)
+            .AddEndpointFilter<CallLockFilter>()
             .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status502BadGateway);
         group.MapPost("", MonitorAsync).WithName("SupervisorMonitorCall")
             .WithSummary("Listen in (muted), whisper to the agent (coach) or barge in; again with another mode to switch. Audited.");

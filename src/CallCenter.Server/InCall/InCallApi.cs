@@ -45,9 +45,9 @@ public static class InCallApi
     /// <summary>One party on the call besides the caller and the owner; outside numbers are masked.</summary>
     public sealed record PartyView(string Label, string Kind, string Target);
 
-    /// <summary>The call as the agent's console shows it.</summary>
+    /// <summary>The call as the agent's console shows it; <c>agentDropped</c>: the owner's softphone left the conference on its own.</summary>
     public sealed record InCallView(string CallSid, string Phase, string Owner, bool CallerHeld, bool Muted, IReadOnlyList<PartyView> Parties,
-        string? Consulting);
+        string? Consulting, bool AgentDropped);
 
     /// <summary>What the endpoints need, bound once.</summary>
     public sealed record Deps(HttpContext Http, CallCenterDbContext Db, AcdHost Acd, ITwilioConferenceControl Twilio, ICallEventLog CallLog,
@@ -63,6 +63,7 @@ public static class InCallApi
     public static IServiceCollection AddInCall(this IServiceCollection services)
     {
         services.AddOptions<InCallOptions>().BindConfiguration(InCallOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<CallLocks>();
         return services;
     }
 
@@ -71,6 +72,8 @@ public static class InCallApi
         var calls = routes.MapGroup("/api/agent/calls/{callSid}").WithTags("In-call controls").RequireStaff()
             // An ACD step refused after the checks (the state moved under us) is a 409 like every agent action.
             .AddEndpointFilter<Agents.AcdProblemFilter>()
+            // One command at a time per call: a double click reaches Twilio once.
+            .AddEndpointFilter<CallLockFilter>()
             .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status502BadGateway);
         calls.MapGet("", StateAsync).WithName("InCallState").WithSummary("The call's phase, hold, your mute, parties and a transfer in progress.");
         calls.MapPost("/hold", (string callSid, ReasonRequest? request, [AsParameters] Deps d, CancellationToken ct) => HoldAsync(callSid, true, request?.Reason, d, ct))
@@ -101,6 +104,7 @@ public static class InCallApi
             if (InCallRules.AreDigits(digits)) response.Play(digits: digits);
             return Twiml.Ok(response.ToString(System.Xml.Linq.SaveOptions.DisableFormatting));
         }).WithName("TwilioVoiceDigits");
+        voice.MapConferenceStatusWebhook();
         routes.MapCallMonitor();
         return routes;
     }
@@ -123,7 +127,7 @@ public static class InCallApi
         if (call!.CallerHeld == hold) return TypedResults.Ok(View(call, d.Me));
 
         using var activity = Span(hold ? "hold" : "resume", callSid);
-        if (!await d.Twilio.UpdateParticipantAsync(call.ConferenceSid, callSid, new ParticipantChange { Hold = hold }, ct))
+        if (!await d.Twilio.UpdateParticipantAsync(call.ConferenceSid, call.CallerLeg, new ParticipantChange { Hold = hold }, ct))
             return InCallSessions.TwilioFailed(hold ? "The caller is not on hold: they can still hear you. Try again." : "The caller is still on hold. Try again.");
         await InCallSessions.AppendAsync(d.CallLog, d.Clock, call, hold ? InCallSession.HeldEvent : InCallSession.ResumedEvent,
             hold ? new { agent = d.Me, reason } : new { agent = d.Me, reason = (string?)null });
@@ -182,7 +186,7 @@ public static class InCallApi
                 waitUrl: new Uri($"{d.BaseUrl}/twilio/voice/queue-wait?lang={Uri.EscapeDataString(await LanguageAsync(d.Db, call.CallSid, ct))}"),
                 waitUrlMethod: Twilio.Http.HttpMethod.Post))
             .ToString(System.Xml.Linq.SaveOptions.DisableFormatting);
-        if (!await d.Twilio.RedirectAsync(call.CallSid, twiml, ct))
+        if (!await d.Twilio.RedirectAsync(call.CallerLeg, twiml, ct))
             return InCallSessions.TwilioFailed("The caller is still with you: the transfer to the queue did not happen. Try again.");
         await d.Acd.TransferToQueueAsync(d.Me, call.CallSid, queue, CancellationToken.None);
         await InCallSessions.AppendAsync(d.CallLog, d.Clock, call, InCallSession.TransferredEvent,
@@ -213,10 +217,10 @@ public static class InCallApi
     private static async Task<Results<Ok<InCallView>, ValidationProblem, ProblemHttpResult>> ColdToNumberAsync(
         InCallSession call, string number, string? reason, Deps d, CancellationToken ct)
     {
-        if (await LineAsync(d.Db, call.CallSid, ct) is not { } line) return NoLine(call.CallSid);
+        if ((call.Line ?? await LineAsync(d.Db, call.CallSid, ct)) is not { } line) return NoLine(call.CallSid);
         var twiml = new VoiceResponse().Append(new TwilioVoice.Dial(number: number, callerId: line))
             .ToString(System.Xml.Linq.SaveOptions.DisableFormatting);
-        if (!await d.Twilio.RedirectAsync(call.CallSid, twiml, ct))
+        if (!await d.Twilio.RedirectAsync(call.CallerLeg, twiml, ct))
             return InCallSessions.TwilioFailed("The caller is still with you: the number was not dialled. Try again.");
         await d.Acd.EndCallAsync(d.Me, call.CallSid, CancellationToken.None);
         await InCallSessions.AppendAsync(d.CallLog, d.Clock, call, InCallSession.TransferredEvent,
@@ -245,7 +249,7 @@ public static class InCallApi
         var target = call!.Consulting!;
         using var activity = Span("transfer.complete", callSid);
         // Caller back first, then this agent leaves: a retry after a failure here repeats both harmlessly.
-        if (!await d.Twilio.UpdateParticipantAsync(call.ConferenceSid, callSid, new ParticipantChange { Hold = false }, ct)
+        if (!await d.Twilio.UpdateParticipantAsync(call.ConferenceSid, call.CallerLeg, new ParticipantChange { Hold = false }, ct)
             || !await d.Twilio.RemoveParticipantAsync(call.ConferenceSid, InCallSession.AgentLabel(d.Me), ct))
             return InCallSessions.TwilioFailed("The transfer is not finished: you are still on the call. Try again.");
         if (target.Kind == TargetKind.Agent) await d.Acd.LeaveCallAsync(d.Me, callSid, target.Target, CancellationToken.None);
@@ -265,7 +269,7 @@ public static class InCallApi
         var target = call!.Consulting!;
         using var activity = Span("transfer.cancel", callSid);
         if (!await d.Twilio.RemoveParticipantAsync(call.ConferenceSid, target.Label, ct)
-            || !await d.Twilio.UpdateParticipantAsync(call.ConferenceSid, callSid, new ParticipantChange { Hold = false }, ct))
+            || !await d.Twilio.UpdateParticipantAsync(call.ConferenceSid, call.CallerLeg, new ParticipantChange { Hold = false }, ct))
             return InCallSessions.TwilioFailed("The transfer is not cancelled yet. Try again.");
         if (target.Kind == TargetKind.Agent) await d.Acd.LeaveCallAsync(target.Target, callSid, null, CancellationToken.None);
         await InCallSessions.AppendAsync(d.CallLog, d.Clock, call, InCallSession.ConsultCancelledEvent, new { agent = d.Me, label = target.Label });
@@ -336,22 +340,28 @@ public static class InCallApi
     /// only change the ACD, as before.
     /// </summary>
     public static async Task<ProblemHttpResult?> EndCallAsync(string callSid, string me, CallCenterDbContext db, AcdHost acd,
-        ITwilioConferenceControl twilio, ICallEventLog callLog, TimeProvider clock, CancellationToken ct)
+        ITwilioConferenceControl twilio, ICallEventLog callLog, CallLocks locks, TimeProvider clock, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(acd);
         ArgumentNullException.ThrowIfNull(twilio);
+        ArgumentNullException.ThrowIfNull(locks);
         if (await acd.AgentAsync(me, ct) is not { State: AgentState.OnCall } self || self.CallSid != callSid)
         {
             await acd.EndCallAsync(me, callSid, ct);
             return null;
         }
         InCallSession? call;
+        IAsyncDisposable? held = null;
         try
         {
+            // Like every in-call command: a second click waits for the first and then finds the call over.
+            held = await locks.AcquireAsync(callSid, CallLocks.DefaultWait, ct);
+            if (held is null) return CallLockFilter.Busy(callSid);
             call = await InCallSessions.LoadAsync(db, callSid, ct);
         }
         catch (Exception ex) when (DependencyFailures.IsDatabaseUnavailable(ex))
         {
+            if (held is not null) await held.DisposeAsync();
             // The call's story is in the call log, which cannot be read while PostgreSQL is away; the agent must still be
             // able to end the call. Hanging up the caller ends their conference (they joined with endConferenceOnExit).
             if (!await twilio.RedirectAsync(callSid, new VoiceResponse().Hangup().ToString(), ct))
@@ -359,25 +369,32 @@ public static class InCallApi
             await acd.EndCallAsync(me, callSid, CancellationToken.None);
             return null;
         }
-        if (call is null || call.Ended)
+        await using (held)
         {
-            await acd.EndCallAsync(me, callSid, ct);
+            // The ACD may have moved on while this request waited for the lock (the caller hung up, an earlier click ended it).
+            if (await acd.AgentAsync(me, ct) is not { State: AgentState.OnCall } still || still.CallSid != callSid) return null;
+            if (call is null || call.Ended)
+            {
+                await acd.EndCallAsync(me, callSid, ct);
+                return null;
+            }
+            if (call.Owner != me)
+            {
+                var label = InCallSession.AgentLabel(me);
+                if (!await twilio.RemoveParticipantAsync(call.ConferenceSid, label, ct))
+                    return InCallSessions.TwilioFailed("You are still on the call. Try again.");
+                await acd.LeaveCallAsync(me, callSid, null, CancellationToken.None);
+                await InCallSessions.AppendAsync(callLog, clock, call, InCallSession.PartyRemovedEvent,
+                    new { agent = me, label, targetKind = nameof(TargetKind.Agent), target = me });
+                return null;
+            }
+            if (!await twilio.EndConferenceAsync(call.ConferenceSid, ct))
+                return InCallSessions.TwilioFailed("The call is still connected at Twilio. Try again.");
+            await acd.EndCallAsync(me, callSid, CancellationToken.None);
+            // Written under the lock, so Twilio's leave callbacks that follow find the call over and take them as expected.
+            await InCallSessions.AppendAsync(callLog, clock, call, InCallSession.EndedEvent, new { agent = me });
             return null;
         }
-        if (call.Owner != me)
-        {
-            var label = InCallSession.AgentLabel(me);
-            if (!await twilio.RemoveParticipantAsync(call.ConferenceSid, label, ct))
-                return InCallSessions.TwilioFailed("You are still on the call. Try again.");
-            await acd.LeaveCallAsync(me, callSid, null, CancellationToken.None);
-            await InCallSessions.AppendAsync(callLog, clock, call, InCallSession.PartyRemovedEvent,
-                new { agent = me, label, targetKind = nameof(TargetKind.Agent), target = me });
-            return null;
-        }
-        if (!await twilio.EndConferenceAsync(call.ConferenceSid, ct))
-            return InCallSessions.TwilioFailed("The call is still connected at Twilio. Try again.");
-        await acd.EndCallAsync(me, callSid, CancellationToken.None);
-        return null;
     }
 
     private sealed record AddedLeg(InCallParty? Party, string? CallSid, ProblemHttpResult? Refused);
@@ -393,16 +410,16 @@ public static class InCallApi
         }
         else
         {
-            if (await LineAsync(d.Db, call.CallSid, ct) is not { } line) return new AddedLeg(null, null, NoLine(call.CallSid));
+            if ((call.Line ?? await LineAsync(d.Db, call.CallSid, ct)) is not { } line) return new AddedLeg(null, null, NoLine(call.CallSid));
             var n = call.Counts.GetValueOrDefault(InCallSession.PartyAddedEvent) + call.Counts.GetValueOrDefault(InCallSession.ConsultStartedEvent) + 1;
             (to, from, label, shown) = (target, line, $"party-{n}", PhoneNumberMask.Mask(target));
         }
-        if (hold && !await d.Twilio.UpdateParticipantAsync(call.ConferenceSid, call.CallSid, new ParticipantChange { Hold = true }, ct))
+        if (hold && !await d.Twilio.UpdateParticipantAsync(call.ConferenceSid, call.CallerLeg, new ParticipantChange { Hold = true }, ct))
             return new AddedLeg(null, null, InCallSessions.TwilioFailed("The caller could not be put on hold, so nobody was dialled. Try again."));
         var leg = await d.Twilio.AddParticipantAsync(InCallSession.ConferenceName(call.CallSid), to, from, label, null, ct);
         if (leg is null)
         {
-            if (hold) await d.Twilio.UpdateParticipantAsync(call.ConferenceSid, call.CallSid, new ParticipantChange { Hold = false }, CancellationToken.None);
+            if (hold) await d.Twilio.UpdateParticipantAsync(call.ConferenceSid, call.CallerLeg, new ParticipantChange { Hold = false }, CancellationToken.None);
             return new AddedLeg(null, null, InCallSessions.TwilioFailed($"{shown} could not be dialled: the call is as it was. Try again."));
         }
         if (kind == TargetKind.Agent)
@@ -415,7 +432,7 @@ public static class InCallApi
             {
                 // The agent took another call between the check and the dial.
                 await d.Twilio.RemoveParticipantAsync(call.ConferenceSid, label, CancellationToken.None);
-                if (hold) await d.Twilio.UpdateParticipantAsync(call.ConferenceSid, call.CallSid, new ParticipantChange { Hold = false }, CancellationToken.None);
+                if (hold) await d.Twilio.UpdateParticipantAsync(call.ConferenceSid, call.CallerLeg, new ParticipantChange { Hold = false }, CancellationToken.None);
                 return new AddedLeg(null, null, TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "Agent not available", detail: ex.Message));
             }
         }
@@ -441,7 +458,7 @@ public static class InCallApi
 
     private static InCallView View(InCallSession call, string me) =>
         new(call.CallSid, call.Phase.ToString(), call.Owner, call.CallerHeld, call.MutedAgents.Contains(me),
-            [.. call.Parties.Select(p => new PartyView(p.Label, p.Kind.ToString(), p.Target))], call.Consulting?.Label);
+            [.. call.Parties.Select(p => new PartyView(p.Label, p.Kind.ToString(), p.Target))], call.Consulting?.Label, call.OwnerDropped);
 
     private static void ValidateTarget(TargetKind? kind, string target, AcdHost acd, Dictionary<string, string[]> errors)
     {

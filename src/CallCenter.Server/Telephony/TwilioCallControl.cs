@@ -25,8 +25,11 @@ public interface ITwilioCallControl
     /// <summary>Pauses (skipping the gap) or resumes the call's running recording; false (already logged) when Twilio did not take it.</summary>
     Task<bool> SetRecordingPausedAsync(string callSid, bool paused, CancellationToken ct);
 
-    /// <summary>Places an outbound call running <paramref name="twiml"/> once answered; Twilio's call SID, or null (already logged) when refused.</summary>
-    Task<string?> PlaceCallAsync(string to, string from, string twiml, Uri statusCallback, CancellationToken ct);
+    /// <summary>
+    /// Places an outbound call running <paramref name="twiml"/> once answered, recorded from the answer (customer | everyone else)
+    /// when <paramref name="recordingStatusCallback"/> is given; Twilio's call SID, or null (already logged) when refused.
+    /// </summary>
+    Task<string?> PlaceCallAsync(string to, string from, string twiml, Uri statusCallback, CancellationToken ct, Uri? recordingStatusCallback = null);
 }
 
 /// <summary>
@@ -42,9 +45,9 @@ public sealed partial class TwilioCallControl(IHttpClientFactory httpClients, IO
     public static string ClientIdentity(string agentId) => "agent-" + agentId;
 
     /// <summary>
-    /// The TwiML that bridges a called customer straight to the agent's softphone (callbacks and outbound calls, which have
-    /// no conference), recorded from the answer with customer and agent on separate channels; Twilio reports the finished
-    /// recording to the archive's callback. Queued callers go through a conference instead (<see cref="ConferenceTwiml"/>).
+    /// The TwiML that bridges a called customer straight to the agent's softphone (outbound project calls, which have no
+    /// conference), recorded from the answer with customer and agent on separate channels; Twilio reports the finished
+    /// recording to the archive's callback. Queued callers and callbacks go through a conference instead (<see cref="ConferenceTwiml"/>).
     /// </summary>
     public static string ConnectTwiml(string agentId, Uri recordingStatusCallback)
     {
@@ -87,7 +90,7 @@ public sealed partial class TwilioCallControl(IHttpClientFactory httpClients, IO
                 PauseBehavior = paused ? "skip" : null,
             }, client), ct);
 
-    public async Task<string?> PlaceCallAsync(string to, string from, string twiml, Uri statusCallback, CancellationToken ct)
+    public async Task<string?> PlaceCallAsync(string to, string from, string twiml, Uri statusCallback, CancellationToken ct, Uri? recordingStatusCallback = null)
     {
         string? sid = null;
         var placed = await SendAsync(Core.Privacy.PhoneNumberMask.Mask(to), "outbound call", async client =>
@@ -98,6 +101,11 @@ public sealed partial class TwilioCallControl(IHttpClientFactory httpClients, IO
                 StatusCallback = statusCallback,
                 StatusCallbackMethod = Twilio.Http.HttpMethod.Post,
                 StatusCallbackEvent = ["completed"],
+                Record = recordingStatusCallback is null ? null : true,
+                RecordingChannels = recordingStatusCallback is null ? null : "dual",
+                RecordingStatusCallback = recordingStatusCallback?.ToString(),
+                RecordingStatusCallbackMethod = recordingStatusCallback is null ? null : Twilio.Http.HttpMethod.Post,
+                RecordingStatusCallbackEvent = recordingStatusCallback is null ? null : ["completed"],
             }, client);
             sid = call.Sid;
         }, ct);

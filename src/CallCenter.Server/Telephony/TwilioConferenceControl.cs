@@ -50,15 +50,21 @@ public sealed partial class TwilioCallControl : ITwilioConferenceControl
 
     /// <summary>
     /// The caller's TwiML once an agent takes the call: into the call's own conference, which ends when the caller
-    /// leaves; until an agent's leg joins, the caller hears Twilio's wait music rather than silence.
+    /// leaves; until an agent's leg joins, the caller hears Twilio's wait music rather than silence. Participants leaving
+    /// and the conference ending are reported to <paramref name="conferenceStatusCallback"/>.
     /// </summary>
-    public static string ConferenceTwiml(string callSid)
+    public static string ConferenceTwiml(string callSid, Uri conferenceStatusCallback)
     {
         var dial = new TwilioVoice.Dial();
         dial.Conference(InCallSession.ConferenceName(callSid), beep: TwilioVoice.Conference.BeepEnum.False,
-            startConferenceOnEnter: false, endConferenceOnExit: true);
+            startConferenceOnEnter: false, endConferenceOnExit: true,
+            statusCallbackEvent: [TwilioVoice.Conference.EventEnum.End, TwilioVoice.Conference.EventEnum.Leave],
+            statusCallback: conferenceStatusCallback, statusCallbackMethod: Twilio.Http.HttpMethod.Post);
         return new VoiceResponse().Append(dial).ToString(System.Xml.Linq.SaveOptions.DisableFormatting);
     }
+
+    /// <summary>Where Twilio reports the conferences' participants leaving and their end.</summary>
+    public Uri ConferenceStatusCallback => new(options.Value.PublicBaseUrl!.ToString().TrimEnd('/') + InCall.ConferenceStatusWebhook.Path);
 
     /// <summary>
     /// Caller first (a failure there leaves them in Twilio's queue), then the agent's softphone, then the recording:
@@ -67,7 +73,7 @@ public sealed partial class TwilioCallControl : ITwilioConferenceControl
     /// </summary>
     public async Task<ConferenceLeg?> ConnectToAgentAsync(string callSid, string agentId, CancellationToken ct)
     {
-        if (!await RedirectAsync(callSid, ConferenceTwiml(callSid), ct))
+        if (!await RedirectAsync(callSid, ConferenceTwiml(callSid, ConferenceStatusCallback), ct))
             return null;
         var leg = await AddParticipantAsync(InCallSession.ConferenceName(callSid), "client:" + ClientIdentity(agentId), HotlineClient,
             InCallSession.AgentLabel(agentId), null, ct);
@@ -106,6 +112,11 @@ public sealed partial class TwilioCallControl : ITwilioConferenceControl
                 Muted = start?.Muted,
                 Coaching = start?.Coaching,
                 CallSidToCoach = start?.CallSidToCoach,
+                // Twilio keeps the conference callback of whichever participant joins first (caller by TwiML or this leg), so
+                // every participant asks for the same one.
+                ConferenceStatusCallback = ConferenceStatusCallback,
+                ConferenceStatusCallbackMethod = Twilio.Http.HttpMethod.Post,
+                ConferenceStatusCallbackEvent = [.. InCall.ConferenceStatusWebhook.Events],
             }, client);
             leg = new ConferenceLeg(participant.ConferenceSid, participant.CallSid);
         }, ct);

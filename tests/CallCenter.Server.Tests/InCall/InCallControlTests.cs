@@ -21,7 +21,8 @@ public sealed class InCallControlTests
         using var _ = agent;
 
         var redirect = acd.Redirects().Single();
-        Assert.That(redirect.Twiml, Does.Contain($"<Conference beep=\"false\" startConferenceOnEnter=\"false\" endConferenceOnExit=\"true\">call-{call.CallSid}</Conference>"));
+        Assert.That(redirect.Twiml, Does.Contain("<Conference beep=\"false\" startConferenceOnEnter=\"false\" endConferenceOnExit=\"true\"")
+            .And.Contain($">call-{call.CallSid}</Conference>"));
         var added = acd.ConferenceRequests().Single();
         Assert.That(added.Path, Is.EqualTo($"call-{call.CallSid}/Participants.json"));
         Assert.That(added.Form["To"], Is.EqualTo($"client:agent-{agent.WorkNumber}"));
@@ -154,7 +155,7 @@ public sealed class InCallControlTests
         Assert.That(sent[1].Form["To"], Is.EqualTo($"client:agent-{second.WorkNumber}"));
         Assert.That(sent[2].Form["Hold"], Is.EqualTo("false"));
         Assert.That(sent[4].Form["Status"], Is.EqualTo("completed"), "the new owner's end call ends the conference");
-        Assert.That((await acd.InCallEventsAsync(call.CallSid)).Select(e => e.Type), Is.EqualTo(new[] { "incall.consult_started", "incall.transferred" }));
+        Assert.That((await acd.InCallEventsAsync(call.CallSid)).Select(e => e.Type), Is.EqualTo(new[] { "incall.consult_started", "incall.transferred", "incall.ended" }));
         Assert.That(await acd.AcdEventTypesAsync(call.CallSid), Is.SupersetOf(new[] { "acd.joined", "acd.left", "acd.completed" }));
     }
 

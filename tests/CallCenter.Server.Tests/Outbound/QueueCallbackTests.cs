@@ -3,6 +3,7 @@ using System.Net;
 using CallCenter.Server.Data;
 using CallCenter.Server.Outbound;
 using CallCenter.Server.Tests.Routing;
+using CallCenter.Server.Tests.InCall;
 using CallCenter.Testing;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -59,6 +60,11 @@ public sealed class QueueCallbackTests
         using var accepted = await agent.AcceptAsync(callbackId);
         var dialled = h.Twilio.LogEntries.Single(e => e.RequestMessage!.Path.EndsWith("/Calls.json", StringComparison.Ordinal));
         var form = System.Web.HttpUtility.ParseQueryString(dialled.RequestMessage!.Body ?? "");
+        // The agent has the in-call controls of a queued call: hold reaches the customer's leg of the callback's conference.
+        var beforeHold = h.ConferenceRequests().Count;
+        using var hold = await agent.InCallAsync(callbackId, "hold", new { reason = "looking it up" });
+        using var toQueue = await agent.InCallAsync(callbackId, "transfer", new { mode = "Cold", targetKind = "Queue", target = "cards" });
+        var held = h.ConferenceRequestsSince(beforeHold);
         h.Clock.Advance(TimeSpan.FromSeconds(95));
         using (var ended = await twilio.PostSignedAsync($"/twilio/voice/callback-status?callback={callbackId}", new Dictionary<string, string>
                {
@@ -78,7 +84,13 @@ public sealed class QueueCallbackTests
             Assert.That(accepted.StatusCode, Is.EqualTo(HttpStatusCode.NoContent));
             Assert.That(form["To"], Is.EqualTo(number));
             Assert.That(form["From"], Is.EqualTo(TwilioForms.BankHotline));
-            Assert.That(form["Twiml"], Does.Contain($"<Client>agent-{agent.WorkNumber}</Client>"), "bridged to the agent who took it");
+            Assert.That(form["Twiml"], Does.Contain($">call-{callbackId}</Conference>").And.Contain("endConferenceOnExit=\"true\""),
+                "the customer joins the callback's own conference");
+            Assert.That((form["Record"], form["RecordingChannels"]), Is.EqualTo(("true", "dual")), "recorded from the answer like an inbound call");
+            Assert.That(h.DialledInto(callbackId), Is.EqualTo(new[] { $"client:agent-{agent.WorkNumber}" }), "the agent who took it is dialled in");
+            Assert.That(hold.StatusCode, Is.EqualTo(HttpStatusCode.OK), "in-call controls work on a callback");
+            Assert.That(held.Select(r => (r.Path, r.Form["Hold"])), Is.EqualTo(new[] { ($"{InCall.InCallHarness.Conference}/Participants/{OutboundSid}.json", "true") }));
+            Assert.That(toQueue.StatusCode, Is.EqualTo(HttpStatusCode.Conflict), "a called customer is not put in a queue (it would dial them again)");
             Assert.That(form["StatusCallback"], Does.EndWith($"/twilio/voice/callback-status?callback={callbackId}"));
             Assert.That(me.GetProperty("state").GetString(), Is.EqualTo("WrapUp"));
             Assert.That(callback.Status, Is.EqualTo(CallbackStatus.Done));

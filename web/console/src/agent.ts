@@ -4,6 +4,7 @@ import { h, field, select, clock, messageArea } from "./dom";
 import { KnowledgePanel } from "./knowledge";
 import { isTextRequest, textRequestPanel } from "./text-requests";
 import { inCallControls } from "./in-call";
+import { Softphone } from "./softphone";
 
 /** GET/POST /api/agent/calls/{callSid}/recording[/pause|/resume]. */
 interface RecordingState { callSid: string; paused: boolean; since: string | null; reason: string | null }
@@ -42,7 +43,7 @@ export class AgentView {
   private readonly availableButton = h("button", { type: "button", disabled: true }, "Available");
   private readonly breakButton = h("button", { type: "button", disabled: true }, "Take a break");
   private readonly offlineButton = h("button", { type: "button", class: "secondary", disabled: true }, "Go offline");
-  private readonly audio = h("p", { id: "audio-mode", class: "muted" }, "Audio: checking…");
+  private readonly softphone = new Softphone();
   private readonly offerPanel = h("section", { id: "offer", "aria-labelledby": "offer-title", hidden: true });
   private readonly callPanel = h("section", { id: "call", "aria-labelledby": "call-title", hidden: true });
   private readonly wrapUpPanel = h("section", { id: "wrap-up", "aria-labelledby": "wrap-up-title", hidden: true });
@@ -70,7 +71,7 @@ export class AgentView {
           field("Break reason", this.breakReason),
           this.breakButton,
           this.offlineButton),
-        this.audio),
+        this.softphone.el),
       this.messages.el,
       this.offerPanel,
       this.callPanel,
@@ -89,7 +90,6 @@ export class AgentView {
     const pending = sessionStorage.getItem(this.wrapUpKey);
     if (pending) this.showWrapUp(pending);
     void this.refresh();
-    void this.checkAudio();
   }
 
   // Per agent, so a colleague signing in on the same browser tab never sees someone else's unfinished wrap-up.
@@ -102,6 +102,7 @@ export class AgentView {
     window.clearInterval(this.poller);
     for (const [name, handler] of this.handlers) this.hub.off(name, handler);
     this.knowledge.dispose();
+    this.softphone.dispose();
   }
 
   private async act(action: () => Promise<unknown>): Promise<void> {
@@ -157,6 +158,8 @@ export class AgentView {
     this.availableButton.disabled = !(s === "Offline" || s === "Break" || s === "WrapUp");
     this.breakButton.disabled = !(s === "Offline" || s === "Available" || s === "WrapUp");
     this.offlineButton.disabled = !(s === "Available" || s === "Break");
+    this.softphone.setAnswering(s === "Available" || s === "Reserved" || s === "OnCall");
+    if (previous?.state === "OnCall" && s !== "OnCall") this.softphone.hangUp();
 
     if (s === "OnCall" && status.callSid) {
       if (this.callPanel.hidden || this.callPanel.dataset.callSid !== status.callSid) this.showCall(status.callSid);
@@ -230,9 +233,11 @@ export class AgentView {
     this.callPanel.replaceChildren(
       h("h3", { id: "call-title" }, "On a call"),
       h("p", {}, `Caller ${pop?.caller ?? ""} · call ${callSid} · `, this.talkTimer),
-      h("p", { class: "muted" }, "No-audio mode: the caller is connected to your softphone client; this console drives the call through the agent API."),
+      h("p", { class: "muted" }, this.softphone.registered
+        ? "Audio: the call is in this browser."
+        : "No-audio mode: the caller is connected to your softphone client; this console drives the call through the agent API."),
       h("div", { class: "controls" }, this.recordingToggle(callSid), end),
-      inCallControls(callSid, this.messages, () => void this.refresh()));
+      inCallControls(callSid, this.messages, () => void this.refresh(), (muted) => this.softphone.mute(muted)));
     this.callPanel.hidden = false;
     end.focus();
   }
@@ -312,16 +317,4 @@ export class AgentView {
     }
     if (!this.callPanel.hidden) this.talkTimer.textContent = clock((Date.now() - this.callStartedAt) / 1000);
   }
-
-  private async checkAudio(): Promise<void> {
-    try {
-      const token = await api<{ identity: string; expiresAt: string }>("POST", "/api/agent/voice-token");
-      this.audio.textContent = `Audio: Twilio Voice token for ${token.identity} (valid until ${new Date(token.expiresAt).toLocaleTimeString()}).`;
-    } catch (e) {
-      this.audio.textContent = e instanceof ApiError && e.problem.status === 404
-        ? "Audio: no-audio mode (this server has no Twilio Voice credentials)."
-        : `Audio: unavailable — ${e instanceof Error ? e.message : String(e)}`;
-    }
-  }
 }
-

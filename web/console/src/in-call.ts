@@ -31,7 +31,7 @@ const keypad = ["1", "2", "3", "4", "5", "6", "7", "8", "9", "*", "0", "#"];
  * The agent's in-call panel for one call. <paramref name="changed"/> runs after a command that may have moved the
  * call away from the agent (a transfer), so the console reloads its state.
  */
-export function inCallControls(callSid: string, messages: Messages, changed: () => void): HTMLElement {
+export function inCallControls(callSid: string, messages: Messages, changed: () => void, muted?: (muted: boolean) => void): HTMLElement {
   const path = `/api/agent/calls/${encodeURIComponent(callSid)}`;
   const status = h("p", { id: "in-call-status", role: "status" }, "Checking the call…");
   const hold = h("button", { type: "button", id: "hold-toggle", class: "secondary", "aria-pressed": "false" }, "Hold");
@@ -86,6 +86,8 @@ export function inCallControls(callSid: string, messages: Messages, changed: () 
     try {
       const result = await api<InCallView>(method, path + suffix, body);
       show(result);
+      // The conference mute is the record; the browser's microphone follows it when audio is on.
+      if (suffix === "/mute" || suffix === "/unmute") muted?.(result.muted);
       if (result.phase === "Ended" || result.owner !== view?.owner || suffix.startsWith("/transfer")) changed();
     } catch (e) {
       messages.error(e instanceof Error ? e.message : String(e));
