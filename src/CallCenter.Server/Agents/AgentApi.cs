@@ -138,8 +138,9 @@ public static class AgentApi
     }
 
     private static async Task<Results<NoContent, ProblemHttpResult>> EndCallAsync(string callSid, HttpContext http, AcdHost acd, CallCenterDbContext db,
-        Telephony.ITwilioConferenceControl twilio, ICallEventLog callLog, TimeProvider clock, CancellationToken ct) =>
-        await InCall.InCallApi.EndCallAsync(callSid, http.User.WorkNumber(), db, acd, twilio, callLog, clock, ct) is { } refused
+        Telephony.ITwilioConferenceControl twilio, ICallEventLog callLog, TimeProvider clock, Channels.CallSurveys surveys, Ivr.IvrCallHandler ivr,
+        CancellationToken ct) =>
+        await InCall.InCallApi.EndCallAsync(callSid, http.User.WorkNumber(), db, acd, twilio, callLog, clock, surveys, ivr, ct) is { } refused
             ? refused
             : TypedResults.NoContent();
 

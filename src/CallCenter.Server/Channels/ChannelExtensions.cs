@@ -22,6 +22,7 @@ public static class ChannelExtensions
             "Every channel's queue (Channels:Queues) must be an Acd queue with \"Media\": \"Text\".");
         services.AddScoped<ServiceRequestIntake>();
         services.AddScoped<SurveyService>();
+        services.AddScoped<CallSurveys>();
         services.AddScoped<AttachmentStore>();
         services.AddSingleton<ISmsSender, TwilioSmsSender>();
         services.AddSingleton<IEmailSender, SmtpEmailSender>();
