@@ -69,12 +69,12 @@ internal sealed class ConsoleHarness : IAsyncDisposable
     /// <summary>A caller who picks Chinese and presses 0: queued into "general" by the IVR.</summary>
     public Task<IvrCall> QueueCallAsync(string from = "+8613812345678") => IvrCall.QueueForAnAgentAsync(CreateTwilioClient(), from);
 
-    /// <summary>A new agent (password already chosen) with a "general" skill profile, not yet in the ACD.</summary>
-    public async Task<string> NewAgentAsync()
+    /// <summary>A new agent (password already chosen) with the given skill profile ("general" 3 when none), not yet in the ACD.</summary>
+    public async Task<string> NewAgentAsync(params (string Skill, int Level)[] skills)
     {
         _admin ??= await AgentConsole.SignInAsync(CreateClient(), await Server.Services.CreateStaffAsync(StaffRole.Admin));
         var workNumber = await Server.Services.CreateStaffAsync(StaffRole.Agent);
-        using var put = await _admin.PutSkillsAsync(workNumber, ("general", 3));
+        using var put = await _admin.PutSkillsAsync(workNumber, skills.Length == 0 ? [("general", 3)] : skills);
         put.EnsureSuccessStatusCode();
         return workNumber;
     }

@@ -35,6 +35,8 @@ public sealed class CallCenterServerFactory(TestDatabase database, DateTimeOffse
         // Likewise the complaint and callback workers: a test runs them, so no server turns another test's calls into tickets or callbacks.
         builder.UseSetting("Complaints:RunWorkers", "false");
         builder.UseSetting("Callbacks:RunWorkers", "false");
+        // Ending a call hangs the caller up, as most tests expect; the post-call survey tests turn the survey on.
+        builder.UseSetting("Channels:Surveys:AfterCalls", "false");
         // Tests sign many staff in from one address within a minute; RequestRateLimitTests sets its own limits.
         builder.UseSetting("RateLimits:LoginPermits", "100000");
         builder.UseSetting("RateLimits:WebhookRefusals", "100000");

@@ -62,6 +62,15 @@ public sealed class IvrCall(TwilioWebhookClient twilio, string callSid, string f
         ["RecordingSid"] = "RE" + Guid.NewGuid().ToString("N"),
     });
 
+    /// <summary>Twilio following a &lt;Redirect&gt; the server sent for this call (a full URL under the public base URL).</summary>
+    public Task FollowRedirectAsync(string url)
+    {
+        _redirect = new Uri(url).AbsolutePath;
+        return AnswerAsync([]);
+    }
+
+    private string? _redirect;
+
     /// <summary>Posts the same request as the last answer again, as Twilio does on a timeout.</summary>
     public async Task<string> ReplayLastAsync()
     {
@@ -74,7 +83,8 @@ public sealed class IvrCall(TwilioWebhookClient twilio, string callSid, string f
 
     private async Task AnswerAsync(Dictionary<string, string> fields)
     {
-        var action = NextAction ?? throw new InvalidOperationException($"The IVR is not waiting for input:\n{RawTwiml}");
+        var action = _redirect ?? NextAction ?? throw new InvalidOperationException($"The IVR is not waiting for input:\n{RawTwiml}");
+        _redirect = null;
         var form = new Dictionary<string, string>(fields)
         {
             ["CallSid"] = CallSid,

@@ -50,6 +50,11 @@ public sealed class AcdEngine
     private readonly RoutingTable _table;
     private readonly AcdOptions _options;
 
+    // Per queue and per tier: how many texts an agent may hold to take one more from it; 0 for a phone queue.
+    private readonly int[] _queueTextCapacity;
+    private readonly int[] _tierTextCapacity;
+    private readonly int _maxTextCapacity;
+
     public AcdEngine(AcdOptions options, IAcdStateStore store)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -57,6 +62,9 @@ public sealed class AcdEngine
         _table = new RoutingTable(options);
         _options = options;
         _store = store;
+        _queueTextCapacity = [.. _table.Queues.Select(q => q.Options.Media == QueueMedia.Text ? q.Options.TextCapacity ?? options.TextCapacity : 0)];
+        _tierTextCapacity = [.. _table.Tiers.Select(t => _queueTextCapacity[t.QueueIndex])];
+        _maxTextCapacity = _queueTextCapacity.DefaultIfEmpty(0).Max();
     }
 
     public AcdEngineCounters Counters { get; } = new();
@@ -108,6 +116,12 @@ public sealed class AcdEngine
 
         _store.DeleteCall(callId);
         decisions.Add(new CallEvent(callId, CallEventKind.Abandoned, QueueName(call), now, now - call.EnteredAt, "caller hung up", AgentId: call.AgentId));
+        if (IsText(call))
+        {
+            if (call.AgentId is { } holder && _store.FindAgent(holder) is { } texting && texting.Texts.Contains(callId))
+                DropText(texting, callId, "offered text withdrawn", now, decisions);
+            return decisions;
+        }
         if (call.State == CallState.Offered && call.AgentId is { } agentId && _store.FindAgent(agentId) is { State: AgentState.Reserved } agent)
         {
             // The agent keeps its place in the idle line: it never got the call.
@@ -157,6 +171,8 @@ public sealed class AcdEngine
     public AcdDecisions Logout(string agentId, DateTimeOffset now)
     {
         var agent = RequireAgent(agentId, "log out", AgentState.Available, AgentState.Break);
+        if (!agent.Texts.IsEmpty)
+            throw new IllegalTransitionException(agentId, "log out", $"{agent.State} holding {agent.Texts.Length} text request(s)");
         Save(agent with { State = AgentState.Offline, BreakReason = null, StateSince = now });
         var decisions = new AcdDecisions();
         decisions.Add(new AgentTransition(agentId, agent.State, AgentState.Offline, "logout", now));
@@ -167,7 +183,8 @@ public sealed class AcdEngine
     public AcdDecisions StartBreak(string agentId, string reason, DateTimeOffset now)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(reason);
-        var agent = RequireAgent(agentId, "start a break", AgentState.Available, AgentState.WrapUp);
+        // On texts the agent keeps them to finish, but is offered no more.
+        var agent = RequireAgent(agentId, "start a break", AgentState.Available, AgentState.WrapUp, AgentState.OnText);
         var decisions = new AcdDecisions();
         if (agent.State == AgentState.WrapUp)
             RecordHandleTime(agent, now);
@@ -181,13 +198,29 @@ public sealed class AcdEngine
     {
         var agent = RequireAgent(agentId, "end a break", AgentState.Break);
         var decisions = new AcdDecisions();
-        MakeAvailable(agent, "break ended", now, decisions);
+        if (agent.Texts.IsEmpty)
+        {
+            MakeAvailable(agent, "break ended", now, decisions);
+            return decisions;
+        }
+        var texting = Save(agent with { State = AgentState.OnText, BreakReason = null, StateSince = now });
+        decisions.Add(new AgentTransition(agentId, AgentState.Break, AgentState.OnText, "break ended", now));
+        FillTexts(texting, now, decisions);
         return decisions;
     }
 
     /// <summary>Reserved → OnCall: the agent answered the offered call.</summary>
     public AcdDecisions Accept(string agentId, string callId, DateTimeOffset now)
     {
+        if (HeldText(agentId, callId, "accept") is { } held)
+        {
+            if (held.Call.State != CallState.Offered)
+                throw new IllegalTransitionException(agentId, $"accept text {callId}", "already accepted");
+            Save(held.Call with { State = CallState.Connected, ConnectedAt = now });
+            var accepted = new AcdDecisions();
+            accepted.Add(new CallEvent(callId, CallEventKind.Connected, QueueName(held.Call), now, now - held.Call.EnteredAt, "answered", AgentId: agentId));
+            return accepted;
+        }
         var agent = RequireOffer(agentId, callId, "accept");
         var call = _store.FindCall(callId)!;
         Save(agent with { State = AgentState.OnCall, StateSince = now, AnsweredAt = now });
@@ -201,6 +234,12 @@ public sealed class AcdEngine
     /// <summary>The agent rejected the offer: the call goes back to the head of its queue and the agent to Break("declined").</summary>
     public AcdDecisions Decline(string agentId, string callId, DateTimeOffset now)
     {
+        if (HeldText(agentId, callId, "decline") is { } held)
+        {
+            var declined = new AcdDecisions();
+            ReturnText(held.Agent, held.Call, DeclinedBreak, "declined", now, declined);
+            return declined;
+        }
         var agent = RequireOffer(agentId, callId, "decline");
         var decisions = new AcdDecisions();
         ReturnOffer(agent, _store.FindCall(callId)!, DeclinedBreak, "declined", now, decisions);
@@ -210,6 +249,12 @@ public sealed class AcdEngine
     /// <summary>The agent's phone rang out: the call goes back to the head of its queue and the agent to Break("missed").</summary>
     public AcdDecisions RingNoAnswer(string agentId, string callId, DateTimeOffset now)
     {
+        if (HeldText(agentId, callId, "time out a ring") is { } held)
+        {
+            var missed = new AcdDecisions();
+            ReturnText(held.Agent, held.Call, MissedBreak, "ring no answer", now, missed);
+            return missed;
+        }
         var agent = RequireOffer(agentId, callId, "time out a ring");
         var decisions = new AcdDecisions();
         ReturnOffer(agent, _store.FindCall(callId)!, MissedBreak, "ring no answer", now, decisions);
@@ -222,6 +267,8 @@ public sealed class AcdEngine
     /// </summary>
     public AcdDecisions EndCall(string agentId, string callId, DateTimeOffset now)
     {
+        if (HeldText(agentId, callId, "end") is { } held)
+            return EndText(held.Agent, held.Call, now);
         var agent = RequireAgent(agentId, "end a call", AgentState.OnCall);
         if (agent.CallId != callId)
             throw new IllegalTransitionException(agentId, $"end call {callId}", $"on call {agent.CallId}");
@@ -290,7 +337,7 @@ public sealed class AcdEngine
         var today = DateOnly.FromDateTime(now.UtcDateTime);
         var calls = agent.CallsDay == today ? agent.CallsToday + 1 : 1;
         var wrapping = Save(agent with { State = AgentState.WrapUp, CallId = null, StateSince = now, CallsToday = calls, CallsDay = today });
-        decisions.Add(new AgentTransition(agent.AgentId, AgentState.OnCall, AgentState.WrapUp, why, now, callId));
+        decisions.Add(new AgentTransition(agent.AgentId, agent.State, AgentState.WrapUp, why, now, callId));
         if (queue.Options.WrapUpTime == TimeSpan.Zero)
         {
             RecordHandleTime(wrapping, now);
@@ -333,6 +380,11 @@ public sealed class AcdEngine
                         RecordHandleTime(wrapping, timer.Due);
                         MakeAvailable(wrapping, "wrap-up timer", now, decisions, timer.Due);
                     }
+                    break;
+                case AcdTimerKind.TextOfferTimeout:
+                    if (_store.FindCall(timer.Id) is { State: CallState.Offered, AgentId: { } holder } text && text.Version == timer.Version
+                        && _store.FindAgent(holder) is { } holding && holding.Texts.Contains(text.CallId))
+                        ReturnText(holding, text, MissedBreak, "ring timeout", now, decisions);
                     break;
                 case AcdTimerKind.CallDue:
                     if (_store.FindCall(timer.Id) is { State: CallState.Waiting } waiting && waiting.Version == timer.Version)
@@ -467,7 +519,11 @@ public sealed class AcdEngine
         // Looking for work before indexing the agent as idle skips an idle-index insert and removal
         // whenever a call is waiting; the claim still compares against the stored record.
         if (BestCallFor(available) is { } call && TryOffer(agent, available, call, now, decisions))
+        {
+            if (IsText(call))
+                FillTexts(_store.FindAgent(agent.AgentId)!, now, decisions);
             return;
+        }
         _store.SaveAgent(available);
     }
 
@@ -485,8 +541,24 @@ public sealed class AcdEngine
 
     private void RouteAgent(AcdAgent agent, DateTimeOffset now, AcdDecisions decisions)
     {
-        if (BestCallFor(agent) is { } call)
-            TryOffer(agent, agent, call, now, decisions);
+        if (agent.State == AgentState.OnText)
+            FillTexts(agent, now, decisions);
+        else if (BestCallFor(agent) is { } call && TryOffer(agent, agent, call, now, decisions) && IsText(call))
+            FillTexts(_store.FindAgent(agent.AgentId)!, now, decisions);
+    }
+
+    // An agent on texts takes the best waiting texts it has room for, one claim at a time, until full or none waits.
+    private void FillTexts(AcdAgent agent, DateTimeOffset now, AcdDecisions decisions)
+    {
+        while (agent.State == AgentState.OnText && agent.Texts.Length < _maxTextCapacity)
+        {
+            var load = agent.Texts.Length;
+            var tiers = agent.EligibleTiers.RemoveAll(t => _tierTextCapacity[t] <= load);
+            Counters.TiersPeeked += tiers.Length;
+            if (_store.PeekBestWaiting(tiers) is not { } call || !TryOffer(agent, agent, call, now, decisions))
+                return;
+            agent = _store.FindAgent(agent.AgentId)!;
+        }
     }
 
     // Looks only at the heads of the agent's eligible tiers: O(eligible tiers), never all queues.
@@ -501,6 +573,8 @@ public sealed class AcdEngine
     private bool TryOffer(AcdAgent stored, AcdAgent agent, AcdCall call, DateTimeOffset now, AcdDecisions decisions)
     {
         var queue = _table.Queues[call.QueueIndex];
+        if (IsText(call))
+            return TryOfferText(stored, agent, call, queue, now, decisions);
         var reserved = agent with { State = AgentState.Reserved, CallId = call.CallId, QueueIndex = call.QueueIndex, StateSince = now, Version = stored.Version + 1 };
         var offered = call with { State = CallState.Offered, AgentId = agent.AgentId, Version = call.Version + 1 };
         if (!_store.TryClaim(stored, call, reserved, offered))
@@ -514,14 +588,102 @@ public sealed class AcdEngine
         return true;
     }
 
+    // A text joins the agent's texts; the agent stays (or becomes) OnText, so no call is offered beside it.
+    private bool TryOfferText(AcdAgent stored, AcdAgent agent, AcdCall call, CompiledQueue queue, DateTimeOffset now, AcdDecisions decisions)
+    {
+        var from = agent.State;
+        var holding = agent with
+        {
+            State = AgentState.OnText,
+            Texts = agent.Texts.Add(call.CallId),
+            QueueIndex = call.QueueIndex,
+            StateSince = from == AgentState.OnText ? agent.StateSince : now,
+            Version = stored.Version + 1,
+        };
+        var offered = call with { State = CallState.Offered, AgentId = agent.AgentId, Version = call.Version + 1 };
+        if (!_store.TryClaim(stored, call, holding, offered))
+            return false;
+        Counters.Offers++;
+        var deadline = now + queue.Options.RingTimeout;
+        _store.Schedule(new AcdTimer(deadline, AcdTimerKind.TextOfferTimeout, call.CallId, offered.Version));
+        decisions.Add(new CallOffer(call.CallId, agent.AgentId, queue.Options.Name, now, deadline, now - call.EnteredAt));
+        if (from != AgentState.OnText)
+            decisions.Add(new AgentTransition(agent.AgentId, from, AgentState.OnText, "offered", now, call.CallId));
+        decisions.Add(new CallEvent(call.CallId, CallEventKind.Offered, queue.Options.Name, now, now - call.EnteredAt, "offered", AgentId: agent.AgentId));
+        return true;
+    }
+
+    private void ReturnText(AcdAgent agent, AcdCall call, string breakReason, string why, DateTimeOffset now, AcdDecisions decisions)
+    {
+        var rest = agent.Texts.Remove(call.CallId);
+        // Like a missed call: a break, so no more work is offered until the agent says so; held texts stay to finish.
+        Save(agent with { State = AgentState.Break, BreakReason = breakReason, Texts = rest, StateSince = now });
+        if (agent.State != AgentState.Break)
+            decisions.Add(new AgentTransition(agent.AgentId, agent.State, AgentState.Break, why, now, call.CallId, breakReason));
+        var back = Save(call with { State = CallState.Waiting, AgentId = null, AtHead = true });
+        decisions.Add(new CallEvent(call.CallId, CallEventKind.Requeued, QueueName(call), now, now - call.EnteredAt, why, AgentId: agent.AgentId));
+        RouteCall(back, now, decisions);
+    }
+
+    private AcdDecisions EndText(AcdAgent agent, AcdCall call, DateTimeOffset now)
+    {
+        if (call.State != CallState.Connected)
+            throw new IllegalTransitionException(agent.AgentId, $"end text {call.CallId}", "offered, not accepted");
+        _store.DeleteCall(call.CallId);
+        var decisions = new AcdDecisions();
+        decisions.Add(new CallEvent(call.CallId, CallEventKind.Completed, QueueName(call), now, (call.ConnectedAt ?? now) - call.EnteredAt, "request answered", AgentId: agent.AgentId));
+        if (call.CustomerId is { } customerId)
+            _store.SaveLastContact(new LastContact(customerId, agent.AgentId, now));
+        DropText(agent with { QueueIndex = call.QueueIndex, AnsweredAt = call.ConnectedAt }, call.CallId, "request answered", now, decisions);
+        return decisions;
+    }
+
+    // The agent no longer holds the text: the last one ends in wrap-up (handle time from its acceptance), an earlier one
+    // counts its handle time now and frees room for the next text.
+    private void DropText(AcdAgent agent, string callId, string why, DateTimeOffset now, AcdDecisions decisions)
+    {
+        var rest = agent.Texts.Remove(callId);
+        if (agent.State != AgentState.OnText)
+        {
+            Save(agent with { Texts = rest });
+            return;
+        }
+        if (rest.IsEmpty)
+        {
+            if (agent.AnsweredAt is null)
+                MakeAvailable(Save(agent with { Texts = rest }), why, now, decisions);
+            else
+                StartWrapUp(agent with { Texts = rest }, callId, why, now, decisions);
+            return;
+        }
+        RecordHandleTime(agent, now);
+        FillTexts(Save(agent with { Texts = rest, AnsweredAt = null }), now, decisions);
+    }
+
+    // The agent's text and its record, when the id names a text request the agent holds; null for a call.
+    private (AcdAgent Agent, AcdCall Call)? HeldText(string agentId, string callId, string attempted)
+    {
+        if (_store.FindCall(callId) is not { } call || !IsText(call))
+            return null;
+        var agent = _store.FindAgent(agentId);
+        if (agent is null || !agent.Texts.Contains(callId) || call.AgentId != agentId)
+            throw new IllegalTransitionException(agentId, $"{attempted} text {callId}", agent is null ? nameof(AgentState.Offline) : "not holding it");
+        return (agent, call);
+    }
+
+    private bool IsText(AcdCall call) => _queueTextCapacity[call.QueueIndex] > 0;
+
     // Walks the idle index of the call's rarest required skill, longest idle first, so the cost is
-    // bounded by idle agents holding that skill, never by all agents or all queues.
+    // bounded by idle agents holding that skill, never by all agents or all queues. A text first tries agents
+    // already on texts with room (fewest texts first), keeping idle agents free for calls.
     private AcdAgent? FindAgentFor(AcdCall call, DateTimeOffset now)
     {
         var queue = _table.Queues[call.QueueIndex];
         var tier = _table.Tiers[call.TierId];
         if (PreferredAgent(call, queue, now) is { } preferred)
             return preferred;
+        if (IsText(call) && TextingAgentFor(call, tier) is { } texting)
+            return texting;
 
         var policy = queue.Options.AgentSelection;
         AcdAgent? best = null;
@@ -547,13 +709,34 @@ public sealed class AcdEngine
         return best;
     }
 
+    private AcdAgent? TextingAgentFor(AcdCall call, RoutingTier tier)
+    {
+        var capacity = _queueTextCapacity[call.QueueIndex];
+        foreach (var alternative in tier.Alternatives)
+        {
+            var (skill, level) = Driving(alternative);
+            foreach (var agent in _store.TextingAgents(skill, level))
+            {
+                Counters.AgentsExamined++;
+                // Fewest texts first: once one is full for this queue, so is every later one.
+                if (agent.Texts.Length >= capacity)
+                    break;
+                if (Meets(agent.Skills, alternative))
+                    return agent;
+            }
+        }
+        return null;
+    }
+
     private AcdAgent? PreferredAgent(AcdCall call, CompiledQueue queue, DateTimeOffset now)
     {
         if (queue.Options.LastAgentWindow is not { } window || call.CustomerId is not { } customerId)
             return null;
         if (_store.FindLastContact(customerId) is not { } last || now - last.At > window)
             return null;
-        return _store.FindAgent(last.AgentId) is { State: AgentState.Available } agent && agent.EligibleTiers.BinarySearch(call.TierId) >= 0
+        var room = _queueTextCapacity[call.QueueIndex];
+        return _store.FindAgent(last.AgentId) is { } agent && agent.EligibleTiers.BinarySearch(call.TierId) >= 0
+            && (agent.State == AgentState.Available || (agent.State == AgentState.OnText && agent.Texts.Length < room))
             ? agent
             : null;
     }

@@ -11,6 +11,9 @@ public enum AgentState
     OnCall,
     WrapUp,
     Break,
+
+    /// <summary>Holding text requests (SMS, e-mail, web) and no call: offered more texts up to the queue's capacity, never a call.</summary>
+    OnText,
 }
 
 /// <summary>Where a call is inside the ACD.</summary>
@@ -53,6 +56,12 @@ public sealed record AcdAgent
     public int QueueIndex { get; init; } = -1;
 
     public DateTimeOffset? AnsweredAt { get; init; }
+
+    /// <summary>
+    /// Text requests offered to or held by the agent, oldest first (each call record says which: offered or connected).
+    /// Non-empty only in <see cref="AgentState.OnText"/>, or on a break taken while finishing them.
+    /// </summary>
+    public ImmutableArray<string> Texts { get; init; } = [];
 
     public int CallsToday { get; init; }
 
@@ -105,6 +114,9 @@ public sealed record AcdCall
     /// <summary>Other agents on the connected call: a warm transfer's target while consulting, or a conference party.</summary>
     public ImmutableArray<string> Guests { get; init; } = [];
 
+    /// <summary>When a text request was accepted (a call's answer time lives on its agent, who holds only one).</summary>
+    public DateTimeOffset? ConnectedAt { get; init; }
+
     public long Version { get; init; }
 }
 
@@ -115,6 +127,9 @@ public enum AcdTimerKind
     CallDue,
     RingTimeout,
     WrapUpEnd,
+
+    /// <summary>An offered text request not accepted in time; keyed by the request (an agent may have several offers).</summary>
+    TextOfferTimeout,
 }
 
 /// <summary>A scheduled check; stale timers are recognised by <see cref="Version"/> and ignored.</summary>

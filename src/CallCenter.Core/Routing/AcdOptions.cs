@@ -17,6 +17,9 @@ public sealed record AcdOptions
     /// hot path instead of ranking every idle agent.
     /// </summary>
     public int SelectionScanLimit { get; init; } = 32;
+
+    /// <summary>Text requests an agent may hold at once, for text queues that set no <see cref="QueueOptions.TextCapacity"/> of their own.</summary>
+    public int TextCapacity { get; init; } = 1;
 }
 
 /// <summary>Priority head starts: a call is ordered as if it had entered the queue this much earlier.</summary>
@@ -63,6 +66,22 @@ public sealed record QueueOptions
     public TimeSpan PriorityBoost { get; init; }
 
     public IList<EscalationStepOptions> Escalations { get; init; } = [];
+
+    /// <summary>Calls (one per agent) or text requests (several per agent, never beside a call).</summary>
+    public QueueMedia Media { get; init; } = QueueMedia.Voice;
+
+    /// <summary>
+    /// For a text queue: an agent takes a request from it while holding fewer than this many texts of any channel;
+    /// null uses <see cref="AcdOptions.TextCapacity"/>.
+    /// </summary>
+    public int? TextCapacity { get; init; }
+}
+
+/// <summary>What a queue holds: phone calls, or text requests an agent may hold several of.</summary>
+public enum QueueMedia
+{
+    Voice,
+    Text,
 }
 
 /// <summary>A skill a queue requires and the lowest proficiency (1–5) accepted.</summary>

@@ -43,6 +43,12 @@ public interface IAcdStateStore
 
     int CountIdle(int skillId, int minLevel);
 
+    /// <summary>
+    /// Agents in <see cref="AgentState.OnText"/> holding the skill at or above the level, in <see cref="AcdOrdering.Texting"/>
+    /// order (fewest texts first); the agent is in this index exactly when it is in that state.
+    /// </summary>
+    IEnumerable<AcdAgent> TextingAgents(int skillId, int minLevel);
+
     /// <summary>Staffed agents (logged in, not on break) eligible for a tier.</summary>
     int CountStaffed(int tierId);
 

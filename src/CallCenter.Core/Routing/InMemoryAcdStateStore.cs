@@ -17,6 +17,8 @@ public sealed class InMemoryAcdStateStore : IAcdStateStore
 
     // Slot 0 is every idle agent; then five slots per skill, one per minimum level.
     private readonly List<SortedSet<AcdAgent>?> _idle = [];
+    // Agents on texts, same slots as the idle sets, fewest texts first.
+    private readonly List<SortedSet<AcdAgent>?> _texting = [];
     // Call timers (one per waiting call) apart from the few agent timers, so ring and wrap-up timers
     // churn through a small heap.
     private readonly PriorityQueue<AcdTimer, (long Ticks, long Seq)> _callTimers = new();
@@ -104,6 +106,12 @@ public sealed class InMemoryAcdStateStore : IAcdStateStore
         return slot < _idle.Count && _idle[slot] is { } set ? set.Count : 0;
     }
 
+    public IEnumerable<AcdAgent> TextingAgents(int skillId, int minLevel)
+    {
+        var slot = IdleSlot(skillId, minLevel);
+        return slot < _texting.Count && _texting[slot] is { } set ? set : [];
+    }
+
     public int CountStaffed(int tierId) => tierId < _staffedByTier.Count ? _staffedByTier[tierId] : 0;
 
     public bool TryClaim(AcdAgent expectedAgent, AcdCall expectedCall, AcdAgent reserved, AcdCall offered)
@@ -121,7 +129,7 @@ public sealed class InMemoryAcdStateStore : IAcdStateStore
 
     public void Schedule(AcdTimer timer)
     {
-        var isCall = timer.Kind == AcdTimerKind.CallDue;
+        var isCall = IsCallTimer(timer.Kind);
         var heap = isCall ? _callTimers : _agentTimers;
         heap.Enqueue(timer, (timer.Due.UtcTicks, ++_sequence));
         // Answered calls and busy agents leave stale timers behind; dropping them once they outnumber
@@ -174,7 +182,9 @@ public sealed class InMemoryAcdStateStore : IAcdStateStore
         heap.EnqueueRange(live);
     }
 
-    private bool IsLive(AcdTimer timer) => timer.Kind == AcdTimerKind.CallDue
+    private static bool IsCallTimer(AcdTimerKind kind) => kind is AcdTimerKind.CallDue or AcdTimerKind.TextOfferTimeout;
+
+    private bool IsLive(AcdTimer timer) => IsCallTimer(timer.Kind)
         ? _calls.TryGetValue(timer.Id, out var call) && call.Call.Version == timer.Version
         : _agents.TryGetValue(timer.Id, out var agent) && agent.Version == timer.Version;
 
@@ -196,7 +206,7 @@ public sealed class InMemoryAcdStateStore : IAcdStateStore
         counts[index] += delta;
     }
 
-    private static bool IsStaffed(AgentState state) => state is AgentState.Available or AgentState.Reserved or AgentState.OnCall or AgentState.WrapUp;
+    private static bool IsStaffed(AgentState state) => state is AgentState.Available or AgentState.Reserved or AgentState.OnCall or AgentState.WrapUp or AgentState.OnText;
 
     private void Index(CallEntry entry)
     {
@@ -231,13 +241,20 @@ public sealed class InMemoryAcdStateStore : IAcdStateStore
             foreach (var tier in agent.EligibleTiers)
                 Bump(_staffedByTier, tier, 1);
         }
-        if (agent.State != AgentState.Available)
+        var sets = agent.State switch
+        {
+            AgentState.Available => _idle,
+            AgentState.OnText => _texting,
+            _ => null,
+        };
+        if (sets is null)
             return;
-        Slot(_idle, 0, NewIdleSet).Add(agent);
+        Func<SortedSet<AcdAgent>> create = agent.State == AgentState.Available ? NewIdleSet : NewTextingSet;
+        Slot(sets, 0, create).Add(agent);
         foreach (var skill in agent.Skills)
         {
             for (var level = 1; level <= skill.Level; level++)
-                Slot(_idle, IdleSlot(skill.SkillId, level), NewIdleSet).Add(agent);
+                Slot(sets, IdleSlot(skill.SkillId, level), create).Add(agent);
         }
     }
 
@@ -248,17 +265,25 @@ public sealed class InMemoryAcdStateStore : IAcdStateStore
             foreach (var tier in agent.EligibleTiers)
                 Bump(_staffedByTier, tier, -1);
         }
-        if (agent.State != AgentState.Available)
+        var sets = agent.State switch
+        {
+            AgentState.Available => _idle,
+            AgentState.OnText => _texting,
+            _ => null,
+        };
+        if (sets is null)
             return;
-        _idle[0]!.Remove(agent);
+        sets[0]!.Remove(agent);
         foreach (var skill in agent.Skills)
         {
             for (var level = 1; level <= skill.Level; level++)
-                _idle[IdleSlot(skill.SkillId, level)]!.Remove(agent);
+                sets[IdleSlot(skill.SkillId, level)]!.Remove(agent);
         }
     }
 
     private static SortedSet<AcdAgent> NewIdleSet() => new(AcdOrdering.Idle);
+
+    private static SortedSet<AcdAgent> NewTextingSet() => new(AcdOrdering.Texting);
 
     /// <summary>The waiting order's fields copied inline so tree comparisons never chase the call record.</summary>
     private readonly record struct WaitKey(bool AtHead, long Score, long Sequence, AcdCall Call)

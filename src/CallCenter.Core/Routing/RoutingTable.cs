@@ -155,6 +155,18 @@ internal sealed class RoutingTable
                     errors.Add($"queue '{q.Name}': widen-proficiency needs WidenBy >= 1");
             }
         }
+        var media = options.Queues.GroupBy(q => q.Name, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First().Media, StringComparer.Ordinal);
+        foreach (var q in options.Queues)
+        {
+            if (q.TextCapacity is < 1)
+                errors.Add($"queue '{q.Name}': TextCapacity must be at least 1");
+            var targets = q.Escalations.Select(e => e.TargetQueue).Append(q.OverflowQueue).OfType<string>();
+            // A text moved to a phone queue (or a call to a text queue) would be offered as the wrong kind of work.
+            foreach (var target in targets.Where(t => media.TryGetValue(t, out var m) && m != q.Media))
+                errors.Add($"queue '{q.Name}': overflow or move target '{target}' holds other media ({media[target]})");
+        }
+        if (options.TextCapacity < 1)
+            errors.Add("TextCapacity must be at least 1");
         if (options.HandleTimeWindow < 1 || options.SelectionScanLimit < 1)
             errors.Add("HandleTimeWindow and SelectionScanLimit must be at least 1");
         return errors;

@@ -36,7 +36,11 @@ public static class AgentApi
         ScreenPopView ScreenPop);
 
     /// <summary>The agent's ACD state and since when.</summary>
-    public sealed record AgentStatus(string WorkNumber, AgentState State, DateTimeOffset? Since, string? BreakReason, string? CallSid);
+    public sealed record AgentStatus(string WorkNumber, AgentState State, DateTimeOffset? Since, string? BreakReason, string? CallSid)
+    {
+        /// <summary>Text requests offered to or held by the agent (several at once, never beside a call).</summary>
+        public IReadOnlyList<AcdTextView> Texts { get; init; } = [];
+    }
 
     /// <summary>Position and estimated wait of a waiting call; the wait is null when it cannot be estimated.</summary>
     public sealed record EstimateResponse(string CallSid, int Position, double? EstimatedWaitSeconds, int StaffedEligibleAgents);
@@ -134,8 +138,9 @@ public static class AgentApi
     }
 
     private static async Task<Results<NoContent, ProblemHttpResult>> EndCallAsync(string callSid, HttpContext http, AcdHost acd, CallCenterDbContext db,
-        Telephony.ITwilioConferenceControl twilio, ICallEventLog callLog, InCall.CallLocks locks, TimeProvider clock, CancellationToken ct) =>
-        await InCall.InCallApi.EndCallAsync(callSid, http.User.WorkNumber(), db, acd, twilio, callLog, locks, clock, ct) is { } refused
+        Telephony.ITwilioConferenceControl twilio, ICallEventLog callLog, InCall.CallLocks locks, TimeProvider clock, Channels.CallSurveys surveys,
+        Ivr.IvrCallHandler ivr, CancellationToken ct) =>
+        await InCall.InCallApi.EndCallAsync(callSid, http.User.WorkNumber(), db, acd, twilio, callLog, locks, clock, surveys, ivr, ct) is { } refused
             ? refused
             : TypedResults.NoContent();
 
@@ -229,7 +234,7 @@ public static class AgentApi
     private static async Task<AgentStatus> StatusOfAsync(AcdHost acd, string workNumber, CancellationToken ct)
     {
         var view = await acd.AgentAsync(workNumber, ct);
-        return new AgentStatus(workNumber, view.State, view.Since, view.BreakReason, view.CallSid);
+        return new AgentStatus(workNumber, view.State, view.Since, view.BreakReason, view.CallSid) { Texts = view.Texts };
     }
 
     // Answered it, or joined it by a transfer or a conference.

@@ -1,5 +1,4 @@
 using CallCenter.Core.Channels;
-using CallCenter.Core.Routing;
 using CallCenter.Server.Agents;
 using CallCenter.Server.CallLog;
 using CallCenter.Server.Data;
@@ -50,7 +49,8 @@ public static class AgentRequestApi
         string reference, HttpContext http, AcdHost acd, CallCenterDbContext db, CancellationToken ct)
     {
         var agent = await acd.AgentAsync(http.User.WorkNumber(), ct);
-        if (agent.CallSid != ServiceRequest.StreamOf(reference))
+        var stream = ServiceRequest.StreamOf(reference);
+        if (!agent.Texts.Any(t => t.CallSid == stream))
             return NotYours(reference);
         var request = await db.ServiceRequests.AsNoTracking().Include(r => r.Attachments).SingleOrDefaultAsync(r => r.Reference == reference, ct);
         if (request is null) return NotYours(reference);
@@ -69,14 +69,14 @@ public static class AgentRequestApi
         var workNumber = http.User.WorkNumber();
         var request = await db.ServiceRequests.SingleOrDefaultAsync(r => r.Reference == reference, ct);
         var agent = await acd.AgentAsync(workNumber, ct);
-        if (request is null || agent.CallSid != request.Stream)
+        if (request is null || !agent.Texts.Any(t => t.CallSid == request.Stream))
             return NotYours(reference);
         var byEmail = SurveyService.IsEmail(request.Contact);
         var text = body.Text?.Trim() ?? "";
         var max = byEmail ? MaxEmailReply : MaxSmsReply;
         if (text.Length == 0 || text.Length > max)
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["text"] = [$"text is 1 to {max} characters."] }, title: "Invalid reply");
-        if (agent.State != AgentState.OnCall)
+        if (!agent.Holds(request.Stream))
             return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "Not allowed in your current state",
                 detail: $"Accept request {reference} before replying to it.");
 

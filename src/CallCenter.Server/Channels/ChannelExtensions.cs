@@ -16,8 +16,13 @@ public static class ChannelExtensions
                 catch (ArgumentException) { return false; }
             }, "Channels:Categories must have positive due times and include Channels:DefaultCategory.")
             .ValidateOnStart();
+        // A channel's requests must sit in a text queue: in a phone queue they would be offered as calls, one per agent.
+        services.AddOptions<ChannelOptions>().Validate<IOptions<Core.Routing.AcdOptions>>((o, acd) =>
+            Enum.GetValues<Core.Channels.RequestChannel>().All(c => acd.Value.Queues.FirstOrDefault(q => q.Name == o.QueueOf(c)) is not { Media: Core.Routing.QueueMedia.Voice }),
+            "Every channel's queue (Channels:Queues) must be an Acd queue with \"Media\": \"Text\".");
         services.AddScoped<ServiceRequestIntake>();
         services.AddScoped<SurveyService>();
+        services.AddScoped<CallSurveys>();
         services.AddScoped<AttachmentStore>();
         services.AddSingleton<ISmsSender, TwilioSmsSender>();
         services.AddSingleton<IEmailSender, SmtpEmailSender>();

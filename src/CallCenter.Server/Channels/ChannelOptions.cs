@@ -128,5 +128,8 @@ public sealed class SurveyOptions
     [Range(0.0, 1.0)]
     public double Target { get; set; } = 0.85;
 
+    /// <summary>Whether a caller still on the line when the agent ends the call goes to the IVR flow's survey node.</summary>
+    public bool AfterCalls { get; set; } = true;
+
     public SatisfactionPolicy Policy => new(SatisfiedFrom, Target);
 }

@@ -51,11 +51,9 @@ public static class ChannelReportApi
         var total = byChannel.Values.Aggregate(TimelinessTotals.Empty, (a, b) => a + b);
 
         var policy = options.Value.Surveys.Policy;
-        var text = await db.Surveys.AsNoTracking().Where(s => s.SentAt >= from && s.SentAt < to && s.Rating != null)
+        // Text and call surveys alike (CallSurveys stores the IVR rating on the same rows, channel "voice").
+        var answers = await db.Surveys.AsNoTracking().Where(s => s.SentAt >= from && s.SentAt < to && s.Rating != null)
             .Select(s => new { s.Channel, s.Queue, s.Agent, Rating = s.Rating!.Value }).ToListAsync(ct);
-        var phone = await db.CallFacts.AsNoTracking().Where(f => f.StartedAt >= from && f.StartedAt < to && f.SurveyScore != null)
-            .Select(f => new { Channel = "phone", f.Queue, f.Agent, Rating = f.SurveyScore!.Value }).ToListAsync(ct);
-        var answers = text.Concat(phone).ToList();
         SatisfactionRow[] Rows(Func<(string Channel, string? Queue, string? Agent), string?> key) =>
             [.. answers.Select(a => (Key: key((a.Channel, a.Queue, a.Agent)), a.Rating)).Where(a => a.Key is not null)
                 .GroupBy(a => a.Key!, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal)

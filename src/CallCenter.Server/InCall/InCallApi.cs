@@ -336,12 +336,14 @@ public static class InCallApi
 
     /// <summary>
     /// The agent's end-call button on a conference call: a party leaves it (the call goes on with the owner); the owner
-    /// ends the conference at Twilio, which hangs up the caller and everyone else. Calls without a conference (callbacks)
-    /// only change the ACD, as before.
+    /// ends the conference at Twilio, which hangs up the caller and everyone else, unless the caller goes on to the
+    /// post-call survey (<see cref="Channels.CallSurveys"/>). Calls without a conference (callbacks) only change the ACD, as before.
     /// </summary>
     public static async Task<ProblemHttpResult?> EndCallAsync(string callSid, string me, CallCenterDbContext db, AcdHost acd,
-        ITwilioConferenceControl twilio, ICallEventLog callLog, CallLocks locks, TimeProvider clock, CancellationToken ct)
+        ITwilioConferenceControl twilio, ICallEventLog callLog, CallLocks locks, TimeProvider clock, Channels.CallSurveys surveys,
+        Ivr.IvrCallHandler ivr, CancellationToken ct)
     {
+        ArgumentNullException.ThrowIfNull(surveys);
         ArgumentNullException.ThrowIfNull(acd);
         ArgumentNullException.ThrowIfNull(twilio);
         ArgumentNullException.ThrowIfNull(locks);
@@ -388,7 +390,8 @@ public static class InCallApi
                     new { agent = me, label, targetKind = nameof(TargetKind.Agent), target = me });
                 return null;
             }
-            if (!await twilio.EndConferenceAsync(call.ConferenceSid, ct))
+            // The caller leaving for the survey ends the conference too; if they are gone already, end it as before.
+            if (!await surveys.TryRedirectAsync(callSid, ivr, twilio, ct) && !await twilio.EndConferenceAsync(call.ConferenceSid, ct))
                 return InCallSessions.TwilioFailed("The call is still connected at Twilio. Try again.");
             await acd.EndCallAsync(me, callSid, CancellationToken.None);
             // Written under the lock, so Twilio's leave callbacks that follow find the call over and take them as expected.

@@ -12,8 +12,9 @@ namespace CallCenter.Server.Ivr;
 public sealed class IvrCallHandler(
     IvrFlowCatalog flows, IvrSessionStore sessions, ICallEventLog callLog, CoreBankingBridge bank,
     EmergencyAnnouncementCache announcements, TwimlRenderer renderer, TimeProvider clock,
-    Routing.AcdHost acd, Degraded.SurgeMode surgeMode, ILogger<IvrCallHandler> logger)
+    Routing.AcdHost acd, Degraded.SurgeMode surgeMode, Channels.CallSurveys surveys, ILogger<IvrCallHandler> logger)
 {
+    private const string AfterAgentReply = "reply:after-agent";
     private const string IncomingReply = "reply:incoming";
     // A chain of core requests longer than this is a flow bug; the caller goes to a person instead.
     private const int MaxCoreRoundTrips = 4;
@@ -68,6 +69,28 @@ public sealed class IvrCallHandler(
         return new(IvrStepStatus.Ok, await RunAsync(callSid, interpreter, next, context, replyField, ct));
     }
 
+    /// <summary>
+    /// The agent's part of the call is over and the caller stays on the line: the flow's post-call survey (or a hang-up when
+    /// the flow has none); null when the call has no IVR state any more. A retried webhook gets the same reply.
+    /// </summary>
+    public async Task<string?> AfterAgentAsync(string callSid, CancellationToken ct)
+    {
+        using var activity = CallCenterTelemetry.ActivitySource.StartActivity("ivr.after_agent");
+        activity?.SetTag("call.sid", callSid);
+        var session = await sessions.LoadAsync(callSid, AfterAgentReply);
+        if (session.Reply is { } replayed) return replayed;
+        if (session.State is not { } state || flows.ForFlow(state.FlowId) is not { } interpreter) return null;
+        var context = await ContextAsync(state.FlowId, ct);
+        return await RunAsync(callSid, interpreter, interpreter.AfterAgent(state, context), context, AfterAgentReply, ct);
+    }
+
+    /// <summary>The call's IVR state (who verified, which flow), or null when it has none any more.</summary>
+    public async Task<IvrCallState?> StateAsync(string callSid) => (await sessions.LoadAsync(callSid, AfterAgentReply)).State;
+
+    /// <summary>Whether the call's flow has a post-call survey node (false when the call has no IVR state).</summary>
+    public async Task<bool> HasSurveyAsync(string callSid) =>
+        (await sessions.LoadAsync(callSid, AfterAgentReply)).State is { } state && flows.ForFlow(state.FlowId)?.Flow.Survey is not null;
+
     private async Task<string> RunAsync(string callSid, IvrInterpreter interpreter, IvrStep step, IvrContext context, string replyField, CancellationToken ct)
     {
         var verbs = new List<IvrVerb>(step.Verbs);
@@ -85,6 +108,11 @@ public sealed class IvrCallHandler(
         var now = clock.GetUtcNow();
         await Task.WhenAll(events.Select(e => callLog.AppendAsync(new NewCallEvent(callSid, e.Type, e.StepKey, now,
             CallEventPayload.Serialize(new { node = e.NodeId, flow = interpreter.Flow.Id, data = e.Data })), ct)));
+        foreach (var answer in events.Where(e => e.Type == "ivr.survey_answer"))
+        {
+            if (int.TryParse(answer.Data.GetValueOrDefault("score"), System.Globalization.CultureInfo.InvariantCulture, out var score))
+                await surveys.RecordAnswerAsync(callSid, score, ct);
+        }
         // Before the reply is stored: a retry after a failure here finds no reply and enqueues again (a no-op if it got in).
         Degraded.SurgeOffer? surge = null;
         if (verbs.OfType<Enqueue>().LastOrDefault() is { } queued)

@@ -13,8 +13,17 @@ namespace CallCenter.Server.Routing;
 /// <summary>What an agent sees of the call offered to them.</summary>
 public sealed record AcdOfferView(string CallSid, string Queue, DateTimeOffset EnteredAt, DateTimeOffset OfferedAt, DateTimeOffset RingDeadline);
 
-/// <summary>An agent's ACD state as the console shows it.</summary>
-public sealed record AcdAgentView(string AgentId, AgentState State, DateTimeOffset? Since, string? BreakReason, string? CallSid);
+/// <summary>An agent's ACD state as the console shows it; <see cref="Texts"/> are the text requests offered to or held by the agent.</summary>
+public sealed record AcdAgentView(string AgentId, AgentState State, DateTimeOffset? Since, string? BreakReason, string? CallSid)
+{
+    public IReadOnlyList<AcdTextView> Texts { get; init; } = [];
+
+    /// <summary>Whether the agent has accepted this text request and still holds it (it may be answered).</summary>
+    public bool Holds(string stream) => Texts.Any(t => t.CallSid == stream && t.Accepted);
+}
+
+/// <summary>A text request in an agent's hands: offered, or accepted.</summary>
+public sealed record AcdTextView(string CallSid, string Queue, bool Accepted);
 
 /// <summary>One queue on the supervisor's board.</summary>
 public sealed record AcdQueueView(string Queue, int Waiting, double? OldestWaitSeconds, int Staffed, int Available);
@@ -296,6 +305,10 @@ public sealed class AcdHost : BackgroundService
     public Task<AcdAgentView> AgentAsync(string agentId, CancellationToken ct) =>
         ReadAsync(() => _engine.FindAgent(agentId) is { } a
             ? new AcdAgentView(agentId, a.State, a.StateSince, a.BreakReason, a.CallId)
+            {
+                Texts = [.. a.Texts.Select(_engine.FindCall).OfType<AcdCall>()
+                    .Select(t => new AcdTextView(t.CallId, _options.Queues[t.QueueIndex].Name, t.State == CallState.Connected))],
+            }
             : new AcdAgentView(agentId, AgentState.Offline, null, null, null), ct);
 
     public Task<WaitEstimate?> EstimateAsync(string callSid, CancellationToken ct) => ReadAsync(() => _engine.Estimate(callSid), ct);
@@ -348,6 +361,21 @@ public sealed class AcdHost : BackgroundService
     // The offer as the stored records describe it, so any instance can show an offer another one made.
     private AcdOfferView? OfferOf(string agentId)
     {
+        // Text offers (an agent on texts may have several) one at a time, oldest first; their deadline is kept in the call log.
+        if (_engine.FindAgent(agentId) is { Texts.IsEmpty: false } texting)
+        {
+            foreach (var id in texting.Texts)
+            {
+                if (_engine.FindCall(id) is { State: CallState.Offered } text && text.AgentId == agentId)
+                {
+                    var textQueue = _options.Queues[text.QueueIndex];
+                    var offered = _calls.GetValueOrDefault(id)?.Offer;
+                    var at = offered?.OfferedAt ?? texting.StateSince;
+                    return new AcdOfferView(id, textQueue.Name, text.EnteredAt, at, offered?.RingDeadline ?? at + textQueue.RingTimeout);
+                }
+            }
+            return null;
+        }
         if (_engine.FindAgent(agentId) is not { State: AgentState.Reserved, CallId: { } callSid } agent
             || _engine.FindCall(callSid) is not { State: CallState.Offered } call || call.AgentId != agentId)
             return null;

@@ -220,15 +220,19 @@ public sealed class RedisAcdStateStore : ISharedAcdStateStore
 
     public int CountWaitingCallers(int queueIndex) => (int)(long)_db.HashGet(_p + "waitq", queueIndex);
 
-    public IEnumerable<AcdAgent> IdleAgents(int skillId, int minLevel)
+    public IEnumerable<AcdAgent> IdleAgents(int skillId, int minLevel) => AgentPages(AgentIndex.Idle, IdleSlot(skillId, minLevel));
+
+    public IEnumerable<AcdAgent> TextingAgents(int skillId, int minLevel) => AgentPages(AgentIndex.Texting, IdleSlot(skillId, minLevel));
+
+    private IEnumerable<AcdAgent> AgentPages(AgentIndex index, int slot)
     {
         const int Page = 16;
-        var slot = IdleSlot(skillId, minLevel);
+        var field = index.GenField(slot);
         for (var start = 0; ; start += Page)
         {
             var result = (RedisResult[])_db.ScriptEvaluate(Scripts.IdlePage, [_gens],
-                [IdleKey(slot), "i" + slot.ToString(CultureInfo.InvariantCulture), start, start + Page - 1, _p + "agent:"])!;
-            ReadGen("i" + slot.ToString(CultureInfo.InvariantCulture), (long)result[0]);
+                [_p + index.KeyPrefix + slot.ToString(CultureInfo.InvariantCulture), field, start, start + Page - 1, _p + "agent:", index.MemberPrefixLength + 1])!;
+            ReadGen(field, (long)result[0]);
             var page = (RedisResult[])result[1]!;
             foreach (var data in page)
             {
@@ -239,7 +243,7 @@ public sealed class RedisAcdStateStore : ISharedAcdStateStore
                     // An agent this unit of work already changed is no longer what the index says.
                     if (work.Agents.TryGetValue(agent.AgentId, out var known))
                     {
-                        if (!known.Dirty && known.Current is { State: AgentState.Available } same)
+                        if (!known.Dirty && known.Current is { } same && same.State == index.State)
                             yield return same;
                         continue;
                     }
@@ -426,20 +430,37 @@ public sealed class RedisAcdStateStore : ISharedAcdStateStore
             if (staffedAfter)
                 foreach (var tier in after!.EligibleTiers) writes.AddRange(["HI", _p + "staffed", tier, 1]);
         }
-        var idleBefore = before is { State: AgentState.Available } ? before : null;
-        var idleAfter = after is { State: AgentState.Available } ? after : null;
-        if (idleBefore is not null && idleAfter is not null && IdleMember(idleBefore) == IdleMember(idleAfter) && idleBefore.Skills.SequenceEqual(idleAfter.Skills))
+        var joined = IndexAgentIn(writes, AgentIndex.Idle, before, after);
+        return IndexAgentIn(writes, AgentIndex.Texting, before, after) || joined;
+    }
+
+    // One of the agent indexes (idle, texting): membership follows the state, the member encodes the order.
+    private bool IndexAgentIn(List<RedisValue> writes, AgentIndex index, AcdAgent? before, AcdAgent? after)
+    {
+        var inBefore = before is not null && before.State == index.State ? before : null;
+        var inAfter = after is not null && after.State == index.State ? after : null;
+        if (inBefore is not null && inAfter is not null && index.Member(inBefore) == index.Member(inAfter) && inBefore.Skills.SequenceEqual(inAfter.Skills))
             return false;
-        if (idleBefore is not null)
+        if (inBefore is not null)
         {
-            foreach (var slot in IdleSlots(idleBefore))
-                writes.AddRange(["ZR", IdleKey(slot), IdleMember(idleBefore)]);
+            foreach (var slot in IdleSlots(inBefore))
+                writes.AddRange(["ZR", _p + index.KeyPrefix + slot.ToString(CultureInfo.InvariantCulture), index.Member(inBefore)]);
         }
-        if (idleAfter is null)
+        if (inAfter is null)
             return false;
-        foreach (var slot in IdleSlots(idleAfter))
-            writes.AddRange(["ZA", IdleKey(slot), IdleMember(idleAfter), "GI", "i" + slot.ToString(CultureInfo.InvariantCulture)]);
+        foreach (var slot in IdleSlots(inAfter))
+            writes.AddRange(["ZA", _p + index.KeyPrefix + slot.ToString(CultureInfo.InvariantCulture), index.Member(inAfter), "GI", index.GenField(slot)]);
         return true;
+    }
+
+    /// <summary>An index of agents by skill slot: the idle line, or agents on texts (fewest texts first).</summary>
+    private sealed record AgentIndex(AgentState State, string KeyPrefix, char GenPrefix, int MemberPrefixLength, Func<AcdAgent, string> Member)
+    {
+        public static readonly AgentIndex Idle = new(AgentState.Available, "idle:", 'i', 21, IdleMember);
+
+        public static readonly AgentIndex Texting = new(AgentState.OnText, "text:", 't', 25, TextingMember);
+
+        public string GenField(int slot) => GenPrefix + slot.ToString(CultureInfo.InvariantCulture);
     }
 
     private static IEnumerable<int> IdleSlots(AcdAgent agent)
@@ -456,7 +477,7 @@ public sealed class RedisAcdStateStore : ISharedAcdStateStore
     private static int IdleSlot(int skillId, int minLevel) =>
         skillId == SkillCatalog.AnySkill ? 0 : 1 + (skillId * SkillCatalog.MaxLevel) + (Math.Clamp(minLevel, 1, SkillCatalog.MaxLevel) - 1);
 
-    private static bool IsStaffed(AgentState state) => state is AgentState.Available or AgentState.Reserved or AgentState.OnCall or AgentState.WrapUp;
+    private static bool IsStaffed(AgentState state) => state is AgentState.Available or AgentState.Reserved or AgentState.OnCall or AgentState.WrapUp or AgentState.OnText;
 
     // Fixed-width members in one sorted set with equal scores: Redis orders them bytewise, which is the
     // waiting order (returned-to-head first, then score, then sequence) and the idle order (idle since, then id).
@@ -467,6 +488,10 @@ public sealed class RedisAcdStateStore : ISharedAcdStateStore
 
     internal static string IdleMember(AcdAgent agent) => string.Create(CultureInfo.InvariantCulture,
         $"{Ordered(agent.IdleSince.UtcTicks):D20}|{agent.AgentId}");
+
+    // Texts held, then the idle order: AcdOrdering.Texting.
+    internal static string TextingMember(AcdAgent agent) => string.Create(CultureInfo.InvariantCulture,
+        $"{agent.Texts.Length:D4}{Ordered(agent.IdleSince.UtcTicks):D20}|{agent.AgentId}");
 
     // Signed to unsigned with the order kept, so negative values still sort first as digits.
     private static ulong Ordered(long value) => unchecked((ulong)value ^ 0x8000000000000000UL);
@@ -597,12 +622,13 @@ public sealed class RedisAcdStateStore : ISharedAcdStateStore
             return out
             """;
 
-        // ARGV: idle key, gen field, start, stop, agent key prefix. Returns generation and the agents' records.
+        // ARGV: agent index key, gen field, start, stop, agent key prefix, where the id starts in a member.
+        // Returns generation and the agents' records.
         public const string IdlePage = """
             local gen = tonumber(redis.call('HGET', KEYS[1], ARGV[2]) or '0')
             local records = {}
             for _, m in ipairs(redis.call('ZRANGE', ARGV[1], ARGV[3], ARGV[4])) do
-              local id = string.sub(m, 22)
+              local id = string.sub(m, tonumber(ARGV[6]))
               records[#records + 1] = redis.call('HGET', ARGV[5] .. id, 'd') or ''
             end
             return { gen, records }

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using CallCenter.Core.Privacy;
 using CallCenter.Server.CallLog;
 using CallCenter.Server.Data;
+using CallCenter.Server.Channels;
 using CallCenter.Server.Degraded;
 using CallCenter.Server.Ivr;
 using CallCenter.Server.Telemetry;
@@ -25,6 +26,7 @@ public static class TwilioVoiceApi
         voice.MapFallbackWebhook();
         voice.MapCallbackRequestWebhook();
         voice.MapSurgeCallbackWebhook();
+        voice.MapCallSurveyWebhook();
         return routes;
     }
 

@@ -39,7 +39,7 @@ public sealed class SmsRequestTests
 
         using (var accept = await agent.AcceptAsync(ServiceRequest.StreamOf(reference)))
             Assert.That(accept.StatusCode, Is.EqualTo(HttpStatusCode.NoContent), await accept.Content.ReadAsStringAsync());
-        Assert.That((await agent.MeAsync()).GetProperty("state").GetString(), Is.EqualTo("OnCall"));
+        Assert.That((await agent.MeAsync()).GetProperty("state").GetString(), Is.EqualTo("OnText"));
         var view = await agent.Http.GetFromJsonAsync<JsonElement>($"/api/agent/requests/{reference}", TestJson.Options);
         Assert.That(view.GetProperty("body").GetString(), Does.Contain("swallowed"));
         Assert.That(view.GetProperty("contact").GetString(), Does.Not.Contain(customer[^8..^4]), "the agent sees the number masked");
@@ -152,7 +152,7 @@ public sealed class SmsRequestTests
         Assert.That(refused.StatusCode, Is.EqualTo(HttpStatusCode.BadGateway), await refused.Content.ReadAsStringAsync());
         Assert.That(afterRefusal!.Status, Is.EqualTo(ServiceRequestStatus.Open));
         Assert.That(afterRefusal.AnsweredAt, Is.Null);
-        Assert.That(stateAfterRefusal, Is.EqualTo("OnCall"));
+        Assert.That(stateAfterRefusal, Is.EqualTo("OnText"));
         Assert.That(sent.StatusCode, Is.EqualTo(HttpStatusCode.OK), await sent.Content.ReadAsStringAsync());
         Assert.That(twice.StatusCode, Is.EqualTo(HttpStatusCode.NotFound), "once answered, the request is no longer in the agent's hands");
         var types = (await h.Acd.EventsOfAsync(ServiceRequest.StreamOf(reference))).Select(e => e.Type).ToList();

@@ -28,7 +28,7 @@ public abstract class AcdStateStoreContract
 
     // Records compare their arrays by reference; a store that serialises gives back equal arrays, not the same ones.
     private static object? Comparable(AcdAgent? agent) =>
-        agent is null ? null : (agent with { Skills = [], EligibleTiers = [] }, string.Join(",", agent.Skills), string.Join(",", agent.EligibleTiers));
+        agent is null ? null : (agent with { Skills = [], EligibleTiers = [], Texts = [] }, string.Join(",", agent.Skills), string.Join(",", agent.EligibleTiers), string.Join(",", agent.Texts));
 
     [Test]
     public void Waiting_calls_come_out_in_waiting_order_after_random_removals_and_updates()
@@ -132,6 +132,63 @@ public abstract class AcdStateStoreContract
         Assert.That(store.IdleAgents(1, 3).Select(a => a.AgentId), Is.EqualTo(new[] { "newest" }));
         Assert.That(store.CountIdle(1, 1), Is.EqualTo(2));
         Assert.That(store.IdleAgents(SkillCatalog.AnySkill, 1).First().AgentId, Is.EqualTo("junior"));
+    }
+
+    [Test]
+    public void Agents_on_texts_come_fewest_texts_first_per_skill_and_leave_when_they_stop_texting()
+    {
+        var store = NewStore();
+        store.SaveAgent(Agent("two", AgentState.OnText, idleSeconds: 0, skills: new SkillLevel(1, 2)) with { Texts = ["t1", "t2"] });
+        store.SaveAgent(Agent("one-late", AgentState.OnText, idleSeconds: 20, skills: new SkillLevel(1, 3)) with { Texts = ["t3"] });
+        store.SaveAgent(Agent("one-early", AgentState.OnText, idleSeconds: 10, skills: new SkillLevel(1, 1)) with { Texts = ["t4"] });
+        store.SaveAgent(Agent("idle", idleSeconds: 5, skills: new SkillLevel(1, 5)));
+
+        var bySkill = store.TextingAgents(1, 1).Select(a => a.AgentId).ToList();
+        var atLevelTwo = store.TextingAgents(1, 2).Select(a => a.AgentId).ToList();
+        var staffed = store.CountStaffed(0);
+        // One text answered: "two" now holds as few as the others and is the longest idle of them.
+        store.SaveAgent(store.FindAgent("two")! with { Texts = ["t2"], Version = 2 });
+        var afterAnswer = store.TextingAgents(1, 1).Select(a => a.AgentId).ToList();
+        store.SaveAgent(store.FindAgent("one-late")! with { State = AgentState.WrapUp, Texts = [], Version = 2 });
+
+        Assert.That(bySkill, Is.EqualTo(new[] { "one-early", "one-late", "two" }));
+        Assert.That(atLevelTwo, Is.EqualTo(new[] { "one-late", "two" }));
+        Assert.That(store.IdleAgents(1, 1).Select(a => a.AgentId), Is.EqualTo(new[] { "idle" }), "agents on texts are not idle");
+        Assert.That(staffed, Is.EqualTo(4), "an agent on texts is staffed");
+        Assert.That(afterAnswer, Is.EqualTo(new[] { "two", "one-early", "one-late" }));
+        Assert.That(store.TextingAgents(SkillCatalog.AnySkill, 1).Select(a => a.AgentId), Is.EqualTo(new[] { "two", "one-early" }));
+        Assert.That(store.FindAgent("two")!.Texts, Is.EqualTo(new[] { "t2" }));
+    }
+
+    [Test]
+    public void The_engine_over_the_store_gives_an_agent_texts_up_to_capacity_and_no_call_beside_them()
+    {
+        var options = new AcdOptions
+        {
+            TextCapacity = 2,
+            Queues =
+            [
+                new QueueOptions { Name = "general", RequiredSkills = [new SkillRequirementOptions { Skill = "cards" }] },
+                new QueueOptions { Name = "sms", Media = QueueMedia.Text, WrapUpTime = TimeSpan.Zero, RequiredSkills = [new SkillRequirementOptions { Skill = "sms" }] },
+            ],
+        };
+        var engine = new AcdEngine(options, NewStore());
+        engine.Login("a1", [new AgentSkill("cards", 1), new AgentSkill("sms", 1)], T0);
+        var texts = new[] { "t1", "t2", "t3" }.Select((t, i) => engine.Enqueue(new CallRequest(t, "sms"), T0.AddSeconds(1 + i))).ToList();
+        var call = engine.Enqueue(new CallRequest("c1", "general"), T0.AddSeconds(5));
+        engine.Accept("a1", "t1", T0.AddSeconds(6));
+        engine.Accept("a1", "t2", T0.AddSeconds(6));
+        var firstAnswered = engine.EndCall("a1", "t1", T0.AddSeconds(30));
+        engine.Accept("a1", "t3", T0.AddSeconds(31));
+        engine.EndCall("a1", "t2", T0.AddSeconds(40));
+        var lastAnswered = engine.EndCall("a1", "t3", T0.AddSeconds(50));
+
+        Assert.That(texts.Select(d => d.Offers.Count), Is.EqualTo(new[] { 1, 1, 0 }));
+        Assert.That(call.Offers, Is.Empty, "an agent on texts gets no call");
+        Assert.That(firstAnswered.Offers.Single().CallId, Is.EqualTo("t3"));
+        Assert.That(lastAnswered.Offers.Single().CallId, Is.EqualTo("c1"), "with no text left (and no wrap-up) the call comes");
+        Assert.That(engine.FindAgent("a1")!.State, Is.EqualTo(AgentState.Reserved));
+        Assert.That(engine.FindAgent("a1")!.Texts, Is.Empty);
     }
 
     [Test]

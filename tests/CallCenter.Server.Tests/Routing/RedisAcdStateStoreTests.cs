@@ -51,6 +51,36 @@ public sealed class RedisAcdStateStoreTests
     }
 
     [Test]
+    public void Two_nodes_filling_an_agents_last_text_slot_commit_exactly_one_and_the_other_text_waits()
+    {
+        var (a, b) = TwoNodes();
+        var options = new AcdOptions
+        {
+            TextCapacity = 2,
+            Queues = [new QueueOptions { Name = "sms", Media = QueueMedia.Text, RequiredSkills = [new SkillRequirementOptions { Skill = "sms" }] }],
+        };
+        var nodeA = new AcdEngine(options, a);
+        var nodeB = new AcdEngine(options, b);
+        nodeA.Login("a1", [new AgentSkill("sms", 1)], T0);
+        nodeA.Enqueue(new CallRequest("t1", "sms"), T0);
+
+        a.Begin();
+        var onA = nodeA.Enqueue(new CallRequest("t2", "sms"), T0.AddSeconds(1));
+        b.Begin();
+        var onB = nodeB.Enqueue(new CallRequest("t3", "sms"), T0.AddSeconds(1));
+        var committed = (a.Commit(), b.Commit());
+        b.Begin();
+        var retried = nodeB.Enqueue(new CallRequest("t3", "sms"), T0.AddSeconds(1));
+        var committedRetry = b.Commit();
+
+        Assert.That((onA.Offers.Count, onB.Offers.Count), Is.EqualTo((1, 1)), "each node saw one free slot");
+        Assert.That(committed, Is.EqualTo((true, false)));
+        Assert.That((retried.Offers.Count, committedRetry), Is.EqualTo((0, true)));
+        Assert.That(nodeA.FindAgent("a1")!.Texts, Is.EqualTo(new[] { "t1", "t2" }));
+        Assert.That(nodeA.FindCall("t3")!.State, Is.EqualTo(CallState.Waiting));
+    }
+
+    [Test]
     public void A_call_left_waiting_on_one_node_and_an_agent_left_idle_on_another_cannot_both_commit()
     {
         var (a, b) = TwoNodes();

@@ -2,7 +2,7 @@ import type { HubConnection } from "@microsoft/signalr";
 import { api, ApiError, type AgentState, type AgentStatus, type Offer, type Session } from "./api";
 import { h, field, select, clock, messageArea } from "./dom";
 import { KnowledgePanel } from "./knowledge";
-import { isTextRequest, textRequestPanel } from "./text-requests";
+import { isTextRequest, TextRequestList } from "./text-requests";
 import { inCallControls } from "./in-call";
 import { Softphone } from "./softphone";
 
@@ -16,6 +16,7 @@ const stateNames: Record<AgentState, string> = {
   OnCall: "On a call",
   WrapUp: "Wrap-up",
   Break: "On a break",
+  OnText: "On text requests",
 };
 
 const breakReasons: [string, string][] = [["lunch", "Lunch"], ["rest", "Rest"], ["training", "Training"], ["meeting", "Meeting"], ["personal", "Personal"]];
@@ -54,6 +55,10 @@ export class AgentView {
   private readonly poller: number;
   private readonly handlers: [string, (...args: unknown[]) => void][];
   private readonly knowledge: KnowledgePanel;
+  private readonly texts = new TextRequestList((r) => {
+    this.messages.info(`Reply sent${r.onTime ? " on time" : " after the due time"}${r.surveySent ? "; a survey follows" : ""}.`);
+    void this.refresh();
+  });
 
   constructor(private readonly hub: HubConnection, private readonly session: Session) {
     this.availableButton.addEventListener("click", () => this.act(() => this.goAvailable()));
@@ -75,6 +80,7 @@ export class AgentView {
       this.messages.el,
       this.offerPanel,
       this.callPanel,
+      this.texts.el,
       this.wrapUpPanel,
       this.knowledge.el);
 
@@ -139,7 +145,8 @@ export class AgentView {
     try {
       const status = await api<AgentStatus>("GET", "/api/agent/me");
       this.applyStatus(status);
-      const offer = status.state === "Reserved" ? (await api<Offer | undefined>("GET", "/api/agent/offer")) ?? null : null;
+      const offered = status.state === "Reserved" || (status.texts ?? []).some((t) => !t.accepted);
+      const offer = offered ? (await api<Offer | undefined>("GET", "/api/agent/offer")) ?? null : null;
       this.applyOffer(offer);
     } catch (e) {
       if (e instanceof ApiError && e.problem.status === 401) location.reload();
@@ -156,7 +163,8 @@ export class AgentView {
     this.stateLabel.dataset.state = status.state;
     const s = status.state;
     this.availableButton.disabled = !(s === "Offline" || s === "Break" || s === "WrapUp");
-    this.breakButton.disabled = !(s === "Offline" || s === "Available" || s === "WrapUp");
+    this.breakButton.disabled = !(s === "Offline" || s === "Available" || s === "WrapUp" || s === "OnText");
+    this.texts.update(status.texts ?? []);
     this.offlineButton.disabled = !(s === "Available" || s === "Break");
     this.softphone.setAnswering(s === "Available" || s === "Reserved" || s === "OnCall");
     if (previous?.state === "OnCall" && s !== "OnCall") this.softphone.hangUp();
@@ -182,7 +190,7 @@ export class AgentView {
     this.offerSeenAt = Date.now();
     void this.knowledge.suggestFor(offer.callSid);
     const pop = offer.screenPop;
-    const accept = h("button", { type: "button", id: "accept", class: "primary" }, "Accept call");
+    const accept = h("button", { type: "button", id: "accept", class: "primary" }, isTextRequest(offer.callSid) ? "Accept request" : "Accept call");
     const decline = h("button", { type: "button", id: "decline", class: "secondary" }, "Decline");
     accept.addEventListener("click", () => this.act(async () => {
       accept.disabled = true;
@@ -193,7 +201,7 @@ export class AgentView {
     decline.addEventListener("click", () => this.act(() => api("POST", `/api/agent/offers/${encodeURIComponent(offer.callSid)}/decline`)));
     const row = (name: string, value: string) => [h("dt", {}, name), h("dd", {}, value)];
     this.offerPanel.replaceChildren(
-      h("h3", { id: "offer-title" }, "Incoming call"),
+      h("h3", { id: "offer-title" }, isTextRequest(offer.callSid) ? "Incoming text request" : "Incoming call"),
       h("p", {}, "Answer within ", this.ringTimer, " seconds"),
       h("dl", { class: "screen-pop", "aria-label": "Screen pop" },
         ...row("Caller", pop.caller || "withheld"),
@@ -218,15 +226,6 @@ export class AgentView {
   private showCall(callSid: string): void {
     this.callStartedAt = Date.now();
     this.callPanel.dataset.callSid = callSid;
-    if (isTextRequest(callSid)) {
-      // A text request has no caller on the line: the reply ends it, and wrap-up follows as after a call.
-      this.callPanel.replaceChildren(textRequestPanel(callSid, (r) => {
-        this.messages.info(`Reply sent${r.onTime ? " on time" : " after the due time"}${r.surveySent ? "; a survey follows" : ""}.`);
-        void this.refresh();
-      }));
-      this.callPanel.hidden = false;
-      return;
-    }
     const end = h("button", { type: "button", id: "end-call", class: "danger" }, "End call");
     end.addEventListener("click", () => this.act(() => api("POST", `/api/agent/calls/${encodeURIComponent(callSid)}/end`)));
     const pop = this.lastOffer?.callSid === callSid ? this.lastOffer.screenPop : null;

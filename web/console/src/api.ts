@@ -72,7 +72,7 @@ export interface TotpEnrolment {
   qrSvg: string;
 }
 
-export type AgentState = "Offline" | "Available" | "Reserved" | "OnCall" | "WrapUp" | "Break";
+export type AgentState = "Offline" | "Available" | "Reserved" | "OnCall" | "WrapUp" | "Break" | "OnText";
 
 export interface AgentStatus {
   workNumber: string;
@@ -80,6 +80,8 @@ export interface AgentStatus {
   since: string | null;
   breakReason: string | null;
   callSid: string | null;
+  /** Text requests offered to or held by the agent (several at once, never beside a call). */
+  texts: { callSid: string; queue: string; accepted: boolean }[];
 }
 
 export interface ScreenPop {

@@ -28,17 +28,19 @@ export function isTextRequest(id: string): boolean {
 
 /**
  * The panel for a text request the agent has accepted: the customer's message, its thread and attachments, the due
- * time, and the reply box. Sending the reply ends the agent's handling; <paramref name="onAnswered"/> then refreshes.
+ * time, and the reply box. Sending the reply ends the agent's handling of it; `onAnswered` then refreshes.
  */
-export function textRequestPanel(stream: string, onAnswered: (result: ReplyResult) => void): HTMLElement {
+function textRequestPanel(stream: string, onAnswered: (result: ReplyResult) => void): HTMLElement {
   const reference = stream.slice(streamPrefix.length);
   const path = `/api/agent/requests/${encodeURIComponent(reference)}`;
-  const messages = messageArea("text-request-messages");
-  const details = h("div", { id: "text-request-details" }, h("p", { class: "muted" }, "Loading…"));
+  // Ids carry the reference: an agent may hold several requests on one page.
+  const id = (part: string) => `text-request-${part}-${reference}`;
+  const messages = messageArea(id("messages"));
+  const details = h("div", { id: id("details") }, h("p", { class: "muted" }, "Loading…"));
   const reply = h("textarea", { name: "reply", rows: 5, required: true, maxlength: 20000 });
   const send = h("button", { type: "submit", class: "primary" }, "Send reply");
-  const form = h("form", { id: "text-reply", "aria-labelledby": "call-title" },
-    h("h3", { id: "call-title" }, `Text request ${reference}`),
+  const form = h("form", { id: id("reply"), class: "text-reply", "aria-labelledby": id("title") },
+    h("h3", { id: id("title") }, `Text request ${reference}`),
     details,
     field("Reply", reply),
     send,
@@ -54,7 +56,7 @@ export function textRequestPanel(stream: string, onAnswered: (result: ReplyResul
         h("dt", {}, "Due"), h("dd", { class: due.getTime() < Date.now() ? "warning" : "" }, due.toLocaleString()),
         ...(r.subject ? [h("dt", {}, "Subject"), h("dd", {}, r.subject)] : []),
         ...(r.attachments.length ? [h("dt", {}, "Attachments"), h("dd", {}, r.attachments.map((a) => `${a.fileName} (${a.bytes} B)`).join(", "))] : [])),
-      h("blockquote", { id: "text-request-body" }, r.body),
+      h("blockquote", { id: id("body") }, r.body),
       ...r.messages.map((m) => h("blockquote", { class: m.direction === "out" ? "reply" : "" }, m.body)));
     reply.maxLength = r.channel === "Email" || r.contact.includes("@") ? 20000 : 1600;
   }, (e) => messages.error(e instanceof Error ? e.message : String(e)));
@@ -72,4 +74,32 @@ export function textRequestPanel(stream: string, onAnswered: (result: ReplyResul
     }
   });
   return form;
+}
+
+/**
+ * The text requests an agent holds at once (up to the ACD's text capacity): one panel per accepted request, added and
+ * removed as the agent's status lists them.
+ */
+export class TextRequestList {
+  readonly el = h("section", { id: "text-requests", "aria-label": "Text requests in hand", hidden: true });
+  private readonly panels = new Map<string, HTMLElement>();
+
+  constructor(private readonly onAnswered: (result: ReplyResult) => void) {}
+
+  update(texts: { callSid: string; accepted: boolean }[]): void {
+    const held = new Set(texts.filter((t) => t.accepted).map((t) => t.callSid));
+    for (const [stream, panel] of this.panels) {
+      if (!held.has(stream)) {
+        panel.remove();
+        this.panels.delete(stream);
+      }
+    }
+    for (const stream of held) {
+      if (this.panels.has(stream)) continue;
+      const panel = h("div", { class: "card text-request", "data-stream": stream }, textRequestPanel(stream, this.onAnswered));
+      this.panels.set(stream, panel);
+      this.el.append(panel);
+    }
+    this.el.hidden = this.panels.size === 0;
+  }
 }
