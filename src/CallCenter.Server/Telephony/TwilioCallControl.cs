@@ -27,7 +27,13 @@ public interface ITwilioCallControl
 
     /// <summary>Places an outbound call running <paramref name="twiml"/> once answered; Twilio's call SID, or null (already logged) when refused.</summary>
     Task<string?> PlaceCallAsync(string to, string from, string twiml, Uri statusCallback, CancellationToken ct);
+
+    /// <summary>Asks Twilio how a call stands (GET Calls/{Sid}); null (already logged) when Twilio did not answer or knows no such call.</summary>
+    Task<TwilioCallState?> FetchCallAsync(string callSid, CancellationToken ct);
 }
+
+/// <summary>Twilio's view of a call: its <c>CallStatus</c> value (queued, ringing, in-progress, completed, busy, no-answer, failed, canceled).</summary>
+public sealed record TwilioCallState(string Status, int? DurationSeconds);
 
 /// <summary>
 /// Redirects live calls with the Twilio helper library, over an <see cref="HttpClient"/> from the
@@ -102,6 +108,18 @@ public sealed partial class TwilioCallControl(IHttpClientFactory httpClients, IO
             sid = call.Sid;
         }, ct);
         return placed ? sid : null;
+    }
+
+    public async Task<TwilioCallState?> FetchCallAsync(string callSid, CancellationToken ct)
+    {
+        TwilioCallState? state = null;
+        var fetched = await SendAsync(callSid, "status fetch", async client =>
+        {
+            var call = await CallResource.FetchAsync(callSid, client: client);
+            state = new TwilioCallState(call.Status.ToString(),
+                int.TryParse(call.Duration, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var s) ? s : null);
+        }, ct);
+        return fetched ? state : null;
     }
 
     /// <summary>Replaces what the call is doing with <paramref name="twiml"/>; false (already logged) when Twilio did not take it.</summary>
