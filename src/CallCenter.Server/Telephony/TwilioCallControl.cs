@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Http.Resilience;
 using Microsoft.Extensions.Options;
+using Polly;
 using Twilio.Clients;
 using Twilio.Exceptions;
 using Twilio.Rest.Api.V2010.Account;
@@ -178,17 +179,22 @@ public static class TwilioCallControlExtensions
         services.AddHttpClient(TwilioCallControl.HttpClientName, http => http.Timeout = Timeout.InfiniteTimeSpan)
             // Outside the pipeline: the address is rewritten once and every attempt reuses it.
             .AddHttpMessageHandler<TwilioApiBaseUrlHandler>()
-            .AddStandardResilienceHandler(resilience =>
+            .AddResilienceHandler("twilio-rest", pipeline =>
             {
-                resilience.AttemptTimeout.Timeout = restTimeout;
-                resilience.TotalRequestTimeout.Timeout = restTimeout + TimeSpan.FromSeconds(1);
+                // Network waits are wall-clock time: the server's TimeProvider may run simulated (Simulation:ClockRate, tests),
+                // and on a clock that does not move these timeouts would never fire and an accept would wait for Twilio.
+                pipeline.TimeProvider = TimeProvider.System;
+                var retry = new HttpRetryStrategyOptions { MaxRetryAttempts = 2, Delay = TimeSpan.FromMilliseconds(100), BackoffType = DelayBackoffType.Exponential, UseJitter = true };
                 // A redirect Twilio applied but whose answer was lost would, if sent again, restart the
                 // caller's dial and drop the agent; so POSTs are never retried.
-                resilience.Retry.DisableForUnsafeHttpMethods();
-                resilience.CircuitBreaker.SamplingDuration = restTimeout * 3;
-                resilience.CircuitBreaker.MinimumThroughput = 5;
-                resilience.CircuitBreaker.FailureRatio = 0.5;
-                resilience.CircuitBreaker.BreakDuration = TimeSpan.FromSeconds(10);
+                retry.DisableForUnsafeHttpMethods();
+                pipeline.AddTimeout(restTimeout + TimeSpan.FromSeconds(1))
+                    .AddRetry(retry)
+                    .AddCircuitBreaker(new HttpCircuitBreakerStrategyOptions
+                    {
+                        SamplingDuration = restTimeout * 3, MinimumThroughput = 5, FailureRatio = 0.5, BreakDuration = TimeSpan.FromSeconds(10),
+                    })
+                    .AddTimeout(restTimeout);
             });
         services.AddSingleton<TwilioCallControl>();
         services.AddSingleton<ITwilioCallControl>(sp => sp.GetRequiredService<TwilioCallControl>());
