@@ -1,8 +1,11 @@
 using System.Net.Http.Json;
 using CallCenter.Core.Outbound;
+using CallCenter.Core.Routing;
+using CallCenter.Server.Archive;
 using CallCenter.Server.Complaints;
 using CallCenter.Server.Data;
 using CallCenter.Server.Outbound;
+using CallCenter.Server.Routing;
 using CallCenter.Server.Staff;
 using CallCenter.Testing;
 using Microsoft.Extensions.DependencyInjection;
@@ -103,6 +106,56 @@ public sealed class ComplaintsAndOutboundConsoleTests
             Assert.That(csv, Does.Contain("\"王女士\",+86137****0001,Reached,1,Answered").And.Contain("\"Yes, last week\""));
             Assert.That(dialled, Is.EqualTo(1), "one call, placed only after approval");
         });
+    }
+
+    [Test]
+    public async Task The_agent_who_takes_a_voicemail_callback_gets_a_player_for_the_callers_message()
+    {
+        await using var harness = new ConsoleHarness();
+        harness.Twilio.Given(Request.Create().WithPath($"/2010-04-01/Accounts/{ConsoleHarness.AccountSid}/Calls.json").UsingPost())
+            .RespondWith(Response.Create().WithStatusCode(201).WithBodyAsJson(new { sid = $"CA{Guid.NewGuid():N}", status = "queued" }));
+        var agent = await harness.NewAgentAsync();
+        var (callbackId, archiveNumber) = await QueuedVoicemailCallbackAsync(harness);
+
+        var page = await harness.SignInAsync(agent);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Available" }).ClickAsync();
+        await Expect(page.Locator("#offer")).ToBeVisibleAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Accept call" }).ClickAsync();
+        await Expect(page.Locator("#call")).ToContainTextAsync(callbackId);
+        var message = page.Locator("#callback-message");
+        await Expect(message.GetByRole(AriaRole.Link)).ToHaveTextAsync($"Caller's message #{archiveNumber}");
+        await Expect(message.Locator("audio")).ToHaveAttributeAsync("src", $"/api/archive/recordings/{archiveNumber}/audio");
+        await Accessibility.AssertNoViolationsAsync(page, "an agent on a voicemail callback");
+        await ConsoleHarness.ScreenshotAsync(page, "agent-console-voicemail-callback");
+        // The catalogue row has no file behind it: "missing" (404), not "refused" (403), shows the agent may play it.
+        var audio = await page.Context.APIRequest.GetAsync($"/api/archive/recordings/{archiveNumber}/audio");
+        Assert.That(audio.Status, Is.EqualTo(404));
+    }
+
+    // A voicemail callback whose message is archived, put into the ACD as the callback worker would.
+    private static async Task<(string CallbackId, long ArchiveNumber)> QueuedVoicemailCallbackAsync(ConsoleHarness harness)
+    {
+        await using var scope = harness.Server.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<CallCenterDbContext>();
+        var now = harness.Clock.GetUtcNow();
+        var id = CallbackWorker.NewId();
+        var recordingSid = "RE" + Guid.NewGuid().ToString("N");
+        var archiveNumber = 900_000_000L + Random.Shared.Next(1, 99_999_999);
+        db.Callbacks.Add(new Callback
+        {
+            Id = id, Kind = CallbackKind.Voicemail, Number = "+8613900000043", LineNumber = TwilioForms.BankHotline, Queue = "general",
+            EnteredAt = now.AddMinutes(-10), TimeZone = "Asia/Shanghai", Status = CallbackStatus.Queued, MessageRecordingSid = recordingSid,
+            CreatedBy = "system", CreatedAt = now.AddMinutes(-10),
+        });
+        db.ArchivedRecordings.Add(new ArchivedRecording
+        {
+            ArchiveNumber = archiveNumber, RecordingSid = recordingSid, CallSid = $"CA{Guid.NewGuid():N}", Category = "Voicemail", CallStartedAt = now.AddMinutes(-10),
+            DurationSeconds = 9, Channels = 1, Sha256 = new byte[32], KeyId = "test", RetentionRule = "test", RetainUntil = now.AddYears(5), ArchivedAt = now,
+        });
+        await db.SaveChangesAsync();
+        await scope.ServiceProvider.GetRequiredService<AcdHost>().EnqueueAsync(
+            new CallRequest(id, "general") { IsCallback = true, EnteredAt = now.AddMinutes(-10) }, CancellationToken.None);
+        return (id, archiveNumber);
     }
 
     // A voicemail callback that was tried once without an answer, as the supervisor's list shows it.

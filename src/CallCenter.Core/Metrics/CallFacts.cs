@@ -78,6 +78,8 @@ public sealed record CallFacts(string CallSid)
             "acd.answered" => this with { AnsweredAt = Earliest(AnsweredAt, e.At), Agent = Agent ?? e["agent"] },
             "acd.abandoned" => this with { AbandonedAt = Earliest(AbandonedAt, e.At) },
             "acd.callback_requested" => this with { CallbackRequestedAt = Earliest(CallbackRequestedAt, e.At) },
+            // A caller who chose a callback asked for one at that moment, whether or not the message that follows arrives.
+            "acd.limit_reached" when e["limit"] == "CallerChoice" => this with { CallbackRequestedAt = Earliest(CallbackRequestedAt, e.At) },
             "acd.completed" => this with { CompletedAt = Earliest(CompletedAt, e.At) },
             "agent.wrap_up" when WrappedUpAt is null => this with
             {

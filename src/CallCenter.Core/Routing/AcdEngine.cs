@@ -116,20 +116,44 @@ public sealed class AcdEngine
 
         _store.DeleteCall(callId);
         decisions.Add(new CallEvent(callId, CallEventKind.Abandoned, QueueName(call), now, now - call.EnteredAt, "caller hung up", AgentId: call.AgentId));
+        FreeOfferedAgent(call, "offered call abandoned", now, decisions);
+        return decisions;
+    }
+
+    /// <summary>
+    /// A waiting caller chose a callback (the surge offer): out of the ACD as a queue limit's callback outcome takes them
+    /// (<see cref="CallEventKind.LimitReached"/>, <see cref="QueueLimit.CallerChoice"/>), so they count as a callback, not an abandon.
+    /// </summary>
+    public AcdDecisions ChooseCallback(string callId, DateTimeOffset now)
+    {
+        var decisions = new AcdDecisions();
+        if (_store.FindCall(callId) is not { } call)
+            return decisions;
+        if (call.State == CallState.Connected)
+            throw new IllegalTransitionException(callId, "choose a callback", "connected");
+
+        _store.DeleteCall(callId);
+        decisions.Add(new CallEvent(callId, CallEventKind.LimitReached, QueueName(call), now, now - call.EnteredAt, "caller chose a callback",
+            QueueLimit.CallerChoice, QueueLimitOutcome.CallbackOffer, AgentId: call.AgentId));
+        FreeOfferedAgent(call, "offered caller chose a callback", now, decisions);
+        return decisions;
+    }
+
+    private void FreeOfferedAgent(AcdCall call, string reason, DateTimeOffset now, AcdDecisions decisions)
+    {
         if (IsText(call))
         {
-            if (call.AgentId is { } holder && _store.FindAgent(holder) is { } texting && texting.Texts.Contains(callId))
-                DropText(texting, callId, "offered text withdrawn", now, decisions);
-            return decisions;
+            if (call.AgentId is { } holder && _store.FindAgent(holder) is { } texting && texting.Texts.Contains(call.CallId))
+                DropText(texting, call.CallId, "offered text withdrawn", now, decisions);
+            return;
         }
         if (call.State == CallState.Offered && call.AgentId is { } agentId && _store.FindAgent(agentId) is { State: AgentState.Reserved } agent)
         {
             // The agent keeps its place in the idle line: it never got the call.
             var freed = Save(agent with { State = AgentState.Available, CallId = null, StateSince = now });
-            decisions.Add(new AgentTransition(agentId, AgentState.Reserved, AgentState.Available, "offered call abandoned", now, callId));
+            decisions.Add(new AgentTransition(agentId, AgentState.Reserved, AgentState.Available, reason, now, call.CallId));
             RouteAgent(freed, now, decisions);
         }
-        return decisions;
     }
 
     /// <summary>Offline → Available with the given skills; unknown skills are ignored since no queue can require them.</summary>

@@ -33,6 +33,8 @@ public enum QueueLimit
     None,
     MaxQueueSize,
     MaxWait,
+    /// <summary>No limit: the waiting caller chose a callback (the surge offer), which leaves the queue the same way.</summary>
+    CallerChoice,
 }
 
 /// <summary>A call event for the call log; <see cref="Waited"/> is measured from first entry to the ACD.</summary>

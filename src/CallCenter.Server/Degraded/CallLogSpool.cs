@@ -25,10 +25,12 @@ public sealed class CallLogSpool : IDisposable
 {
     private const string DataFile = "call-log.spool";
     private const string OffsetFile = "call-log.spool.offset";
+    private const string LockFile = "spool.lock";
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     private readonly Lock _gate = new();
     private readonly string _directory;
+    private readonly FileStream _lock;
     private FileStream? _append;
     private long _length;
     private long _committed;
@@ -38,6 +40,7 @@ public sealed class CallLogSpool : IDisposable
     {
         ArgumentNullException.ThrowIfNull(options);
         _directory = options.Value.SpoolDirectory;
+        _lock = LockFolder(_directory);
         var data = Path.Combine(_directory, DataFile);
         if (!File.Exists(data)) return;
 
@@ -165,8 +168,36 @@ public sealed class CallLogSpool : IDisposable
         file.Flush(flushToDisk: true);
     }
 
+    // Two processes appending to one spool would interleave their entries and each drain the other's, so the order per
+    // instance and the offset would both be lost. A lock held for the process lifetime (flock on Unix, a share lock on
+    // Windows; the OS drops it when the process dies, so a crash leaves no stale lock) makes the second one fail at start.
+    // Failing beats a per-instance subfolder: a subfolder left by an instance that is not started again is never drained.
+    private static FileStream LockFolder(string directory)
+    {
+        Directory.CreateDirectory(directory);
+        var path = Path.Combine(directory, LockFile);
+        try
+        {
+            var held = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            held.SetLength(0);
+            held.Write(Encoding.ASCII.GetBytes($"{Environment.MachineName} pid {Environment.ProcessId}\n"));
+            held.Flush(flushToDisk: true);
+            return held;
+        }
+        catch (IOException ex)
+        {
+            throw new InvalidOperationException(
+                $"The call-log spool folder {directory} is in use by another process (lock {path} is held). Every instance needs its own " +
+                "Degraded:SpoolDirectory: two processes sharing one would mix their spooled call events and lose their order.", ex);
+        }
+    }
+
     public void Dispose()
     {
-        lock (_gate) _append?.Dispose();
+        lock (_gate)
+        {
+            _append?.Dispose();
+            _lock.Dispose();
+        }
     }
 }

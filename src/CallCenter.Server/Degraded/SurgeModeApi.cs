@@ -103,8 +103,9 @@ public static class SurgeModeApi
         }
         await callLog.AppendAsync(new NewCallEvent(callSid, "ivr.surge_callback_chosen", "ivr.surge_callback_chosen", clock.GetUtcNow(),
             CallEventPayload.Serialize(new { queue })), ct);
-        // Out of the ACD so no agent is offered a caller who is leaving a message (reported as leaving the queue).
-        await acd.CallEndedAsync(callSid, ct);
+        // Out of the ACD so no agent is offered a caller who is leaving a message; they leave as a queue callback
+        // (acd.limit_reached), so the callback worker keeps their place and the reports count a callback, not an abandon.
+        await acd.ChooseCallbackAsync(callSid, ct);
         telemetry.Webhooks.Add(1, new("route", "surge_callback"), new("outcome", "callback"));
         return Twiml.Ok(new VoiceResponse()
             .Say(english ? "After the tone, please leave your name and request, then press the hash key. We will call you back."

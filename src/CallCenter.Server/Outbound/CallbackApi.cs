@@ -115,31 +115,15 @@ public static class CallbackApi
             .ToDictionaryAsync(r => r.RecordingSid, r => r.ArchiveNumber, ct);
     }
 
-    // Twilio's final status of one dialled attempt: record the outcome, end the agent's call in the ACD, and either
-    // finish the callback or leave it pending for the next attempt (the worker applies attempts, delay and hours).
+    // Twilio's final status of one dialled attempt; replays and unknown attempts change nothing.
     private static async Task<IResult> StatusAsync(HttpRequest request, string? callback, CallCenterDbContext db, AcdHost acd, ICallEventLog callLog,
         TimeProvider clock, CancellationToken ct)
     {
         var form = await request.ReadFormAsync(ct);
-        var callSid = form["CallSid"].ToString();
         var status = form["CallStatus"].ToString();
-        var outcome = TwilioDialStatus.Outcome(status);
-        if (callback is null || outcome is null) return TypedResults.NoContent();
-        var entry = await db.Callbacks.Include(c => c.Attempts).SingleOrDefaultAsync(c => c.Id == callback, ct);
-        var attempt = entry?.Attempts.SingleOrDefault(a => a.TwilioCallSid == callSid);
-        // Replays and unknown attempts change nothing.
-        if (entry is null || attempt is null || attempt.Outcome is not null) return TypedResults.NoContent();
-        var now = clock.GetUtcNow();
-        (attempt.Outcome, attempt.EndedAt) = (outcome, now);
-        attempt.DurationSeconds = int.TryParse(form["CallDuration"], out var seconds) ? seconds : null;
-        entry.DialledCallSid = null;
-        if (outcome == DialOutcome.Answered) (entry.Status, entry.Outcome) = (CallbackStatus.Done, "reached");
-        else (entry.Status, entry.NextAttemptAt) = (CallbackStatus.Pending, now);
-        await db.SaveChangesAsync(ct);
-        await CallbackWorker.Log(callLog, entry, "callback.attempt_ended",
-            new { attempt = attempt.Number, outcome = outcome.ToString(), durationSeconds = attempt.DurationSeconds, twilioCallSid = callSid }, now, ct);
-        // The agent's part is over either way: the ACD ends the call and the wrap-up starts.
-        await acd.CallEndedAsync(entry.Id, ct);
+        if (callback is null || TwilioDialStatus.Outcome(status) is not { } outcome) return TypedResults.NoContent();
+        await DialSettlement.SettleCallbackAsync(db, acd, callLog, callback, form["CallSid"].ToString(), status, outcome,
+            int.TryParse(form["CallDuration"], out var seconds) ? seconds : null, SettledBy.StatusCallback, clock.GetUtcNow(), ct);
         return TypedResults.NoContent();
     }
 

@@ -103,6 +103,18 @@ public sealed class CallbackOptions
 
     public TimeSpan RunEvery { get; set; } = TimeSpan.FromSeconds(15);
 
+    /// <summary>A dialled attempt (callback or project call) with no final status this long after dialling is asked about at Twilio.</summary>
+    public TimeSpan StatusCheckAfter { get; set; } = TimeSpan.FromMinutes(15);
+
+    /// <summary>
+    /// How much longer an attempt Twilio still reports live, or cannot report on, is kept before it is released as failed
+    /// (status "unknown"): longer than any real call, so only a lost call is released.
+    /// </summary>
+    public TimeSpan ReleaseUnknownAfter { get; set; } = TimeSpan.FromHours(3);
+
+    /// <summary>How often the sweep of unsettled attempts runs across all instances.</summary>
+    public TimeSpan SweepEvery { get; set; } = TimeSpan.FromMinutes(1);
+
     public DialRules Rules() => new(MaxAttempts, RetryDelay, new CallingHours(CallFrom, CallUntil));
 }
 

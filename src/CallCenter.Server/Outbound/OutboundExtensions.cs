@@ -10,7 +10,9 @@ public static class OutboundExtensions
     {
         services.AddOptions<CallbackOptions>().BindConfiguration(CallbackOptions.SectionName).ValidateDataAnnotations()
             .Validate(o => TimeZoneInfo.TryFindSystemTimeZoneById(o.DefaultTimeZone, out _) && o.CallFrom < o.CallUntil,
-                "Callbacks: DefaultTimeZone must be an IANA zone and CallFrom before CallUntil.").ValidateOnStart();
+                "Callbacks: DefaultTimeZone must be an IANA zone and CallFrom before CallUntil.")
+            .Validate(o => o.RunEvery > TimeSpan.Zero && o.SweepEvery > TimeSpan.Zero && o.StatusCheckAfter > TimeSpan.Zero && o.ReleaseUnknownAfter >= TimeSpan.Zero,
+                "Callbacks: RunEvery, SweepEvery and StatusCheckAfter must be positive, ReleaseUnknownAfter not negative.").ValidateOnStart();
         services.AddOptions<OutboundOptions>().BindConfiguration(OutboundOptions.SectionName)
             .Validate(o => o.CallFrom < o.CallUntil, "Outbound: CallFrom must be before CallUntil.").ValidateOnStart();
         services.AddOptions<CallPacingOptions>().BindConfiguration(CallPacingOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
@@ -18,8 +20,11 @@ public static class OutboundExtensions
             sp.GetRequiredService<IOptions<CallPacingOptions>>().Value));
         services.AddSingleton<ICallbackDialler, CallbackDialler>();
         services.AddSingleton<CallbackWorker>();
+        services.AddSingleton<UnsettledCallSweep>();
         services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<IOptions<CallbackOptions>>().Value.RunWorkers
             ? sp.GetRequiredService<CallbackWorker>() : new IdleOutboundService());
+        services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<IOptions<CallbackOptions>>().Value.RunWorkers
+            ? sp.GetRequiredService<UnsettledCallSweep>() : new IdleOutboundService());
         return services;
     }
 

@@ -147,9 +147,7 @@ public static class OutboundProjectApi
         return TypedResults.Ok(ContactOf(contact, project, sid));
     }
 
-    // Twilio's final status of a project call: fills in the attempt once (replays change nothing). Nobody answered: the
-    // attempt is over, the agent is free, and the customer waits for the retry delay or, after the last attempt, is done.
-    // Answered: the agent still records what came of it (answers or a refusal), which wins over "completed".
+    // Twilio's final status of a project call: fills in the attempt once (replays change nothing); see DialSettlement.
     private static async Task<IResult> StatusAsync(HttpRequest request, long? project, long? contact, CallCenterDbContext db, TimeProvider clock,
         CallCenterTelemetry telemetry, CancellationToken ct)
     {
@@ -161,25 +159,9 @@ public static class OutboundProjectApi
             telemetry.Webhooks.Add(1, new("route", "project-call-status"), new("outcome", "ignored"));
             return TypedResults.NoContent();
         }
-        var rules = await db.OutboundProjects.AsNoTracking().Where(p => p.Id == project).Select(p => new { p.MaxAttempts }).SingleOrDefaultAsync(ct);
-        // The customer's row lock orders simultaneous deliveries of one status, and this against the agent's result.
-        await using var tx = await db.Database.BeginTransactionAsync(ct);
-        var customer = await db.OutboundContacts.FromSql($"SELECT * FROM outbound_contacts WHERE id = {contact} AND project_id = {project} FOR UPDATE")
-            .Include(c => c.Attempts).SingleOrDefaultAsync(ct);
-        var attempt = customer?.Attempts.SingleOrDefault(a => a.TwilioCallSid == callSid);
-        if (rules is null || customer is null || attempt is null || attempt.CallStatus is not null)
-        {
-            telemetry.Webhooks.Add(1, new("route", "project-call-status"), new("outcome", "duplicate"));
-            return TypedResults.NoContent();
-        }
-        (attempt.CallStatus, attempt.EndedAt) = (status, clock.GetUtcNow());
-        attempt.DurationSeconds = int.TryParse(form["CallDuration"], NumberStyles.None, CultureInfo.InvariantCulture, out var seconds) ? seconds : null;
-        attempt.Outcome ??= outcome;
-        if (outcome != DialOutcome.Answered && customer.LockedBy == attempt.Agent) customer.LockedBy = null;
-        customer.Status = customer.StandingAfterAttempts(rules.MaxAttempts);
-        await db.SaveChangesAsync(ct);
-        await tx.CommitAsync(ct);
-        telemetry.Webhooks.Add(1, new("route", "project-call-status"), new("outcome", status));
+        var seconds = int.TryParse(form["CallDuration"], NumberStyles.None, CultureInfo.InvariantCulture, out var s) ? s : (int?)null;
+        var settled = await DialSettlement.SettleProjectCallAsync(db, project.Value, contact.Value, callSid, status, outcome, seconds, clock.GetUtcNow(), ct);
+        telemetry.Webhooks.Add(1, new("route", "project-call-status"), new("outcome", settled ? status : "duplicate"));
         return TypedResults.NoContent();
     }
 

@@ -36,5 +36,8 @@ public sealed class AzureSpeechOptions
         ["en-US"] = "en-US-JennyNeural",
     };
 
+    /// <summary>Longest one synthesis request may take (three attempts in all at most); wall-clock time.</summary>
+    public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
     public bool IsConfigured => !string.IsNullOrWhiteSpace(Key) && (TtsEndpoint is not null || !string.IsNullOrWhiteSpace(Region));
 }

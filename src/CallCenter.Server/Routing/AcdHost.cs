@@ -131,6 +131,11 @@ public sealed class AcdHost : BackgroundService
             _ => _engine.Abandon(callSid, now),
         }, ct);
 
+    /// <summary>A waiting caller chose a callback (surge offer): they leave the queue as a callback, not as an abandon; a connected call stays.</summary>
+    public Task ChooseCallbackAsync(string callSid, CancellationToken ct) =>
+        RunAsync("callback_chosen", callSid, null, now => _engine.FindCall(callSid) is { State: not CallState.Connected }
+            ? _engine.ChooseCallback(callSid, now) : new AcdDecisions(), ct);
+
     public Task LoginAsync(string agentId, IReadOnlyList<AgentSkill> skills, CancellationToken ct) =>
         RunAsync("login", null, agentId, now =>
         {
@@ -549,8 +554,9 @@ public sealed class AcdHost : BackgroundService
                     break;
                 case CallEventKind.LimitReached:
                     _calls.Remove(e.CallId);
-                    // Out of the hold loop: the caller leaves a callback request instead of waiting forever.
-                    _ = MoveToCallbackRequestAsync(e.CallId);
+                    // Out of the hold loop: the caller leaves a callback request instead of waiting forever. One who chose it
+                    // (surge offer) is already being recorded by the TwiML that took their choice.
+                    if (e.Limit != QueueLimit.CallerChoice) _ = MoveToCallbackRequestAsync(e.CallId);
                     _logger.LogWarning("Call {CallSid} left queue {Queue}: {Limit} reached, outcome {Outcome}", e.CallId, e.Queue, e.Limit, e.LimitOutcome);
                     Append(e.CallId, "acd.limit_reached", new { queue = e.Queue, limit = e.Limit.ToString(), outcome = e.LimitOutcome?.ToString(), waitedSeconds = waited }, e.At);
                     break;

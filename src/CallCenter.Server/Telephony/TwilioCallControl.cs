@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Http.Resilience;
 using Microsoft.Extensions.Options;
+using Polly;
 using Twilio.Clients;
 using Twilio.Exceptions;
 using Twilio.Rest.Api.V2010.Account;
@@ -30,7 +31,13 @@ public interface ITwilioCallControl
     /// when <paramref name="recordingStatusCallback"/> is given; Twilio's call SID, or null (already logged) when refused.
     /// </summary>
     Task<string?> PlaceCallAsync(string to, string from, string twiml, Uri statusCallback, CancellationToken ct, Uri? recordingStatusCallback = null);
+
+    /// <summary>Asks Twilio how a call stands (GET Calls/{Sid}); null (already logged) when Twilio did not answer or knows no such call.</summary>
+    Task<TwilioCallState?> FetchCallAsync(string callSid, CancellationToken ct);
 }
+
+/// <summary>Twilio's view of a call: its <c>CallStatus</c> value (queued, ringing, in-progress, completed, busy, no-answer, failed, canceled).</summary>
+public sealed record TwilioCallState(string Status, int? DurationSeconds);
 
 /// <summary>
 /// Redirects live calls with the Twilio helper library, over an <see cref="HttpClient"/> from the
@@ -112,6 +119,18 @@ public sealed partial class TwilioCallControl(IHttpClientFactory httpClients, IO
         return placed ? sid : null;
     }
 
+    public async Task<TwilioCallState?> FetchCallAsync(string callSid, CancellationToken ct)
+    {
+        TwilioCallState? state = null;
+        var fetched = await SendAsync(callSid, "status fetch", async client =>
+        {
+            var call = await CallResource.FetchAsync(callSid, client: client);
+            state = new TwilioCallState(call.Status.ToString(),
+                int.TryParse(call.Duration, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var s) ? s : null);
+        }, ct);
+        return fetched ? state : null;
+    }
+
     /// <summary>Replaces what the call is doing with <paramref name="twiml"/>; false (already logged) when Twilio did not take it.</summary>
     public Task<bool> RedirectAsync(string callSid, string twiml, CancellationToken ct) =>
         SendAsync(callSid, "redirect", client => CallResource.UpdateAsync(new UpdateCallOptions(callSid) { Twiml = new Twilio.Types.Twiml(twiml) }, client), ct);
@@ -168,17 +187,22 @@ public static class TwilioCallControlExtensions
         services.AddHttpClient(TwilioCallControl.HttpClientName, http => http.Timeout = Timeout.InfiniteTimeSpan)
             // Outside the pipeline: the address is rewritten once and every attempt reuses it.
             .AddHttpMessageHandler<TwilioApiBaseUrlHandler>()
-            .AddStandardResilienceHandler(resilience =>
+            .AddResilienceHandler("twilio-rest", pipeline =>
             {
-                resilience.AttemptTimeout.Timeout = restTimeout;
-                resilience.TotalRequestTimeout.Timeout = restTimeout + TimeSpan.FromSeconds(1);
+                // Network waits are wall-clock time: the server's TimeProvider may run simulated (Simulation:ClockRate, tests),
+                // and on a clock that does not move these timeouts would never fire and an accept would wait for Twilio.
+                pipeline.TimeProvider = TimeProvider.System;
+                var retry = new HttpRetryStrategyOptions { MaxRetryAttempts = 2, Delay = TimeSpan.FromMilliseconds(100), BackoffType = DelayBackoffType.Exponential, UseJitter = true };
                 // A redirect Twilio applied but whose answer was lost would, if sent again, restart the
                 // caller's dial and drop the agent; so POSTs are never retried.
-                resilience.Retry.DisableForUnsafeHttpMethods();
-                resilience.CircuitBreaker.SamplingDuration = restTimeout * 3;
-                resilience.CircuitBreaker.MinimumThroughput = 5;
-                resilience.CircuitBreaker.FailureRatio = 0.5;
-                resilience.CircuitBreaker.BreakDuration = TimeSpan.FromSeconds(10);
+                retry.DisableForUnsafeHttpMethods();
+                pipeline.AddTimeout(restTimeout + TimeSpan.FromSeconds(1))
+                    .AddRetry(retry)
+                    .AddCircuitBreaker(new HttpCircuitBreakerStrategyOptions
+                    {
+                        SamplingDuration = restTimeout * 3, MinimumThroughput = 5, FailureRatio = 0.5, BreakDuration = TimeSpan.FromSeconds(10),
+                    })
+                    .AddTimeout(restTimeout);
             });
         services.AddSingleton<TwilioCallControl>();
         services.AddSingleton<ITwilioCallControl>(sp => sp.GetRequiredService<TwilioCallControl>());

@@ -1,6 +1,7 @@
 using System.Net;
 using CallCenter.Server.CallLog;
 using CallCenter.Server.Data;
+using CallCenter.Server.Staff;
 using CallCenter.Server.Tests.Routing;
 using CallCenter.Testing;
 using Microsoft.EntityFrameworkCore;
@@ -89,6 +90,33 @@ public sealed class DatabaseOutageTests
         Assert.That(File.ReadAllBytes(Path.Combine(spool, "call-log.spool")), Is.Empty, "a drained spool starts over empty");
         using var healthy = await after.Server.CreateClient().GetAsync("/health/ready");
         Assert.That(await healthy.Content.ReadAsStringAsync(), Is.EqualTo("Healthy"));
+        Directory.Delete(spool, recursive: true);
+    }
+
+    [Test]
+    public async Task A_staff_api_that_reads_the_database_answers_503_problem_details_with_Retry_After_while_postgresql_is_down()
+    {
+        await using var postgres = await PrivatePostgres.StartAsync();
+        var spool = Directory.CreateTempSubdirectory("cc-spool-test-").FullName;
+        await using var h = new AcdHarness(settings: Settings(postgres, spool));
+        using var supervisor = await AgentConsole.SignInAsync(h.Server.CreateClient(), await h.Server.Services.CreateStaffAsync(StaffRole.Supervisor));
+        using (var before = await supervisor.Http.GetAsync("/api/callbacks")) Assert.That(before.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+
+        await postgres.StopServerAsync();
+        using var during = await supervisor.Http.GetAsync("/api/callbacks");
+        var body = await during.Content.ReadAsStringAsync();
+        using var health = await h.Server.CreateClient().GetAsync("/health/ready");
+        var readiness = await health.Content.ReadAsStringAsync();
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(during.StatusCode, Is.EqualTo(HttpStatusCode.ServiceUnavailable), body);
+            Assert.That(during.Content.Headers.ContentType?.MediaType, Is.EqualTo("application/problem+json"));
+            Assert.That(during.Headers.RetryAfter?.Delta, Is.EqualTo(TimeSpan.FromSeconds(1)));
+            Assert.That(body, Does.Contain("Temporarily unavailable").And.Contain("PostgreSQL did not answer in time"));
+            Assert.That(health.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+            Assert.That(readiness, Is.EqualTo("Degraded"));
+        });
         Directory.Delete(spool, recursive: true);
     }
 

@@ -1,5 +1,8 @@
 using System.Net;
+using System.Net.Http.Json;
 using CallCenter.Server.Data;
+using CallCenter.Server.Metrics;
+using CallCenter.Server.Outbound;
 using CallCenter.Server.Staff;
 using CallCenter.Server.Tests.Routing;
 using CallCenter.Testing;
@@ -44,6 +47,43 @@ public sealed class SurgeModeTests
         Assert.That(third.Twiml.Root?.Element("Record")?.Attribute("action")?.Value, Is.EqualTo("/twilio/voice/callback-request"));
         Assert.That(await h.Acd.EstimateAsync(third.CallSid, CancellationToken.None), Is.Null, "a caller leaving a message is no longer offered to agents");
         Assert.That((await h.EventsOfAsync(third.CallSid)).Select(e => e.Type), Does.Contain("ivr.surge_callback_chosen"));
+    }
+
+    [Test]
+    public async Task A_caller_who_chooses_the_surge_callback_leaves_the_queue_as_a_callback_and_the_reports_count_no_abandon()
+    {
+        // A database of its own: the metrics and callback workers read the whole call log, and the surge switch is per line.
+        await using var database = await TestDatabase.CreateAsync("surge_callback");
+        await using var h = new AcdHarness(settings: new Dictionary<string, string> { ["Complaints:RunWorkers"] = "false" }, database: database);
+        using var supervisor = await AgentConsole.SignInAsync(h.Server.CreateClient(), await h.Server.Services.CreateStaffAsync(StaffRole.Supervisor));
+        using (var on = await supervisor.Http.PutAsync($"/api/lines/{Line}/surge-mode", null)) Assert.That(on.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+
+        var recorded = await h.QueueCallAsync("+8613800000011");
+        h.Clock.Advance(TimeSpan.FromSeconds(20));
+        await recorded.PressAsync("1");
+        await recorded.FinishRecordingAsync();
+        var hungUp = await h.QueueCallAsync("+8613800000012");
+        h.Clock.Advance(TimeSpan.FromSeconds(5));
+        await hungUp.PressAsync("1");   // and hangs up before the tone
+        var callbacks = await h.Server.Services.GetRequiredService<CallbackWorker>().RunOnceAsync(CancellationToken.None);
+        await h.Server.Services.GetRequiredService<MetricsWorker>().RunOnceAsync(CancellationToken.None);
+        var from = CallCenterServerFactory.DefaultNow.AddHours(-1);
+        var rows = await supervisor.Http.GetFromJsonAsync<List<QueueIntervalRollup>>(
+            $"/api/metrics/queues?from={Uri.EscapeDataString(from.ToString("o"))}&to={Uri.EscapeDataString(from.AddHours(2).ToString("o"))}&queue=general");
+        var types = (await h.EventsOfAsync(recorded.CallSid)).Select(e => e.Type).ToList();
+        await using var scope = h.Server.Services.CreateAsyncScope();
+        var callback = await scope.ServiceProvider.GetRequiredService<CallCenterDbContext>().Callbacks.AsNoTracking()
+            .SingleAsync(c => c.OriginCallSid == recorded.CallSid);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(types, Does.Contain("acd.limit_reached").And.Not.Contain("acd.abandoned"), "left as the queue-callback path leaves");
+            Assert.That(rows!.Sum(r => r.Offered), Is.EqualTo(2));
+            Assert.That(rows!.Sum(r => r.Abandoned), Is.Zero, "a chosen callback is not an abandon");
+            Assert.That(rows!.Sum(r => r.CallbacksRequested), Is.EqualTo(2), "both chose a callback, with or without the message");
+            Assert.That(callbacks.Requested, Is.EqualTo(1), "the caller who left a message gets a callback");
+            Assert.That(callback.EnteredAt, Is.EqualTo(CallCenterServerFactory.DefaultNow).Within(TimeSpan.FromMilliseconds(1)), "keeping their place");
+        });
     }
 
     [Test]

@@ -1,4 +1,5 @@
 import type { HubConnection } from "@microsoft/signalr";
+import { callbackMessagePanel } from "./callback-message";
 import { api, ApiError, type AgentState, type AgentStatus, type Offer, type Session } from "./api";
 import { h, field, select, clock, messageArea } from "./dom";
 import { KnowledgePanel } from "./knowledge";
@@ -236,6 +237,7 @@ export class AgentView {
         ? "Audio: the call is in this browser."
         : "No-audio mode: the caller is connected to your softphone client; this console drives the call through the agent API."),
       h("div", { class: "controls" }, this.recordingToggle(callSid), end),
+      callbackMessagePanel(callSid) ?? "",
       inCallControls(callSid, this.messages, () => void this.refresh(), (muted) => this.softphone.mute(muted)));
     this.callPanel.hidden = false;
     end.focus();
