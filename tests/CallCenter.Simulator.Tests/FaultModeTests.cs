@@ -193,7 +193,12 @@ public sealed class FaultModeTests
             var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(90);
             while (true)
             {
-                if (process.HasExited) throw new InvalidOperationException($"Server {instance} exited: see {_work}/server-{instance}.log");
+                if (process.HasExited)
+                {
+                    // Without a timeout this also waits for the redirected output to be read, so the log holds why it ended.
+                    await process.WaitForExitAsync(CancellationToken.None);
+                    throw new InvalidOperationException($"Server {instance} exited with code {process.ExitCode}: see {_work}/server-{instance}.log");
+                }
                 try
                 {
                     using var live = await probe.GetAsync(new Uri(Urls[instance - 1], "/health/live"), ct);

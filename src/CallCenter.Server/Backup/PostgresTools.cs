@@ -82,11 +82,36 @@ public static class PostgresTools
         }
     }
 
-    /// <summary>A TCP port on loopback nobody listens on right now.</summary>
+    /// <summary>A TCP port on loopback nobody listens on right now, below the range outgoing connections draw from.</summary>
+    /// <remarks>
+    /// A server stopped and started again on its port (a restore drill, a fault test) would otherwise find it taken by some
+    /// client's outgoing connection in between, which the kernel is free to give that port while nothing listens on it.
+    /// </remarks>
     public static int FreePort()
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        for (var attempt = 0; attempt < 100; attempt++)
+        {
+            var port = System.Security.Cryptography.RandomNumberGenerator.GetInt32(20_000, EphemeralRangeStart());
+            try
+            {
+                using var listener = new TcpListener(IPAddress.Loopback, port);
+                listener.Start();
+                return port;
+            }
+            catch (SocketException)
+            {
+                // Taken: try another.
+            }
+        }
+        using var any = new TcpListener(IPAddress.Loopback, 0);
+        any.Start();
+        return ((IPEndPoint)any.LocalEndpoint).Port;
+    }
+
+    private static int EphemeralRangeStart()
+    {
+        const string range = "/proc/sys/net/ipv4/ip_local_port_range";
+        return File.Exists(range) && int.TryParse(File.ReadAllText(range).Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries)[0],
+            System.Globalization.CultureInfo.InvariantCulture, out var start) && start > 20_100 ? start : 32_768;
     }
 }
