@@ -48,6 +48,19 @@ public sealed class RedisAcdStateStore : ISharedAcdStateStore
 
     public bool TookTimer { get; private set; }
 
+    /// <summary>Commands and scripts sent to Redis and waited for: the cost of an operation that does not depend on the machine.</summary>
+    public long RoundTrips { get; private set; }
+
+    // Every synchronous command goes through here, so RoundTrips counts each one.
+    private IDatabase Db
+    {
+        get
+        {
+            RoundTrips++;
+            return _db;
+        }
+    }
+
     public void Begin()
     {
         if (_work is not null)
@@ -103,33 +116,33 @@ public sealed class RedisAcdStateStore : ISharedAcdStateStore
 
         args.Insert(0, checks);
         args.AddRange(writes);
-        var ok = (long)_db.ScriptEvaluate(Scripts.Commit, [_gens, _timers], [.. args]) == 1;
+        var ok = (long)Db.ScriptEvaluate(Scripts.Commit, [_gens, _timers], [.. args]) == 1;
         if (!ok && work.TakenTimer is { } back)
-            _db.SortedSetAdd(_timers, back.Member, back.Score);
+            Db.SortedSetAdd(_timers, back.Member, back.Score);
         return ok;
     }
 
     public void Discard()
     {
         if (_work?.TakenTimer is { } back)
-            _db.SortedSetAdd(_timers, back.Member, back.Score);
+            Db.SortedSetAdd(_timers, back.Member, back.Score);
         _work = null;
     }
 
-    public long NextSequence() => _db.StringIncrement(_p + "seq");
+    public long NextSequence() => Db.StringIncrement(_p + "seq");
 
     public AcdCall? FindCall(string callId)
     {
         if (_work is { } work)
             return Track(work.Calls, callId, CallKey, Deserialize<AcdCall>, static c => c.Version).Current;
-        return Deserialize<AcdCall>(_db.HashGet(CallKey(callId), "d"));
+        return Deserialize<AcdCall>(Db.HashGet(CallKey(callId), "d"));
     }
 
     public AcdAgent? FindAgent(string agentId)
     {
         if (_work is { } work)
             return Track(work.Agents, agentId, AgentKey, Deserialize<AcdAgent>, static a => a.Version).Current;
-        return Deserialize<AcdAgent>(_db.HashGet(AgentKey(agentId), "d"));
+        return Deserialize<AcdAgent>(Db.HashGet(AgentKey(agentId), "d"));
     }
 
     public void SaveCall(AcdCall call)
@@ -181,7 +194,7 @@ public sealed class RedisAcdStateStore : ISharedAcdStateStore
             args.AddRange([WaitKey(tier), "w" + tier.ToString(CultureInfo.InvariantCulture)]);
         args.Add(skip.Length);
         args.AddRange(skip);
-        var result = (RedisResult[])_db.ScriptEvaluate(Scripts.PeekWaiting, [_gens], [.. args])!;
+        var result = (RedisResult[])Db.ScriptEvaluate(Scripts.PeekWaiting, [_gens], [.. args])!;
 
         // Per tier: generation, head member (or nil), head record (or nil). Ordinal order of members is waiting order.
         string? bestMember = null;
@@ -215,10 +228,10 @@ public sealed class RedisAcdStateStore : ISharedAcdStateStore
         ArgumentNullException.ThrowIfNull(call);
         if (FindCall(call.CallId) is not { State: CallState.Waiting } stored)
             return 0;
-        return (int)(_db.SortedSetRank(WaitKey(stored.TierId), WaitMember(stored)) ?? 0);
+        return (int)(Db.SortedSetRank(WaitKey(stored.TierId), WaitMember(stored)) ?? 0);
     }
 
-    public int CountWaitingCallers(int queueIndex) => (int)(long)_db.HashGet(_p + "waitq", queueIndex);
+    public int CountWaitingCallers(int queueIndex) => (int)(long)Db.HashGet(_p + "waitq", queueIndex);
 
     public IEnumerable<AcdAgent> IdleAgents(int skillId, int minLevel) => AgentPages(AgentIndex.Idle, IdleSlot(skillId, minLevel));
 
@@ -230,7 +243,7 @@ public sealed class RedisAcdStateStore : ISharedAcdStateStore
         var field = index.GenField(slot);
         for (var start = 0; ; start += Page)
         {
-            var result = (RedisResult[])_db.ScriptEvaluate(Scripts.IdlePage, [_gens],
+            var result = (RedisResult[])Db.ScriptEvaluate(Scripts.IdlePage, [_gens],
                 [_p + index.KeyPrefix + slot.ToString(CultureInfo.InvariantCulture), field, start, start + Page - 1, _p + "agent:", index.MemberPrefixLength + 1])!;
             ReadGen(field, (long)result[0]);
             var page = (RedisResult[])result[1]!;
@@ -260,19 +273,19 @@ public sealed class RedisAcdStateStore : ISharedAcdStateStore
     {
         var slot = IdleSlot(skillId, minLevel);
         var field = "i" + slot.ToString(CultureInfo.InvariantCulture);
-        var result = (RedisResult[])_db.ScriptEvaluate(Scripts.CountIdle, [_gens], [IdleKey(slot), field])!;
+        var result = (RedisResult[])Db.ScriptEvaluate(Scripts.CountIdle, [_gens], [IdleKey(slot), field])!;
         ReadGen(field, (long)result[0]);
         return (int)(long)result[1];
     }
 
-    public int CountStaffed(int tierId) => (int)(long)_db.HashGet(_p + "staffed", tierId);
+    public int CountStaffed(int tierId) => (int)(long)Db.HashGet(_p + "staffed", tierId);
 
     public void Schedule(AcdTimer timer)
     {
         if (_work is { } work)
             work.Timers.Add(timer);
         else
-            _db.SortedSetAdd(_timers, TimerMember(timer), TimerScore(timer.Due));
+            Db.SortedSetAdd(_timers, TimerMember(timer), TimerScore(timer.Due));
     }
 
     public bool TryTakeDue(DateTimeOffset now, out AcdTimer timer)
@@ -283,7 +296,7 @@ public sealed class RedisAcdStateStore : ISharedAcdStateStore
             return false;
         var nowMs = now.UtcTicks / TimeSpan.TicksPerMillisecond;
         var lease = _work is null ? 0 : _timerLease.TotalMilliseconds;
-        var result = _db.ScriptEvaluate(Scripts.TakeDue, [_timers], [nowMs, lease, _p + "connecting:", 1000]);
+        var result = Db.ScriptEvaluate(Scripts.TakeDue, [_timers], [nowMs, lease, _p + "connecting:", 1000]);
         if (result.IsNull)
             return false;
         var parts = (RedisResult[])result!;
@@ -297,17 +310,17 @@ public sealed class RedisAcdStateStore : ISharedAcdStateStore
         return true;
     }
 
-    public void HoldRingTimeout(string agentId, TimeSpan atMost) => _db.StringSet(_p + "connecting:" + agentId, 1, atMost);
+    public void HoldRingTimeout(string agentId, TimeSpan atMost) => Db.StringSet(_p + "connecting:" + agentId, 1, atMost);
 
-    public void ReleaseRingTimeout(string agentId) => _db.KeyDelete(_p + "connecting:" + agentId);
+    public void ReleaseRingTimeout(string agentId) => Db.KeyDelete(_p + "connecting:" + agentId);
 
-    public LastContact? FindLastContact(string customerId) => Deserialize<LastContact>(_db.StringGet(_p + "last:" + customerId));
+    public LastContact? FindLastContact(string customerId) => Deserialize<LastContact>(Db.StringGet(_p + "last:" + customerId));
 
     // Written at once, not in the unit of work: it is a hint, and writing it twice after a retry is harmless.
     public void SaveLastContact(LastContact contact)
     {
         ArgumentNullException.ThrowIfNull(contact);
-        _db.StringSet(_p + "last:" + contact.CustomerId, JsonSerializer.Serialize(contact, AcdStateJson.Default.LastContact), TimeSpan.FromDays(7));
+        Db.StringSet(_p + "last:" + contact.CustomerId, JsonSerializer.Serialize(contact, AcdStateJson.Default.LastContact), TimeSpan.FromDays(7));
     }
 
     public void AddHandleTime(int queueIndex, TimeSpan handleTime)
@@ -318,13 +331,13 @@ public sealed class RedisAcdStateStore : ISharedAcdStateStore
             return;
         }
         var key = HandleKey(queueIndex);
-        _db.ListLeftPush(key, handleTime.Ticks);
-        _db.ListTrim(key, 0, _handleTimeWindow - 1);
+        Db.ListLeftPush(key, handleTime.Ticks);
+        Db.ListTrim(key, 0, _handleTimeWindow - 1);
     }
 
     public TimeSpan? MeanHandleTime(int queueIndex)
     {
-        var values = _db.ListRange(HandleKey(queueIndex));
+        var values = Db.ListRange(HandleKey(queueIndex));
         return values.Length == 0 ? null : TimeSpan.FromTicks(values.Sum(v => (long)v) / values.Length);
     }
 
@@ -337,7 +350,7 @@ public sealed class RedisAcdStateStore : ISharedAcdStateStore
         args[0] = _p + "evn:";
         for (var i = 0; i < events.Count; i++)
             (args[1 + (2 * i)], args[2 + (2 * i)]) = (events[i].CallId, events[i].Type);
-        return [.. ((RedisResult[])_db.ScriptEvaluate(Scripts.NumberEvents, null, args)!).Select(r => (long)r)];
+        return [.. ((RedisResult[])Db.ScriptEvaluate(Scripts.NumberEvents, null, args)!).Select(r => (long)r)];
     }
 
     // Writes inside the open unit of work, or as a unit of work of their own (retried until it commits).
@@ -364,7 +377,7 @@ public sealed class RedisAcdStateStore : ISharedAcdStateStore
     {
         if (known.TryGetValue(id, out var tracked))
             return tracked;
-        var stored = read(_db.HashGet(key(id), "d"));
+        var stored = read(Db.HashGet(key(id), "d"));
         return Remember(known, id, stored, stored is null ? null : version(stored));
     }
 
