@@ -164,14 +164,26 @@ public sealed class RedisAcdStateStoreTests
     }
 
     [Test]
-    public void Event_numbers_run_per_call_and_type_across_nodes()
+    public void Event_numbers_run_per_call_and_type_across_nodes_and_a_decision_that_does_not_commit_takes_none()
     {
         var (a, b) = TwoNodes();
+        a.SaveCall(new AcdCall { CallId = "c1", State = CallState.Waiting, Version = 1 });
 
-        var first = a.NumberEvents([("c1", "acd.queued"), ("c1", "acd.offered"), ("c2", "acd.queued")]);
-        var second = b.NumberEvents([("c1", "acd.queued")]);
+        a.Begin();
+        var onA = a.FindCall("c1")!;
+        b.Begin();
+        var onB = b.FindCall("c1")!;
+        a.SaveCall(onA with { IsComplaint = true, Version = 2 });
+        var committedA = a.Commit([("c1", "acd.queued"), ("c1", "acd.offered"), ("c2", "acd.queued")], out var first);
+        b.SaveCall(onB with { Version = 2 });
+        var committedStale = b.Commit([("c1", "acd.queued")], out var none);
+        b.Begin();
+        b.SaveCall(b.FindCall("c1")! with { Version = 3 });
+        var committedB = b.Commit([("c1", "acd.queued")], out var second);
 
+        Assert.That((committedA, committedStale, committedB), Is.EqualTo((true, false, true)));
         Assert.That(first, Is.EqualTo(new long[] { 1, 1, 1 }));
+        Assert.That(none, Is.Empty, "a conflicting decision numbers nothing");
         Assert.That(second, Is.EqualTo(new long[] { 2 }));
     }
 }
