@@ -51,6 +51,7 @@ internal static class RedisClaimRun
 
         var latencies = new List<double>();
         long assignments = 0, conflicts = 0;
+        var trips = new long[4];
         var longest = 0.0;
         foreach (var output in outputs.Select(o => o.Result))
         {
@@ -59,10 +60,15 @@ internal static class RedisClaimRun
             assignments += long.Parse(head[0], inv);
             conflicts += long.Parse(head[1], inv);
             longest = Math.Max(longest, double.Parse(head[2], inv));
+            for (var i = 0; i < trips.Length; i++)
+                trips[i] += long.Parse(head[3 + i], inv);
             latencies.AddRange(lines.Skip(1).Select(l => double.Parse(l, inv)));
             Console.WriteLine(string.Format(inv, "  worker: {0:N0} assignments in {1:F1} s = {2:N0}/s, {3:N0} conflicts re-run", long.Parse(head[0], inv), double.Parse(head[2], inv), long.Parse(head[0], inv) / double.Parse(head[2], inv), long.Parse(head[1], inv)));
         }
         latencies.Sort();
+        // Counted in the store, so unlike the timings it does not depend on how loaded the machine is.
+        Console.WriteLine(string.Format(inv, "Redis round trips per assignment: {0:F2} (look up the agent's call {1:F2}, end call + claim {2:F2}, answer {3:F2}, new call {4:F2})",
+            trips.Sum() / (double)assignments, trips[0] / (double)assignments, trips[1] / (double)assignments, trips[2] / (double)assignments, trips[3] / (double)assignments));
         double P(double q) => latencies[Math.Min(latencies.Count - 1, (int)(q * latencies.Count))];
         Console.WriteLine(string.Format(inv, "aggregate: {0:N0} assignments/s ({1:N0} in {2:F1} s), {3:N0} conflicts re-run ({4:P1} of assignments)", assignments / longest, assignments, longest, conflicts, conflicts / (double)assignments));
         Console.WriteLine(string.Format(inv, "claim (end call + claim next, begin to commit): p50 {0:F2} ms, p90 {1:F2} ms, p99 {2:F2} ms, p99.9 {3:F2} ms, max {4:F2} ms", P(0.5), P(0.9), P(0.99), P(0.999), latencies[^1]));
@@ -102,21 +108,30 @@ internal static class RedisClaimRun
 
         var latencies = new List<double>(1 << 20);
         var next = 0L;
+        // Round trips per step of the cycle: look up the agent's call, end call + claim, answer, new call.
+        var trips = new long[4];
+        T Counted<T>(int step, Func<T> action)
+        {
+            var before = store.RoundTrips;
+            var result = action();
+            trips[step] += store.RoundTrips - before;
+            return result;
+        }
         var total = Stopwatch.StartNew();
         while (total.Elapsed.TotalSeconds < seconds)
         {
             foreach (var agent in agents)
             {
-                var callId = engine.FindAgent(agent)!.CallId!;
+                var callId = Counted(0, () => engine.FindAgent(agent)!.CallId!);
                 var started = Stopwatch.GetTimestamp();
-                var offer = Run(() => engine.EndCall(agent, callId, DateTimeOffset.UtcNow)).Offers.Single();
+                var offer = Counted(1, () => Run(() => engine.EndCall(agent, callId, DateTimeOffset.UtcNow))).Offers.Single();
                 latencies.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-                Run(() => engine.Accept(agent, offer.CallId, DateTimeOffset.UtcNow));
-                Run(() => engine.Enqueue(new CallRequest($"w{id}-c{next++}", "general"), DateTimeOffset.UtcNow));
+                Counted(2, () => Run(() => engine.Accept(agent, offer.CallId, DateTimeOffset.UtcNow)));
+                Counted(3, () => Run(() => engine.Enqueue(new CallRequest($"w{id}-c{next++}", "general"), DateTimeOffset.UtcNow)));
             }
         }
         total.Stop();
-        Console.WriteLine(string.Format(inv, "{0} {1} {2:F3}", latencies.Count, conflicts, total.Elapsed.TotalSeconds));
+        Console.WriteLine(string.Format(inv, "{0} {1} {2:F3} {3}", latencies.Count, conflicts, total.Elapsed.TotalSeconds, string.Join(' ', trips)));
         Console.WriteLine(string.Join('\n', latencies.Select(l => l.ToString("F4", inv))));
     }
 }

@@ -55,6 +55,9 @@ public sealed class AcdEngine
     private readonly int[] _tierTextCapacity;
     private readonly int _maxTextCapacity;
 
+    // Per queue: the idle indexes (skill, minimum level) routing a call entering it counts and walks, for the store's prefetch.
+    private readonly ImmutableArray<SkillLevel>[] _entrySlots;
+
     public AcdEngine(AcdOptions options, IAcdStateStore store)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -65,6 +68,10 @@ public sealed class AcdEngine
         _queueTextCapacity = [.. _table.Queues.Select(q => q.Options.Media == QueueMedia.Text ? q.Options.TextCapacity ?? options.TextCapacity : 0)];
         _tierTextCapacity = [.. _table.Tiers.Select(t => _queueTextCapacity[t.QueueIndex])];
         _maxTextCapacity = _queueTextCapacity.DefaultIfEmpty(0).Max();
+        _entrySlots = [.. _table.Queues.Select(q => _table.Tiers[q.TierAfterSteps[0]].Alternatives
+            .SelectMany(alt => alt.IsEmpty ? [new SkillLevel(SkillCatalog.AnySkill, 1)] : alt.AsEnumerable())
+            .Distinct()
+            .ToImmutableArray())];
     }
 
     public AcdEngineCounters Counters { get; } = new();
@@ -84,6 +91,7 @@ public sealed class AcdEngine
         ArgumentNullException.ThrowIfNull(request);
         if (!_table.QueueIndex.TryGetValue(request.Queue, out var queueIndex))
             throw new ArgumentException($"Unknown queue '{request.Queue}'.", nameof(request));
+        _store.Prefetch(new AcdReadHint(CallId: request.CallId, TakesSequence: true, IdleSlots: _entrySlots[queueIndex]));
         if (_store.FindCall(request.CallId) is { } existing)
             throw new IllegalTransitionException(request.CallId, "enqueue", existing.State.ToString());
 
@@ -109,6 +117,7 @@ public sealed class AcdEngine
     public AcdDecisions Abandon(string callId, DateTimeOffset now)
     {
         var decisions = new AcdDecisions();
+        _store.Prefetch(new AcdReadHint(CallId: callId));
         if (_store.FindCall(callId) is not { } call)
             return decisions;
         if (call.State == CallState.Connected)
@@ -127,6 +136,7 @@ public sealed class AcdEngine
     public AcdDecisions ChooseCallback(string callId, DateTimeOffset now)
     {
         var decisions = new AcdDecisions();
+        _store.Prefetch(new AcdReadHint(CallId: callId));
         if (_store.FindCall(callId) is not { } call)
             return decisions;
         if (call.State == CallState.Connected)
@@ -160,6 +170,7 @@ public sealed class AcdEngine
     public AcdDecisions Login(string agentId, IEnumerable<AgentSkill> skills, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(skills);
+        _store.Prefetch(new AcdReadHint(AgentId: agentId, AgentSeeksWork: true));
         var existing = _store.FindAgent(agentId);
         if (existing is not null && existing.State != AgentState.Offline)
             throw new IllegalTransitionException(agentId, "log in", existing.State.ToString());
@@ -194,6 +205,7 @@ public sealed class AcdEngine
     /// <summary>Available or Break → Offline.</summary>
     public AcdDecisions Logout(string agentId, DateTimeOffset now)
     {
+        _store.Prefetch(new AcdReadHint(AgentId: agentId));
         var agent = RequireAgent(agentId, "log out", AgentState.Available, AgentState.Break);
         if (!agent.Texts.IsEmpty)
             throw new IllegalTransitionException(agentId, "log out", $"{agent.State} holding {agent.Texts.Length} text request(s)");
@@ -207,6 +219,7 @@ public sealed class AcdEngine
     public AcdDecisions StartBreak(string agentId, string reason, DateTimeOffset now)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(reason);
+        _store.Prefetch(new AcdReadHint(AgentId: agentId));
         // On texts the agent keeps them to finish, but is offered no more.
         var agent = RequireAgent(agentId, "start a break", AgentState.Available, AgentState.WrapUp, AgentState.OnText);
         var decisions = new AcdDecisions();
@@ -220,6 +233,7 @@ public sealed class AcdEngine
     /// <summary>Break → Available; the agent joins the back of the idle line.</summary>
     public AcdDecisions EndBreak(string agentId, DateTimeOffset now)
     {
+        _store.Prefetch(new AcdReadHint(AgentId: agentId, AgentSeeksWork: true));
         var agent = RequireAgent(agentId, "end a break", AgentState.Break);
         var decisions = new AcdDecisions();
         if (agent.Texts.IsEmpty)
@@ -236,6 +250,7 @@ public sealed class AcdEngine
     /// <summary>Reserved → OnCall: the agent answered the offered call.</summary>
     public AcdDecisions Accept(string agentId, string callId, DateTimeOffset now)
     {
+        _store.Prefetch(new AcdReadHint(AgentId: agentId, CallId: callId));
         if (HeldText(agentId, callId, "accept") is { } held)
         {
             if (held.Call.State != CallState.Offered)
@@ -258,6 +273,7 @@ public sealed class AcdEngine
     /// <summary>The agent rejected the offer: the call goes back to the head of its queue and the agent to Break("declined").</summary>
     public AcdDecisions Decline(string agentId, string callId, DateTimeOffset now)
     {
+        _store.Prefetch(new AcdReadHint(AgentId: agentId, CallId: callId));
         if (HeldText(agentId, callId, "decline") is { } held)
         {
             var declined = new AcdDecisions();
@@ -273,6 +289,7 @@ public sealed class AcdEngine
     /// <summary>The agent's phone rang out: the call goes back to the head of its queue and the agent to Break("missed").</summary>
     public AcdDecisions RingNoAnswer(string agentId, string callId, DateTimeOffset now)
     {
+        _store.Prefetch(new AcdReadHint(AgentId: agentId, CallId: callId));
         if (HeldText(agentId, callId, "time out a ring") is { } held)
         {
             var missed = new AcdDecisions();
@@ -291,6 +308,7 @@ public sealed class AcdEngine
     /// </summary>
     public AcdDecisions EndCall(string agentId, string callId, DateTimeOffset now)
     {
+        _store.Prefetch(new AcdReadHint(AgentId: agentId, CallId: callId, AgentSeeksWork: true));
         if (HeldText(agentId, callId, "end") is { } held)
             return EndText(held.Agent, held.Call, now);
         var agent = RequireAgent(agentId, "end a call", AgentState.OnCall);
@@ -319,6 +337,7 @@ public sealed class AcdEngine
     /// </summary>
     public AcdDecisions JoinCall(string agentId, string callId, DateTimeOffset now)
     {
+        _store.Prefetch(new AcdReadHint(AgentId: agentId, CallId: callId));
         var agent = RequireAgent(agentId, $"join call {callId}", AgentState.Available);
         if (_store.FindCall(callId) is not { State: CallState.Connected } call)
             throw new IllegalTransitionException(callId, $"be joined by {agentId}", "not connected to an agent");
@@ -337,6 +356,7 @@ public sealed class AcdEngine
     /// </summary>
     public AcdDecisions LeaveCall(string agentId, string callId, string? handTo, DateTimeOffset now)
     {
+        _store.Prefetch(new AcdReadHint(AgentId: agentId, CallId: callId));
         var agent = RequireAgent(agentId, $"leave call {callId}", AgentState.OnCall);
         if (agent.CallId != callId || _store.FindCall(callId) is not { State: CallState.Connected } call)
             throw new IllegalTransitionException(agentId, $"leave call {callId}", $"on call {agent.CallId}");
@@ -376,6 +396,7 @@ public sealed class AcdEngine
     /// <summary>WrapUp → Available before the wrap-up timer runs out.</summary>
     public AcdDecisions CompleteWrapUp(string agentId, DateTimeOffset now)
     {
+        _store.Prefetch(new AcdReadHint(AgentId: agentId, AgentSeeksWork: true));
         var agent = RequireAgent(agentId, "complete wrap-up", AgentState.WrapUp);
         var decisions = new AcdDecisions();
         RecordHandleTime(agent, now);

@@ -12,6 +12,15 @@ public interface IAcdStateStore
     /// <summary>Monotonic number used to keep FIFO order among equal scores.</summary>
     long NextSequence();
 
+    /// <summary>
+    /// Called by the engine at the start of an operation with what it is about to read, so a remote store can fetch
+    /// it in one round trip instead of one per read. Purely a hint: it changes no state and no result, and a store
+    /// may ignore it (the in-process store does, at the cost of one empty call).
+    /// </summary>
+    void Prefetch(in AcdReadHint hint)
+    {
+    }
+
     AcdCall? FindCall(string callId);
 
     AcdAgent? FindAgent(string agentId);
@@ -76,3 +85,16 @@ public interface IAcdStateStore
     /// <summary>Mean of the recent handle times of a queue, or null without history.</summary>
     TimeSpan? MeanHandleTime(int queueIndex);
 }
+
+/// <summary>What an engine operation is about to read (<see cref="IAcdStateStore.Prefetch"/>); every part is optional.</summary>
+/// <param name="AgentId">The agent record it reads.</param>
+/// <param name="CallId">The call record it reads (possibly absent: a new call).</param>
+/// <param name="AgentSeeksWork">The agent may become free and look at the heads of its eligible tiers.</param>
+/// <param name="TakesSequence">It takes a <see cref="IAcdStateStore.NextSequence"/> (a call entering the ACD).</param>
+/// <param name="IdleSlots">Idle-agent indexes (skill, minimum level) a call's routing counts and walks; default when none.</param>
+public readonly record struct AcdReadHint(
+    string? AgentId = null,
+    string? CallId = null,
+    bool AgentSeeksWork = false,
+    bool TakesSequence = false,
+    ImmutableArray<SkillLevel> IdleSlots = default);

@@ -428,6 +428,7 @@ public sealed class AcdHost : BackgroundService
         {
             _pendingAppends.Clear();
             _unnumbered.Clear();
+            _eventNumbers = [];
             _carriedOver.Clear();
             _gate.Release();
         }
@@ -471,8 +472,16 @@ public sealed class AcdHost : BackgroundService
                 _shared.Discard();
                 throw;
             }
-            if (_shared.Commit())
+            // The step keys' numbers of the events this decision appends (those queued while deciding, then one per call
+            // event in Apply's order) come from the commit itself: no round trip of their own, nothing numbered on a conflict.
+            var toNumber = _unnumbered.Where(u => u.N == 0).Select(u => (u.Event.CallSid, u.Event.Type))
+                .Concat(decisions.CallEvents.Select(e => (e.CallId, EventType(e))))
+                .ToList();
+            if (_shared.Commit(toNumber, out var numbers))
+            {
+                _eventNumbers = numbers;
                 return decisions;
+            }
             _unnumbered.Clear();
             _metrics.Conflicts.Add(1);
             if (attempt == MaxAttempts)
@@ -503,54 +512,54 @@ public sealed class AcdHost : BackgroundService
         {
             var info = _calls.GetValueOrDefault(e.CallId);
             var waited = Math.Round(e.Waited.TotalSeconds, 3);
+            var type = EventType(e);
             switch (e.Kind)
             {
                 case CallEventKind.Queued:
                     if (info is not null) { info.Queue = e.Queue; info.Offer = null; }
-                    Append(e.CallId, "acd.queued", new { queue = e.Queue, reason = e.Reason, waitedSeconds = waited }, e.At);
+                    Append(e.CallId, type, new { queue = e.Queue, reason = e.Reason, waitedSeconds = waited }, e.At);
                     break;
                 case CallEventKind.Offered:
                     var offer = decisions.Offers.FirstOrDefault(o => o.CallId == e.CallId && o.AgentId == e.AgentId);
                     if (info is not null) info.Offer = offer;
                     var deadline = offer?.RingDeadline;
                     _metrics.Offers.Add(1, new KeyValuePair<string, object?>("queue", e.Queue));
-                    Append(e.CallId, "acd.offered", new { queue = e.Queue, agent = e.AgentId, waitedSeconds = waited, ringDeadline = deadline }, e.At);
+                    Append(e.CallId, type, new { queue = e.Queue, agent = e.AgentId, waitedSeconds = waited, ringDeadline = deadline }, e.At);
                     if (e.AgentId is { } offeredTo) _notifier.Offered(offeredTo, e.CallId, e.Queue, deadline);
                     break;
                 case CallEventKind.Connected:
                     _metrics.WaitTime.Record(e.Waited.TotalSeconds, new("queue", e.Queue), new("outcome", "answered"));
-                    Append(e.CallId, "acd.answered", new { queue = e.Queue, agent = e.AgentId, waitedSeconds = waited }, e.At);
+                    Append(e.CallId, type, new { queue = e.Queue, agent = e.AgentId, waitedSeconds = waited }, e.At);
                     break;
                 case CallEventKind.Completed:
                     if (!_carriedOver.Contains(e.CallId)) _calls.Remove(e.CallId);
-                    Append(e.CallId, "acd.completed", new { queue = e.Queue, agent = e.AgentId, reason = e.Reason }, e.At);
+                    Append(e.CallId, type, new { queue = e.Queue, agent = e.AgentId, reason = e.Reason }, e.At);
                     break;
                 case CallEventKind.Abandoned:
                     _calls.Remove(e.CallId);
                     _metrics.WaitTime.Record(e.Waited.TotalSeconds, new("queue", e.Queue), new("outcome", "abandoned"));
-                    Append(e.CallId, "acd.abandoned", new { queue = e.Queue, waitedSeconds = waited, ringingAgent = e.AgentId, reason = e.Reason }, e.At);
+                    Append(e.CallId, type, new { queue = e.Queue, waitedSeconds = waited, ringingAgent = e.AgentId, reason = e.Reason }, e.At);
                     break;
                 case CallEventKind.Requeued:
                     if (info is not null) info.Offer = null;
-                    var type = e.Reason == "declined" ? "acd.declined" : "acd.ring_no_answer";
                     _metrics.Requeued.Add(1, new("queue", e.Queue), new("reason", type));
                     Append(e.CallId, type, new { queue = e.Queue, agent = e.AgentId, waitedSeconds = waited, reason = e.Reason }, e.At);
                     break;
                 case CallEventKind.Joined:
-                    Append(e.CallId, "acd.joined", new { queue = e.Queue, agent = e.AgentId, owner = e.TargetAgentId }, e.At);
+                    Append(e.CallId, type, new { queue = e.Queue, agent = e.AgentId, owner = e.TargetAgentId }, e.At);
                     break;
                 case CallEventKind.Left:
-                    Append(e.CallId, "acd.left", new { queue = e.Queue, agent = e.AgentId, owner = e.TargetAgentId, reason = e.Reason }, e.At);
+                    Append(e.CallId, type, new { queue = e.Queue, agent = e.AgentId, owner = e.TargetAgentId, reason = e.Reason }, e.At);
                     break;
                 case CallEventKind.Escalated:
-                    Append(e.CallId, "acd.escalated", new { queue = e.Queue, step = e.Reason, waitedSeconds = waited }, e.At);
+                    Append(e.CallId, type, new { queue = e.Queue, step = e.Reason, waitedSeconds = waited }, e.At);
                     break;
                 case CallEventKind.CallbackOffered:
-                    Append(e.CallId, "acd.callback_offered", new { queue = e.Queue, waitedSeconds = waited }, e.At);
+                    Append(e.CallId, type, new { queue = e.Queue, waitedSeconds = waited }, e.At);
                     break;
                 case CallEventKind.Overflowed:
                     if (info is not null && e.TargetQueue is { } target) info.Queue = target;
-                    Append(e.CallId, "acd.overflowed", new { queue = e.Queue, target = e.TargetQueue, limit = e.Limit.ToString(), reason = e.Reason, waitedSeconds = waited }, e.At);
+                    Append(e.CallId, type, new { queue = e.Queue, target = e.TargetQueue, limit = e.Limit.ToString(), reason = e.Reason, waitedSeconds = waited }, e.At);
                     break;
                 case CallEventKind.LimitReached:
                     _calls.Remove(e.CallId);
@@ -558,10 +567,10 @@ public sealed class AcdHost : BackgroundService
                     // (surge offer) is already being recorded by the TwiML that took their choice.
                     if (e.Limit != QueueLimit.CallerChoice) _ = MoveToCallbackRequestAsync(e.CallId);
                     _logger.LogWarning("Call {CallSid} left queue {Queue}: {Limit} reached, outcome {Outcome}", e.CallId, e.Queue, e.Limit, e.LimitOutcome);
-                    Append(e.CallId, "acd.limit_reached", new { queue = e.Queue, limit = e.Limit.ToString(), outcome = e.LimitOutcome?.ToString(), waitedSeconds = waited }, e.At);
+                    Append(e.CallId, type, new { queue = e.Queue, limit = e.Limit.ToString(), outcome = e.LimitOutcome?.ToString(), waitedSeconds = waited }, e.At);
                     break;
                 default:
-                    Append(e.CallId, "acd." + e.Kind.ToString().ToLowerInvariant(), new { queue = e.Queue, reason = e.Reason }, e.At);
+                    Append(e.CallId, type, new { queue = e.Queue, reason = e.Reason }, e.At);
                     break;
             }
         }
@@ -574,6 +583,24 @@ public sealed class AcdHost : BackgroundService
                 t.At, CallEventPayload.Serialize(new { agent = t.AgentId, from = t.From.ToString(), to = t.To.ToString(), reason = t.Reason, breakReason = t.BreakReason, call = t.CallId }))));
         }
     }
+
+    // The call-log type of a call event: Apply appends one per event, and over a shared store the commit numbers them beforehand.
+    private static string EventType(CallEvent e) => e.Kind switch
+    {
+        CallEventKind.Queued => "acd.queued",
+        CallEventKind.Offered => "acd.offered",
+        CallEventKind.Connected => "acd.answered",
+        CallEventKind.Completed => "acd.completed",
+        CallEventKind.Abandoned => "acd.abandoned",
+        CallEventKind.Requeued => e.Reason == "declined" ? "acd.declined" : "acd.ring_no_answer",
+        CallEventKind.Joined => "acd.joined",
+        CallEventKind.Left => "acd.left",
+        CallEventKind.Escalated => "acd.escalated",
+        CallEventKind.CallbackOffered => "acd.callback_offered",
+        CallEventKind.Overflowed => "acd.overflowed",
+        CallEventKind.LimitReached => "acd.limit_reached",
+        _ => "acd." + e.Kind.ToString().ToLowerInvariant(),
+    };
 
     /// <summary>The call-log stream that holds an agent's state changes.</summary>
     public static string AgentStream(string agentId) => "agent:" + agentId;
@@ -611,14 +638,16 @@ public sealed class AcdHost : BackgroundService
         _unnumbered.Add((n, new NewCallEvent(callSid, type, type, at, CallEventPayload.Serialize(payload))));
     }
 
-    // Over a shared store the numbers come from Redis (one round trip per operation), so two instances never
-    // give two events of one call the same step key.
+    // Over a shared store the numbers came from Redis with the commit (Decide), so two instances never give two events
+    // of one call the same step key.
+    private IReadOnlyList<long> _eventNumbers = [];
+
     private void NumberAppends()
     {
+        var numbers = _eventNumbers;
+        _eventNumbers = [];
         if (_unnumbered.Count == 0)
             return;
-        var toNumber = _unnumbered.Where(u => u.N == 0).Select(u => (u.Event.CallSid, u.Event.Type)).ToList();
-        var numbers = _shared is not null && toNumber.Count > 0 ? _shared.NumberEvents(toNumber) : [];
         var next = 0;
         foreach (var (n, e) in _unnumbered)
         {

@@ -8,11 +8,18 @@ namespace CallCenter.Server.Routing;
 /// </summary>
 public interface ISharedAcdStateStore : IAcdStateStore
 {
-    /// <summary>Starts a unit of work: reads are remembered, writes are held back until <see cref="Commit"/>.</summary>
+    /// <summary>Starts a unit of work: reads are remembered, writes are held back until <see cref="Commit()"/>.</summary>
     void Begin();
 
     /// <summary>Writes everything at once; false (and nothing written) when another node changed what this one read.</summary>
     bool Commit();
+
+    /// <summary>
+    /// <see cref="Commit()"/> that also numbers call-log events per call and type across every node (the n of step key
+    /// <c>type#n</c>, in the order given), in the same atomic step: two instances never give two events of one call the same
+    /// idempotency key, and a decision that does not commit numbers nothing.
+    /// </summary>
+    bool Commit(IReadOnlyList<(string CallId, string Type)> events, out IReadOnlyList<long> numbers);
 
     /// <summary>Drops the unit of work, putting back a timer it took so the operation can run again.</summary>
     void Discard();
@@ -24,10 +31,4 @@ public interface ISharedAcdStateStore : IAcdStateStore
     void HoldRingTimeout(string agentId, TimeSpan atMost);
 
     void ReleaseRingTimeout(string agentId);
-
-    /// <summary>
-    /// Numbers events per call and type across every node (the n of step key <c>type#n</c>), so two
-    /// instances never give two different events of one call the same idempotency key.
-    /// </summary>
-    IReadOnlyList<long> NumberEvents(IReadOnlyList<(string CallId, string Type)> events);
 }

@@ -9,7 +9,7 @@ namespace CallCenter.Server.Routing;
 
 /// <summary>
 /// <see cref="IAcdStateStore"/> in Redis, shared by several server instances. Inside a unit of work
-/// (<see cref="Begin"/>) reads are remembered with their versions and writes are held back; <see cref="Commit"/>
+/// (<see cref="Begin"/>) reads are remembered with their versions and writes are held back; <see cref="Commit()"/>
 /// sends them in one Lua script that first checks every version read (this is the atomic claim: the agent's and
 /// the call's versions together) and the generation of every index the decision consulted, then writes records,
 /// indexes and timers together. Outside a unit of work every write commits on its own, like the in-process store.
@@ -48,6 +48,19 @@ public sealed class RedisAcdStateStore : ISharedAcdStateStore
 
     public bool TookTimer { get; private set; }
 
+    /// <summary>Commands and scripts sent to Redis and waited for: the cost of an operation that does not depend on the machine.</summary>
+    public long RoundTrips { get; private set; }
+
+    // Every synchronous command goes through here, so RoundTrips counts each one.
+    private IDatabase Db
+    {
+        get
+        {
+            RoundTrips++;
+            return _db;
+        }
+    }
+
     public void Begin()
     {
         if (_work is not null)
@@ -56,8 +69,12 @@ public sealed class RedisAcdStateStore : ISharedAcdStateStore
         TookTimer = false;
     }
 
-    public bool Commit()
+    public bool Commit() => Commit([], out _);
+
+    public bool Commit(IReadOnlyList<(string CallId, string Type)> events, out IReadOnlyList<long> numbers)
     {
+        ArgumentNullException.ThrowIfNull(events);
+        numbers = [];
         var work = _work ?? throw new InvalidOperationException("No unit of work is open.");
         _work = null;
         var args = new List<RedisValue>();
@@ -98,53 +115,125 @@ public sealed class RedisAcdStateStore : ISharedAcdStateStore
             writes.AddRange(["TR", taken.Member]);
         foreach (var (queue, ticks) in work.HandleTimes)
             writes.AddRange(["LP", HandleKey(queue), ticks, _handleTimeWindow]);
+        foreach (var (callId, type) in events)
+            writes.AddRange(["EN", _p + "evn:" + callId, type]);
         if (writes.Count == 0)
             return true;
 
         args.Insert(0, checks);
         args.AddRange(writes);
-        var ok = (long)_db.ScriptEvaluate(Scripts.Commit, [_gens, _timers], [.. args]) == 1;
-        if (!ok && work.TakenTimer is { } back)
-            _db.SortedSetAdd(_timers, back.Member, back.Score);
-        return ok;
+        var result = (RedisResult[])Db.ScriptEvaluate(Scripts.Commit, [_gens, _timers], [.. args])!;
+        if ((long)result[0] != 1)
+        {
+            PutBack(work);
+            return false;
+        }
+        numbers = [.. result.Skip(1).Select(r => (long)r)];
+        return true;
     }
 
     public void Discard()
     {
-        if (_work?.TakenTimer is { } back)
-            _db.SortedSetAdd(_timers, back.Member, back.Score);
+        if (_work is { } work)
+            PutBack(work);
         _work = null;
     }
 
-    public long NextSequence() => _db.StringIncrement(_p + "seq");
+    // A timer taken by a unit of work that did not commit is due again at once. Nothing waits for the reply: commands on
+    // the connection keep their order, so this node's next take sees it, and were it lost, the lease runs out anyway.
+    private void PutBack(Work work)
+    {
+        if (work.TakenTimer is { } back)
+            _db.SortedSetAdd(_timers, back.Member, back.Score, CommandFlags.FireAndForget);
+    }
+
+    public long NextSequence()
+    {
+        if (_work is { Sequence: { } reserved } work)
+        {
+            work.Sequence = null;
+            return reserved;
+        }
+        return Db.StringIncrement(_p + "seq");
+    }
+
+    /// <summary>
+    /// Fetches in one script what the engine's operation will read: the agent and the call, a new call's sequence, the heads
+    /// of the agent's eligible tiers (read from its stored record) and the idle indexes a call's routing counts. Later reads
+    /// in the unit of work take them from here; what they see is what Redis held when the script ran, so the commit's
+    /// version and generation checks cover them exactly as they cover a read made later. Outside a unit of work it does nothing.
+    /// </summary>
+    public void Prefetch(in AcdReadHint hint)
+    {
+        if (_work is not { } work)
+            return;
+        var agentId = hint.AgentId is { } a && !work.Agents.ContainsKey(a) && !work.AgentData.ContainsKey(a) ? a : "";
+        var callId = hint.CallId is { } c && !work.Calls.ContainsKey(c) && !work.CallData.ContainsKey(c) ? c : "";
+        // An agent this unit of work already holds has its tiers here; otherwise the script reads them from the stored record.
+        var tiers = hint.AgentSeeksWork && hint.AgentId is { } known && work.Agents.TryGetValue(known, out var tracked) && tracked.Current is { } current
+            ? current.EligibleTiers.Where(t => !work.Heads.ContainsKey(t)).ToList()
+            : [];
+        var seekStored = hint.AgentSeeksWork && agentId.Length > 0;
+        var slots = hint.IdleSlots.IsDefaultOrEmpty ? [] : hint.IdleSlots.Select(l => IdleSlot(l.SkillId, l.Level)).Distinct().Where(slot => !work.Slots.ContainsKey(slot)).ToList();
+        var sequence = hint.TakesSequence && work.Sequence is null;
+        if (agentId.Length == 0 && callId.Length == 0 && tiers.Count == 0 && slots.Count == 0 && !sequence)
+            return;
+
+        var args = new List<RedisValue>(8 + tiers.Count + slots.Count) { _p, agentId, callId, seekStored ? 1 : 0, sequence ? 1 : 0, tiers.Count };
+        args.AddRange(tiers.Select(t => (RedisValue)t));
+        args.Add(slots.Count);
+        args.AddRange(slots.Select(slot => (RedisValue)slot));
+        var result = (RedisResult[])Db.ScriptEvaluate(Scripts.Prefetch, [_gens], [.. args])!;
+        if (sequence)
+            work.Sequence = (long)result[0];
+        Absorb(work, agentId, (RedisResult[])result[1]!);
+    }
+
+    // One result of the scripts' fetch(): agent record, call id and record, tier heads, idle slots.
+    private static void Absorb(Work work, string agentId, RedisResult[] fetched)
+    {
+        if (agentId.Length > 0)
+            work.AgentData.TryAdd(agentId, (RedisValue)fetched[0]);
+        if ((string?)fetched[1] is { Length: > 0 } callId)
+            work.CallData.TryAdd(callId, (RedisValue)fetched[2]);
+        foreach (var entry in ((RedisResult[])fetched[3]!).Select(e => (RedisResult[])e!))
+        {
+            var members = new (string Member, RedisValue Data)[(entry.Length - 3) / 2];
+            for (var i = 0; i < members.Length; i++)
+                members[i] = ((string)entry[3 + (2 * i)]!, (RedisValue)entry[4 + (2 * i)]);
+            work.Heads.TryAdd((int)entry[0], new TierHead((long)entry[1], (long)entry[2] == 1, members));
+        }
+        foreach (var entry in ((RedisResult[])fetched[4]!).Select(e => (RedisResult[])e!))
+            work.Slots.TryAdd((int)entry[0], new SlotRead((long)entry[1], (int)entry[2], [.. entry.Skip(3).Select(r => (RedisValue)r)]));
+    }
 
     public AcdCall? FindCall(string callId)
     {
         if (_work is { } work)
-            return Track(work.Calls, callId, CallKey, Deserialize<AcdCall>, static c => c.Version).Current;
-        return Deserialize<AcdCall>(_db.HashGet(CallKey(callId), "d"));
+            return TrackCall(work, callId).Current;
+        return Deserialize<AcdCall>(Db.HashGet(CallKey(callId), "d"));
     }
 
     public AcdAgent? FindAgent(string agentId)
     {
         if (_work is { } work)
-            return Track(work.Agents, agentId, AgentKey, Deserialize<AcdAgent>, static a => a.Version).Current;
-        return Deserialize<AcdAgent>(_db.HashGet(AgentKey(agentId), "d"));
+            return TrackAgent(work, agentId).Current;
+        return Deserialize<AcdAgent>(Db.HashGet(AgentKey(agentId), "d"));
     }
 
     public void SaveCall(AcdCall call)
     {
         ArgumentNullException.ThrowIfNull(call);
-        InWork(work => Track(work.Calls, call.CallId, CallKey, Deserialize<AcdCall>, static c => c.Version).Write(call));
+        InWork(work => TrackCall(work, call.CallId).Write(call));
     }
 
     public void DeleteCall(string callId) =>
-        InWork(work => Track(work.Calls, callId, CallKey, Deserialize<AcdCall>, static c => c.Version).Write(null));
+        InWork(work => TrackCall(work, callId).Write(null));
 
     public void SaveAgent(AcdAgent agent)
     {
         ArgumentNullException.ThrowIfNull(agent);
-        InWork(work => Track(work.Agents, agent.AgentId, AgentKey, Deserialize<AcdAgent>, static a => a.Version).Write(agent));
+        InWork(work => TrackAgent(work, agent.AgentId).Write(agent));
     }
 
     public bool TryClaim(AcdAgent expectedAgent, AcdCall expectedCall, AcdAgent reserved, AcdCall offered)
@@ -157,8 +246,8 @@ public sealed class RedisAcdStateStore : ISharedAcdStateStore
         if (own)
             Begin();
         var work = _work!;
-        var agent = Track(work.Agents, expectedAgent.AgentId, AgentKey, Deserialize<AcdAgent>, static a => a.Version);
-        var call = Track(work.Calls, expectedCall.CallId, CallKey, Deserialize<AcdCall>, static c => c.Version);
+        var agent = TrackAgent(work, expectedAgent.AgentId);
+        var call = TrackCall(work, expectedCall.CallId);
         if (agent.Current?.Version != expectedAgent.Version || call.Current?.Version != expectedCall.Version)
         {
             if (own)
@@ -175,23 +264,19 @@ public sealed class RedisAcdStateStore : ISharedAcdStateStore
     {
         if (tierIds.IsEmpty)
             return null;
-        var skip = _work?.Calls.Where(c => c.Value.Dirty).Select(c => (RedisValue)c.Key).ToArray() ?? [];
-        var args = new List<RedisValue>(2 + (2 * tierIds.Length) + skip.Length) { tierIds.Length, _p + "call:" };
-        foreach (var tier in tierIds)
-            args.AddRange([WaitKey(tier), "w" + tier.ToString(CultureInfo.InvariantCulture)]);
-        args.Add(skip.Length);
-        args.AddRange(skip);
-        var result = (RedisResult[])_db.ScriptEvaluate(Scripts.PeekWaiting, [_gens], [.. args])!;
+        var skip = _work?.Calls.Where(c => c.Value.Dirty).Select(c => c.Key).ToHashSet(StringComparer.Ordinal) ?? [];
+        // Per tier: generation, first member not skipped (or null) and its record, from the prefetch when it holds every tier.
+        var heads = HeadsFromPrefetch(tierIds, skip) ?? HeadsFromRedis(tierIds, skip);
 
-        // Per tier: generation, head member (or nil), head record (or nil). Ordinal order of members is waiting order.
         string? bestMember = null;
         RedisValue bestData = default;
         for (var i = 0; i < tierIds.Length; i++)
         {
-            ReadGen("w" + tierIds[i].ToString(CultureInfo.InvariantCulture), (long)result[3 * i]);
-            var member = (string?)result[(3 * i) + 1];
+            var (gen, member, data) = heads[i];
+            ReadGen("w" + tierIds[i].ToString(CultureInfo.InvariantCulture), gen);
+            // Ordinal order of members is waiting order.
             if (member is not null && (bestMember is null || string.CompareOrdinal(member, bestMember) < 0))
-                (bestMember, bestData) = (member, (RedisValue)result[(3 * i) + 2]);
+                (bestMember, bestData) = (member, data);
         }
         AcdCall? best = null;
         if (bestMember is not null && Deserialize<AcdCall>(bestData) is { } stored)
@@ -210,15 +295,44 @@ public sealed class RedisAcdStateStore : ISharedAcdStateStore
         return best;
     }
 
+    // Null when a tier was not prefetched, or when every prefetched member of a longer line is one to skip.
+    private (long Gen, string? Member, RedisValue Data)[]? HeadsFromPrefetch(ImmutableArray<int> tierIds, HashSet<string> skip)
+    {
+        if (_work is not { } work)
+            return null;
+        var heads = new (long, string?, RedisValue)[tierIds.Length];
+        for (var i = 0; i < tierIds.Length; i++)
+        {
+            if (!work.Heads.TryGetValue(tierIds[i], out var head))
+                return null;
+            var first = Array.FindIndex(head.Members, m => !skip.Contains(m.Member[WaitPrefixLength..]));
+            if (first < 0 && !head.Complete)
+                return null;
+            heads[i] = first < 0 ? (head.Gen, null, default) : (head.Gen, head.Members[first].Member, head.Members[first].Data);
+        }
+        return heads;
+    }
+
+    private (long Gen, string? Member, RedisValue Data)[] HeadsFromRedis(ImmutableArray<int> tierIds, HashSet<string> skip)
+    {
+        var args = new List<RedisValue>(3 + (2 * tierIds.Length) + skip.Count) { tierIds.Length, _p + "call:" };
+        foreach (var tier in tierIds)
+            args.AddRange([WaitKey(tier), "w" + tier.ToString(CultureInfo.InvariantCulture)]);
+        args.Add(skip.Count);
+        args.AddRange(skip.Select(id => (RedisValue)id));
+        var result = (RedisResult[])Db.ScriptEvaluate(Scripts.PeekWaiting, [_gens], [.. args])!;
+        return [.. Enumerable.Range(0, tierIds.Length).Select(i => ((long)result[3 * i], (string?)result[(3 * i) + 1], (RedisValue)result[(3 * i) + 2]))];
+    }
+
     public int CountAhead(AcdCall call)
     {
         ArgumentNullException.ThrowIfNull(call);
         if (FindCall(call.CallId) is not { State: CallState.Waiting } stored)
             return 0;
-        return (int)(_db.SortedSetRank(WaitKey(stored.TierId), WaitMember(stored)) ?? 0);
+        return (int)(Db.SortedSetRank(WaitKey(stored.TierId), WaitMember(stored)) ?? 0);
     }
 
-    public int CountWaitingCallers(int queueIndex) => (int)(long)_db.HashGet(_p + "waitq", queueIndex);
+    public int CountWaitingCallers(int queueIndex) => (int)(long)Db.HashGet(_p + "waitq", queueIndex);
 
     public IEnumerable<AcdAgent> IdleAgents(int skillId, int minLevel) => AgentPages(AgentIndex.Idle, IdleSlot(skillId, minLevel));
 
@@ -228,31 +342,49 @@ public sealed class RedisAcdStateStore : ISharedAcdStateStore
     {
         const int Page = 16;
         var field = index.GenField(slot);
-        for (var start = 0; ; start += Page)
+        var start = 0;
+        // The prefetch holds the first few idle agents of a slot; the rest come a page at a time.
+        if (index == AgentIndex.Idle && _work is { } prefetching && prefetching.Slots.TryGetValue(slot, out var prefetched))
         {
-            var result = (RedisResult[])_db.ScriptEvaluate(Scripts.IdlePage, [_gens],
+            ReadGen(field, prefetched.Gen);
+            foreach (var agent in Records(index, prefetched.FirstPage))
+                yield return agent;
+            if (prefetched.Count <= prefetched.FirstPage.Length)
+                yield break;
+            start = prefetched.FirstPage.Length;
+        }
+        for (; ; start += Page)
+        {
+            var result = (RedisResult[])Db.ScriptEvaluate(Scripts.IdlePage, [_gens],
                 [_p + index.KeyPrefix + slot.ToString(CultureInfo.InvariantCulture), field, start, start + Page - 1, _p + "agent:", index.MemberPrefixLength + 1])!;
             ReadGen(field, (long)result[0]);
-            var page = (RedisResult[])result[1]!;
-            foreach (var data in page)
-            {
-                if (Deserialize<AcdAgent>((RedisValue)data) is not { } agent)
-                    continue;
-                if (_work is { } work)
-                {
-                    // An agent this unit of work already changed is no longer what the index says.
-                    if (work.Agents.TryGetValue(agent.AgentId, out var known))
-                    {
-                        if (!known.Dirty && known.Current is { } same && same.State == index.State)
-                            yield return same;
-                        continue;
-                    }
-                    RememberRead(work.Agents, agent.AgentId, agent, agent.Version);
-                }
+            var page = ((RedisResult[])result[1]!).Select(r => (RedisValue)r).ToArray();
+            foreach (var agent in Records(index, page))
                 yield return agent;
-            }
             if (page.Length < Page)
                 yield break;
+        }
+    }
+
+    // The agents of an index page as this unit of work sees them.
+    private IEnumerable<AcdAgent> Records(AgentIndex index, RedisValue[] page)
+    {
+        foreach (var data in page)
+        {
+            if (Deserialize<AcdAgent>(data) is not { } agent)
+                continue;
+            if (_work is { } work)
+            {
+                // An agent this unit of work already changed is no longer what the index says.
+                if (work.Agents.TryGetValue(agent.AgentId, out var known))
+                {
+                    if (!known.Dirty && known.Current is { } same && same.State == index.State)
+                        yield return same;
+                    continue;
+                }
+                RememberRead(work.Agents, agent.AgentId, agent, agent.Version);
+            }
+            yield return agent;
         }
     }
 
@@ -260,19 +392,24 @@ public sealed class RedisAcdStateStore : ISharedAcdStateStore
     {
         var slot = IdleSlot(skillId, minLevel);
         var field = "i" + slot.ToString(CultureInfo.InvariantCulture);
-        var result = (RedisResult[])_db.ScriptEvaluate(Scripts.CountIdle, [_gens], [IdleKey(slot), field])!;
+        if (_work is { } work && work.Slots.TryGetValue(slot, out var prefetched))
+        {
+            ReadGen(field, prefetched.Gen);
+            return prefetched.Count;
+        }
+        var result = (RedisResult[])Db.ScriptEvaluate(Scripts.CountIdle, [_gens], [IdleKey(slot), field])!;
         ReadGen(field, (long)result[0]);
         return (int)(long)result[1];
     }
 
-    public int CountStaffed(int tierId) => (int)(long)_db.HashGet(_p + "staffed", tierId);
+    public int CountStaffed(int tierId) => (int)(long)Db.HashGet(_p + "staffed", tierId);
 
     public void Schedule(AcdTimer timer)
     {
         if (_work is { } work)
             work.Timers.Add(timer);
         else
-            _db.SortedSetAdd(_timers, TimerMember(timer), TimerScore(timer.Due));
+            Db.SortedSetAdd(_timers, TimerMember(timer), TimerScore(timer.Due));
     }
 
     public bool TryTakeDue(DateTimeOffset now, out AcdTimer timer)
@@ -283,7 +420,7 @@ public sealed class RedisAcdStateStore : ISharedAcdStateStore
             return false;
         var nowMs = now.UtcTicks / TimeSpan.TicksPerMillisecond;
         var lease = _work is null ? 0 : _timerLease.TotalMilliseconds;
-        var result = _db.ScriptEvaluate(Scripts.TakeDue, [_timers], [nowMs, lease, _p + "connecting:", 1000]);
+        var result = Db.ScriptEvaluate(Scripts.TakeDue, [_timers, _gens], [nowMs, lease, _p + "connecting:", 1000, _p]);
         if (result.IsNull)
             return false;
         var parts = (RedisResult[])result!;
@@ -293,21 +430,25 @@ public sealed class RedisAcdStateStore : ISharedAcdStateStore
         {
             work.TakenTimer = (member, double.Parse((string)parts[1]!, CultureInfo.InvariantCulture));
             TookTimer = true;
+            // Taken in a unit of work, the timer comes with the records its operation reads first (see the script).
+            Absorb(work, timer.Kind is AcdTimerKind.RingTimeout or AcdTimerKind.WrapUpEnd ? timer.Id : "", (RedisResult[])parts[2]!);
         }
         return true;
     }
 
-    public void HoldRingTimeout(string agentId, TimeSpan atMost) => _db.StringSet(_p + "connecting:" + agentId, 1, atMost);
+    public void HoldRingTimeout(string agentId, TimeSpan atMost) => Db.StringSet(_p + "connecting:" + agentId, 1, atMost);
 
-    public void ReleaseRingTimeout(string agentId) => _db.KeyDelete(_p + "connecting:" + agentId);
+    // Nothing waits for it: were it lost, the key expires on its own.
+    public void ReleaseRingTimeout(string agentId) => _db.KeyDelete(_p + "connecting:" + agentId, CommandFlags.FireAndForget);
 
-    public LastContact? FindLastContact(string customerId) => Deserialize<LastContact>(_db.StringGet(_p + "last:" + customerId));
+    public LastContact? FindLastContact(string customerId) => Deserialize<LastContact>(Db.StringGet(_p + "last:" + customerId));
 
-    // Written at once, not in the unit of work: it is a hint, and writing it twice after a retry is harmless.
+    // Written at once, not in the unit of work, and not waited for: it is a hint, and writing it twice after a retry is harmless.
     public void SaveLastContact(LastContact contact)
     {
         ArgumentNullException.ThrowIfNull(contact);
-        _db.StringSet(_p + "last:" + contact.CustomerId, JsonSerializer.Serialize(contact, AcdStateJson.Default.LastContact), TimeSpan.FromDays(7));
+        _db.StringSet(_p + "last:" + contact.CustomerId, JsonSerializer.Serialize(contact, AcdStateJson.Default.LastContact), TimeSpan.FromDays(7),
+            flags: CommandFlags.FireAndForget);
     }
 
     public void AddHandleTime(int queueIndex, TimeSpan handleTime)
@@ -318,26 +459,14 @@ public sealed class RedisAcdStateStore : ISharedAcdStateStore
             return;
         }
         var key = HandleKey(queueIndex);
-        _db.ListLeftPush(key, handleTime.Ticks);
-        _db.ListTrim(key, 0, _handleTimeWindow - 1);
+        Db.ListLeftPush(key, handleTime.Ticks);
+        Db.ListTrim(key, 0, _handleTimeWindow - 1);
     }
 
     public TimeSpan? MeanHandleTime(int queueIndex)
     {
-        var values = _db.ListRange(HandleKey(queueIndex));
+        var values = Db.ListRange(HandleKey(queueIndex));
         return values.Length == 0 ? null : TimeSpan.FromTicks(values.Sum(v => (long)v) / values.Length);
-    }
-
-    public IReadOnlyList<long> NumberEvents(IReadOnlyList<(string CallId, string Type)> events)
-    {
-        ArgumentNullException.ThrowIfNull(events);
-        if (events.Count == 0)
-            return [];
-        var args = new RedisValue[(events.Count * 2) + 1];
-        args[0] = _p + "evn:";
-        for (var i = 0; i < events.Count; i++)
-            (args[1 + (2 * i)], args[2 + (2 * i)]) = (events[i].CallId, events[i].Type);
-        return [.. ((RedisResult[])_db.ScriptEvaluate(Scripts.NumberEvents, null, args)!).Select(r => (long)r)];
     }
 
     // Writes inside the open unit of work, or as a unit of work of their own (retried until it commits).
@@ -359,12 +488,17 @@ public sealed class RedisAcdStateStore : ISharedAcdStateStore
         }
     }
 
-    private Tracked<T> Track<T>(Dictionary<string, Tracked<T>> known, string id, Func<string, string> key, Func<RedisValue, T?> read, Func<T, long> version)
+    private Tracked<AcdCall> TrackCall(Work work, string id) => Track(work.Calls, work.CallData, id, CallKey(id), static c => c.Version);
+
+    private Tracked<AcdAgent> TrackAgent(Work work, string id) => Track(work.Agents, work.AgentData, id, AgentKey(id), static a => a.Version);
+
+    // The first read of a record in a unit of work, from the prefetch when it fetched it, is the one the commit checks.
+    private Tracked<T> Track<T>(Dictionary<string, Tracked<T>> known, Dictionary<string, RedisValue> prefetched, string id, string key, Func<T, long> version)
         where T : class
     {
         if (known.TryGetValue(id, out var tracked))
             return tracked;
-        var stored = read(_db.HashGet(key(id), "d"));
+        var stored = Deserialize<T>(prefetched.TryGetValue(id, out var data) ? data : Db.HashGet(key, "d"));
         return Remember(known, id, stored, stored is null ? null : version(stored));
     }
 
@@ -557,13 +691,37 @@ public sealed class RedisAcdStateStore : ISharedAcdStateStore
         public List<(int Queue, long Ticks)> HandleTimes { get; } = [];
 
         public (string Member, double Score)? TakenTimer { get; set; }
+
+        /// <summary>Records fetched ahead (null value: no such record), served to the first read of each.</summary>
+        public Dictionary<string, RedisValue> CallData { get; } = new(StringComparer.Ordinal);
+
+        public Dictionary<string, RedisValue> AgentData { get; } = new(StringComparer.Ordinal);
+
+        /// <summary>Heads of waiting lines fetched ahead, by tier.</summary>
+        public Dictionary<int, TierHead> Heads { get; } = [];
+
+        /// <summary>Idle indexes fetched ahead, by slot.</summary>
+        public Dictionary<int, SlotRead> Slots { get; } = [];
+
+        /// <summary>A sequence number the prefetch took for a call entering the ACD.</summary>
+        public long? Sequence { get; set; }
     }
+
+    /// <summary>The first members of a waiting line (with their records) and its generation, read together.</summary>
+    /// <param name="Gen">The line's generation.</param>
+    /// <param name="Complete">The line held no more members than these.</param>
+    /// <param name="Members">Its first members in waiting order, each with its call record.</param>
+    private sealed record TierHead(long Gen, bool Complete, (string Member, RedisValue Data)[] Members);
+
+    /// <summary>An idle index's generation, size and first agents' records, read together.</summary>
+    private sealed record SlotRead(long Gen, int Count, RedisValue[] FirstPage);
 
     private static class Scripts
     {
-        // ARGV: number of checks; checks ("C" key version|"-", or "G" gen-field gen); then writes.
-        // KEYS: generations hash, timers.
+        // ARGV: number of checks; checks ("C" key version|"-", or "G" gen-field gen); then writes, call-log event numbers last.
+        // KEYS: generations hash, timers. Returns { 0 } when a check failed (nothing written), else { 1, event numbers... }.
         public const string Commit = """
+            local out = { 1 }
             local n = tonumber(ARGV[1])
             local i = 2
             for c = 1, n do
@@ -572,10 +730,10 @@ public sealed class RedisAcdStateStore : ISharedAcdStateStore
               if kind == 'C' then
                 local v = redis.call('HGET', key, 'v')
                 if expected == '-' then
-                  if v then return 0 end
-                elseif v ~= expected then return 0 end
+                  if v then return { 0 } end
+                elseif v ~= expected then return { 0 } end
               else
-                if (redis.call('HGET', KEYS[1], key) or '0') ~= expected then return 0 end
+                if (redis.call('HGET', KEYS[1], key) or '0') ~= expected then return { 0 } end
               end
             end
             while i <= #ARGV do
@@ -592,9 +750,75 @@ public sealed class RedisAcdStateStore : ISharedAcdStateStore
                 redis.call('LPUSH', ARGV[i + 1], ARGV[i + 2])
                 redis.call('LTRIM', ARGV[i + 1], 0, tonumber(ARGV[i + 3]) - 1)
                 i = i + 4
+              elseif op == 'EN' then
+                -- The n of step key type#n: numbered only when the decision commits, kept two days.
+                out[#out + 1] = redis.call('HINCRBY', ARGV[i + 1], ARGV[i + 2], 1)
+                redis.call('EXPIRE', ARGV[i + 1], 172800)
+                i = i + 3
               else return redis.error_reply('unknown ACD write ' .. op) end
             end
-            return 1
+            return out
+            """;
+
+        // Shared by the scripts that read ahead. G: generations hash; P: key prefix. Reads the agent and the call records (the call
+        // named, else with agentCall the one the agent's record holds), the first 2 members of each waiting line in
+        // tiers (plus, with seeks, the agent's eligible tiers from its record) with their records, and each idle slot's size
+        // with its first 4 agents. Returns { agent, call id, call, { { tier, gen, complete, member, record... } },
+        // { { slot, gen, size, record... } } }; generations and members come from one atomic read, so they agree.
+        private const string Fetch = """
+            local function fetch(G, P, agentId, callId, seeks, agentCall, tiers, slots)
+              local agent = false
+              if agentId ~= '' then agent = redis.call('HGET', P .. 'agent:' .. agentId, 'd') end
+              if agent and (seeks or agentCall) then
+                local ok, a = pcall(cjson.decode, agent)
+                if ok and type(a) == 'table' then
+                  if seeks and type(a.EligibleTiers) == 'table' then
+                    for _, t in ipairs(a.EligibleTiers) do tiers[#tiers + 1] = t end
+                  end
+                  if agentCall and callId == '' and type(a.CallId) == 'string' then callId = a.CallId end
+                end
+              end
+              local call = false
+              if callId ~= '' then call = redis.call('HGET', P .. 'call:' .. callId, 'd') end
+              local heads = {}
+              for _, t in ipairs(tiers) do
+                local members = redis.call('ZRANGE', P .. 'wait:' .. t, 0, 2)
+                local entry = { tonumber(t), tonumber(redis.call('HGET', G, 'w' .. t) or '0'), #members <= 2 and 1 or 0 }
+                for i = 1, math.min(#members, 2) do
+                  entry[#entry + 1] = members[i]
+                  entry[#entry + 1] = redis.call('HGET', P .. 'call:' .. string.sub(members[i], 43), 'd') or ''
+                end
+                heads[#heads + 1] = entry
+              end
+              local idle = {}
+              for _, s in ipairs(slots) do
+                local key = P .. 'idle:' .. s
+                local size = redis.call('ZCARD', key)
+                local entry = { tonumber(s), tonumber(redis.call('HGET', G, 'i' .. s) or '0'), size }
+                if size > 0 then
+                  for _, m in ipairs(redis.call('ZRANGE', key, 0, 3)) do
+                    entry[#entry + 1] = redis.call('HGET', P .. 'agent:' .. string.sub(m, 22), 'd') or ''
+                  end
+                end
+                idle[#idle + 1] = entry
+              end
+              return { agent, callId, call, heads, idle }
+            end
+
+            """;
+
+        // KEYS: generations hash. ARGV: key prefix, agent id or '', call id or '', 1 to add the agent's eligible tiers, 1 to take
+        // a sequence number, tier count, tiers, slot count, slots. Returns { sequence or false, fetch() }.
+        public const string Prefetch = Fetch + """
+            local nt = tonumber(ARGV[6])
+            local tiers = {}
+            for i = 1, nt do tiers[i] = ARGV[6 + i] end
+            local ns = tonumber(ARGV[7 + nt])
+            local slots = {}
+            for i = 1, ns do slots[i] = ARGV[7 + nt + i] end
+            local seq = false
+            if ARGV[5] == '1' then seq = redis.call('INCR', ARGV[1] .. 'seq') end
+            return { seq, fetch(KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4] == '1', false, tiers, slots) }
             """;
 
         // ARGV: tier count, call key prefix, (wait key, gen field) per tier, skip count, call ids to skip.
@@ -638,9 +862,11 @@ public sealed class RedisAcdStateStore : ISharedAcdStateStore
             return { tonumber(redis.call('HGET', KEYS[1], ARGV[2]) or '0'), redis.call('ZCARD', ARGV[1]) }
             """;
 
-        // ARGV: now (ms), lease (ms; 0 removes the timer), connecting-key prefix, hold (ms).
-        // A ring timeout whose agent is being connected is pushed back instead of taken.
-        public const string TakeDue = """
+        // KEYS: timers, generations hash. ARGV: now (ms), lease (ms; 0 removes the timer), connecting-key prefix, hold (ms), key prefix.
+        // A ring timeout whose agent is being connected is pushed back instead of taken. Returns the timer, its score and, when
+        // leased (in a unit of work), fetch() of what its operation reads first: a ring timeout's agent and call, a wrap-up end's
+        // agent and the heads of its tiers, a call timer's call.
+        public const string TakeDue = Fetch + """
             local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'WITHSCORES', 'LIMIT', 0, 32)
             for i = 1, #due, 2 do
               local m, score = due[i], due[i + 1]
@@ -655,24 +881,20 @@ public sealed class RedisAcdStateStore : ISharedAcdStateStore
               if not held then
                 if tonumber(ARGV[2]) > 0 then
                   redis.call('ZADD', KEYS[1], tonumber(ARGV[1]) + tonumber(ARGV[2]), m)
-                else
-                  redis.call('ZREM', KEYS[1], m)
+                  local kind, id = string.match(m, '^([^|]*)|[^|]*|[^|]*|(.*)$')
+                  local fetched
+                  if kind == '1' or kind == '2' then
+                    fetched = fetch(KEYS[2], ARGV[5], id, '', kind == '2', kind == '1', {}, {})
+                  else
+                    fetched = fetch(KEYS[2], ARGV[5], '', id, false, false, {}, {})
+                  end
+                  return { m, score, fetched }
                 end
+                redis.call('ZREM', KEYS[1], m)
                 return { m, score }
               end
             end
             return false
-            """;
-
-        // ARGV: key prefix, then (call id, event type) pairs. Returns the running number of each.
-        public const string NumberEvents = """
-            local out = {}
-            for i = 2, #ARGV, 2 do
-              local key = ARGV[1] .. ARGV[i]
-              out[#out + 1] = redis.call('HINCRBY', key, ARGV[i + 1], 1)
-              redis.call('EXPIRE', key, 172800)
-            end
-            return out
             """;
     }
 }

@@ -164,14 +164,139 @@ public sealed class RedisAcdStateStoreTests
     }
 
     [Test]
-    public void Event_numbers_run_per_call_and_type_across_nodes()
+    public void Event_numbers_run_per_call_and_type_across_nodes_and_a_decision_that_does_not_commit_takes_none()
     {
         var (a, b) = TwoNodes();
+        a.SaveCall(new AcdCall { CallId = "c1", State = CallState.Waiting, Version = 1 });
 
-        var first = a.NumberEvents([("c1", "acd.queued"), ("c1", "acd.offered"), ("c2", "acd.queued")]);
-        var second = b.NumberEvents([("c1", "acd.queued")]);
+        a.Begin();
+        var onA = a.FindCall("c1")!;
+        b.Begin();
+        var onB = b.FindCall("c1")!;
+        a.SaveCall(onA with { IsComplaint = true, Version = 2 });
+        var committedA = a.Commit([("c1", "acd.queued"), ("c1", "acd.offered"), ("c2", "acd.queued")], out var first);
+        b.SaveCall(onB with { Version = 2 });
+        var committedStale = b.Commit([("c1", "acd.queued")], out var none);
+        b.Begin();
+        b.SaveCall(b.FindCall("c1")! with { Version = 3 });
+        var committedB = b.Commit([("c1", "acd.queued")], out var second);
 
+        Assert.That((committedA, committedStale, committedB), Is.EqualTo((true, false, true)));
         Assert.That(first, Is.EqualTo(new long[] { 1, 1, 1 }));
+        Assert.That(none, Is.Empty, "a conflicting decision numbers nothing");
         Assert.That(second, Is.EqualTo(new long[] { 2 }));
+    }
+
+    [Test]
+    public void A_record_read_through_the_prefetch_that_another_node_changes_meanwhile_fails_the_commit()
+    {
+        var (a, b) = TwoNodes();
+        a.SaveAgent(Idle("a1"));
+        a.SaveCall(new AcdCall { CallId = "c1", State = CallState.Waiting, Version = 1 });
+
+        a.Begin();
+        a.Prefetch(new AcdReadHint(AgentId: "a1", CallId: "c1"));
+        var afterPrefetch = a.RoundTrips;
+        b.Begin();
+        b.SaveCall(b.FindCall("c1")! with { IsComplaint = true, Version = 2 });
+        var committedB = b.Commit();
+        var agent = a.FindAgent("a1")!;
+        var call = a.FindCall("c1")!;
+        var claimed = a.TryClaim(agent, call, agent with { State = AgentState.Reserved, CallId = "c1", Version = 2 }, call with { State = CallState.Offered, AgentId = "a1", Version = 2 });
+        var readsAfterPrefetch = a.RoundTrips - afterPrefetch;
+        var committedA = a.Commit();
+
+        Assert.That(readsAfterPrefetch, Is.Zero, "both records came with the prefetch");
+        Assert.That(call.Version, Is.EqualTo(1), "what Redis held when the prefetch ran");
+        Assert.That((committedB, claimed, committedA), Is.EqualTo((true, true, false)));
+        Assert.That(b.FindCall("c1")!.State, Is.EqualTo(CallState.Waiting));
+        Assert.That(b.FindAgent("a1")!.State, Is.EqualTo(AgentState.Available));
+    }
+
+    [Test]
+    public void An_agent_left_idle_because_its_prefetched_lines_were_empty_conflicts_with_a_call_queued_meanwhile_on_another_node()
+    {
+        var (a, b) = TwoNodes();
+        var nodeA = new AcdEngine(Options, a);
+        var nodeB = new AcdEngine(Options, b);
+        nodeA.Login("a1", [new AgentSkill("cards", 1)], T0);
+        nodeA.StartBreak("a1", "lunch", T0);
+
+        a.Begin();
+        // What the engine's EndBreak asks for first, here before node B queues the call.
+        a.Prefetch(new AcdReadHint(AgentId: "a1", AgentSeeksWork: true));
+        b.Begin();
+        var queued = nodeB.Enqueue(new CallRequest("c1", "general"), T0.AddSeconds(1));
+        var committedB = b.Commit();
+        var ended = nodeA.EndBreak("a1", T0.AddSeconds(1));
+        var committedA = a.Commit();
+        a.Begin();
+        var retried = nodeA.EndBreak("a1", T0.AddSeconds(1));
+        var committedRetry = a.Commit();
+
+        Assert.That((queued.Offers.Count, ended.Offers.Count), Is.EqualTo((0, 0)), "node A's prefetched line was empty");
+        Assert.That((committedB, committedA, committedRetry), Is.EqualTo((true, false, true)));
+        Assert.That(retried.Offers.Single().CallId, Is.EqualTo("c1"));
+    }
+
+    [Test]
+    public void Ending_a_call_with_the_next_claimed_answering_it_and_queueing_a_new_call_take_two_round_trips_each()
+    {
+        var store = new RedisAcdStateStore(RedisForTests.Connection, RedisForTests.UniquePrefix());
+        var engine = new AcdEngine(new AcdOptions
+        {
+            Queues = [new QueueOptions { Name = "general", RequiredSkills = [new SkillRequirementOptions { Skill = "cards" }], WrapUpTime = TimeSpan.Zero }],
+        }, store);
+        engine.Enqueue(new CallRequest("c1", "general"), T0);
+        engine.Enqueue(new CallRequest("c2", "general"), T0);
+        (long Trips, AcdDecisions Decisions) Run(Func<AcdDecisions> operation)
+        {
+            var before = store.RoundTrips;
+            store.Begin();
+            var decisions = operation();
+            Assert.That(store.Commit(), Is.True);
+            return (store.RoundTrips - before, decisions);
+        }
+        Run(() => engine.Login("a1", [new AgentSkill("cards", 1)], T0));
+        Run(() => engine.Accept("a1", "c1", T0));
+
+        var endAndClaim = Run(() => engine.EndCall("a1", "c1", T0.AddMinutes(1)));
+        var answer = Run(() => engine.Accept("a1", "c2", T0.AddMinutes(1)));
+        var newCall = Run(() => engine.Enqueue(new CallRequest("c3", "general"), T0.AddMinutes(1)));
+
+        Assert.That(endAndClaim.Decisions.Offers.Single().CallId, Is.EqualTo("c2"));
+        Assert.That((endAndClaim.Trips, answer.Trips, newCall.Trips), Is.EqualTo((2L, 2L, 2L)), "one prefetch and one commit each");
+        Assert.That(engine.FindCall("c3")!.Sequence, Is.GreaterThan(engine.FindCall("c2")!.Sequence), "the prefetch took the sequence number");
+    }
+
+    [Test]
+    public void A_wrap_up_end_taken_in_a_unit_of_work_brings_its_agent_and_lines_so_the_claim_costs_only_the_commit()
+    {
+        var store = new RedisAcdStateStore(RedisForTests.Connection, RedisForTests.UniquePrefix());
+        var engine = new AcdEngine(new AcdOptions
+        {
+            Queues = [new QueueOptions { Name = "general", RequiredSkills = [new SkillRequirementOptions { Skill = "cards" }], WrapUpTime = TimeSpan.FromSeconds(10) }],
+        }, store);
+        engine.Login("a1", [new AgentSkill("cards", 1)], T0);
+        engine.Enqueue(new CallRequest("c1", "general"), T0);
+        engine.Accept("a1", "c1", T0);
+        engine.Enqueue(new CallRequest("c2", "general"), T0);
+        engine.EndCall("a1", "c1", T0.AddMinutes(1));
+
+        // One timer per unit of work, as the host runs them: the first answered offer's stale ring timeout comes first.
+        AcdDecisions ticked;
+        long trips;
+        do
+        {
+            var before = store.RoundTrips;
+            store.Begin();
+            ticked = engine.Tick(T0.AddMinutes(1).AddSeconds(11));
+            Assert.That(store.Commit(), Is.True);
+            trips = store.RoundTrips - before;
+        }
+        while (store.TookTimer && ticked.Offers.Count == 0);
+
+        Assert.That(ticked.Offers.Single().CallId, Is.EqualTo("c2"));
+        Assert.That(trips, Is.EqualTo(2), "taking the timer, then the commit");
     }
 }
