@@ -92,6 +92,8 @@ public static class InCallApi
             .WithSummary("Abandon a warm transfer: the target leaves and the caller is back with you.");
         calls.MapPost("/parties", AddPartyAsync).WithName("InCallAddParty").WithSummary("Add an agent or an outside number: a three-way call.");
         calls.MapDelete("/parties/{label}", RemovePartyAsync).WithName("InCallRemoveParty").WithSummary("Drop a party you added.");
+        calls.MapPost("/rejoin", RejoinAsync).WithName("InCallRejoin")
+            .WithSummary("Your softphone dropped off the call (agentDropped; the caller hears hold music): dial it back in. The caller stays held until you resume.");
         calls.MapPost("/digits", DigitsAsync).WithName("InCallDigits")
             .WithSummary("Send DTMF digits to the outside party (an IVR after a transfer or conference to a number).");
 
@@ -313,6 +315,21 @@ public static class InCallApi
         await InCallSessions.AppendAsync(d.CallLog, d.Clock, call, InCallSession.PartyRemovedEvent,
             new { agent = d.Me, label, targetKind = party.Kind.ToString(), target = party.Target });
         return TypedResults.Ok(View(call with { Parties = call.Parties.Remove(party) }, d.Me));
+    }
+
+    // The caller was put on hold when the softphone dropped; they stay held, so the agent picks up the conversation on purpose.
+    private static async Task<Results<Ok<InCallView>, ValidationProblem, ProblemHttpResult>> RejoinAsync(string callSid, [AsParameters] Deps d,
+        CancellationToken ct)
+    {
+        var (call, refused) = await PreludeAsync(callSid, d, ct);
+        if (refused is not null) return refused;
+        if (InCallRules.Rejoin(call!, d.Me) is { } no) return InCallSessions.Problem(no);
+        using var activity = Span("rejoin", callSid);
+        if (await d.Twilio.AddParticipantAsync(InCallSession.ConferenceName(callSid), "client:" + TwilioCallControl.ClientIdentity(d.Me),
+                TwilioCallControl.HotlineClient, InCallSession.AgentLabel(d.Me), null, ct) is not { } leg)
+            return InCallSessions.TwilioFailed("Your softphone could not be dialled: the caller is still on hold. Check it is online and try again.");
+        await InCallSessions.AppendAsync(d.CallLog, d.Clock, call!, InCallSession.RejoinedEvent, new { agent = d.Me, callSid = leg.CallSid });
+        return TypedResults.Ok(View(call! with { OwnerDropped = false, MutedAgents = call.MutedAgents.Remove(d.Me) }, d.Me));
     }
 
     private static async Task<Results<Ok<InCallView>, ValidationProblem, ProblemHttpResult>> DigitsAsync(
