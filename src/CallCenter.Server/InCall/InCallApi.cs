@@ -19,9 +19,9 @@ namespace CallCenter.Server.InCall;
 
 /// <summary>
 /// The agent's in-call controls over the call's Twilio conference: hold, mute, warm and cold transfers to an agent, a
-/// queue or an outside number, three-way calls and the DTMF pad. Every command is checked against the call's state
-/// (folded from the call log) and the agent's permission level before Twilio is asked; Twilio acts before the call log
-/// records it, so a refusal (400/403/404/409) or a Twilio failure (502) changes nothing.
+/// queue or an outside number, three-way calls, the DTMF pad, and rejoining after the softphone dropped. Every command is
+/// checked against the call's state (folded from the call log) and the agent's permission level before Twilio is asked;
+/// Twilio acts before the call log records it, so a refusal (400/403/404/409) or a Twilio failure (502) changes nothing.
 /// </summary>
 public static class InCallApi
 {
