@@ -233,7 +233,10 @@ public sealed record InCallSession
             case ConferenceEndedEvent or EndedEvent: return this with { Ended = true, Consulting = null };
             // A new leg joins unmuted.
             case RejoinedEvent:
-                return this with { OwnerDropped = false, MutedAgents = MutedAgents.Remove(Owner), AgentLegs = e["callSid"] is { } leg ? AgentLegs.SetItem(Owner, leg) : AgentLegs };
+                return this with
+                {
+                    OwnerDropped = false, MutedAgents = MutedAgents.Remove(Owner), AgentLegs = e["callSid"] is { } leg ? AgentLegs.SetItem(Owner, leg) : AgentLegs,
+                };
             case ParticipantLeftEvent when e["unexpected"] == "true":
                 return Enum.TryParse<Leaver>(e["who"], out var who) ? Left(who, e["label"], e["agent"]) : this;
             default: return this;

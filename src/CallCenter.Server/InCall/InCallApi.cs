@@ -93,7 +93,8 @@ public static class InCallApi
         calls.MapPost("/parties", AddPartyAsync).WithName("InCallAddParty").WithSummary("Add an agent or an outside number: a three-way call.");
         calls.MapDelete("/parties/{label}", RemovePartyAsync).WithName("InCallRemoveParty").WithSummary("Drop a party you added.");
         calls.MapPost("/rejoin", RejoinAsync).WithName("InCallRejoin")
-            .WithSummary("Your softphone dropped off the call (agentDropped; the caller hears hold music): dial it back in. The caller stays held until you resume.");
+            .WithSummary("Your softphone dropped off the call (agentDropped; the caller hears hold music): dial it back in. "
+                + "The caller stays held until you resume.");
         calls.MapPost("/digits", DigitsAsync).WithName("InCallDigits")
             .WithSummary("Send DTMF digits to the outside party (an IVR after a transfer or conference to a number).");
 

@@ -29,9 +29,12 @@ public static class PlacedCallBridge
             return false;
         }
         // callerCallSid marks the call as placed by us (InCallSession.Outbound): it is never put in a queue.
+        var payload = CallEventPayload.Serialize(new
+        {
+            agent = agentId, conferenceSid = leg.ConferenceSid, agentCallSid = leg.CallSid, callerCallSid = customerCallSid, line,
+        });
         await callLog.AppendAsync(new NewCallEvent(callKey, InCallSession.ConferenceEvent, $"{InCallSession.ConferenceEvent}:{leg.ConferenceSid}:{agentId}", now,
-            CallEventPayload.Serialize(new { agent = agentId, conferenceSid = leg.ConferenceSid, agentCallSid = leg.CallSid, callerCallSid = customerCallSid, line })),
-            CancellationToken.None);
+            payload), CancellationToken.None);
         return true;
     }
 }

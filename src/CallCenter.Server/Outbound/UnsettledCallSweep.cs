@@ -21,8 +21,8 @@ public sealed record UnsettledCallSweepRun(int Checked, int Settled, int Release
 /// released as failed with status "unknown" after <see cref="CallbackOptions.ReleaseUnknownAfter"/> more. Runs once at a
 /// time across instances; the row locks in <see cref="DialSettlement"/> keep a late status callback from settling twice.
 /// </summary>
-public sealed class UnsettledCallSweep(IServiceScopeFactory scopes, ITwilioCallControl twilio, ITwilioConferenceControl conference, AcdHost acd, ScheduledRuns runs,
-    IOptions<CallbackOptions> options, TimeProvider clock, ILogger<UnsettledCallSweep> logger) : ScheduledWorker(runs, clock, logger)
+public sealed class UnsettledCallSweep(IServiceScopeFactory scopes, ITwilioCallControl twilio, ITwilioConferenceControl conference, AcdHost acd,
+    ScheduledRuns runs, IOptions<CallbackOptions> options, TimeProvider clock, ILogger<UnsettledCallSweep> logger) : ScheduledWorker(runs, clock, logger)
 {
     public override string JobName => "outbound.unsettled-sweep";
 
@@ -71,8 +71,8 @@ public sealed class UnsettledCallSweep(IServiceScopeFactory scopes, ITwilioCallC
             await callLog.AppendAsync(new NewCallEvent(ProjectCalls.Key(a.Id), "outbound.attempt_settled", "outbound.attempt_settled", now,
                 CallEventPayload.Serialize(new
                 {
-                    project = a.ProjectId, contact = a.ContactId, agent = a.Agent, twilioCallSid = a.TwilioCallSid, outcome = verdict.Outcome.ToString(), callStatus = verdict.Status,
-                    durationSeconds = verdict.DurationSeconds, settledBy = verdict.By.ToString(),
+                    project = a.ProjectId, contact = a.ContactId, agent = a.Agent, twilioCallSid = a.TwilioCallSid, outcome = verdict.Outcome.ToString(),
+                    callStatus = verdict.Status, durationSeconds = verdict.DurationSeconds, settledBy = verdict.By.ToString(),
                 })), ct);
             Logger.LogWarning("Project {Project} call {CallSid} had no final status after {After}; {By} as {Status}",
                 a.ProjectId, a.TwilioCallSid, now - a.At, verdict.By, verdict.Status);
