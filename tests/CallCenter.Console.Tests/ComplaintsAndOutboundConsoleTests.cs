@@ -84,6 +84,9 @@ public sealed class ComplaintsAndOutboundConsoleTests
         await ConsoleHarness.ScreenshotAsync(supervisor, "supervisor-console-outbound-projects");
 
         var agent = await harness.SignInAsync(await harness.NewAgentAsync());
+        // A project call is the agent's call like any other: they are available first, and on it meanwhile.
+        await agent.GetByRole(AriaRole.Button, new() { Name = "Available", Exact = true }).ClickAsync();
+        await Expect(agent.Locator("#agent-state")).ToHaveTextAsync("Available");
         var next = agent.GetByRole(AriaRole.Button, new() { Name = $"Call the next customer of {name}" });
         await next.FocusAsync();
         await agent.Keyboard.PressAsync("Enter");
@@ -92,7 +95,12 @@ public sealed class ComplaintsAndOutboundConsoleTests
         var customer = agent.Locator("#outbound-current");
         await customer.GetByLabel("Did the new card arrive?").FillAsync("Yes, last week");
         await Accessibility.AssertNoViolationsAsync(agent, "an agent calling a project's customer");
+        await Expect(agent.Locator("#agent-state")).ToHaveTextAsync("On a call");
+        await Expect(agent.Locator("#in-call-status")).ToHaveTextAsync("Talking with the caller");
         await ConsoleHarness.ScreenshotAsync(agent, "agent-console-outbound-customer");
+        // The result comes once the call is over.
+        await agent.GetByRole(AriaRole.Button, new() { Name = "End call" }).ClickAsync();
+        await Expect(agent.Locator("#agent-state")).ToHaveTextAsync("Wrap-up");
         await customer.GetByLabel("Outcome").SelectOptionAsync("Answered");
         await customer.GetByRole(AriaRole.Button, new() { Name = "Record result" }).ClickAsync();
         await Expect(agent.Locator("#outbound-messages [role=status]")).ToContainTextAsync("Result recorded for 王女士: Reached after 1 attempt(s).");

@@ -105,4 +105,48 @@ public sealed class InCallConsoleTests
             && e.RequestMessage.Body!.Contains("supervisor-", StringComparison.Ordinal));
         Assert.That(System.Web.HttpUtility.ParseQueryString(listen.RequestMessage!.Body!)["Muted"], Is.EqualTo("true"), "listening is a muted leg");
     }
+
+    [Test]
+    public async Task The_agent_whose_softphone_drops_off_the_call_sees_a_warning_and_rejoins_by_keyboard()
+    {
+        await using var harness = new ConsoleHarness();
+        var agent = await harness.NewAgentAsync();
+        var page = await harness.SignInAsync(agent);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Available", Exact = true }).ClickAsync();
+        var call = await harness.QueueCallAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Accept call" }).ClickAsync();
+        await Expect(page.Locator("#in-call-status")).ToHaveTextAsync("Talking with the caller");
+        var banner = page.Locator("#agent-dropped");
+        await Expect(banner).ToBeHiddenAsync();
+
+        // Twilio reports the agent's softphone leg leaving the conference on its own (browser closed, network lost).
+        using (var left = await harness.CreateTwilioClient().PostSignedAsync("/twilio/voice/conference-status", new Dictionary<string, string>
+               {
+                   ["AccountSid"] = TwilioForms.AccountSid, ["ConferenceSid"] = TwilioConferenceStubs.ConferenceSid, ["FriendlyName"] = $"call-{call.CallSid}",
+                   ["StatusCallbackEvent"] = "participant-leave", ["CallSid"] = "CA" + Guid.NewGuid().ToString("N"), ["ParticipantLabel"] = $"agent-{agent}",
+                   ["ParticipantCallStatus"] = "completed",
+               }))
+            Assert.That(left.StatusCode, Is.EqualTo(System.Net.HttpStatusCode.NoContent));
+
+        await Expect(banner).ToBeVisibleAsync();
+        await Expect(banner).ToContainTextAsync("Your softphone left this call.");
+        await Expect(banner).ToContainTextAsync("The caller is on hold and hears music.");
+        await Expect(page.Locator("#in-call-status")).ToHaveTextAsync("Caller on hold");
+        await Accessibility.AssertNoViolationsAsync(page, "the agent console warning of a dropped softphone");
+        await ConsoleHarness.ScreenshotAsync(page, "agent-console-softphone-dropped");
+        var dialledBefore = DialledAgain(harness, call.CallSid);
+
+        await page.GetByRole(AriaRole.Button, new() { Name = "Rejoin call" }).FocusAsync();
+        await page.Keyboard.PressAsync("Enter");
+        await Expect(banner).ToBeHiddenAsync();
+        await Expect(page.Locator("#in-call-status")).ToHaveTextAsync("Caller on hold");
+        Assert.That(DialledAgain(harness, call.CallSid) - dialledBefore, Is.EqualTo(1), "the softphone is dialled into the conference again");
+
+        await page.GetByRole(AriaRole.Button, new() { Name = "Resume caller" }).ClickAsync();
+        await Expect(page.Locator("#in-call-status")).ToHaveTextAsync("Talking with the caller");
+    }
+
+    private static int DialledAgain(ConsoleHarness harness, string callSid) =>
+        harness.Twilio.LogEntries.Count(e => e.RequestMessage?.Method == "POST"
+            && e.RequestMessage.Path.EndsWith($"/Conferences/call-{callSid}/Participants.json", StringComparison.Ordinal));
 }

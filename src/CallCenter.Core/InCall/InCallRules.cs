@@ -91,6 +91,14 @@ public static partial class InCallRules
         return Permitted(kind, permissionLevel, policy);
     }
 
+    /// <summary>The owner whose softphone dropped off the call is dialled back in; only then (anything else would add a second leg).</summary>
+    public static InCallRefusal? Rejoin(InCallSession call, string actor)
+    {
+        if (OwnerOnly(call, actor) is { } refused) return refused;
+        return call.OwnerDropped ? null
+            : new InCallRefusal(RefusalKind.Conflict, "Still on the call", "Your softphone is still connected to this call: there is nothing to rejoin.");
+    }
+
     public static InCallRefusal? FinishConsult(InCallSession call, string actor)
     {
         if (OwnerOnly(call, actor) is { } refused) return refused;

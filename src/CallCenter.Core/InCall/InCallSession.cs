@@ -82,12 +82,15 @@ public sealed record InCallSession
     /// <summary>The owner ended the call with the end-call button (the conference is ended at Twilio).</summary>
     public const string EndedEvent = "incall.ended";
 
+    /// <summary>The owner's softphone, dropped off the call, was dialled back in (<c>callSid</c>: its new leg).</summary>
+    public const string RejoinedEvent = "incall.rejoined";
+
     /// <summary>Every event type this state reads (the store loads only these).</summary>
     public static readonly ImmutableArray<string> EventTypes =
     [
         ConferenceEvent, HeldEvent, ResumedEvent, MutedEvent, UnmutedEvent, ConsultStartedEvent, ConsultCancelledEvent, TransferredEvent,
         PartyAddedEvent, PartyRemovedEvent, DigitsSentEvent, MonitorStartedEvent, MonitorChangedEvent, MonitorEndedEvent,
-        ParticipantLeftEvent, ConferenceEndedEvent, EndedEvent,
+        ParticipantLeftEvent, ConferenceEndedEvent, EndedEvent, RejoinedEvent,
     ];
 
     public required string CallSid { get; init; }
@@ -96,15 +99,15 @@ public sealed record InCallSession
     public required string ConferenceSid { get; init; }
 
     /// <summary>
-    /// The customer's own call leg on the conference: the call itself for a queued caller, the call Twilio placed for a callback
-    /// (whose ACD id is the callback's). Hold and transfers address it.
+    /// The customer's own call leg on the conference: the call itself for a queued caller, the call Twilio placed for a callback or
+    /// a project call (whose ACD id is the callback's or the attempt's). Hold, transfers and the recording pause address it.
     /// </summary>
     public required string CallerLeg { get; init; }
 
     /// <summary>The hotline number outside parties are called from, when the conference set-up named it (callbacks).</summary>
     public string? Line { get; init; }
 
-    /// <summary>A call we placed (a callback): the customer cannot be put back in a queue, which would dial them again.</summary>
+    /// <summary>A call we placed (a callback, an outbound project call): the customer cannot be put back in a queue, which would dial them again.</summary>
     public bool Outbound { get; init; }
 
     /// <summary>The agent who owns the call now: answered it or took it over by a transfer.</summary>
@@ -161,8 +164,8 @@ public sealed record InCallSession
     public string NextStepKey(string type) => $"{type}#{Counts.GetValueOrDefault(type) + 1}";
 
     /// <summary>
-    /// The state after the call's events in order; null when no conference was ever set up (a callback or outbound call,
-    /// bridged by &lt;Dial&gt;, has no in-call controls). The latest conference counts: a call transferred to a queue and
+    /// The state after the call's events in order; null when no conference was ever set up (the call was not answered, or
+    /// was bridged by a plain &lt;Dial&gt;). The latest conference counts: a call transferred to a queue and
     /// answered again gets a new one.
     /// </summary>
     public static InCallSession? Fold(string callSid, IEnumerable<InCallEvent> events)
@@ -228,6 +231,12 @@ public sealed record InCallSession
                 return this with { Monitor = new InCallMonitor(e["supervisor"] ?? "", Enum.TryParse<MonitorMode>(e["mode"], out var mode) ? mode : MonitorMode.Listen) };
             case MonitorEndedEvent: return this with { Monitor = null };
             case ConferenceEndedEvent or EndedEvent: return this with { Ended = true, Consulting = null };
+            // A new leg joins unmuted.
+            case RejoinedEvent:
+                return this with
+                {
+                    OwnerDropped = false, MutedAgents = MutedAgents.Remove(Owner), AgentLegs = e["callSid"] is { } leg ? AgentLegs.SetItem(Owner, leg) : AgentLegs,
+                };
             case ParticipantLeftEvent when e["unexpected"] == "true":
                 return Enum.TryParse<Leaver>(e["who"], out var who) ? Left(who, e["label"], e["agent"]) : this;
             default: return this;

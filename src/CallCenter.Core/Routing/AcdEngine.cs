@@ -350,6 +350,30 @@ public sealed class AcdEngine
     }
 
     /// <summary>
+    /// Available → OnCall on a call the agent places (an outbound project call): connected to the agent from the start, it waits
+    /// in no queue and is offered to nobody. <paramref name="queue"/> gives only the wrap-up time; the call adds no handle time to
+    /// that queue's estimates, which are about its callers. <see cref="EndCall"/> ends it like any call.
+    /// </summary>
+    public AcdDecisions StartOutboundCall(string agentId, string callId, string queue, DateTimeOffset now)
+    {
+        if (!_table.QueueIndex.TryGetValue(queue, out var queueIndex))
+            throw new ArgumentException($"Unknown queue '{queue}'.", nameof(queue));
+        if (_store.FindCall(callId) is { } existing)
+            throw new IllegalTransitionException(callId, "place", existing.State.ToString());
+        var agent = RequireAgent(agentId, $"place call {callId}", AgentState.Available);
+        Save(new AcdCall
+        {
+            CallId = callId, State = CallState.Connected, QueueIndex = queueIndex, TierId = _table.Queues[queueIndex].TierAfterSteps[0],
+            EnteredAt = now, QueueEnteredAt = now, Sequence = _store.NextSequence(), AgentId = agentId,
+        });
+        // No AnsweredAt: it is what handle time is measured from (see RecordHandleTime).
+        Save(agent with { State = AgentState.OnCall, CallId = callId, QueueIndex = queueIndex, StateSince = now, AnsweredAt = null });
+        var decisions = new AcdDecisions();
+        decisions.Add(new AgentTransition(agentId, AgentState.Available, AgentState.OnCall, "placed call", now, callId));
+        return decisions;
+    }
+
+    /// <summary>
     /// OnCall → WrapUp for one agent while the call goes on with another: the transferring agent after a transfer
     /// (ownership passes to <paramref name="handTo"/>, which must be on the call), or a guest leaving a conference.
     /// An owner leaving without naming who takes over is refused: end the call instead.

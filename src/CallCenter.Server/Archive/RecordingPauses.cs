@@ -70,8 +70,11 @@ public static class RecordingPauses
 
         using var activity = CallCenterTelemetry.ActivitySource.StartActivity(paused ? "recording.pause" : "recording.resume");
         activity?.SetTag("call.sid", callSid);
+        // The recording runs on the customer's leg: for a call we placed (a callback, a project call) that is Twilio's SID of the
+        // customer's call, not the call's key in the agent API.
+        var leg = (await InCall.InCallSessions.LoadAsync(db, callSid, ct))?.CallerLeg ?? callSid;
         // Twilio first: the log must never claim a pause the recording did not make.
-        if (!await twilio.SetRecordingPausedAsync(callSid, paused, ct))
+        if (!await twilio.SetRecordingPausedAsync(leg, paused, ct))
             return TypedResults.Problem(statusCode: StatusCodes.Status502BadGateway, title: "Twilio did not change the recording",
                 detail: paused ? "The recording is still running: do not take card details yet. Try again." : "The recording is still paused. Try again.");
 

@@ -105,7 +105,7 @@ public static class ConferenceStatusWebhook
                 await acd.CallEndedAsync(call.CallSid, CancellationToken.None);
                 break;
             case Leaver.Owner:
-                // Nobody is left to talk to: the caller hears hold music rather than silence until the agent ends the call.
+                // Nobody is left to talk to: the caller hears hold music rather than silence until the agent rejoins (POST …/rejoin) or ends the call.
                 if (!call.CallerHeld && !await twilio.UpdateParticipantAsync(call.ConferenceSid, call.CallerLeg, new ParticipantChange { Hold = true }, CancellationToken.None))
                     logger.LogError("The softphone of {Agent} left call {CallSid}; the caller could not be put on hold", call.Owner, call.CallSid);
                 else if (!call.CallerHeld)

@@ -19,9 +19,9 @@ namespace CallCenter.Server.InCall;
 
 /// <summary>
 /// The agent's in-call controls over the call's Twilio conference: hold, mute, warm and cold transfers to an agent, a
-/// queue or an outside number, three-way calls and the DTMF pad. Every command is checked against the call's state
-/// (folded from the call log) and the agent's permission level before Twilio is asked; Twilio acts before the call log
-/// records it, so a refusal (400/403/404/409) or a Twilio failure (502) changes nothing.
+/// queue or an outside number, three-way calls, the DTMF pad, and rejoining after the softphone dropped. Every command is
+/// checked against the call's state (folded from the call log) and the agent's permission level before Twilio is asked;
+/// Twilio acts before the call log records it, so a refusal (400/403/404/409) or a Twilio failure (502) changes nothing.
 /// </summary>
 public static class InCallApi
 {
@@ -92,6 +92,9 @@ public static class InCallApi
             .WithSummary("Abandon a warm transfer: the target leaves and the caller is back with you.");
         calls.MapPost("/parties", AddPartyAsync).WithName("InCallAddParty").WithSummary("Add an agent or an outside number: a three-way call.");
         calls.MapDelete("/parties/{label}", RemovePartyAsync).WithName("InCallRemoveParty").WithSummary("Drop a party you added.");
+        calls.MapPost("/rejoin", RejoinAsync).WithName("InCallRejoin")
+            .WithSummary("Your softphone dropped off the call (agentDropped; the caller hears hold music): dial it back in. "
+                + "The caller stays held until you resume.");
         calls.MapPost("/digits", DigitsAsync).WithName("InCallDigits")
             .WithSummary("Send DTMF digits to the outside party (an IVR after a transfer or conference to a number).");
 
@@ -313,6 +316,21 @@ public static class InCallApi
         await InCallSessions.AppendAsync(d.CallLog, d.Clock, call, InCallSession.PartyRemovedEvent,
             new { agent = d.Me, label, targetKind = party.Kind.ToString(), target = party.Target });
         return TypedResults.Ok(View(call with { Parties = call.Parties.Remove(party) }, d.Me));
+    }
+
+    // The caller was put on hold when the softphone dropped; they stay held, so the agent picks up the conversation on purpose.
+    private static async Task<Results<Ok<InCallView>, ValidationProblem, ProblemHttpResult>> RejoinAsync(string callSid, [AsParameters] Deps d,
+        CancellationToken ct)
+    {
+        var (call, refused) = await PreludeAsync(callSid, d, ct);
+        if (refused is not null) return refused;
+        if (InCallRules.Rejoin(call!, d.Me) is { } no) return InCallSessions.Problem(no);
+        using var activity = Span("rejoin", callSid);
+        if (await d.Twilio.AddParticipantAsync(InCallSession.ConferenceName(callSid), "client:" + TwilioCallControl.ClientIdentity(d.Me),
+                TwilioCallControl.HotlineClient, InCallSession.AgentLabel(d.Me), null, ct) is not { } leg)
+            return InCallSessions.TwilioFailed("Your softphone could not be dialled: the caller is still on hold. Check it is online and try again.");
+        await InCallSessions.AppendAsync(d.CallLog, d.Clock, call!, InCallSession.RejoinedEvent, new { agent = d.Me, callSid = leg.CallSid });
+        return TypedResults.Ok(View(call! with { OwnerDropped = false, MutedAgents = call.MutedAgents.Remove(d.Me) }, d.Me));
     }
 
     private static async Task<Results<Ok<InCallView>, ValidationProblem, ProblemHttpResult>> DigitsAsync(

@@ -53,7 +53,7 @@ public static class InCallSessions
 
     public static ProblemHttpResult NoConference(string callSid) =>
         TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "No conference for this call",
-            detail: $"{callSid} is not an answered call bridged through a conference (callbacks and outbound calls have no in-call controls).");
+            detail: $"{callSid} is not an answered call bridged through a conference.");
 
     public static ProblemHttpResult Problem(InCallRefusal refusal)
     {

@@ -51,7 +51,7 @@ public sealed class CallbackDialler(IServiceScopeFactory scopes, ITwilioCallCont
         var twiml = TwilioCallControl.ConferenceTwiml(callbackId, new Uri(baseUrl + InCall.ConferenceStatusWebhook.Path));
         var sid = await twilio.PlaceCallAsync(callback.Number, callback.LineNumber, twiml, new Uri($"{baseUrl}{StatusPath}?callback={callbackId}"), ct,
             recordingStatusCallback: new Uri(baseUrl + TwilioCallControl.RecordingCallbackPath));
-        if (sid is not null && !await BridgeAsync(callbackId, callback.LineNumber, agentId, sid, callLog, now))
+        if (sid is not null && !await InCall.PlacedCallBridge.DialAgentAsync(conference, callLog, callbackId, callback.LineNumber, agentId, sid, now))
             sid = null;
         var attempt = new CallbackAttempt { CallbackId = callbackId, Number = callback.Attempts.Count + 1, At = now, Agent = agentId, TwilioCallSid = sid };
         if (sid is null) attempt.Outcome = DialOutcome.Failed;
@@ -61,24 +61,5 @@ public sealed class CallbackDialler(IServiceScopeFactory scopes, ITwilioCallCont
         await db.SaveChangesAsync(ct);
         await CallbackWorker.Log(callLog, callback, "callback.dialled", new { attempt = attempt.Number, agent = agentId, twilioCallSid = sid, placed = sid is not null }, now, ct);
         return sid is not null;
-    }
-
-    // The agent's softphone into the callback's conference, and the in-call state's start in the call log. If Twilio will not
-    // dial the agent, the customer's call is hung up before it is answered: nobody would be there to talk to them.
-    private async Task<bool> BridgeAsync(string callbackId, string line, string agentId, string customerCallSid, ICallEventLog callLog, DateTimeOffset now)
-    {
-        var leg = await conference.AddParticipantAsync(Core.InCall.InCallSession.ConferenceName(callbackId), "client:" + TwilioCallControl.ClientIdentity(agentId),
-            TwilioCallControl.HotlineClient, Core.InCall.InCallSession.AgentLabel(agentId), null, CancellationToken.None);
-        if (leg is null)
-        {
-            await conference.RedirectAsync(customerCallSid, new Twilio.TwiML.VoiceResponse().Hangup().ToString(), CancellationToken.None);
-            return false;
-        }
-        await callLog.AppendAsync(new NewCallEvent(callbackId, Core.InCall.InCallSession.ConferenceEvent,
-            $"{Core.InCall.InCallSession.ConferenceEvent}:{leg.ConferenceSid}:{agentId}", now, CallEventPayload.Serialize(new
-            {
-                agent = agentId, conferenceSid = leg.ConferenceSid, agentCallSid = leg.CallSid, callerCallSid = customerCallSid, line,
-            })), CancellationToken.None);
-        return true;
     }
 }

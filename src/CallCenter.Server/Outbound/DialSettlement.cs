@@ -2,6 +2,7 @@ using CallCenter.Core.Outbound;
 using CallCenter.Server.CallLog;
 using CallCenter.Server.Data;
 using CallCenter.Server.Routing;
+using CallCenter.Server.Telephony;
 using Microsoft.EntityFrameworkCore;
 
 namespace CallCenter.Server.Outbound;
@@ -55,11 +56,14 @@ internal static class DialSettlement
     /// <summary>
     /// Fills in a project call's final status once. Nobody answered: the attempt is over, the agent is free, and the customer
     /// waits for the retry delay or, after the last attempt, is done. Answered: the agent still records what came of it
-    /// (answers or a refusal), which wins over "completed". False when the attempt is unknown or already settled.
+    /// (answers or a refusal), which wins over "completed". Either way the agent's call ends in the ACD (wrap-up starts) and a
+    /// softphone still waiting alone in the call's conference is taken out of it. False when the attempt is unknown or already settled.
     /// </summary>
-    public static async Task<bool> SettleProjectCallAsync(CallCenterDbContext db, long projectId, long contactId, string callSid, string callStatus,
-        DialOutcome outcome, int? durationSeconds, DateTimeOffset now, CancellationToken ct)
+    public static async Task<bool> SettleProjectCallAsync(CallCenterDbContext db, AcdHost acd, ITwilioConferenceControl conference, long projectId,
+        long contactId, string callSid, string callStatus, DialOutcome outcome, int? durationSeconds, DateTimeOffset now, CancellationToken ct)
     {
+        ArgumentNullException.ThrowIfNull(acd);
+        ArgumentNullException.ThrowIfNull(conference);
         var rules = await db.OutboundProjects.AsNoTracking().Where(p => p.Id == projectId).Select(p => new { p.MaxAttempts }).SingleOrDefaultAsync(ct);
         // The customer's row lock orders simultaneous deliveries of one status, the sweep, and the agent's result.
         await using var tx = await db.Database.BeginTransactionAsync(ct);
@@ -74,6 +78,12 @@ internal static class DialSettlement
         customer.Status = customer.StandingAfterAttempts(rules.MaxAttempts);
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
+        // Twilio has finished with the customer's call: what follows must happen even if the request goes away.
+        var key = ProjectCalls.Key(attempt.Id);
+        // Best effort (a failure is logged by the Twilio client): the agent's state does not depend on it.
+        if (outcome != DialOutcome.Answered && await InCall.InCallSessions.LoadAsync(db, key, CancellationToken.None) is { Ended: false } call)
+            await conference.EndConferenceAsync(call.ConferenceSid, CancellationToken.None);
+        await acd.CallEndedAsync(key, CancellationToken.None);
         return true;
     }
 }

@@ -2,8 +2,12 @@ using System.Globalization;
 using System.Text;
 using CallCenter.Core.Outbound;
 using CallCenter.Core.Privacy;
+using CallCenter.Core.Routing;
 using CallCenter.Server.Audit;
+using CallCenter.Server.CallLog;
 using CallCenter.Server.Data;
+using CallCenter.Server.InCall;
+using CallCenter.Server.Routing;
 using CallCenter.Server.Staff;
 using CallCenter.Server.Telemetry;
 using CallCenter.Server.Telephony;
@@ -30,9 +34,13 @@ public static class OutboundProjectApi
     public sealed record ProjectView(long Id, string Name, string Department, string Script, IReadOnlyList<string> Questions, int MaxAttempts,
         double RetryDelayMinutes, ProjectStatus Status, string CreatedBy, string? ApprovedBy, DateTimeOffset? ApprovedAt, int Contacts);
 
-    /// <summary>The customer an agent is calling now: the number masked (Twilio dials it), the script and the questions.</summary>
+    /// <summary>
+    /// The customer an agent is calling now: the number masked (Twilio dials it), the script and the questions. <c>callSid</c> names
+    /// the call in the agent API (in-call controls, end, recording pause: <c>/api/agent/calls/{callSid}</c>); <c>twilioCallSid</c> is
+    /// Twilio's SID of the customer's leg, null when Twilio did not place the call.
+    /// </summary>
     public sealed record ContactView(long ContactId, string Name, string Number, ContactStatus Status, int Attempts, string Script,
-        IReadOnlyList<string> Questions, string? TwilioCallSid);
+        IReadOnlyList<string> Questions, string? TwilioCallSid, string? CallSid);
 
     /// <summary>Twilio posts the final status of every project call here (signed, like every Twilio webhook).</summary>
     public const string StatusPath = "/twilio/voice/project-call-status";
@@ -113,10 +121,13 @@ public static class OutboundProjectApi
     }
 
     private static async Task<Results<Ok<ContactView>, NoContent, ProblemHttpResult>> NextAsync(long projectId, HttpContext http, CallCenterDbContext db,
-        ITwilioCallControl twilio, TwilioCallPacer pacer, IOptions<TwilioOptions> twilioOptions, IOptions<OutboundOptions> outbound, TimeProvider clock,
-        CancellationToken ct)
+        AcdHost acd, ITwilioCallControl twilio, ITwilioConferenceControl conference, ICallEventLog callLog, TwilioCallPacer pacer,
+        IOptions<TwilioOptions> twilioOptions, IOptions<OutboundOptions> outbound, TimeProvider clock, CancellationToken ct)
     {
         var who = http.User.WorkNumber();
+        // Asking for the next customer says the last call's wrap-up is done; then the agent must be free to take a call.
+        await acd.CompleteWrapUpIfRunningAsync(who, ct);
+        if (await acd.AgentAsync(who, ct) is { State: not AgentState.Available } me) return NotAvailable(me.State);
         var now = clock.GetUtcNow();
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         var project = await db.OutboundProjects.FromSql($"SELECT * FROM outbound_projects WHERE id = {projectId} FOR UPDATE").SingleOrDefaultAsync(ct);
@@ -131,25 +142,66 @@ public static class OutboundProjectApi
             .OrderBy(c => c.Id).ToListAsync(ct);
         var contact = open.FirstOrDefault(c => DialPlanner.Next(rules, c.History, TimeZoneInfo.FindSystemTimeZoneById(c.TimeZone), now) is DialDecision.DialNow);
         if (contact is null) return TypedResults.NoContent();
+        // The attempt is written before the call is placed: its id names the call (ProjectCalls.Key) in the ACD and the call log.
+        var attempt = new ContactAttempt { ContactId = contact.Id, At = now, Agent = who };
+        contact.Attempts.Add(attempt);
         contact.LockedBy = who;
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
 
-        await pacer.AcquireAsync(ct);
-        var baseUrl = twilioOptions.Value.PublicBaseUrl!.ToString().TrimEnd('/');
-        var sid = await twilio.PlaceCallAsync(contact.Number, outbound.Value.CallerId,
-            TwilioCallControl.ConnectTwiml(who, new Uri(baseUrl + TwilioCallControl.RecordingCallbackPath)),
-            new Uri(string.Create(CultureInfo.InvariantCulture, $"{baseUrl}{StatusPath}?project={projectId}&contact={contact.Id}")), ct);
-        // A call Twilio would not place counts as a failed attempt (as for callbacks); the agent is free for the next customer.
-        contact.Attempts.Add(new ContactAttempt { ContactId = contact.Id, At = now, Agent = who, TwilioCallSid = sid, Outcome = sid is null ? DialOutcome.Failed : null });
-        if (sid is null) (contact.LockedBy, contact.Status) = (null, contact.StandingAfterAttempts(project.MaxAttempts));
-        await db.SaveChangesAsync(ct);
-        return TypedResults.Ok(ContactOf(contact, project, sid));
+        var key = ProjectCalls.Key(attempt.Id);
+        try
+        {
+            // OnCall before anything is dialled, so no caller is offered to the agent while the customer's phone rings.
+            await acd.StartOutboundCallAsync(who, key, outbound.Value.Queue, CancellationToken.None);
+        }
+        catch (IllegalTransitionException)
+        {
+            // A caller was offered to the agent since the check above: the customer is not called now.
+            contact.Attempts.Remove(attempt);
+            db.Remove(attempt);
+            contact.LockedBy = null;
+            await db.SaveChangesAsync(CancellationToken.None);
+            return NotAvailable((await acd.AgentAsync(who, CancellationToken.None)).State);
+        }
+
+        string? sid = null;
+        try
+        {
+            await pacer.AcquireAsync(ct);
+            var baseUrl = twilioOptions.Value.PublicBaseUrl!.ToString().TrimEnd('/');
+            // Bridged like a queued caller (src/CallCenter.Server/InCall): the customer joins the call's own conference, where the
+            // agent's softphone is dialled in at once; the agent has the in-call controls, and the customer's leg is recorded.
+            sid = await twilio.PlaceCallAsync(contact.Number, outbound.Value.CallerId,
+                TwilioCallControl.ConferenceTwiml(key, new Uri(baseUrl + ConferenceStatusWebhook.Path)),
+                new Uri(string.Create(CultureInfo.InvariantCulture, $"{baseUrl}{StatusPath}?project={projectId}&contact={contact.Id}")), ct,
+                recordingStatusCallback: new Uri(baseUrl + TwilioCallControl.RecordingCallbackPath));
+            if (sid is not null && !await PlacedCallBridge.DialAgentAsync(conference, callLog, key, outbound.Value.CallerId, who, sid, now))
+                sid = null;
+        }
+        finally
+        {
+            // A call Twilio would not place (or a request given up) counts as a failed attempt, as for callbacks; the agent is free
+            // for the next customer at once.
+            attempt.TwilioCallSid = sid;
+            if (sid is null)
+            {
+                attempt.Outcome = DialOutcome.Failed;
+                (contact.LockedBy, contact.Status) = (null, contact.StandingAfterAttempts(project.MaxAttempts));
+            }
+            await db.SaveChangesAsync(CancellationToken.None);
+            if (sid is null)
+            {
+                await acd.CallEndedAsync(key, CancellationToken.None);
+                await acd.CompleteWrapUpIfRunningAsync(who, CancellationToken.None);
+            }
+        }
+        return TypedResults.Ok(ContactOf(contact, project, sid, key));
     }
 
     // Twilio's final status of a project call: fills in the attempt once (replays change nothing); see DialSettlement.
-    private static async Task<IResult> StatusAsync(HttpRequest request, long? project, long? contact, CallCenterDbContext db, TimeProvider clock,
-        CallCenterTelemetry telemetry, CancellationToken ct)
+    private static async Task<IResult> StatusAsync(HttpRequest request, long? project, long? contact, CallCenterDbContext db, AcdHost acd,
+        ITwilioConferenceControl conference, TimeProvider clock, CallCenterTelemetry telemetry, CancellationToken ct)
     {
         var form = await request.ReadFormAsync(ct);
         var callSid = form["CallSid"].ToString();
@@ -160,13 +212,14 @@ public static class OutboundProjectApi
             return TypedResults.NoContent();
         }
         var seconds = int.TryParse(form["CallDuration"], NumberStyles.None, CultureInfo.InvariantCulture, out var s) ? s : (int?)null;
-        var settled = await DialSettlement.SettleProjectCallAsync(db, project.Value, contact.Value, callSid, status, outcome, seconds, clock.GetUtcNow(), ct);
+        var settled = await DialSettlement.SettleProjectCallAsync(db, acd, conference, project.Value, contact.Value, callSid, status, outcome, seconds,
+            clock.GetUtcNow(), ct);
         telemetry.Webhooks.Add(1, new("route", "project-call-status"), new("outcome", settled ? status : "duplicate"));
         return TypedResults.NoContent();
     }
 
     private static async Task<Results<Ok<ContactView>, ValidationProblem, ProblemHttpResult>> ResultAsync(long projectId, long contactId,
-        ResultRequest request, HttpContext http, CallCenterDbContext db, TimeProvider clock, CancellationToken ct)
+        ResultRequest request, HttpContext http, CallCenterDbContext db, AcdHost acd, TimeProvider clock, CancellationToken ct)
     {
         var errors = new Dictionary<string, string[]>();
         if (!Enum.TryParse<DialOutcome>(request.Outcome, ignoreCase: true, out var outcome) || int.TryParse(request.Outcome, out _))
@@ -183,7 +236,11 @@ public static class OutboundProjectApi
         if (contact.LockedBy != who)
             return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "Not your customer", detail: $"Customer {contactId} is not being called by you.");
         // The attempt of the call the agent is on; one only without a placed call (an older client recording by hand).
-        var attempt = contact.Attempts.Where(a => a.Agent == who).MaxBy(a => a.At);
+        var attempt = contact.Attempts.Where(a => a.Agent == who).MaxBy(a => a.Id);
+        // The result is the call's wrap-up: it comes once the call is over, as the outcome may still change while it lasts.
+        if (attempt is not null && await acd.AgentAsync(who, ct) is { State: AgentState.OnCall } me && me.CallSid == ProjectCalls.Key(attempt.Id))
+            return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "Still on the call",
+                detail: $"End the call with {contact.Name} first, then record how it went.");
         if (attempt is null || (attempt.Outcome is not null && attempt.Outcome != DialOutcome.Answered))
             contact.Attempts.Add(attempt = new ContactAttempt { ContactId = contactId, At = now, Agent = who });
         (attempt.Outcome, attempt.Note) = (outcome, request.Note);
@@ -192,11 +249,15 @@ public static class OutboundProjectApi
         if (outcome == DialOutcome.Answered) contact.Answers = [.. request.Answers ?? []];
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
-        return TypedResults.Ok(ContactOf(contact, project, null));
+        return TypedResults.Ok(ContactOf(contact, project, null, null));
     }
 
-    private static ContactView ContactOf(OutboundContact c, OutboundProject p, string? twilioCallSid) =>
-        new(c.Id, c.Name, PhoneNumberMask.Mask(c.Number), c.Status, c.Attempts.Count, p.Script, p.Questions, twilioCallSid);
+    private static ContactView ContactOf(OutboundContact c, OutboundProject p, string? twilioCallSid, string? callSid) =>
+        new(c.Id, c.Name, PhoneNumberMask.Mask(c.Number), c.Status, c.Attempts.Count, p.Script, p.Questions, twilioCallSid, callSid);
+
+    private static ProblemHttpResult NotAvailable(AgentState state) =>
+        TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "Not available",
+            detail: $"You are {state}: go Available to call a customer. The call is yours like any call, so no caller is offered to you meanwhile.");
 
     private static async Task<Results<ContentHttpResult, ProblemHttpResult>> ExportAsync(long projectId, HttpContext http, CallCenterDbContext db,
         TimeProvider clock, CancellationToken ct)
@@ -231,6 +292,13 @@ public static class OutboundProjectApi
         TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "No such project or customer", detail: $"Project {id} or its customer does not exist.");
 }
 
+/// <summary>How an outbound project call is named in the ACD, the call log and the agent API: by its attempt.</summary>
+public static class ProjectCalls
+{
+    /// <summary>The call key of an attempt (<c>OB&lt;attempt id&gt;</c>); its conference is <c>call-OB&lt;attempt id&gt;</c>.</summary>
+    public static string Key(long attemptId) => "OB" + attemptId.ToString(CultureInfo.InvariantCulture);
+}
+
 /// <summary>The <c>Outbound</c> section: the caller ID of project calls and customers' calling hours.</summary>
 public sealed class OutboundOptions
 {
@@ -240,6 +308,9 @@ public sealed class OutboundOptions
     public string CallerId { get; set; } = "+862100000000";
 
     public TimeOnly CallFrom { get; set; } = new(9, 0);
+
+    /// <summary>The ACD queue whose wrap-up time follows a project call (the first queue when unset); the call never waits in it.</summary>
+    public string? Queue { get; set; }
 
     public TimeOnly CallUntil { get; set; } = new(21, 0);
 

@@ -79,8 +79,8 @@ public sealed class ContactAttempt
     /// <summary>Null while the call is being placed and nobody has said how it went.</summary>
     public DialOutcome? Outcome { get; set; }
     public string? Note { get; set; }
-    /// <summary>Twilio's SID of the call; its status callback names the attempt by it.</summary>
-    public string? TwilioCallSid { get; init; }
+    /// <summary>Twilio's SID of the call (null until it is placed, and when Twilio would not); its status callback names the attempt by it.</summary>
+    public string? TwilioCallSid { get; set; }
     /// <summary>Twilio's final status (completed, no-answer, busy, failed, canceled); set once, so replays change nothing.</summary>
     public string? CallStatus { get; set; }
     public DateTimeOffset? EndedAt { get; set; }

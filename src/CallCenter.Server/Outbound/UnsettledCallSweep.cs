@@ -21,8 +21,8 @@ public sealed record UnsettledCallSweepRun(int Checked, int Settled, int Release
 /// released as failed with status "unknown" after <see cref="CallbackOptions.ReleaseUnknownAfter"/> more. Runs once at a
 /// time across instances; the row locks in <see cref="DialSettlement"/> keep a late status callback from settling twice.
 /// </summary>
-public sealed class UnsettledCallSweep(IServiceScopeFactory scopes, ITwilioCallControl twilio, AcdHost acd, ScheduledRuns runs,
-    IOptions<CallbackOptions> options, TimeProvider clock, ILogger<UnsettledCallSweep> logger) : ScheduledWorker(runs, clock, logger)
+public sealed class UnsettledCallSweep(IServiceScopeFactory scopes, ITwilioCallControl twilio, ITwilioConferenceControl conference, AcdHost acd,
+    ScheduledRuns runs, IOptions<CallbackOptions> options, TimeProvider clock, ILogger<UnsettledCallSweep> logger) : ScheduledWorker(runs, clock, logger)
 {
     public override string JobName => "outbound.unsettled-sweep";
 
@@ -58,21 +58,21 @@ public sealed class UnsettledCallSweep(IServiceScopeFactory scopes, ITwilioCallC
 
         var projectCalls = await db.OutboundContacts.AsNoTracking()
             .SelectMany(c => c.Attempts.Where(a => a.CallStatus == null && a.TwilioCallSid != null && a.At <= checkBefore)
-                .Select(a => new { c.ProjectId, ContactId = c.Id, a.TwilioCallSid, a.At, a.Agent }))
+                .Select(a => new { c.ProjectId, ContactId = c.Id, a.Id, a.TwilioCallSid, a.At, a.Agent }))
             .OrderBy(a => a.At).Take(100).ToListAsync(ct);
         foreach (var a in projectCalls)
         {
             asked++;
             if (await JudgeAsync(a.TwilioCallSid!, a.At, releaseBefore, ct) is not { } verdict) continue;
-            if (!await DialSettlement.SettleProjectCallAsync(db, a.ProjectId, a.ContactId, a.TwilioCallSid!, verdict.Status, verdict.Outcome,
-                    verdict.DurationSeconds, now, ct)) continue;
+            if (!await DialSettlement.SettleProjectCallAsync(db, acd, conference, a.ProjectId, a.ContactId, a.TwilioCallSid!, verdict.Status,
+                    verdict.Outcome, verdict.DurationSeconds, now, ct)) continue;
             Count(verdict, ref settled, ref released);
-            // A project call has no call-log stream of its own: its events go under Twilio's SID of the call.
-            await callLog.AppendAsync(new NewCallEvent(a.TwilioCallSid!, "outbound.attempt_settled", "outbound.attempt_settled", now,
+            // In the call's own stream, beside its ACD and in-call events.
+            await callLog.AppendAsync(new NewCallEvent(ProjectCalls.Key(a.Id), "outbound.attempt_settled", "outbound.attempt_settled", now,
                 CallEventPayload.Serialize(new
                 {
-                    project = a.ProjectId, contact = a.ContactId, agent = a.Agent, outcome = verdict.Outcome.ToString(), callStatus = verdict.Status,
-                    durationSeconds = verdict.DurationSeconds, settledBy = verdict.By.ToString(),
+                    project = a.ProjectId, contact = a.ContactId, agent = a.Agent, twilioCallSid = a.TwilioCallSid, outcome = verdict.Outcome.ToString(),
+                    callStatus = verdict.Status, durationSeconds = verdict.DurationSeconds, settledBy = verdict.By.ToString(),
                 })), ct);
             Logger.LogWarning("Project {Project} call {CallSid} had no final status after {After}; {By} as {Status}",
                 a.ProjectId, a.TwilioCallSid, now - a.At, verdict.By, verdict.Status);

@@ -170,6 +170,13 @@ public sealed class AcdHost : BackgroundService
     public Task JoinCallAsync(string agentId, string callSid, CancellationToken ct) =>
         RunAsync("join_call", callSid, agentId, now => _engine.JoinCall(agentId, callSid, now), ct);
 
+    /// <summary>
+    /// An available agent places an outbound call (a project call): OnCall on it at once, so no caller is offered meanwhile;
+    /// <paramref name="queue"/> (the first queue when null) gives the wrap-up time. The call ends like any other.
+    /// </summary>
+    public Task StartOutboundCallAsync(string agentId, string callId, string? queue, CancellationToken ct) =>
+        RunAsync("outbound_call", callId, agentId, now => _engine.StartOutboundCall(agentId, callId, queue ?? _options.Queues[0].Name, now), ct);
+
     /// <summary>An agent leaves a call that goes on: a party dropping out, or the owner handing it to <paramref name="handTo"/>.</summary>
     public Task LeaveCallAsync(string agentId, string callSid, string? handTo, CancellationToken ct) =>
         RunAsync("leave_call", callSid, agentId, now => _engine.LeaveCall(agentId, callSid, handTo, now), ct);

@@ -51,20 +51,6 @@ public sealed partial class TwilioCallControl(IHttpClientFactory httpClients, IO
     /// <summary>The Twilio Client identity of an agent's softphone.</summary>
     public static string ClientIdentity(string agentId) => "agent-" + agentId;
 
-    /// <summary>
-    /// The TwiML that bridges a called customer straight to the agent's softphone (outbound project calls, which have no
-    /// conference), recorded from the answer with customer and agent on separate channels; Twilio reports the finished
-    /// recording to the archive's callback. Queued callers and callbacks go through a conference instead (<see cref="ConferenceTwiml"/>).
-    /// </summary>
-    public static string ConnectTwiml(string agentId, Uri recordingStatusCallback)
-    {
-        var dial = new TwilioVoice.Dial(record: TwilioVoice.Dial.RecordEnum.RecordFromAnswerDual,
-            recordingStatusCallback: recordingStatusCallback, recordingStatusCallbackMethod: Twilio.Http.HttpMethod.Post,
-            recordingStatusCallbackEvent: [TwilioVoice.Dial.RecordingEventEnum.Completed]);
-        dial.Client(ClientIdentity(agentId));
-        return new VoiceResponse().Append(dial).ToString(System.Xml.Linq.SaveOptions.DisableFormatting);
-    }
-
     /// <summary>Where Twilio posts recording status (the archive's webhook).</summary>
     public const string RecordingCallbackPath = "/twilio/voice/recording";
 

@@ -48,6 +48,20 @@ public sealed class ConferenceLeavesTests
     }
 
     [Test]
+    public void An_owner_who_rejoined_after_a_drop_is_back_on_the_call_and_a_second_drop_is_noticed_again()
+    {
+        var dropped = (InCallSession.ParticipantLeftEvent, new (string, string)[] { ("who", "Owner"), ("label", "agent-A1"), ("agent", "A1"), ("unexpected", "true") });
+        var rejoined = Call(dropped, (InCallSession.RejoinedEvent, [("agent", "A1"), ("callSid", "CAleg2")]));
+
+        Assert.That(InCallRules.Rejoin(Call(dropped), "A1"), Is.Null);
+        Assert.That(InCallRules.Rejoin(Call(), "A1")?.Kind, Is.EqualTo(RefusalKind.Conflict), "nothing to rejoin while connected");
+        Assert.That(rejoined.OwnerDropped, Is.False);
+        Assert.That(rejoined.AgentLegs["A1"], Is.EqualTo("CAleg2"), "a supervisor coaching the owner speaks into the new leg");
+        Assert.That(InCallRules.Rejoin(rejoined, "A1")?.Kind, Is.EqualTo(RefusalKind.Conflict));
+        Assert.That(ConferenceLeaves.Classify(rejoined, "CAleg2", "agent-A1", false).Unexpected, Is.True);
+    }
+
+    [Test]
     public void A_party_leaving_on_their_own_is_unexpected_but_one_removed_by_a_command_is_not()
     {
         var withParty = Call((InCallSession.PartyAddedEvent, [("agent", "A1"), ("label", "agent-A2"), ("targetKind", "Agent"), ("target", "A2")]));

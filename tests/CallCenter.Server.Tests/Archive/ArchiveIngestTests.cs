@@ -47,15 +47,6 @@ public sealed class ArchiveIngestTests
     }
 
     [Test]
-    public void A_call_put_through_to_an_agent_is_recorded_dual_channel_from_answer_with_the_archive_callback()
-    {
-        var twiml = CallCenter.Server.Telephony.TwilioCallControl.ConnectTwiml("A1001", new Uri("https://hotline.bank.test/twilio/voice/recording"));
-        Assert.That(twiml, Is.EqualTo("<?xml version=\"1.0\" encoding=\"utf-8\"?><Response><Dial record=\"record-from-answer-dual\" " +
-            "recordingStatusCallback=\"https://hotline.bank.test/twilio/voice/recording\" recordingStatusCallbackMethod=\"POST\" " +
-            "recordingStatusCallbackEvent=\"completed\"><Client>agent-A1001</Client></Dial></Response>"));
-    }
-
-    [Test]
     public async Task Archive_numbers_are_sequential_without_gaps()
     {
         await using var h = await ArchiveHarness.StartAsync();

@@ -41,6 +41,27 @@ public sealed class CallSurveyTests
     }
 
     [Test]
+    public async Task A_caller_held_after_the_agents_softphone_dropped_gets_the_survey_when_the_agent_ends_the_call()
+    {
+        await using var h = ChannelHarness.At(2026, 10, 14, 11, 0, SurveysOn);
+        var (agent, call) = await ConnectedAsync(h, NewCaller());
+        using var _ = agent;
+        using (var dropped = await h.Acd.CreateTwilioClient().PostSignedAsync("/twilio/voice/conference-status", new Dictionary<string, string>
+               {
+                   ["AccountSid"] = TwilioForms.AccountSid, ["ConferenceSid"] = InCallHarness.Conference, ["FriendlyName"] = $"call-{call.CallSid}",
+                   ["StatusCallbackEvent"] = "participant-leave", ["CallSid"] = TwilioConferenceStubs.ParticipantCallSid,
+                   ["ParticipantLabel"] = $"agent-{agent.WorkNumber}", ["ParticipantCallStatus"] = "completed",
+               }))
+            Assert.That(dropped.StatusCode, Is.EqualTo(HttpStatusCode.NoContent));
+        var state = await agent.Http.GetStringAsync($"/api/agent/calls/{call.CallSid}");
+
+        await EndAndFollowAsync(h, agent, call);
+
+        Assert.That(state, Does.Contain("\"agentDropped\":true").And.Contain("\"callerHeld\":true"), "the caller waited on hold");
+        Assert.That(call.SpokenText, Does.Contain("请对本次服务进行评价"), "the end-call button after the drop offers the survey like any end");
+    }
+
+    [Test]
     public async Task A_caller_staying_on_after_the_agent_ends_the_call_rates_it_and_the_rating_counts_for_queue_agent_and_voice()
     {
         await using var h = ChannelHarness.At(2026, 10, 14, 10, 0, SurveysOn);

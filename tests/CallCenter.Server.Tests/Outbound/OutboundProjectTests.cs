@@ -29,7 +29,8 @@ public sealed class OutboundProjectTests
             contacts = new[] { new { name = "Wang", number = "+8613700000001", timeZone = "Asia/Shanghai" }, new { name = "Li", number = "+8613700000002", timeZone = "Asia/Shanghai" } },
         });
         var projectId = (await created.Content.ReadFromJsonAsync<JsonElement>(TestJson.Options)).GetProperty("id").GetInt64();
-        var agent = await SignInAsync(h, StaffRole.Agent);
+        // Project calls go to an agent who is available in the ACD, like any call.
+        var agent = await AvailableAgentAsync(h);
         using var beforeApproval = await agent.PostAsync($"/api/outbound/projects/{projectId}/next", null);
         var supervisor = await SignInAsync(h, StaffRole.Supervisor);
         using var approved = await supervisor.PostAsync($"/api/outbound/projects/{projectId}/approve", null);
@@ -41,6 +42,8 @@ public sealed class OutboundProjectTests
             if (next.StatusCode == HttpStatusCode.NoContent) { log.Add("none"); return null; }
             var contact = await next.Content.ReadFromJsonAsync<JsonElement>(TestJson.Options);
             var name = contact.GetProperty("name").GetString()!;
+            // The result is recorded once the call is over (here the agent hangs up).
+            using (var ended = await agent.PostAsync($"/api/agent/calls/{contact.GetProperty("callSid").GetString()}/end", null)) ended.EnsureSuccessStatusCode();
             using var result = await agent.PostAsJsonAsync($"/api/outbound/projects/{projectId}/contacts/{contact.GetProperty("contactId").GetInt64()}/result",
                 new { outcome, answers = new[] { "yes" } });
             result.EnsureSuccessStatusCode();
@@ -54,10 +57,10 @@ public sealed class OutboundProjectTests
         h.Clock.Advance(TimeSpan.FromHours(2));
         await WorkAsync("NoAnswer");                 // 19:00 Wang, 2nd attempt
         h.Clock.SetUtcNow(new DateTimeOffset(2026, 11, 27, 22, 0, 0, Shanghai).ToUniversalTime());
-        agent = await SignInAsync(h, StaffRole.Agent);
+        agent = await AvailableAgentAsync(h);
         await WorkAsync("NoAnswer");                 // 22:00 local: no call
         h.Clock.SetUtcNow(new DateTimeOffset(2026, 11, 28, 9, 0, 0, Shanghai).ToUniversalTime());
-        agent = await SignInAsync(h, StaffRole.Agent);
+        agent = await AvailableAgentAsync(h);
         await WorkAsync("NoAnswer");                 // 09:00 Wang, 3rd and last attempt
         h.Clock.Advance(TimeSpan.FromHours(5));
         await WorkAsync("NoAnswer");                 // the 4th is never dialled
@@ -195,8 +198,11 @@ public sealed class OutboundProjectTests
         var projectId = (await created.Content.ReadFromJsonAsync<JsonElement>(TestJson.Options)).GetProperty("id").GetInt64();
         using var approved = await (await SignInAsync(h, StaffRole.Supervisor)).PostAsync($"/api/outbound/projects/{projectId}/approve", null);
         approved.EnsureSuccessStatusCode();
-        return (projectId, await SignInAsync(h, StaffRole.Agent));
+        return (projectId, await AvailableAgentAsync(h));
     }
+
+    // The agent's console stays open for the test's length, as an agent's would.
+    private static async Task<HttpClient> AvailableAgentAsync(AcdHarness h) => (await h.AvailableAgentAsync(("general", 1))).Http;
 
     private static async Task<HttpClient> SignInAsync(AcdHarness h, StaffRole role)
     {

@@ -64,6 +64,9 @@ public sealed class QueueCallbackTests
         var beforeHold = h.ConferenceRequests().Count;
         using var hold = await agent.InCallAsync(callbackId, "hold", new { reason = "looking it up" });
         using var toQueue = await agent.InCallAsync(callbackId, "transfer", new { mode = "Cold", targetKind = "Queue", target = "cards" });
+        // The recording runs on the customer's call: its pause goes to Twilio's SID of that call, not the callback id.
+        using var pause = await agent.Http.PostAsync($"/api/agent/calls/{callbackId}/recording/pause", System.Net.Http.Json.JsonContent.Create(new { reason = "card number" }));
+        var paused = h.Twilio.LogEntries.Where(e => e.RequestMessage!.Path.Contains("/Recordings/", StringComparison.Ordinal)).Select(e => e.RequestMessage!.Path).ToList();
         var held = h.ConferenceRequestsSince(beforeHold);
         h.Clock.Advance(TimeSpan.FromSeconds(95));
         using (var ended = await twilio.PostSignedAsync($"/twilio/voice/callback-status?callback={callbackId}", new Dictionary<string, string>
@@ -91,11 +94,14 @@ public sealed class QueueCallbackTests
             Assert.That(hold.StatusCode, Is.EqualTo(HttpStatusCode.OK), "in-call controls work on a callback");
             Assert.That(held.Select(r => (r.Path, r.Form["Hold"])), Is.EqualTo(new[] { ($"{InCall.InCallHarness.Conference}/Participants/{OutboundSid}.json", "true") }));
             Assert.That(toQueue.StatusCode, Is.EqualTo(HttpStatusCode.Conflict), "a called customer is not put in a queue (it would dial them again)");
+            Assert.That(pause.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+            Assert.That(paused, Is.EqualTo(new[] { $"/2010-04-01/Accounts/{AcdHarness.AccountSid}/Calls/{OutboundSid}/Recordings/Twilio.CURRENT.json" }),
+                "the customer's leg's recording is paused");
             Assert.That(form["StatusCallback"], Does.EndWith($"/twilio/voice/callback-status?callback={callbackId}"));
             Assert.That(me.GetProperty("state").GetString(), Is.EqualTo("WrapUp"));
             Assert.That(callback.Status, Is.EqualTo(CallbackStatus.Done));
             Assert.That(callback.Attempts.Single().Outcome, Is.EqualTo(Core.Outbound.DialOutcome.Answered));
-            Assert.That(types, Is.SupersetOf(new[] { "acd.queued", "acd.offered", "callback.dialled", "acd.answered", "callback.attempt_ended", "acd.completed" }));
+            Assert.That(types, Is.SupersetOf(new[] { "acd.queued", "acd.offered", "callback.dialled", "acd.answered", "callback.attempt_ended", "acd.completed", "recording.paused" }));
         });
     }
 

@@ -13,6 +13,8 @@ export interface InCallView {
   muted: boolean;
   parties: { label: string; kind: "Agent" | "Number"; target: string }[];
   consulting: string | null;
+  /** The agent's softphone left the call on its own (browser closed, network lost): the caller is held with music. */
+  agentDropped: boolean;
 }
 
 interface Messages { error(text: string): void; info(text: string): void; clear(): void }
@@ -62,9 +64,18 @@ export function inCallControls(callSid: string, messages: Messages, changed: () 
       return button;
     }));
 
+  // Shown while the server says the softphone dropped off the call; the way back is one click (POST …/rejoin).
+  const rejoin = h("button", { type: "button", id: "rejoin-call", class: "primary" }, "Rejoin call");
+  const dropped = h("div", { id: "agent-dropped", class: "dropped-banner", role: "alert", hidden: true },
+    h("strong", {}, "Your softphone left this call."),
+    " The caller is on hold and hears music. Rejoin to be dialled back in, then resume the caller; or end the call to hang up. ",
+    rejoin);
+  rejoin.addEventListener("click", () => void run("POST", "/rejoin"));
+
   let view: InCallView | null = null;
   const show = (v: InCallView) => {
     view = v;
+    dropped.hidden = !(v.agentDropped && v.phase !== "Ended");
     status.textContent = phaseNames[v.phase] + (v.parties.length ? ` · with ${v.parties.map((p) => p.target).join(", ")}` : "");
     hold.setAttribute("aria-pressed", String(v.callerHeld));
     hold.textContent = v.callerHeld ? "Resume caller" : "Hold";
@@ -111,6 +122,7 @@ export function inCallControls(callSid: string, messages: Messages, changed: () 
 
   const panel = h("section", { id: "in-call", class: "in-call", "aria-labelledby": "in-call-title" },
     h("h4", { id: "in-call-title" }, "In-call controls"),
+    dropped,
     status,
     h("div", { class: "controls" }, hold, mute),
     transferForm,

@@ -26,6 +26,8 @@ interface Contact {
   script: string;
   questions: string[];
   twilioCallSid: string | null;
+  /** The call's id in the agent API (/api/agent/calls/{callSid}). */
+  callSid: string | null;
 }
 
 const canSupervise = (s: Session) => s.role === "Supervisor" || s.role === "Admin";
@@ -122,7 +124,9 @@ export class OutboundProjectsPanel {
     const note = h("textarea", { name: "note", rows: 2, maxlength: 2000 });
     const form = h("form", { "aria-labelledby": "outbound-customer-title" },
       h("h4", { id: "outbound-customer-title" }, `Calling ${c.name} (${c.number}) for ${p.name}`),
-      h("p", { class: "muted" }, c.twilioCallSid ? `Dialled to your softphone; attempt ${c.attempts}.` : "Twilio did not place the call; it counts as a failed attempt."),
+      h("p", { class: "muted" }, c.twilioCallSid
+        ? `Dialled to your softphone; attempt ${c.attempts}. The call panel has the in-call controls; end the call, then record the result.`
+        : "Twilio did not place the call; it counts as a failed attempt."),
       h("h5", {}, "Script"),
       h("p", { id: "outbound-script" }, c.script),
       ...c.questions.map((q, i) => field(q, answers[i]!)),
