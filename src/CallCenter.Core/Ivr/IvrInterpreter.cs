@@ -601,7 +601,7 @@ public sealed class IvrInterpreter
         private IvrVerb SayOrPlay(string text, string language, string key, bool cacheable = true) =>
             Options.PlayCachedPrompts && cacheable
                 ? new Play(key, language)
-                : new Say(text, language, Options.Voices.GetValueOrDefault(language), key);
+                : new Say(text, language, Options.Voices.GetValueOrDefault(language), key) { Personal = !cacheable };
 
         private static string Fill(string text, IReadOnlyDictionary<string, string>? values)
         {

@@ -7,7 +7,11 @@ namespace CallCenter.Core.Ivr;
 public abstract record IvrVerb;
 
 /// <summary>Speak <paramref name="Text"/>; <paramref name="PromptKey"/> names the prompt so a host may play cached audio instead.</summary>
-public sealed record Say(string Text, string Language, string? Voice, string PromptKey) : IvrVerb;
+public sealed record Say(string Text, string Language, string? Voice, string PromptKey) : IvrVerb
+{
+    /// <summary>The text carries this caller's values (a balance, a card's last digits): a host must not keep it beyond the call.</summary>
+    public bool Personal { get; init; }
+}
 
 /// <summary>Play the cached recording of a prompt (emitted when <see cref="IvrOptions.PlayCachedPrompts"/> is on).</summary>
 public sealed record Play(string PromptKey, string Language) : IvrVerb;

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.ComponentModel.DataAnnotations;
 using System.Globalization;
 using System.Threading.RateLimiting;
@@ -95,20 +96,33 @@ public static class RequestRateLimits
 public sealed class WebhookRefusalLimiter : IDisposable
 {
     private readonly PartitionedRateLimiter<string> _refusals;
+    // Every webhook asks IsBlocked, and the limiter's statistics take a lock shared by all addresses: so only addresses
+    // that have been refused at least once are looked up there. Twilio's own addresses never are.
+    private readonly ConcurrentDictionary<string, byte> _refused = new(StringComparer.Ordinal);
+    private readonly int _permitLimit;
 
     public WebhookRefusalLimiter(IOptions<RequestRateLimitOptions> options)
     {
         var limits = options.Value;
+        _permitLimit = limits.WebhookRefusals;
         _refusals = PartitionedRateLimiter.Create<string, string>(address => RateLimitPartition.GetFixedWindowLimiter(address,
             _ => new FixedWindowRateLimiterOptions { PermitLimit = limits.WebhookRefusals, Window = limits.WebhookRefusalWindow, QueueLimit = 0 }));
     }
 
     /// <summary>True while the address has used up its refusals for the current window.</summary>
-    public bool IsBlocked(string address) => _refusals.GetStatistics(address)?.CurrentAvailablePermits <= 0;
+    public bool IsBlocked(string address)
+    {
+        if (!_refused.ContainsKey(address)) return false;
+        var available = _refusals.GetStatistics(address)?.CurrentAvailablePermits;
+        // A window that passed without a refusal puts the address back on the fast path.
+        if (available >= _permitLimit) _refused.TryRemove(address, out _);
+        return available <= 0;
+    }
 
     /// <summary>Counts one refused request against the address.</summary>
     public void CountRefusal(string address)
     {
+        _refused.TryAdd(address, 0);
         using var lease = _refusals.AttemptAcquire(address);
     }
 

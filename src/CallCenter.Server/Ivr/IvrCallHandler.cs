@@ -8,11 +8,13 @@ namespace CallCenter.Server.Ivr;
 /// Runs one webhook's worth of IVR: load the call's state, step the interpreter (calling the core
 /// system when it asks), log the step's events, store the new state with the reply, render TwiML.
 /// A step Twilio retries finds its stored reply and is answered without running again.
+/// The core-system bridge and the survey recorder are taken from the request's services only when a step needs them:
+/// most steps need neither, and each costs a pooled database context or an HTTP client to build.
 /// </summary>
 public sealed class IvrCallHandler(
-    IvrFlowCatalog flows, IvrSessionStore sessions, ICallEventLog callLog, CoreBankingBridge bank,
+    IvrFlowCatalog flows, IvrSessionStore sessions, ICallEventLog callLog, IServiceProvider requestServices,
     EmergencyAnnouncementCache announcements, TwimlRenderer renderer, TimeProvider clock,
-    Routing.AcdHost acd, Degraded.SurgeMode surgeMode, Channels.CallSurveys surveys, ILogger<IvrCallHandler> logger)
+    Routing.AcdHost acd, Degraded.SurgeMode surgeMode, ILogger<IvrCallHandler> logger)
 {
     private const string AfterAgentReply = "reply:after-agent";
     private const string IncomingReply = "reply:incoming";
@@ -99,7 +101,7 @@ public sealed class IvrCallHandler(
         {
             if (round == MaxCoreRoundTrips) throw new InvalidOperationException($"Flow {interpreter.Flow.Id} chains more than {MaxCoreRoundTrips} core requests.");
             var stepKey = step.Events.Count > 0 ? step.Events[^1].StepKey : step.State.Step.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            var result = await bank.ExecuteAsync(callSid, stepKey, request, step.State.Language, ct);
+            var result = await requestServices.GetRequiredService<CoreBankingBridge>().ExecuteAsync(callSid, stepKey, request, step.State.Language, ct);
             step = interpreter.Continue(step.State, IvrInput.FromCore(result), context);
             verbs.AddRange(step.Verbs);
             events.AddRange(step.Events);
@@ -111,7 +113,7 @@ public sealed class IvrCallHandler(
         foreach (var answer in events.Where(e => e.Type == "ivr.survey_answer"))
         {
             if (int.TryParse(answer.Data.GetValueOrDefault("score"), System.Globalization.CultureInfo.InvariantCulture, out var score))
-                await surveys.RecordAnswerAsync(callSid, score, ct);
+                await requestServices.GetRequiredService<Channels.CallSurveys>().RecordAnswerAsync(callSid, score, ct);
         }
         // Before the reply is stored: a retry after a failure here finds no reply and enqueues again (a no-op if it got in).
         Degraded.SurgeOffer? surge = null;
@@ -124,7 +126,7 @@ public sealed class IvrCallHandler(
                 await callLog.AppendAsync(new NewCallEvent(callSid, "ivr.surge_offered", "ivr.surge_offered", now, CallEventPayload.Serialize(
                     new { flow = interpreter.Flow.Id, queue = queued.Queue, trigger = surge.Trigger, estimatedWaitSeconds = surge.EstimatedWaitSeconds })), ct);
         }
-        var reply = renderer.Render(verbs, surge).ToString();
+        var reply = renderer.RenderDocument(verbs, step.State.Step.ToString(System.Globalization.CultureInfo.InvariantCulture), surge);
         await sessions.SaveAsync(callSid, step.State, replyField, reply);
         return reply;
     }

@@ -25,9 +25,13 @@ public sealed record IvrSession(IvrCallState? State, string? Reply);
 public sealed class IvrSessionStore : IDisposable
 {
     private const string StateField = "state";
+    // State and reply in one command that also sets the TTL, so a key holding a card number can never outlive it.
+    private const string SaveScript = "redis.call('HSET', KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4]) redis.call('PEXPIRE', KEYS[1], ARGV[5])";
     private readonly IConnectionMultiplexer _redis;
     private readonly TimeSpan _ttl;
     private readonly byte[] _key;
+    // AesGcm holds a native cipher context that is costly to build and not safe to share between threads.
+    private readonly ThreadLocal<AesGcm> _aes;
     private readonly MemoryCache? _local;
     private readonly DegradedState _degraded;
     private readonly ILogger<IvrSessionStore> _logger;
@@ -59,6 +63,7 @@ public sealed class IvrSessionStore : IDisposable
             _key = RandomNumberGenerator.GetBytes(32);
             logger.LogWarning("Ivr:StateKey is not set: IVR state is encrypted with a per-process key, which only works with one instance");
         }
+        _aes = new ThreadLocal<AesGcm>(() => new AesGcm(_key, 16), trackAllValues: true);
     }
 
     private static RedisKey KeyOf(string callSid) => "ivr:" + callSid;
@@ -124,16 +129,12 @@ public sealed class IvrSessionStore : IDisposable
 
     private async Task WriteToRedisAsync(string callSid, IvrCallState state, string replyField, string reply)
     {
-        var db = _redis.GetDatabase();
-        var key = KeyOf(callSid);
-        var tx = db.CreateTransaction();
-        _ = tx.HashSetAsync(key,
+        await _redis.GetDatabase().ScriptEvaluateAsync(SaveScript, [KeyOf(callSid)],
         [
-            new HashEntry(StateField, Encrypt(callSid, StateField, JsonSerializer.SerializeToUtf8Bytes(state))),
-            new HashEntry(replyField, Encrypt(callSid, replyField, Encoding.UTF8.GetBytes(reply))),
+            StateField, Encrypt(callSid, StateField, JsonSerializer.SerializeToUtf8Bytes(state)),
+            replyField, Encrypt(callSid, replyField, Encoding.UTF8.GetBytes(reply)),
+            (long)_ttl.TotalMilliseconds,
         ]);
-        _ = tx.KeyExpireAsync(key, _ttl);
-        await tx.ExecuteAsync();
     }
 
     // nonce (12) | tag (16) | ciphertext; the call and field are authenticated so values cannot be swapped.
@@ -142,18 +143,21 @@ public sealed class IvrSessionStore : IDisposable
         var sealedBox = new byte[12 + 16 + plain.Length];
         var nonce = sealedBox.AsSpan(0, 12);
         RandomNumberGenerator.Fill(nonce);
-        using var aes = new AesGcm(_key, 16);
-        aes.Encrypt(nonce, plain, sealedBox.AsSpan(28), sealedBox.AsSpan(12, 16), Encoding.UTF8.GetBytes(callSid + "/" + field));
+        _aes.Value!.Encrypt(nonce, plain, sealedBox.AsSpan(28), sealedBox.AsSpan(12, 16), Encoding.UTF8.GetBytes(callSid + "/" + field));
         return sealedBox;
     }
 
     private byte[] Decrypt(string callSid, string field, byte[] sealedBox)
     {
         var plain = new byte[sealedBox.Length - 28];
-        using var aes = new AesGcm(_key, 16);
-        aes.Decrypt(sealedBox.AsSpan(0, 12), sealedBox.AsSpan(28), sealedBox.AsSpan(12, 16), plain, Encoding.UTF8.GetBytes(callSid + "/" + field));
+        _aes.Value!.Decrypt(sealedBox.AsSpan(0, 12), sealedBox.AsSpan(28), sealedBox.AsSpan(12, 16), plain, Encoding.UTF8.GetBytes(callSid + "/" + field));
         return plain;
     }
 
-    public void Dispose() => _local?.Dispose();
+    public void Dispose()
+    {
+        _local?.Dispose();
+        foreach (var aes in _aes.Values) aes.Dispose();
+        _aes.Dispose();
+    }
 }

@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using System.Text;
 using CallCenter.Core.Ivr;
 using CallCenter.Server.Prompts;
 using CallCenter.Server.Telephony;
@@ -10,10 +12,43 @@ namespace CallCenter.Server.Ivr;
 /// <summary>The only place IVR verbs become Twilio TwiML.</summary>
 public sealed class TwimlRenderer(PromptLibrary prompts, IOptions<IvrHostOptions> options, IOptions<TwilioOptions> twilio)
 {
+    // Menus repeat for every caller, and only the step number in their action URL differs, so a menu's TwiML is built once
+    // with this in place of the step and filled in per call. Building it (the helper library writes an XML document) is the
+    // largest allocation of a menu step. The slot is made of URL-safe letters, so escaping leaves it as it is.
+    private const string StepSlot = "step_slot_5f1c";
+    // Enough for every node × language × retry variant of the shipped flows many times over; past it, replies are built each time.
+    private const int MaxCachedReplies = 4096;
+    private readonly ConcurrentDictionary<string, string> _replies = new(StringComparer.Ordinal);
+    private int _promptsReady = -1;
     private readonly string _publicBase = twilio.Value.PublicBaseUrl!.ToString().TrimEnd('/');
+
+    /// <summary>How many menu documents are kept for reuse.</summary>
+    internal int CachedDocuments => _replies.Count;
 
     /// <summary>The URL a gather, record or redirect posts back to, carrying the interpreter's step number.</summary>
     public static Uri StepUrl(string step) => new($"/twilio/voice/ivr?step={Uri.EscapeDataString(step)}", UriKind.Relative);
+
+    /// <summary>
+    /// The TwiML document for <paramref name="verbs"/> posting back to <paramref name="step"/>. Replies holding a caller's own
+    /// values (<see cref="Say.Personal"/>) or a surge offer are built each time and never kept.
+    /// </summary>
+    public string RenderDocument(IReadOnlyList<IvrVerb> verbs, string step, Degraded.SurgeOffer? surge = null)
+    {
+        if (surge is not null || ShapeOf(verbs, step) is not { } shape)
+            return Render(verbs, surge).ToString();
+        // A prompt that became ready since is played from its file instead of spoken: build the documents again.
+        if (prompts.ReadyCount is var ready && ready != _promptsReady)
+        {
+            _replies.Clear();
+            _promptsReady = ready;
+        }
+        if (!_replies.TryGetValue(shape, out var template))
+        {
+            template = Render([.. verbs.Select(v => WithAction(v, StepSlot))]).ToString();
+            if (_replies.Count < MaxCachedReplies) _replies.TryAdd(shape, template);
+        }
+        return template.Replace(StepSlot, Uri.EscapeDataString(step), StringComparison.Ordinal);
+    }
 
     /// <summary>The verbs as TwiML; with <paramref name="surge"/>, the surge announcement and callback offer come just before holding.</summary>
     public VoiceResponse Render(IEnumerable<IvrVerb> verbs, Degraded.SurgeOffer? surge = null)
@@ -102,6 +137,68 @@ public sealed class TwimlRenderer(PromptLibrary prompts, IOptions<IvrHostOptions
                 ? new TwilioVoice.Say(text, language: language)
                 : new TwilioVoice.Say(text, voice: voice, language: language));
     }
+
+    // Everything that decides the TwiML except the step: null when a verb carries a caller's own values or posts to another step.
+    private static string? ShapeOf(IReadOnlyList<IvrVerb> verbs, string step)
+    {
+        var shape = new StringBuilder(256);
+        foreach (var verb in verbs)
+            if (!AppendShape(shape, verb, step)) return null;
+        return shape.ToString();
+    }
+
+    private static bool AppendShape(StringBuilder shape, IvrVerb verb, string step)
+    {
+        const char Separator = '\u001f';
+        switch (verb)
+        {
+            case Say s:
+                if (s.Personal) return false;
+                shape.Append('S').Append(s.Language).Append(Separator).Append(s.Voice).Append(Separator).Append(s.Text);
+                break;
+            case Play p:
+                shape.Append('P').Append(p.Language).Append(Separator).Append(p.PromptKey);
+                break;
+            case Gather g:
+                if (g.Action != step) return false;
+                shape.Append('G').Append((int)g.Input).Append(Separator).Append(g.NumDigits).Append(Separator).Append(g.FinishOnKey)
+                    .Append(Separator).Append(g.TimeoutSeconds).Append(Separator).Append(g.Language).Append(Separator).AppendJoin(',', g.Hints);
+                foreach (var prompt in g.Prompts)
+                    if (!AppendShape(shape, prompt, step)) return false;
+                shape.Append('g');
+                break;
+            case Enqueue q:
+                shape.Append('Q').Append(q.Queue);
+                break;
+            case Dial d:
+                shape.Append('D').Append(d.Number);
+                break;
+            case RecordMessage r:
+                if (r.Action != step) return false;
+                shape.Append('R').Append(r.MaxSeconds);
+                break;
+            case Redirect r:
+                if (r.Action != step) return false;
+                shape.Append('r');
+                break;
+            case Hangup:
+                shape.Append('H');
+                break;
+            default:
+                return false;
+        }
+        shape.Append(Separator);
+        return true;
+    }
+
+    // The interpreter's actions all name the current step; the cached document names the slot instead.
+    private static IvrVerb WithAction(IvrVerb verb, string action) => verb switch
+    {
+        Gather g => g with { Action = action },
+        Redirect r => r with { Action = action },
+        RecordMessage r => r with { Action = action },
+        _ => verb,
+    };
 
     private string GatherLanguage(string language) => options.Value.GatherLanguages.GetValueOrDefault(language) ?? language;
 

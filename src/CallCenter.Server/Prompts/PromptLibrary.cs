@@ -43,6 +43,9 @@ public sealed class PromptLibrary : BackgroundService
     /// <summary>The engine in use, or null when prompts are spoken by Twilio's &lt;Say&gt;.</summary>
     public string? EngineName => _engine?.Name;
 
+    /// <summary>How many prompts are ready; it grows whenever one more is, so renderers can tell their cached TwiML is stale.</summary>
+    public int ReadyCount => _ready.Count;
+
     /// <summary>The cache file name for a prompt, e.g. 3f2a…c1.wav, or null if it is not rendered yet (it is then queued).</summary>
     public string? TryGetFileName(string text, string language)
     {
