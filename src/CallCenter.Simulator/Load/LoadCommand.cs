@@ -29,12 +29,17 @@ internal static class LoadCommand
         };
         var rate = new Option<int>("--rate") { DefaultValueFactory = _ => 500, Description = "Webhook requests per second." };
         var duration = new Option<int>("--seconds") { DefaultValueFactory = _ => 30, Description = "How long to send." };
+        var warmup = new Option<int>("--warmup")
+        {
+            DefaultValueFactory = _ => 0,
+            Description = "Seconds sent at the same rate before measuring, not counted: lets both processes' JIT, thread pools and connections settle.",
+        };
         var callers = new Option<int>("--callers") { DefaultValueFactory = _ => 256, Description = "Simulated callers in parallel." };
         var to = new Option<string>("--to") { DefaultValueFactory = _ => "+862100000000", Description = "The hotline number dialled." };
         var output = new Option<FileInfo?>("--json") { Description = "Also write the summary as JSON here." };
         var command = new Command("load", "Fixed-rate IVR webhook load; reports p50/p99/p99.9 latency and errors.")
         {
-            baseUrl, publicUrl, token, rate, duration, callers, to, output,
+            baseUrl, publicUrl, token, rate, duration, warmup, callers, to, output,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -45,7 +50,8 @@ internal static class LoadCommand
                 return 2;
             }
             using var run = new LoadRun(parse.GetValue(baseUrl)!, parse.GetValue(publicUrl) ?? parse.GetValue(baseUrl)!, authToken,
-                parse.GetValue(to)!, parse.GetValue(rate), TimeSpan.FromSeconds(parse.GetValue(duration)), parse.GetValue(callers));
+                parse.GetValue(to)!, parse.GetValue(rate), TimeSpan.FromSeconds(parse.GetValue(duration)), parse.GetValue(callers),
+                TimeSpan.FromSeconds(parse.GetValue(warmup)));
             var summary = await run.RunAsync(ct);
             Console.WriteLine();
             Console.WriteLine($"requests {summary.Requests}, {summary.PerSecond:F0}/s; latency ms p50 {summary.P50:F2}, p99 {summary.P99:F2}, p99.9 {summary.P999:F2}, max {summary.Max:F2}");
@@ -59,7 +65,8 @@ internal static class LoadCommand
 }
 
 /// <summary>One load run: a ticket per scheduled request, handed to whichever caller is free.</summary>
-internal sealed class LoadRun(Uri baseUrl, Uri publicUrl, string authToken, string to, int rate, TimeSpan duration, int callers) : IDisposable
+internal sealed class LoadRun(Uri baseUrl, Uri publicUrl, string authToken, string to, int rate, TimeSpan duration, int callers, TimeSpan warmup = default)
+    : IDisposable
 {
     public void Dispose() => _http.Dispose();
 
@@ -74,8 +81,8 @@ internal sealed class LoadRun(Uri baseUrl, Uri publicUrl, string authToken, stri
     {
         var tickets = Channel.CreateUnbounded<long>();
         var clock = Stopwatch.StartNew();
-        var workers = Enumerable.Range(0, callers).Select(_ => CallerAsync(tickets.Reader, clock, ct)).ToList();
-        var total = (long)(rate * duration.TotalSeconds);
+        var workers = Enumerable.Range(0, callers).Select(_ => CallerAsync(tickets.Reader, clock, (long)(warmup.TotalSeconds * Stopwatch.Frequency), ct)).ToList();
+        var total = (long)(rate * (warmup + duration).TotalSeconds);
         var ticksPerRequest = Stopwatch.Frequency / (double)rate;
         var progress = Stopwatch.StartNew();
         for (long i = 0; i < total && !ct.IsCancellationRequested; i++)
@@ -92,7 +99,7 @@ internal sealed class LoadRun(Uri baseUrl, Uri publicUrl, string authToken, stri
         }
         tickets.Writer.Complete();
         await Task.WhenAll(workers);
-        return _recorder.Summarise(clock.Elapsed);
+        return _recorder.Summarise(clock.Elapsed - warmup);
     }
 
     // The generator shares the cores with the server it measures, so it finds the gather's action by scanning the reply
@@ -109,7 +116,7 @@ internal sealed class LoadRun(Uri baseUrl, Uri publicUrl, string authToken, stri
         return end < 0 ? null : System.Net.WebUtility.HtmlDecode(twiml[start..end]);
     }
 
-    private async Task CallerAsync(ChannelReader<long> tickets, Stopwatch clock, CancellationToken ct)
+    private async Task CallerAsync(ChannelReader<long> tickets, Stopwatch clock, long measuredFrom, CancellationToken ct)
     {
         string? callSid = null;
         string? next = null;
@@ -154,7 +161,7 @@ internal sealed class LoadRun(Uri baseUrl, Uri publicUrl, string authToken, stri
                 outcome = ex.GetType().Name;
                 next = null;
             }
-            _recorder.Record((clock.ElapsedTicks - due) * 1000.0 / Stopwatch.Frequency, outcome);
+            if (due >= measuredFrom) _recorder.Record((clock.ElapsedTicks - due) * 1000.0 / Stopwatch.Frequency, outcome);
         }
     }
 }
