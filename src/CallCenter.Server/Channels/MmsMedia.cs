@@ -104,7 +104,8 @@ public sealed partial class MmsMedia(CallCenterDbContext db, NpgsqlDataSource da
     [GeneratedRegex("/Media/(ME[0-9a-fA-F]{32})$")]
     private static partial Regex MediaUrlPattern();
 
-    [GeneratedRegex("^AC[0-9a-fA-F]{32}$")]
+    // Letters and digits only: it is escaped into the fetch path, so nothing else could change where the request goes.
+    [GeneratedRegex("^AC[0-9a-zA-Z]{32}$")]
     private static partial Regex AccountSidPattern();
 
     /// <summary>
@@ -124,7 +125,7 @@ public sealed partial class MmsMedia(CallCenterDbContext db, NpgsqlDataSource da
         }
         // The account is part of the media's address at Twilio.
         if (n > 0 && !AccountSidPattern().IsMatch(form["AccountSid"].ToString()))
-            errors["AccountSid"] = ["AccountSid must be AC followed by 32 hex digits."];
+            errors["AccountSid"] = ["AccountSid must be AC followed by 32 letters or digits."];
         var items = new List<IncomingMedia>();
         for (var i = 0; i < n; i++)
         {
