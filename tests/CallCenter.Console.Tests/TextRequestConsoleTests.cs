@@ -67,4 +67,62 @@ public sealed class TextRequestConsoleTests
         Assert.That(request.Status, Is.EqualTo(ServiceRequestStatus.Answered));
         Assert.That(request.Agent, Is.EqualTo(agent));
     }
+
+    [Test]
+    public async Task An_mms_shows_media_pending_until_the_picture_is_fetched_then_a_link_that_opens_it()
+    {
+        var storage = Path.Combine(Path.GetTempPath(), "callcenter-mms-console-" + Guid.NewGuid().ToString("N"));
+        await using var harness = new ConsoleHarness(new Dictionary<string, string>
+        {
+            ["Archive:MasterKeys:k1"] = Convert.ToBase64String(Enumerable.Range(5, 32).Select(i => (byte)i).ToArray()),
+            ["Archive:ActiveKeyId"] = "k1",
+            ["Archive:StorageDirectory"] = storage,
+        });
+        try
+        {
+            var (sid, mediaSid) = ("MM" + Guid.NewGuid().ToString("N"), "ME" + Guid.NewGuid().ToString("N"));
+            var mediaPath = $"/2010-04-01/Accounts/{ConsoleHarness.AccountSid}/Messages/{sid}/Media/{mediaSid}";
+            var stub = Guid.NewGuid();
+            // Twilio cannot serve the picture at first: the text still reaches the agent.
+            harness.Twilio.Given(Request.Create().WithPath(mediaPath).UsingGet()).WithGuid(stub).RespondWith(Response.Create().WithStatusCode(404));
+            var agent = await harness.NewAgentAsync(("sms", 1));
+            var customer = "+86135" + Random.Shared.Next(10_000_000, 99_999_999).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            var page = await harness.SignInAsync(agent);
+            await page.GetByRole(AriaRole.Button, new() { Name = "Available" }).ClickAsync();
+            await Expect(page.Locator("#agent-state")).ToHaveTextAsync("Available");
+
+            using (var webhook = await harness.CreateTwilioClient().PostSignedAsync(SmsWebhook.Path, new Dictionary<string, string>
+            {
+                ["MessageSid"] = sid, ["AccountSid"] = ConsoleHarness.AccountSid, ["From"] = customer,
+                ["To"] = CallCenter.Testing.TwilioForms.BankHotline, ["Body"] = "The receipt for the double charge", ["NumMedia"] = "1",
+                ["MediaUrl0"] = "https://api.twilio.com" + mediaPath, ["MediaContentType0"] = "image/png",
+            }))
+                Assert.That(webhook.IsSuccessStatusCode, await webhook.Content.ReadAsStringAsync());
+            await page.Locator("#offer").GetByRole(AriaRole.Button, new() { Name = "Accept request" }).ClickAsync();
+            var panel = page.Locator("#text-requests .text-request");
+            await Expect(panel).ToContainTextAsync("The receipt for the double charge");
+            await Expect(panel).ToContainTextAsync("image/png: media pending");
+
+            byte[] picture = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, .. "receipt"u8.ToArray()];
+            harness.Twilio.Given(Request.Create().WithPath(mediaPath).UsingGet()).WithGuid(stub)
+                .RespondWith(Response.Create().WithStatusCode(200).WithHeader("Content-Type", "image/png").WithBody(picture));
+            harness.Clock.Advance(TimeSpan.FromMinutes(1));
+            await using (var scope = harness.Server.Services.CreateAsyncScope())
+                await scope.ServiceProvider.GetRequiredService<MmsMedia>().ProcessDueAsync(CancellationToken.None);
+
+            // The panel looks again while media is pending, so the link appears without a reload.
+            var link = panel.Locator("a.mms-media");
+            await Expect(link).ToBeVisibleAsync(new() { Timeout = 15_000 });
+            await Expect(panel).Not.ToContainTextAsync("media pending");
+            var href = new Uri(new Uri(page.Url), await link.GetAttributeAsync("href") ?? "");
+            var opened = await page.Context.APIRequest.GetAsync(href.ToString());
+            Assert.That(opened.Status, Is.EqualTo(200));
+            Assert.That(await opened.BodyAsync(), Is.EqualTo(picture));
+            await Accessibility.AssertNoViolationsAsync(page, "a text request with MMS media");
+        }
+        finally
+        {
+            if (Directory.Exists(storage)) Directory.Delete(storage, recursive: true);
+        }
+    }
 }

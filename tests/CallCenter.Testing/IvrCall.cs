@@ -55,11 +55,12 @@ public sealed class IvrCall(TwilioWebhookClient twilio, string callSid, string f
     /// <summary>The gather timed out: Twilio posts with no Digits (actionOnEmptyResult).</summary>
     public Task StaySilentAsync() => AnswerAsync([]);
 
-    public Task FinishRecordingAsync() => AnswerAsync(new()
+    /// <summary>Twilio posting a finished &lt;Record&gt; to its action; a new RecordingSid unless one is given.</summary>
+    public Task FinishRecordingAsync(string? recordingSid = null) => AnswerAsync(new()
     {
         ["RecordingUrl"] = "https://api.twilio.com/2010-04-01/Accounts/AC1/Recordings/RE1",
         ["RecordingDuration"] = "12",
-        ["RecordingSid"] = "RE" + Guid.NewGuid().ToString("N"),
+        ["RecordingSid"] = recordingSid ?? "RE" + Guid.NewGuid().ToString("N"),
     });
 
     /// <summary>Twilio following a &lt;Redirect&gt; the server sent for this call (a full URL under the public base URL).</summary>

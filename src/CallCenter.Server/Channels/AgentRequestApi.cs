@@ -5,6 +5,7 @@ using CallCenter.Server.Data;
 using CallCenter.Server.Routing;
 using CallCenter.Server.Staff;
 using CallCenter.Server.Telemetry;
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 
@@ -20,11 +21,14 @@ public static class AgentRequestApi
     /// <summary>A request as the agent handling it sees it; the contact is masked (the reply goes out without the agent seeing it).</summary>
     public sealed record RequestView(string Reference, string Stream, RequestChannel Channel, string Category, string Contact, bool Verified,
         string? Subject, string Body, DateTimeOffset ReceivedAt, DateTimeOffset DueAt, ServiceRequestStatus Status,
-        IReadOnlyList<MessageView> Messages, IReadOnlyList<AttachmentView> Attachments);
+        IReadOnlyList<MessageView> Messages, IReadOnlyList<AttachmentView> Attachments, IReadOnlyList<MediaView> Media);
 
     public sealed record MessageView(string Direction, string Body, DateTimeOffset At, string? Agent);
 
     public sealed record AttachmentView(string FileName, string ContentType, long Bytes);
+
+    /// <summary>An MMS media item: "pending" while it is fetched from Twilio, then "stored" with its audited link, or "failed".</summary>
+    public sealed record MediaView(long Id, string MessageSid, string ContentType, string State, long? Bytes, string? Url);
 
     public sealed record ReplyRequest(string? Text);
 
@@ -39,6 +43,9 @@ public static class AgentRequestApi
             .AddEndpointFilter<AcdProblemFilter>()
             .ProducesProblem(StatusCodes.Status409Conflict);
         requests.MapGet("/{reference}", GetAsync).WithName("AgentGetRequest").WithSummary("The text request offered to you or in your hands.");
+        requests.MapGet("/{reference}/media/{id:long}", MediaAsync).WithName("AgentGetRequestMedia")
+            .WithSummary("One MMS media item of a request, for the agent holding it or QA staff and supervisors; every access is audited.")
+            .ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status404NotFound);
         requests.MapPost("/{reference}/reply", ReplyAsync).WithName("AgentReplyToRequest")
             .WithSummary("Answer the request you hold: sent by SMS or e-mail; your handling ends and wrap-up starts.")
             .ProducesProblem(StatusCodes.Status502BadGateway);
@@ -56,10 +63,22 @@ public static class AgentRequestApi
         if (request is null) return NotYours(reference);
         var messages = await db.ServiceRequestMessages.AsNoTracking().Where(m => m.RequestId == request.Id).OrderBy(m => m.At)
             .Select(m => new MessageView(m.Direction, m.Body, m.At, m.Agent)).ToListAsync(ct);
+        var media = await db.ServiceRequestMedia.AsNoTracking().Where(m => m.RequestId == request.Id).OrderBy(m => m.ReceivedAt).ThenBy(m => m.MediaIndex)
+            .Select(m => new { m.Id, m.MessageSid, m.ContentType, m.State, m.Bytes }).ToListAsync(ct);
         return TypedResults.Ok(new RequestView(request.Reference, request.Stream, request.Channel, request.Category,
             ServiceRequestIntake.MaskContact(request.Contact), request.CustomerId is not null, request.Subject, request.Body,
             request.ReceivedAt, request.DueAt, request.Status, messages,
-            [.. request.Attachments.Select(a => new AttachmentView(a.FileName, a.ContentType, a.Bytes))]));
+            [.. request.Attachments.Select(a => new AttachmentView(a.FileName, a.ContentType, a.Bytes))],
+            [.. media.Select(m => new MediaView(m.Id, m.MessageSid, m.ContentType, m.State, m.Bytes,
+                m.State == MediaState.Stored ? $"/api/agent/requests/{request.Reference}/media/{m.Id}" : null))]));
+    }
+
+    private static async Task<IResult> MediaAsync(string reference, long id, HttpContext http, AcdHost acd, IAuthorizationService authorization,
+        MmsMedia media, CancellationToken ct)
+    {
+        var mayReview = (await authorization.AuthorizeAsync(http.User, Archive.ArchiveApi.RecordingsPolicy)).Succeeded;
+        var holds = !mayReview && (await acd.AgentAsync(http.User.WorkNumber(), ct)).Texts.Any(t => t.CallSid == ServiceRequest.StreamOf(reference));
+        return await media.OpenAsync(reference, id, http, holds, mayReview, ct);
     }
 
     private static async Task<Results<Ok<ReplyResult>, ValidationProblem, ProblemHttpResult>> ReplyAsync(

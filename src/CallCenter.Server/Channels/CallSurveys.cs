@@ -91,6 +91,18 @@ public sealed class CallSurveys(CallCenterDbContext db, ICallEventLog callLog, I
         await AppendAsync(callSid, "survey.answered", new { rating, satisfied = options.Value.Surveys.Policy.IsSatisfied(rating), channel = Channel }, now, ct);
     }
 
+    /// <summary>
+    /// The caller's recorded comment after the rating (the flow's voicemail node that follows the survey): linked once to the
+    /// call's answered survey; a message left on a call without an answered survey (or a repeat) changes nothing.
+    /// </summary>
+    public async Task RecordCommentAsync(string callSid, string recordingSid, CancellationToken ct)
+    {
+        var linked = await db.Surveys.Where(s => s.Subject == callSid && s.Channel == Channel && s.AnsweredAt != null && s.CommentRecordingSid == null)
+            .ExecuteUpdateAsync(u => u.SetProperty(s => s.CommentRecordingSid, recordingSid), ct);
+        if (linked == 0) return;
+        await AppendAsync(callSid, "survey.comment_recorded", new { channel = Channel, recordingSid }, clock.GetUtcNow(), ct);
+    }
+
     // The agent who had the call last: who answered it, or who it was handed to.
     private async Task<(string? Queue, string? Agent)> LastAgentAsync(string callSid, CancellationToken ct)
     {

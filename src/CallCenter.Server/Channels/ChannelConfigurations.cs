@@ -71,8 +71,11 @@ internal sealed class SurveyConfiguration : IEntityTypeConfiguration<Survey>
         e.Property(s => s.Agent).HasMaxLength(32);
         e.Property(s => s.Contact).HasMaxLength(320);
         e.HasIndex(s => new { s.CustomerKey, s.SentAt });
+        // The satisfaction rollups read a whole interval's surveys by when they were sent.
+        e.HasIndex(s => s.SentAt);
         e.HasIndex(s => new { s.Contact, s.SentAt });
         e.Property(s => s.AnswerMessageId).HasMaxLength(200);
+        e.Property(s => s.CommentRecordingSid).HasMaxLength(64);
         e.HasIndex(s => s.AnswerMessageId).IsUnique();
         e.ToTable(t => t.HasCheckConstraint("ck_surveys_rating", "rating IS NULL OR rating BETWEEN 1 AND 5"));
     }

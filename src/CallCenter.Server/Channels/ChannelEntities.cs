@@ -134,6 +134,9 @@ public sealed class Survey
 
     /// <summary>The SMS or e-mail that answered, so a retried delivery of it is recognised.</summary>
     public string? AnswerMessageId { get; set; }
+
+    /// <summary>The caller's optional recorded comment after a call survey's rating (archived like any recording of the call).</summary>
+    public string? CommentRecordingSid { get; set; }
 }
 
 /// <summary>A customer who asked not to be surveyed.</summary>

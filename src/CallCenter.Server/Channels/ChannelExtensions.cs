@@ -23,6 +23,10 @@ public static class ChannelExtensions
         services.AddScoped<ServiceRequestIntake>();
         services.AddScoped<SurveyService>();
         services.AddScoped<CallSurveys>();
+        services.AddSingleton<ChannelRollups>();
+        services.AddScoped<MmsMedia>();
+        services.AddSingleton<MediaFetchSignal>();
+        services.AddHostedService<MediaFetchWorker>();
         services.AddScoped<AttachmentStore>();
         services.AddSingleton<ISmsSender, TwilioSmsSender>();
         services.AddSingleton<IEmailSender, SmtpEmailSender>();

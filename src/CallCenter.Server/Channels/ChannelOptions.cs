@@ -125,6 +125,10 @@ public sealed class SurveyOptions
     [Range(1, 5)]
     public int SatisfiedFrom { get; set; } = 4;
 
+    /// <summary>Bump whenever <see cref="SatisfiedFrom"/> changes: stored satisfaction rows keep the version that counted them.</summary>
+    [Range(1, int.MaxValue)]
+    public int PolicyVersion { get; set; } = 1;
+
     [Range(0.0, 1.0)]
     public double Target { get; set; } = 0.85;
 

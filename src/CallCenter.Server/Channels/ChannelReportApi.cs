@@ -1,5 +1,6 @@
 using CallCenter.Core.Channels;
 using CallCenter.Server.Data;
+using CallCenter.Server.Metrics;
 using CallCenter.Server.Staff;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
@@ -9,7 +10,8 @@ namespace CallCenter.Server.Channels;
 
 /// <summary>
 /// `GET /api/metrics/channels`: non-phone timeliness per channel and the satisfaction rate per channel, queue and
-/// agent (phone surveys from the call facts beside the text surveys), each with its definition.
+/// agent (call surveys beside the text surveys), each with its definition, read from the 15-minute rollups the metrics
+/// worker keeps (<see cref="ChannelRollups"/>).
 /// </summary>
 public static class ChannelReportApi
 {
@@ -19,53 +21,64 @@ public static class ChannelReportApi
 
     public sealed record TimelinessReport(string Definition, TimelinessRow Total, IReadOnlyList<TimelinessRow> ByChannel);
 
-    public sealed record SatisfactionReport(string Definition, double Target, SatisfactionRow Total, IReadOnlyList<SatisfactionRow> ByChannel,
+    public sealed record SatisfactionReport(string Definition, int PolicyVersion, double Target, SatisfactionRow Total, IReadOnlyList<SatisfactionRow> ByChannel,
         IReadOnlyList<SatisfactionRow> ByQueue, IReadOnlyList<SatisfactionRow> ByAgent);
 
     public sealed record ChannelReport(DateTimeOffset From, DateTimeOffset To, DateTimeOffset At, TimelinessReport Timeliness, SatisfactionReport Satisfaction);
 
-    /// <summary>Longest period one report covers; it is computed from the rows, not from rollups.</summary>
+    /// <summary>Longest period one report covers.</summary>
     public static readonly TimeSpan MaxPeriod = TimeSpan.FromDays(92);
 
     public static IEndpointRouteBuilder MapChannelReportApi(this IEndpointRouteBuilder routes)
     {
         routes.MapGet("/api/metrics/channels", ReportAsync).WithName("ChannelReport").WithTags("Metrics")
-            .WithSummary("Non-phone timeliness per channel, and satisfaction rate per channel, queue and agent, for requests received and surveys sent in [from, to).")
+            .WithSummary("Non-phone timeliness per channel, and satisfaction rate per channel, queue and agent, for requests received and surveys sent in the 15-minute intervals starting in [from, to), from the metrics rollups.")
             .RequireStaff(StaffAuthentication.SupervisorPolicy);
         return routes;
     }
 
     private static async Task<Results<Ok<ChannelReport>, ValidationProblem>> ReportAsync(
-        DateTimeOffset from, DateTimeOffset to, CallCenterDbContext db, IOptions<ChannelOptions> options, TimeProvider clock, CancellationToken ct)
+        DateTimeOffset from, DateTimeOffset to, CallCenterDbContext db, IOptions<ChannelOptions> options, IOptions<MetricsOptions> metrics,
+        TimeProvider clock, CancellationToken ct)
     {
         if (to <= from || to - from > MaxPeriod)
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["to"] = [$"to must be after from, at most {MaxPeriod.TotalDays} days later."] },
                 title: "Invalid report period");
         var now = clock.GetUtcNow();
+        // Whole rollup intervals: the ones starting in [from, to).
+        var interval = metrics.Value.Interval;
+        var (first, end) = (Ceiling(from, interval), to);
 
-        // A bounded period's rows are few next to calls (one per request), so they are read and classified here.
-        var requests = await db.ServiceRequests.AsNoTracking().Where(r => r.ReceivedAt >= from && r.ReceivedAt < to)
-            .Select(r => new { r.Channel, r.DueAt, r.AnsweredAt }).ToListAsync(ct);
-        var byChannel = requests.GroupBy(r => r.Channel.ToString().ToLowerInvariant())
-            .ToDictionary(g => g.Key, g => g.Aggregate(TimelinessTotals.Empty, (t, r) => t.Add(Timeliness.Classify(r.DueAt, r.AnsweredAt, now))));
+        // Open requests' due times are stored, so the figures are classified at this request's clock, not the worker's.
+        var timeliness = await db.ChannelTimelinessRollups.AsNoTracking().Where(r => r.IntervalStart >= first && r.IntervalStart < end).ToListAsync(ct);
+        var byChannel = timeliness.GroupBy(r => r.Channel, StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => g.Aggregate(TimelinessTotals.Empty, (t, r) => t + r.Totals(now)), StringComparer.Ordinal);
         var total = byChannel.Values.Aggregate(TimelinessTotals.Empty, (a, b) => a + b);
 
         var policy = options.Value.Surveys.Policy;
+        var version = options.Value.Surveys.PolicyVersion;
         // Text and call surveys alike (CallSurveys stores the IVR rating on the same rows, channel "voice").
-        var answers = await db.Surveys.AsNoTracking().Where(s => s.SentAt >= from && s.SentAt < to && s.Rating != null)
-            .Select(s => new { s.Channel, s.Queue, s.Agent, Rating = s.Rating!.Value }).ToListAsync(ct);
-        SatisfactionRow[] Rows(Func<(string Channel, string? Queue, string? Agent), string?> key) =>
-            [.. answers.Select(a => (Key: key((a.Channel, a.Queue, a.Agent)), a.Rating)).Where(a => a.Key is not null)
-                .GroupBy(a => a.Key!, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal)
-                .Select(g => Row(g.Key, g.Aggregate(SatisfactionTotals.Empty, (t, a) => t.Add(a.Rating, policy))))];
-        SatisfactionRow Row(string key, SatisfactionTotals t) => new(key, t.Surveyed, t.Satisfied, t.Rate, t.MeetsTarget(policy));
+        var answers = await db.SatisfactionIntervalRollups.AsNoTracking()
+            .Where(r => r.PolicyVersion == version && r.IntervalStart >= first && r.IntervalStart < end).ToListAsync(ct);
+        SatisfactionRow[] Rows(Func<SatisfactionIntervalRollup, string> key) =>
+            [.. answers.Where(a => key(a).Length > 0).GroupBy(key, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal)
+                .Select(g => Row(g.Key, g))];
+        SatisfactionRow Row(string key, IEnumerable<SatisfactionIntervalRollup> rows)
+        {
+            var totals = rows.Aggregate(SatisfactionTotals.Empty, (sum, r) => new SatisfactionTotals(sum.Surveyed + r.Surveyed, sum.Satisfied + r.Satisfied));
+            return new(key, totals.Surveyed, totals.Satisfied, totals.Rate, totals.MeetsTarget(policy));
+        }
 
         return TypedResults.Ok(new ChannelReport(from, to, now,
             new TimelinessReport(Timeliness.Definition, Timely("*", total),
                 [.. byChannel.OrderBy(c => c.Key, StringComparer.Ordinal).Select(c => Timely(c.Key, c.Value))]),
-            new SatisfactionReport(policy.Definition, policy.Target,
-                Row("*", answers.Aggregate(SatisfactionTotals.Empty, (t, a) => t.Add(a.Rating, policy))),
-                Rows(k => k.Channel), Rows(k => k.Queue), Rows(k => k.Agent))));
+            new SatisfactionReport(policy.Definition, version, policy.Target, Row("*", answers), Rows(r => r.Channel), Rows(r => r.Queue), Rows(r => r.Agent))));
+    }
+
+    private static DateTimeOffset Ceiling(DateTimeOffset at, TimeSpan interval)
+    {
+        var floor = RollupCalculator.Floor(at, interval);
+        return floor == at ? floor : floor + interval;
     }
 
     private static TimelinessRow Timely(string channel, TimelinessTotals t) => new(channel, t.OnTime, t.Late, t.Pending, t.Rate);

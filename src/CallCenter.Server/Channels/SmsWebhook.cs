@@ -13,7 +13,7 @@ namespace CallCenter.Server.Channels;
 /// <summary>
 /// `POST /twilio/messaging/incoming`: Twilio Messaging's webhook for inbound SMS, signature-checked like the voice
 /// webhooks. A message is, in this order: a retried delivery (nothing happens), an opt-out or a survey rating, a
-/// follow-up to the sender's open request, or a new request.
+/// follow-up to the sender's open request, or a new request. An MMS's media items are registered with it (<see cref="MmsMedia"/>).
 /// </summary>
 public static partial class SmsWebhook
 {
@@ -37,7 +37,7 @@ public static partial class SmsWebhook
     private static partial Regex NumberPattern();
 
     internal static async Task<IResult> IncomingAsync(
-        HttpRequest request, ServiceRequestIntake intake, SurveyService surveys, CallCenterDbContext db, ICallEventLog callLog,
+        HttpRequest request, ServiceRequestIntake intake, SurveyService surveys, MmsMedia mms, CallCenterDbContext db, ICallEventLog callLog,
         TimeProvider clock, CallCenterTelemetry telemetry, CancellationToken ct)
     {
         var form = await request.ReadFormAsync(ct);
@@ -49,7 +49,8 @@ public static partial class SmsWebhook
         if (!MessageSidPattern().IsMatch(sid)) errors["MessageSid"] = ["MessageSid must be SM or MM followed by 32 hex digits."];
         if (!NumberPattern().IsMatch(from)) errors["From"] = ["From must be a phone number."];
         if (!NumberPattern().IsMatch(to)) errors["To"] = ["To must be a phone number."];
-        if (body.Length == 0) errors["Body"] = ["Body is empty: there is nothing to answer."];
+        var media = MmsMedia.Parse(form, errors);
+        if (body.Length == 0 && media.Count == 0) errors["Body"] = ["Body is empty and there is no media: there is nothing to answer."];
         if (body.Length > 1600) errors["Body"] = ["Body is longer than an SMS can be (1600 characters)."];
         if (errors.Count > 0)
         {
@@ -58,9 +59,15 @@ public static partial class SmsWebhook
         }
         Activity.Current?.SetTag("message.sid", sid);
 
-        if (await db.ServiceRequestMessages.AnyAsync(m => m.ExternalId == sid, ct))
+        var account = form["AccountSid"].ToString();
+        if (await db.ServiceRequestMessages.Where(m => m.ExternalId == sid).Select(m => (long?)m.RequestId).FirstOrDefaultAsync(ct) is { } repeated)
+        {
+            // Registered again (a no-op when it got in): the first delivery may have failed after storing the text.
+            if (media.Count > 0)
+                await mms.RegisterAsync(await db.ServiceRequests.AsNoTracking().SingleAsync(r => r.Id == repeated, ct), account, sid, media, ct);
             return Answered(telemetry, "replayed");
-        if (await surveys.TryHandleReplyAsync(from, body, sid, ct))
+        }
+        if (media.Count == 0 && await surveys.TryHandleReplyAsync(from, body, sid, ct))
             return Answered(telemetry, "survey");
 
         // A second text while the first is still open belongs to the same request, not a new one.
@@ -76,10 +83,12 @@ public static partial class SmsWebhook
                 """, ct);
             await callLog.AppendAsync(new NewCallEvent(open.Stream, "request.message_received", "message:" + sid, now,
                 CallEventPayload.Serialize(new { messageSid = sid, length = body.Length })), ct);
+            await mms.RegisterAsync(open, account, sid, media, ct);
             return Answered(telemetry, added == 1 ? "follow_up" : "replayed");
         }
 
         var result = await intake.ReceiveAsync(new IncomingRequest(RequestChannel.Sms, sid, from, to, null, null, body), [], ct);
+        await mms.RegisterAsync(result.Request, account, sid, media, ct);
         return Answered(telemetry, result.Created ? "new" : "replayed");
     }
 

@@ -47,6 +47,9 @@ public sealed class CallCenterDbContext(DbContextOptions<CallCenterDbContext> op
     public DbSet<ServiceRequestMessage> ServiceRequestMessages => Set<ServiceRequestMessage>();
     public DbSet<Survey> Surveys => Set<Survey>();
     public DbSet<SurveyOptOut> SurveyOptOuts => Set<SurveyOptOut>();
+    public DbSet<ServiceRequestMedia> ServiceRequestMedia => Set<ServiceRequestMedia>();
+    public DbSet<ChannelTimelinessRollup> ChannelTimelinessRollups => Set<ChannelTimelinessRollup>();
+    public DbSet<SatisfactionIntervalRollup> SatisfactionIntervalRollups => Set<SatisfactionIntervalRollup>();
     public DbSet<TranscriptionJob> TranscriptionJobs => Set<TranscriptionJob>();
     public DbSet<TranscriptPhrase> TranscriptPhrases => Set<TranscriptPhrase>();
     public DbSet<ScoringFormVersion> ScoringForms => Set<ScoringFormVersion>();

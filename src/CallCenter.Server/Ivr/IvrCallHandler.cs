@@ -115,6 +115,12 @@ public sealed class IvrCallHandler(
             if (int.TryParse(answer.Data.GetValueOrDefault("score"), System.Globalization.CultureInfo.InvariantCulture, out var score))
                 await requestServices.GetRequiredService<Channels.CallSurveys>().RecordAnswerAsync(callSid, score, ct);
         }
+        // A message left after the rating is the survey's optional voice comment (a no-op for any other voicemail).
+        foreach (var message in events.Where(e => e.Type == "ivr.voicemail"))
+        {
+            if (message.Data.GetValueOrDefault("recording_sid") is { Length: > 0 } recording)
+                await requestServices.GetRequiredService<Channels.CallSurveys>().RecordCommentAsync(callSid, recording, ct);
+        }
         // Before the reply is stored: a retry after a failure here finds no reply and enqueues again (a no-op if it got in).
         Degraded.SurgeOffer? surge = null;
         if (verbs.OfType<Enqueue>().LastOrDefault() is { } queued)

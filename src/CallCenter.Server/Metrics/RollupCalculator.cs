@@ -16,7 +16,7 @@ namespace CallCenter.Server.Metrics;
 /// arriving minutes later corrects that interval. Each batch moves the watermark in the same transaction
 /// as its rows: a crash or restart repeats work but never double-counts.
 /// </summary>
-public sealed class RollupCalculator(CallCenterDbContext db, NpgsqlDataSource dataSource, TimeProvider clock)
+public sealed class RollupCalculator(CallCenterDbContext db, NpgsqlDataSource dataSource, Channels.ChannelRollups channels, TimeProvider clock)
 {
     public const string WatermarkName = "call-facts";
 
@@ -67,6 +67,7 @@ public sealed class RollupCalculator(CallCenterDbContext db, NpgsqlDataSource da
             await WriteQueueRowsAsync([.. byQueue.Keys], options, now, ct, byQueue);
             await WriteAgentRowsAsync([.. byAgent.Keys], interval, now, ct, byAgent);
             await WriteLineRowsAsync([.. byLine.Keys], interval, now, ct, byLine);
+            await channels.RefreshAsync(Connection, Transaction, [], [], (dayStart, dayEnd), interval, now, ct);
             written += byQueue.Count;
             await db.SaveChangesAsync(ct);
             await tx.CommitAsync(ct);
@@ -121,7 +122,7 @@ public sealed class RollupCalculator(CallCenterDbContext db, NpgsqlDataSource da
         var watermark = await db.MetricsWatermarks.FromSql($"SELECT * FROM metrics_watermarks WHERE name = {WatermarkName} FOR UPDATE")
             .SingleAsync(ct);
 
-        var (events, agentChanges, lastSeq) = await ReadEventsAsync(watermark.LastGlobalSeq, options.BatchSize, ct);
+        var (events, agentChanges, requests, lastSeq) = await ReadEventsAsync(watermark.LastGlobalSeq, options.BatchSize, ct);
         if (lastSeq == watermark.LastGlobalSeq) return (0, false);
 
         var sids = events.Keys.ToArray();
@@ -151,6 +152,9 @@ public sealed class RollupCalculator(CallCenterDbContext db, NpgsqlDataSource da
         await WriteAgentTimeAsync(agentChanges, interval, now, ct);
         await WriteLineRowsAsync(lineKeys, interval, now, ct);
         await AdjustFcrDaysAsync(fcrChanges, options, now, ct);
+        // Surveys are answered on calls and requests alike; only a survey event can change a call's satisfaction figure.
+        var surveyed = events.Where(e => e.Value.Any(v => v.Type.StartsWith("survey.", StringComparison.Ordinal))).Select(e => e.Key);
+        await channels.RefreshAsync(Connection, Transaction, requests, [.. requests, .. surveyed], null, interval, now, ct);
 
         watermark.LastGlobalSeq = lastSeq;
         watermark.UpdatedAt = now;
@@ -161,7 +165,7 @@ public sealed class RollupCalculator(CallCenterDbContext db, NpgsqlDataSource da
     }
 
     // Agent state streams ("agent:…") are not calls: they feed the agents' time split, keyed by stream.
-    private async Task<(Dictionary<string, List<CallFactEvent>> Events, Dictionary<string, DateTimeOffset> AgentChanges, long LastSeq)> ReadEventsAsync(
+    private async Task<(Dictionary<string, List<CallFactEvent>> Events, Dictionary<string, DateTimeOffset> AgentChanges, HashSet<string> Requests, long LastSeq)> ReadEventsAsync(
         long after, int batchSize, CancellationToken ct)
     {
         await using var cmd = dataSource.CreateCommand("""
@@ -172,6 +176,7 @@ public sealed class RollupCalculator(CallCenterDbContext db, NpgsqlDataSource da
         cmd.Parameters.AddWithValue("limit", batchSize);
         var events = new Dictionary<string, List<CallFactEvent>>(StringComparer.Ordinal);
         var agentChanges = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
+        var requests = new HashSet<string>(StringComparer.Ordinal);
         var last = after;
         await using var reader = await cmd.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))
@@ -185,12 +190,16 @@ public sealed class RollupCalculator(CallCenterDbContext db, NpgsqlDataSource da
                 if (!agentChanges.TryGetValue(sid, out var earliest) || at < earliest) agentChanges[sid] = at;
                 continue;
             }
-            // Text requests' streams are not calls: their timeliness is reported from the requests themselves.
-            if (Channels.ServiceRequest.IsStream(sid)) continue;
+            // Text requests' streams are not calls: their timeliness and surveys are rolled up from the requests themselves.
+            if (Channels.ServiceRequest.IsStream(sid))
+            {
+                requests.Add(sid[Channels.ServiceRequest.StreamPrefix.Length..]);
+                continue;
+            }
             if (!events.TryGetValue(sid, out var list)) events[sid] = list = [];
             list.Add(new CallFactEvent(reader.GetString(2), at, Fields(reader.GetString(4))));
         }
-        return (events, agentChanges, last);
+        return (events, agentChanges, requests, last);
     }
 
     private const string AgentStreamPrefix = "agent:";
@@ -605,8 +614,11 @@ public sealed class RollupCalculator(CallCenterDbContext db, NpgsqlDataSource da
     }
 
     // Statements inside the batch's transaction, on the context's own connection.
-    private NpgsqlCommand Command(string sql) =>
-        new(sql, (NpgsqlConnection)db.Database.GetDbConnection(), (NpgsqlTransaction)db.Database.CurrentTransaction!.GetDbTransaction());
+    private NpgsqlCommand Command(string sql) => new(sql, Connection, Transaction);
+
+    private NpgsqlConnection Connection => (NpgsqlConnection)db.Database.GetDbConnection();
+
+    private NpgsqlTransaction Transaction => (NpgsqlTransaction)db.Database.CurrentTransaction!.GetDbTransaction();
 
     internal static DateTimeOffset Floor(DateTimeOffset at, TimeSpan interval) =>
         new(at.UtcTicks - at.UtcTicks % interval.Ticks, TimeSpan.Zero);

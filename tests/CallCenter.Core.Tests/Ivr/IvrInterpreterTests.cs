@@ -347,7 +347,7 @@ public sealed class IvrInterpreterTests
     }
 
     [Test]
-    public void After_the_agent_the_survey_records_the_score_and_hangs_up()
+    public void After_the_agent_the_survey_records_the_score_offers_a_short_voice_comment_and_then_hangs_up()
     {
         var call = Call().Press("1").Press("0");
 
@@ -355,12 +355,17 @@ public sealed class IvrInterpreterTests
         Assert.That(call.Last<Gather>().NumDigits, Is.EqualTo(1));
         Assert.That(call.Last<Gather>().Input, Is.EqualTo(GatherInput.Dtmf));
         call.Press("5");
+        var comment = call.Verbs[^1];
+        call.Send(IvrInput.Recorded("RE" + new string('c', 32)));
 
         Assert.Multiple(() =>
         {
             Assert.That(call.Events.Single(e => e.Type == "ivr.survey_answer").Data["score"], Is.EqualTo("5"));
-            Assert.That(call.Verbs[^1], Is.InstanceOf<Hangup>());
             Assert.That(call.State.Data["survey"], Is.EqualTo("5"));
+            Assert.That(comment, Is.InstanceOf<RecordMessage>().With.Property(nameof(RecordMessage.MaxSeconds)).EqualTo(60)
+                .And.Property(nameof(RecordMessage.Callback)).False, "the comment promises no callback");
+            Assert.That(call.Events.Single(e => e.Type == "ivr.voicemail").Data["recording_sid"], Is.EqualTo("RE" + new string('c', 32)));
+            Assert.That(call.Verbs[^1], Is.InstanceOf<Hangup>());
         });
     }
 

@@ -1,9 +1,15 @@
 using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
 using System.Xml.Linq;
 using CallCenter.Server.Channels;
+using CallCenter.Server.Telephony;
 using CallCenter.Server.Tests.InCall;
 using CallCenter.Testing;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using WireMock.RequestBuilders;
+using WireMock.ResponseBuilders;
 
 namespace CallCenter.Server.Tests.Channels;
 
@@ -79,7 +85,7 @@ public sealed class CallSurveyTests
         var report = await h.ReportAsync(start.AddMinutes(-1), start.AddHours(1));
 
         Assert.That(surveyPrompt, Does.Contain("请对本次服务进行评价"));
-        Assert.That(call.Twiml.Root!.Element("Hangup"), Is.Not.Null);
+        Assert.That(call.Twiml.Root!.Element("Record"), Is.Not.Null, "the optional comment follows the rating");
         Assert.That(thanks, Does.Contain("感谢您的评价"));
         Assert.That(replay, Does.Contain("感谢您的评价"), "a retried answer gets the same reply");
         Assert.That((stored.Channel, stored.Queue, stored.Agent, stored.Rating), Is.EqualTo((CallSurveys.Channel, "general", agent.WorkNumber, (int?)null)));
@@ -139,5 +145,73 @@ public sealed class CallSurveyTests
 
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.Forbidden));
         Assert.That(await h.DbAsync(db => db.Surveys.AnyAsync(s => s.Subject == callSid)), Is.False);
+    }
+
+    [Test]
+    public async Task After_the_rating_the_caller_may_leave_a_comment_archived_like_a_recording_and_listed_with_the_survey_for_qa()
+    {
+        await using var h = ChannelHarness.At(2026, 10, 17, 10, 0, SurveysOn);
+        var start = h.Acd.Clock.GetUtcNow();
+        var (agent, call) = await ConnectedAsync(h, NewCaller());
+        using var _ = agent;
+        await EndAndFollowAsync(h, agent, call);
+
+        await call.PressAsync("2");
+        var record = call.Twiml.Root!.Element("Record");
+        var prompt = call.SpokenText;
+        var recordingSid = "RE" + Guid.NewGuid().ToString("N");
+        await call.FinishRecordingAsync(recordingSid);
+        var afterComment = call.Twiml;
+        await call.ReplayLastAsync();
+
+        Assert.That(record, Is.Not.Null);
+        Assert.That((record!.Attribute("finishOnKey")?.Value, record.Attribute("maxLength")?.Value), Is.EqualTo(("#", "60")));
+        Assert.That(record.Attribute("recordingStatusCallback")?.Value, Does.EndWith(TwilioCallControl.RecordingCallbackPath),
+            "archived by the recordings pipeline");
+        Assert.That(prompt, Does.Contain("感谢您的评价").And.Contain("挂机"), "thanks, then how to comment or skip");
+        Assert.That(afterComment.Root!.Element("Hangup"), Is.Not.Null);
+        var survey = await h.DbAsync(db => db.Surveys.AsNoTracking().SingleAsync(s => s.Subject == call.CallSid));
+        Assert.That((survey.Rating, survey.CommentRecordingSid), Is.EqualTo(((int?)2, recordingSid)));
+        var types = (await h.Acd.EventsOfAsync(call.CallSid)).Select(e => e.Type).ToList();
+        Assert.That(types.Count(t => t == "survey.comment_recorded"), Is.EqualTo(1), "a retried action links it once");
+
+        // Twilio reports the recording; the archive fetches, seals and numbers it like any other.
+        var path = $"/2010-04-01/Accounts/{Routing.AcdHarness.AccountSid}/Recordings/{recordingSid}";
+        h.Acd.Twilio.Given(Request.Create().WithPath(path + ".wav").UsingGet())
+            .RespondWith(Response.Create().WithStatusCode(200).WithHeader("Content-Type", "audio/x-wav").WithBody(Archive.ArchiveHarness.Wav(8_000)));
+        h.Acd.Twilio.Given(Request.Create().WithPath(path + ".json").UsingDelete()).RespondWith(Response.Create().WithStatusCode(204));
+        var callback = Archive.ArchiveHarness.RecordingCallback(call.CallSid, recordingSid);
+        callback["AccountSid"] = Routing.AcdHarness.AccountSid;
+        callback["RecordingSource"] = "RecordVerb";
+        callback["RecordingChannels"] = "1";
+        using (var reported = await h.Acd.CreateTwilioClient().PostSignedAsync(TwilioCallControl.RecordingCallbackPath, callback))
+            Assert.That((int)reported.StatusCode, Is.EqualTo(204), await reported.Content.ReadAsStringAsync());
+        var archiveNumber = await ArchivedAsync(h, recordingSid);
+
+        var supervisor = await h.Acd.SupervisorAsync();
+        var results = await supervisor.GetFromJsonAsync<JsonElement>(
+            $"/api/surveys/results?from={Uri.EscapeDataString(start.ToString("O"))}&to={Uri.EscapeDataString(start.AddHours(1).ToString("O"))}", TestJson.Options);
+        var row = results.EnumerateArray().Single(r => r.GetProperty("subject").GetString() == call.CallSid);
+        Assert.That((row.GetProperty("rating").GetInt32(), row.GetProperty("satisfied").GetBoolean(), row.GetProperty("commentArchiveNumber").GetInt64()),
+            Is.EqualTo((2, false, archiveNumber)));
+        using (var played = await supervisor.GetAsync($"/api/archive/recordings/{archiveNumber}/audio"))
+            Assert.That(played.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        Assert.That(await h.DbAsync(db => db.RecordingAccessLog.CountAsync(a => a.ArchiveNumber == archiveNumber && a.Result == "allowed")), Is.EqualTo(1),
+            "playing the comment is audited");
+        using (var agentLooks = await agent.Http.GetAsync("/api/surveys/results?from=2026-10-17T00:00:00Z&to=2026-10-18T00:00:00Z"))
+            Assert.That(agentLooks.StatusCode, Is.EqualTo(HttpStatusCode.Forbidden), "QA and supervisors only");
+    }
+
+    // Other tests' recordings share the ingest queue: work every due job until this one is catalogued.
+    private static async Task<long> ArchivedAsync(ChannelHarness h, string recordingSid)
+    {
+        var ingestor = h.Acd.Server.Services.GetRequiredService<CallCenter.Server.Archive.ArchiveIngestor>();
+        for (var deadline = DateTime.UtcNow.AddSeconds(30); ; await Task.Delay(100))
+        {
+            await ingestor.ProcessDueAsync(CancellationToken.None);
+            var number = await h.DbAsync(db => db.ArchivedRecordings.Where(r => r.RecordingSid == recordingSid).Select(r => (long?)r.ArchiveNumber).SingleOrDefaultAsync());
+            if (number is { } n) return n;
+            if (DateTime.UtcNow > deadline) throw new AssertionException($"Recording {recordingSid} was not archived.");
+        }
     }
 }

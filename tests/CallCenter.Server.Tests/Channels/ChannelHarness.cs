@@ -2,6 +2,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using CallCenter.Server.Channels;
 using CallCenter.Server.Data;
+using CallCenter.Server.Metrics;
 using CallCenter.Server.Tests.Routing;
 using CallCenter.Testing;
 using Microsoft.EntityFrameworkCore;
@@ -133,13 +134,18 @@ internal sealed class ChannelHarness : IAsyncDisposable
     public static Task<HttpResponseMessage> ReplyAsync(AgentConsole agent, string reference, string text) =>
         agent.Http.PostAsJsonAsync($"/api/agent/requests/{reference}/reply", new { text });
 
+    /// <summary>The channel report after the metrics worker has rolled up every event so far.</summary>
     public async Task<JsonElement> ReportAsync(DateTimeOffset from, DateTimeOffset to)
     {
+        await RollUpAsync();
         var supervisor = await Acd.SupervisorAsync();
         using var response = await supervisor.GetAsync($"/api/metrics/channels?from={Uri.EscapeDataString(from.ToString("O"))}&to={Uri.EscapeDataString(to.ToString("O"))}");
         Assert.That(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
         return await response.Content.ReadFromJsonAsync<JsonElement>(TestJson.Options);
     }
+
+    /// <summary>One run of the metrics worker, as its timer would start it.</summary>
+    public Task<int> RollUpAsync() => Acd.Server.Services.GetRequiredService<MetricsWorker>().RunOnceAsync(CancellationToken.None);
 
     public static JsonElement Row(JsonElement rows, string key) =>
         rows.EnumerateArray().Single(r => (r.TryGetProperty("channel", out var c) ? c : r.GetProperty("key")).GetString() == key);

@@ -14,6 +14,14 @@ interface TextRequest {
   dueAt: string;
   messages: { direction: string; body: string; at: string }[];
   attachments: { fileName: string; contentType: string; bytes: number }[];
+  /** MMS pictures and files: "pending" while the server fetches them from Twilio, then a link through the audited endpoint. */
+  media: { id: number; contentType: string; state: "pending" | "stored" | "failed"; bytes: number | null; url: string | null }[];
+}
+
+/** One MMS item: a link once stored, otherwise a marker saying it is on its way (or could not be fetched). */
+function mediaItem(m: TextRequest["media"][number]): HTMLElement {
+  if (m.url) return h("li", {}, h("a", { href: m.url, target: "_blank", rel: "noopener", class: "mms-media" }, `${m.contentType} (${m.bytes} B)`));
+  return h("li", { class: "muted mms-media-" + m.state }, m.state === "pending" ? `${m.contentType}: media pending` : `${m.contentType}: media could not be fetched`);
 }
 
 /** POST /api/agent/requests/{reference}/reply. */
@@ -27,7 +35,7 @@ export function isTextRequest(id: string): boolean {
 }
 
 /**
- * The panel for a text request the agent has accepted: the customer's message, its thread and attachments, the due
+ * The panel for a text request the agent has accepted: the customer's message, its thread, attachments and MMS media, the due
  * time, and the reply box. Sending the reply ends the agent's handling of it; `onAnswered` then refreshes.
  */
 function textRequestPanel(stream: string, onAnswered: (result: ReplyResult) => void): HTMLElement {
@@ -46,7 +54,8 @@ function textRequestPanel(stream: string, onAnswered: (result: ReplyResult) => v
     send,
     messages.el);
 
-  api<TextRequest>("GET", path).then((r) => {
+  // Reloaded while media is pending, so a picture appears once the server has fetched it; stops with the panel.
+  const load = (): void => void api<TextRequest>("GET", path).then((r) => {
     const due = new Date(r.dueAt);
     details.replaceChildren(
       h("dl", { class: "screen-pop" },
@@ -57,9 +66,12 @@ function textRequestPanel(stream: string, onAnswered: (result: ReplyResult) => v
         ...(r.subject ? [h("dt", {}, "Subject"), h("dd", {}, r.subject)] : []),
         ...(r.attachments.length ? [h("dt", {}, "Attachments"), h("dd", {}, r.attachments.map((a) => `${a.fileName} (${a.bytes} B)`).join(", "))] : [])),
       h("blockquote", { id: id("body") }, r.body),
+      ...(r.media.length ? [h("ul", { id: id("media"), "aria-label": "Media sent with the message" }, ...r.media.map(mediaItem))] : []),
       ...r.messages.map((m) => h("blockquote", { class: m.direction === "out" ? "reply" : "" }, m.body)));
     reply.maxLength = r.channel === "Email" || r.contact.includes("@") ? 20000 : 1600;
+    if (r.media.some((m) => m.state === "pending")) setTimeout(() => { if (form.isConnected) load(); }, 5000);
   }, (e) => messages.error(e instanceof Error ? e.message : String(e)));
+  load();
 
   form.addEventListener("submit", async (event) => {
     event.preventDefault();

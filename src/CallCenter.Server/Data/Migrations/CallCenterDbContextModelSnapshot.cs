@@ -733,6 +733,93 @@ namespace CallCenter.Server.Data.Migrations
                     b.ToTable("calls", (string)null);
                 });
 
+            modelBuilder.Entity("CallCenter.Server.Channels.ChannelTimelinessRollup", b =>
+                {
+                    b.Property<DateTimeOffset>("IntervalStart")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("interval_start");
+
+                    b.Property<string>("Channel")
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("channel");
+
+                    b.Property<int>("AnsweredLate")
+                        .HasColumnType("integer")
+                        .HasColumnName("answered_late");
+
+                    b.Property<int>("AnsweredOnTime")
+                        .HasColumnType("integer")
+                        .HasColumnName("answered_on_time");
+
+                    b.Property<DateTimeOffset>("ComputedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("computed_at");
+
+                    b.Property<string>("Definition")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("definition");
+
+                    b.PrimitiveCollection<DateTimeOffset[]>("OpenDueAt")
+                        .IsRequired()
+                        .HasColumnType("timestamp with time zone[]")
+                        .HasColumnName("open_due_at");
+
+                    b.HasKey("IntervalStart", "Channel")
+                        .HasName("pk_channel_timeliness_rollups");
+
+                    b.ToTable("channel_timeliness_rollups", (string)null);
+                });
+
+            modelBuilder.Entity("CallCenter.Server.Channels.SatisfactionIntervalRollup", b =>
+                {
+                    b.Property<DateTimeOffset>("IntervalStart")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("interval_start");
+
+                    b.Property<string>("Channel")
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("channel");
+
+                    b.Property<string>("Queue")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("queue");
+
+                    b.Property<string>("Agent")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("agent");
+
+                    b.Property<int>("PolicyVersion")
+                        .HasColumnType("integer")
+                        .HasColumnName("policy_version");
+
+                    b.Property<DateTimeOffset>("ComputedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("computed_at");
+
+                    b.Property<string>("Definition")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("definition");
+
+                    b.Property<int>("Satisfied")
+                        .HasColumnType("integer")
+                        .HasColumnName("satisfied");
+
+                    b.Property<int>("Surveyed")
+                        .HasColumnType("integer")
+                        .HasColumnName("surveyed");
+
+                    b.HasKey("IntervalStart", "Channel", "Queue", "Agent", "PolicyVersion")
+                        .HasName("pk_satisfaction_interval_rollups");
+
+                    b.ToTable("satisfaction_interval_rollups", (string)null);
+                });
+
             modelBuilder.Entity("CallCenter.Server.Channels.ServiceRequest", b =>
                 {
                     b.Property<long>("Id")
@@ -907,6 +994,121 @@ namespace CallCenter.Server.Data.Migrations
                     b.ToTable("service_request_attachments", (string)null);
                 });
 
+            modelBuilder.Entity("CallCenter.Server.Channels.ServiceRequestMedia", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<string>("AccountSid")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("account_sid");
+
+                    b.Property<int>("Attempts")
+                        .HasColumnType("integer")
+                        .HasColumnName("attempts");
+
+                    b.Property<long?>("Bytes")
+                        .HasColumnType("bigint")
+                        .HasColumnName("bytes");
+
+                    b.Property<string>("ContentType")
+                        .IsRequired()
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)")
+                        .HasColumnName("content_type");
+
+                    b.Property<string>("KeyId")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("key_id");
+
+                    b.Property<string>("LastError")
+                        .HasMaxLength(500)
+                        .HasColumnType("character varying(500)")
+                        .HasColumnName("last_error");
+
+                    b.Property<DateTimeOffset?>("LeaseUntil")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("lease_until");
+
+                    b.Property<int>("MediaIndex")
+                        .HasColumnType("integer")
+                        .HasColumnName("media_index");
+
+                    b.Property<string>("MediaSid")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("media_sid");
+
+                    b.Property<string>("MessageSid")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("message_sid");
+
+                    b.Property<DateTimeOffset>("NextAttemptAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("next_attempt_at");
+
+                    b.Property<DateTimeOffset>("ReceivedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("received_at");
+
+                    b.Property<long>("RequestId")
+                        .HasColumnType("bigint")
+                        .HasColumnName("request_id");
+
+                    b.Property<DateTimeOffset>("RetainUntil")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("retain_until");
+
+                    b.Property<byte[]>("Sha256")
+                        .HasColumnType("bytea")
+                        .HasColumnName("sha256");
+
+                    b.Property<string>("State")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("state");
+
+                    b.Property<string>("StorageKey")
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)")
+                        .HasColumnName("storage_key");
+
+                    b.Property<DateTimeOffset?>("StoredAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("stored_at");
+
+                    b.Property<byte[]>("WrappedKey")
+                        .HasColumnType("bytea")
+                        .HasColumnName("wrapped_key");
+
+                    b.HasKey("Id")
+                        .HasName("pk_service_request_media");
+
+                    b.HasIndex("NextAttemptAt")
+                        .HasDatabaseName("ix_service_request_media_next_attempt_at")
+                        .HasFilter("state = 'pending'");
+
+                    b.HasIndex("RequestId")
+                        .HasDatabaseName("ix_service_request_media_request_id");
+
+                    b.HasIndex("MessageSid", "MediaIndex")
+                        .IsUnique()
+                        .HasDatabaseName("ix_service_request_media_message_sid_media_index");
+
+                    b.ToTable("service_request_media", (string)null);
+                });
+
             modelBuilder.Entity("CallCenter.Server.Channels.ServiceRequestMessage", b =>
                 {
                     b.Property<long>("Id")
@@ -987,6 +1189,11 @@ namespace CallCenter.Server.Data.Migrations
                         .HasColumnType("character varying(16)")
                         .HasColumnName("channel");
 
+                    b.Property<string>("CommentRecordingSid")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("comment_recording_sid");
+
                     b.Property<string>("Contact")
                         .IsRequired()
                         .HasMaxLength(320)
@@ -1030,6 +1237,9 @@ namespace CallCenter.Server.Data.Migrations
                     b.HasIndex("AnswerMessageId")
                         .IsUnique()
                         .HasDatabaseName("ix_surveys_answer_message_id");
+
+                    b.HasIndex("SentAt")
+                        .HasDatabaseName("ix_surveys_sent_at");
 
                     b.HasIndex("Subject")
                         .IsUnique()
@@ -3295,6 +3505,16 @@ namespace CallCenter.Server.Data.Migrations
                         .OnDelete(DeleteBehavior.Restrict)
                         .IsRequired()
                         .HasConstraintName("fk_service_request_attachments_service_requests_request_id");
+                });
+
+            modelBuilder.Entity("CallCenter.Server.Channels.ServiceRequestMedia", b =>
+                {
+                    b.HasOne("CallCenter.Server.Channels.ServiceRequest", null)
+                        .WithMany()
+                        .HasForeignKey("RequestId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_service_request_media_service_requests_request_id");
                 });
 
             modelBuilder.Entity("CallCenter.Server.Channels.ServiceRequestMessage", b =>
