@@ -411,6 +411,8 @@ public static class InCallApi
             // The caller leaving for the survey ends the conference too; if they are gone already, end it as before.
             if (!await surveys.TryRedirectAsync(callSid, ivr, twilio, ct) && !await twilio.EndConferenceAsync(call.ConferenceSid, ct))
                 return InCallSessions.TwilioFailed("The call is still connected at Twilio. Try again.");
+            // The agent gave up on a callback or project call before the customer answered: their phone must stop ringing.
+            if (call.Outbound) await twilio.CancelUnansweredAsync(call.CallerLeg, CancellationToken.None);
             await acd.EndCallAsync(me, callSid, CancellationToken.None);
             // Written under the lock, so Twilio's leave callbacks that follow find the call over and take them as expected.
             await InCallSessions.AppendAsync(callLog, clock, call, InCallSession.EndedEvent, new { agent = me });

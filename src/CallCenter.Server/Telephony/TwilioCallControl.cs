@@ -121,6 +121,14 @@ public sealed partial class TwilioCallControl(IHttpClientFactory httpClients, IO
     public Task<bool> RedirectAsync(string callSid, string twiml, CancellationToken ct) =>
         SendAsync(callSid, "redirect", client => CallResource.UpdateAsync(new UpdateCallOptions(callSid) { Twiml = new Twilio.Types.Twiml(twiml) }, client), ct);
 
+    public async Task CancelUnansweredAsync(string callSid, CancellationToken ct)
+    {
+        // A status we could not read is tried too: Twilio refuses the cancel of a call that was answered, which changes nothing.
+        if (await FetchCallAsync(callSid, ct) is { Status: not ("queued" or "ringing") }) return;
+        await SendAsync(callSid, "cancel", client => CallResource.UpdateAsync(
+            new UpdateCallOptions(callSid) { Status = CallResource.UpdateStatusEnum.Canceled }, client), ct);
+    }
+
     private async Task<bool> SendAsync(string callSid, string what, Func<TwilioRestClient, Task> send, CancellationToken ct)
     {
         var settings = options.Value;

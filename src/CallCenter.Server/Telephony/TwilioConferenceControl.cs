@@ -41,6 +41,12 @@ public interface ITwilioConferenceControl
     Task<bool> EndConferenceAsync(string conferenceSid, CancellationToken ct);
 
     Task<bool> RedirectAsync(string callSid, string twiml, CancellationToken ct);
+
+    /// <summary>
+    /// Cancels a call we placed that nobody has answered yet (queued or ringing at Twilio); a call past that is left alone.
+    /// Ending its conference does not reach such a call, and a customer answering later would find nobody there.
+    /// </summary>
+    Task CancelUnansweredAsync(string callSid, CancellationToken ct);
 }
 
 public sealed partial class TwilioCallControl : ITwilioConferenceControl

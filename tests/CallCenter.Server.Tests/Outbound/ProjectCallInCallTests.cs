@@ -127,6 +127,39 @@ public sealed class ProjectCallInCallTests
         });
     }
 
+    [TestCase("ringing", true)]
+    [TestCase("queued", true)]
+    [TestCase("in-progress", false)]
+    public async Task An_agent_ending_a_project_call_before_the_customer_answers_stops_their_phone_ringing(string customerStatus, bool cancelled)
+    {
+        await using var h = Harness("InMemory", "");
+        var customerSid = $"CA{Guid.NewGuid():N}";
+        var customerCall = $"/2010-04-01/Accounts/{AcdHarness.AccountSid}/Calls/{customerSid}.json";
+        h.Twilio.Given(Request.Create().WithPath($"/2010-04-01/Accounts/{AcdHarness.AccountSid}/Calls.json").UsingPost())
+            .RespondWith(Response.Create().WithStatusCode(201).WithBodyAsJson(new { sid = customerSid, status = "queued" }));
+        h.Twilio.Given(Request.Create().WithPath(customerCall).UsingGet())
+            .RespondWith(Response.Create().WithStatusCode(200).WithBodyAsJson(new { sid = customerSid, status = customerStatus }));
+        var projectId = await ApprovedProjectAsync(h, "Lin");
+        using var agent = await h.AvailableAgentAsync(("general", 1));
+
+        using var next = await agent.Http.PostAsync($"/api/outbound/projects/{projectId}/next", null);
+        var key = (await next.Content.ReadFromJsonAsync<JsonElement>(TestJson.Options)).GetProperty("callSid").GetString()!;
+        using var ended = await agent.Http.PostAsync($"/api/agent/calls/{key}/end", null);
+        var after = await agent.MeAsync();
+        var updates = h.Twilio.LogEntries
+            .Where(e => e.RequestMessage?.Method == "POST" && e.RequestMessage.Path == customerCall)
+            .Select(e => System.Web.HttpUtility.ParseQueryString(e.RequestMessage!.Body ?? "")["Status"])
+            .ToList();
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(ended.IsSuccessStatusCode, Is.True);
+            Assert.That(after.GetProperty("state").GetString(), Is.EqualTo("WrapUp"));
+            Assert.That(updates, cancelled ? Is.EqualTo(new[] { "canceled" }) : Is.Empty,
+                cancelled ? "the unanswered customer call is cancelled" : "an answered call is left to the conference's end");
+        });
+    }
+
     private static AcdHarness Harness(string store, string prefix)
     {
         var settings = new Dictionary<string, string> { ["Callbacks:RunWorkers"] = "false", ["Complaints:RunWorkers"] = "false" };
