@@ -21,7 +21,7 @@ public sealed class OutboundProjectTests
         await using var h = new AcdHarness(settings: new Dictionary<string, string> { ["Callbacks:RunWorkers"] = "false", ["Complaints:RunWorkers"] = "false" });
         h.Twilio.Given(Request.Create().WithPath($"/2010-04-01/Accounts/{AcdHarness.AccountSid}/Calls.json").UsingPost())
             .RespondWith(Response.Create().WithStatusCode(201).WithBodyAsJson(new { sid = "CA00000000000000000000000000000p01", status = "queued" }));
-        var department = await SignInAsync(h, StaffRole.Agent);
+        var department = await OutboundProjectBuilder.SignInAsync(h, StaffRole.Agent);
         using var created = await department.PostAsJsonAsync("/api/outbound/projects", new
         {
             name = "Card renewal survey", department = "Card Department", script = "您好，这里是银行客服中心……",
@@ -32,7 +32,7 @@ public sealed class OutboundProjectTests
         // Project calls go to an agent who is available in the ACD, like any call.
         var agent = await AvailableAgentAsync(h);
         using var beforeApproval = await agent.PostAsync($"/api/outbound/projects/{projectId}/next", null);
-        var supervisor = await SignInAsync(h, StaffRole.Supervisor);
+        var supervisor = await OutboundProjectBuilder.SignInAsync(h, StaffRole.Supervisor);
         using var approved = await supervisor.PostAsync($"/api/outbound/projects/{projectId}/approve", null);
 
         var log = new List<string>();
@@ -64,7 +64,7 @@ public sealed class OutboundProjectTests
         await WorkAsync("NoAnswer");                 // 09:00 Wang, 3rd and last attempt
         h.Clock.Advance(TimeSpan.FromHours(5));
         await WorkAsync("NoAnswer");                 // the 4th is never dialled
-        supervisor = await SignInAsync(h, StaffRole.Supervisor);
+        supervisor = await OutboundProjectBuilder.SignInAsync(h, StaffRole.Supervisor);
         var csv = await supervisor.GetStringAsync($"/api/outbound/projects/{projectId}/export");
         var dialled = h.Twilio.LogEntries.Count(e => e.RequestMessage!.Path.EndsWith("/Calls.json", StringComparison.Ordinal));
 
@@ -129,7 +129,7 @@ public sealed class OutboundProjectTests
         var third = await DialAsync("failed");                      // 12:00: the last attempt
         h.Clock.Advance(TimeSpan.FromHours(5));
         var fourth = await DialAsync(null);                         // 17:00: never a 4th
-        var csv = await (await SignInAsync(h, StaffRole.Supervisor)).GetStringAsync($"/api/outbound/projects/{projectId}/export");
+        var csv = await (await OutboundProjectBuilder.SignInAsync(h, StaffRole.Supervisor)).GetStringAsync($"/api/outbound/projects/{projectId}/export");
         var dialled = h.Twilio.LogEntries.Where(e => e.RequestMessage!.Path.EndsWith("/Calls.json", StringComparison.Ordinal)).ToList();
         var callbackUrl = System.Web.HttpUtility.ParseQueryString(dialled[0].RequestMessage!.Body ?? "")["StatusCallback"];
 
@@ -169,7 +169,7 @@ public sealed class OutboundProjectTests
         using var replay = await twilio.PostSignedAsync(url, completed);
         h.Clock.Advance(TimeSpan.FromHours(2));
         using var never = await agent.PostAsync($"/api/outbound/projects/{projectId}/next", null);
-        var csv = await (await SignInAsync(h, StaffRole.Supervisor)).GetStringAsync($"/api/outbound/projects/{projectId}/export");
+        var csv = await (await OutboundProjectBuilder.SignInAsync(h, StaffRole.Supervisor)).GetStringAsync($"/api/outbound/projects/{projectId}/export");
 
         Assert.Multiple(() =>
         {
@@ -186,29 +186,10 @@ public sealed class OutboundProjectTests
 
     private const string OutboundStatusPath = "/twilio/voice/project-call-status";
 
-    private static async Task<(long ProjectId, HttpClient Agent)> ApprovedProjectAsync(AcdHarness h, int maxAttempts, int retryDelayMinutes, string name)
-    {
-        var department = await SignInAsync(h, StaffRole.Agent);
-        using var created = await department.PostAsJsonAsync("/api/outbound/projects", new
-        {
-            name = "Fee change notice", department = "Card Department", script = "您好……", questions = Array.Empty<string>(), maxAttempts, retryDelayMinutes,
-            contacts = new[] { new { name, number = "+8613700000011", timeZone = "Asia/Shanghai" } },
-        });
-        created.EnsureSuccessStatusCode();
-        var projectId = (await created.Content.ReadFromJsonAsync<JsonElement>(TestJson.Options)).GetProperty("id").GetInt64();
-        using var approved = await (await SignInAsync(h, StaffRole.Supervisor)).PostAsync($"/api/outbound/projects/{projectId}/approve", null);
-        approved.EnsureSuccessStatusCode();
-        return (projectId, await AvailableAgentAsync(h));
-    }
+    private static async Task<(long ProjectId, HttpClient Agent)> ApprovedProjectAsync(AcdHarness h, int maxAttempts, int retryDelayMinutes, string name) =>
+        (await OutboundProjectBuilder.ApprovedAsync(h, "Fee change notice", name, "+8613700000011", maxAttempts: maxAttempts, retryDelayMinutes: retryDelayMinutes),
+            await AvailableAgentAsync(h));
 
     // The agent's console stays open for the test's length, as an agent's would.
     private static async Task<HttpClient> AvailableAgentAsync(AcdHarness h) => (await h.AvailableAgentAsync(("general", 1))).Http;
-
-    private static async Task<HttpClient> SignInAsync(AcdHarness h, StaffRole role)
-    {
-        var client = h.Server.CreateClient();
-        using var login = await StaffBuilder.LoginAsync(client, await h.Server.Services.CreateStaffAsync(role));
-        login.EnsureSuccessStatusCode();
-        return client;
-    }
 }

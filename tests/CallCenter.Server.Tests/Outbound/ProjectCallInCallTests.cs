@@ -2,7 +2,6 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using CallCenter.Server.Routing;
-using CallCenter.Server.Staff;
 using CallCenter.Server.Tests.InCall;
 using CallCenter.Server.Tests.Routing;
 using CallCenter.Testing;
@@ -29,7 +28,7 @@ public sealed class ProjectCallInCallTests
         var customerSid = $"CA{Guid.NewGuid():N}";
         h.Twilio.Given(Request.Create().WithPath($"/2010-04-01/Accounts/{AcdHarness.AccountSid}/Calls.json").UsingPost())
             .RespondWith(Response.Create().WithStatusCode(201).WithBodyAsJson(new { sid = customerSid, status = "queued" }));
-        var projectId = await ApprovedProjectAsync(h, "Zhou");
+        var projectId = await OutboundProjectBuilder.ApprovedAsync(h, "Card activation", "Zhou", "+8613700000031", ["Activated?"]);
         using var agent = await h.AvailableAgentAsync(("general", 1));
 
         using var next = await agent.Http.PostAsync($"/api/outbound/projects/{projectId}/next", null);
@@ -103,7 +102,7 @@ public sealed class ProjectCallInCallTests
         var customerSid = $"CA{Guid.NewGuid():N}";
         h.Twilio.Given(Request.Create().WithPath($"/2010-04-01/Accounts/{AcdHarness.AccountSid}/Calls.json").UsingPost())
             .RespondWith(Response.Create().WithStatusCode(201).WithBodyAsJson(new { sid = customerSid, status = "queued" }));
-        var projectId = await ApprovedProjectAsync(h, "Wu");
+        var projectId = await OutboundProjectBuilder.ApprovedAsync(h, "Card activation", "Wu", "+8613700000031", ["Activated?"]);
         using var notAvailable = await h.NewAgentAsync(("general", 1));
         using var agent = await h.AvailableAgentAsync(("general", 1));
 
@@ -139,7 +138,7 @@ public sealed class ProjectCallInCallTests
             .RespondWith(Response.Create().WithStatusCode(201).WithBodyAsJson(new { sid = customerSid, status = "queued" }));
         h.Twilio.Given(Request.Create().WithPath(customerCall).UsingGet())
             .RespondWith(Response.Create().WithStatusCode(200).WithBodyAsJson(new { sid = customerSid, status = customerStatus }));
-        var projectId = await ApprovedProjectAsync(h, "Lin");
+        var projectId = await OutboundProjectBuilder.ApprovedAsync(h, "Card activation", "Lin", "+8613700000031", ["Activated?"]);
         using var agent = await h.AvailableAgentAsync(("general", 1));
 
         using var next = await agent.Http.PostAsync($"/api/outbound/projects/{projectId}/next", null);
@@ -172,27 +171,4 @@ public sealed class ProjectCallInCallTests
         [.. h.Twilio.LogEntries
             .Where(e => e.RequestMessage?.Method == "POST" && e.RequestMessage.Path.EndsWith($"/Calls/{callSid}/Recordings/Twilio.CURRENT.json", StringComparison.Ordinal))
             .Select(e => System.Web.HttpUtility.ParseQueryString(e.RequestMessage!.Body ?? ""))];
-
-    private static async Task<long> ApprovedProjectAsync(AcdHarness h, string name)
-    {
-        var department = await SignInAsync(h, StaffRole.Agent);
-        using var created = await department.PostAsJsonAsync("/api/outbound/projects", new
-        {
-            name = "Card activation", department = "Card Department", script = "您好……", questions = new[] { "Activated?" }, maxAttempts = 3, retryDelayMinutes = 60,
-            contacts = new[] { new { name, number = "+8613700000031", timeZone = "Asia/Shanghai" } },
-        });
-        created.EnsureSuccessStatusCode();
-        var projectId = (await created.Content.ReadFromJsonAsync<JsonElement>(TestJson.Options)).GetProperty("id").GetInt64();
-        using var approved = await (await SignInAsync(h, StaffRole.Supervisor)).PostAsync($"/api/outbound/projects/{projectId}/approve", null);
-        approved.EnsureSuccessStatusCode();
-        return projectId;
-    }
-
-    private static async Task<HttpClient> SignInAsync(AcdHarness h, StaffRole role)
-    {
-        var client = h.Server.CreateClient();
-        using var login = await StaffBuilder.LoginAsync(client, await h.Server.Services.CreateStaffAsync(role));
-        login.EnsureSuccessStatusCode();
-        return client;
-    }
 }

@@ -37,7 +37,7 @@ public sealed class UnsettledCallSweepTests
             .RespondWith(Response.Create().WithStatusCode(200).WithBodyAsJson(new { sid, status = "no-answer", duration = "0" }));
         using var console = await h.AvailableAgentAsync(("general", 1));
         var agent = console.Http;
-        var projectId = await ApprovedProjectAsync(h);
+        var projectId = await OutboundProjectBuilder.ApprovedAsync(h, "Lost status", "Sun", "+8613700000021");
         using var next = await agent.PostAsync($"/api/outbound/projects/{projectId}/next", null);
         var contact = await next.Content.ReadFromJsonAsync<JsonElement>(TestJson.Options);
         var contactId = contact.GetProperty("contactId").GetInt64();
@@ -53,7 +53,7 @@ public sealed class UnsettledCallSweepTests
         using var late = await h.CreateTwilioClient().PostSignedAsync($"/twilio/voice/project-call-status?project={projectId}&contact={contactId}",
             new Dictionary<string, string> { ["CallSid"] = sid, ["AccountSid"] = TwilioForms.AccountSid, ["CallStatus"] = "busy" });
         var events = (await h.EventsOfAsync(contact.GetProperty("callSid").GetString()!)).Where(e => e.Type.StartsWith("outbound.", StringComparison.Ordinal)).ToList();
-        var csv = await (await SignInAsync(h, StaffRole.Supervisor)).GetStringAsync($"/api/outbound/projects/{projectId}/export");
+        var csv = await (await OutboundProjectBuilder.SignInAsync(h, StaffRole.Supervisor)).GetStringAsync($"/api/outbound/projects/{projectId}/export");
 
         Assert.Multiple(() =>
         {
@@ -148,28 +148,5 @@ public sealed class UnsettledCallSweepTests
         await using var scope = h.Server.Services.CreateAsyncScope();
         return await scope.ServiceProvider.GetRequiredService<CallCenterDbContext>().Callbacks.AsNoTracking().Include(c => c.Attempts)
             .SingleAsync(c => c.Id == callbackId);
-    }
-
-    private static async Task<long> ApprovedProjectAsync(AcdHarness h)
-    {
-        var department = await SignInAsync(h, StaffRole.Agent);
-        using var created = await department.PostAsJsonAsync("/api/outbound/projects", new
-        {
-            name = "Lost status", department = "Card Department", script = "您好……", questions = Array.Empty<string>(), maxAttempts = 3, retryDelayMinutes = 60,
-            contacts = new[] { new { name = "Sun", number = "+8613700000021", timeZone = "Asia/Shanghai" } },
-        });
-        created.EnsureSuccessStatusCode();
-        var projectId = (await created.Content.ReadFromJsonAsync<JsonElement>(TestJson.Options)).GetProperty("id").GetInt64();
-        using var approved = await (await SignInAsync(h, StaffRole.Supervisor)).PostAsync($"/api/outbound/projects/{projectId}/approve", null);
-        approved.EnsureSuccessStatusCode();
-        return projectId;
-    }
-
-    private static async Task<HttpClient> SignInAsync(AcdHarness h, StaffRole role)
-    {
-        var client = h.Server.CreateClient();
-        using var login = await StaffBuilder.LoginAsync(client, await h.Server.Services.CreateStaffAsync(role));
-        login.EnsureSuccessStatusCode();
-        return client;
     }
 }
