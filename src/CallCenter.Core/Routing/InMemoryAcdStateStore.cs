@@ -20,6 +20,8 @@ public sealed class InMemoryAcdStateStore : IAcdStateStore
 
     private readonly Dictionary<string, int> _callSlots = new(StringComparer.Ordinal);
     private CallSlot[] _calls = new CallSlot[64];
+    // Per call slot: its place in its tier's heap, -1 when not waiting. Apart from the slots so a sift touches a dense array.
+    private int[] _heapIndex = new int[64];
     private int _callsUsed;
     private readonly Stack<int> _freeCalls = new();
 
@@ -30,6 +32,8 @@ public sealed class InMemoryAcdStateStore : IAcdStateStore
     // The slot found last for each kind: an engine operation reads and saves the same call or agent several times,
     // and a reference check on the id skips the string hash. Valid while the slot still holds that very id string.
     private int _lastCallSlot = NoSlot;
+    // The id a call lookup last failed for: a new call is looked up and then saved, and the save need not look again.
+    private string? _missedCallId;
     private int _lastAgentSlot = NoSlot;
 
     // The record a find or save handed out last for each kind, while its slot has not changed since: the repeated
@@ -107,7 +111,6 @@ public sealed class InMemoryAcdStateStore : IAcdStateStore
         // Cleared so neither the strings nor the guest list outlive the call; the generation tells stale timers apart.
         entry = default;
         entry.Generation = generation;
-        entry.HeapIndex = NoSlot;
         _freeCalls.Push(slot);
         if (_lastCallOf == slot)
             (_lastCall, _lastCallOf) = (null, NoSlot);
@@ -147,7 +150,7 @@ public sealed class InMemoryAcdStateStore : IAcdStateStore
     {
         ArgumentNullException.ThrowIfNull(call);
         var slot = CallSlotOf(call.CallId);
-        if (slot == NoSlot || _calls[slot].HeapIndex < 0)
+        if (slot == NoSlot || _heapIndex[slot] < 0)
             return 0;
         return _waitingByTier[_calls[slot].TierId]!.CountBefore(WaitKey.Of(in _calls[slot], slot));
     }
@@ -237,8 +240,13 @@ public sealed class InMemoryAcdStateStore : IAcdStateStore
         var slot = _lastCallSlot;
         if (slot != NoSlot && ReferenceEquals(_calls[slot].CallId, callId))
             return slot;
-        if (!_callSlots.TryGetValue(callId, out slot))
+        if (ReferenceEquals(callId, _missedCallId))
             return NoSlot;
+        if (!_callSlots.TryGetValue(callId, out slot))
+        {
+            _missedCallId = callId;
+            return NoSlot;
+        }
         _lastCallSlot = slot;
         return slot;
     }
@@ -259,12 +267,15 @@ public sealed class InMemoryAcdStateStore : IAcdStateStore
         if (!_freeCalls.TryPop(out var slot))
         {
             if (_callsUsed == _calls.Length)
+            {
                 Array.Resize(ref _calls, _calls.Length * 2);
+                Array.Resize(ref _heapIndex, _calls.Length);
+            }
             slot = _callsUsed++;
-            _calls[slot].HeapIndex = NoSlot;
+            _heapIndex[slot] = NoSlot;
         }
         _callSlots.Add(callId, slot);
-        _lastCallSlot = slot;
+        (_lastCallSlot, _missedCallId) = (slot, null);
         return slot;
     }
 
@@ -281,18 +292,24 @@ public sealed class InMemoryAcdStateStore : IAcdStateStore
     private AcdCall CallRecord(int slot)
     {
         if (_lastCallOf == slot)
+        {
+            _lastCallSlot = slot;
             return _lastCall!;
+        }
         var record = _calls[slot].ToRecord();
-        (_lastCall, _lastCallOf) = (record, slot);
+        (_lastCall, _lastCallOf, _lastCallSlot) = (record, slot, slot);
         return record;
     }
 
     private AcdAgent AgentRecord(int slot)
     {
         if (_lastAgentOf == slot)
+        {
+            _lastAgentSlot = slot;
             return _lastAgent!;
+        }
         var record = _agents[slot].ToRecord();
-        (_lastAgent, _lastAgentOf) = (record, slot);
+        (_lastAgent, _lastAgentOf, _lastAgentSlot) = (record, slot, slot);
         return record;
     }
 
@@ -376,7 +393,7 @@ public sealed class InMemoryAcdStateStore : IAcdStateStore
         if (call.State != CallState.Waiting)
             return;
         var heap = Slot(_waitingByTier, call.TierId, static () => new TierHeap());
-        heap.Add(WaitKey.Of(in call, slot), _calls);
+        heap.Add(WaitKey.Of(in call, slot), _heapIndex);
         if (_heads.Length <= call.TierId)
         {
             var grown = NewHeads(Math.Max(_heads.Length * 2, call.TierId + 1));
@@ -390,11 +407,11 @@ public sealed class InMemoryAcdStateStore : IAcdStateStore
 
     private void Unindex(int slot)
     {
-        ref readonly var call = ref _calls[slot];
-        if (call.HeapIndex < 0)
+        if (_heapIndex[slot] < 0)
             return;
+        ref readonly var call = ref _calls[slot];
         var heap = _waitingByTier[call.TierId]!;
-        heap.RemoveAt(call.HeapIndex, _calls);
+        heap.RemoveAt(_heapIndex[slot], _heapIndex);
         _heads[call.TierId] = heap.Count > 0 ? heap.Min : WaitKey.Empty;
         if (!call.IsCallback)
             Bump(_waitingByQueue, call.QueueIndex, -1);
@@ -455,7 +472,7 @@ public sealed class InMemoryAcdStateStore : IAcdStateStore
 
     private static SortedSet<AgentKey> NewTextingSet() => new(AgentKey.TextingOrder);
 
-    /// <summary>A stored call's fields; <see cref="HeapIndex"/> is its place in its tier's heap, -1 when not waiting.</summary>
+    /// <summary>A stored call's fields.</summary>
     private struct CallSlot
     {
         public string? CallId;
@@ -471,7 +488,6 @@ public sealed class InMemoryAcdStateStore : IAcdStateStore
         public int QueueIndex;
         public int TierId;
         public int StepsApplied;
-        public int HeapIndex;
         // Bumped when the slot is freed, so a timer taken out for an earlier call in this slot is recognised.
         public int Generation;
         public CallState State;
@@ -631,25 +647,25 @@ public sealed class InMemoryAcdStateStore : IAcdStateStore
 
         public WaitKey Min => _keys[0];
 
-        public void Add(WaitKey key, CallSlot[] calls)
+        public void Add(WaitKey key, int[] places)
         {
             if (Count == _keys.Length)
                 Array.Resize(ref _keys, Count * 2);
             Count++;
-            SiftUp(Count - 1, key, calls);
+            SiftUp(Count - 1, key, places);
         }
 
-        public void RemoveAt(int index, CallSlot[] calls)
+        public void RemoveAt(int index, int[] places)
         {
             var last = --Count;
-            calls[_keys[index].Slot].HeapIndex = NoSlot;
+            places[_keys[index].Slot] = NoSlot;
             if (index == last)
                 return;
             var moved = _keys[last];
             if (index > 0 && WaitKey.Compare(moved, _keys[(index - 1) / 2]) < 0)
-                SiftUp(index, moved, calls);
+                SiftUp(index, moved, places);
             else
-                SiftDown(index, moved, calls);
+                SiftDown(index, moved, places);
         }
 
         public int CountBefore(WaitKey key)
@@ -664,7 +680,7 @@ public sealed class InMemoryAcdStateStore : IAcdStateStore
         }
 
         // Moves the hole at index up until the key fits, then drops the key in: one write per level, not a swap.
-        private void SiftUp(int index, WaitKey key, CallSlot[] calls)
+        private void SiftUp(int index, WaitKey key, int[] places)
         {
             var keys = _keys;
             while (index > 0)
@@ -672,13 +688,13 @@ public sealed class InMemoryAcdStateStore : IAcdStateStore
                 var parent = (index - 1) / 2;
                 if (WaitKey.Compare(key, keys[parent]) >= 0)
                     break;
-                Place(index, keys[parent], calls);
+                Place(index, keys[parent], places);
                 index = parent;
             }
-            Place(index, key, calls);
+            Place(index, key, places);
         }
 
-        private void SiftDown(int index, WaitKey key, CallSlot[] calls)
+        private void SiftDown(int index, WaitKey key, int[] places)
         {
             var keys = _keys;
             var count = Count;
@@ -691,16 +707,16 @@ public sealed class InMemoryAcdStateStore : IAcdStateStore
                     child++;
                 if (WaitKey.Compare(keys[child], key) >= 0)
                     break;
-                Place(index, keys[child], calls);
+                Place(index, keys[child], places);
                 index = child;
             }
-            Place(index, key, calls);
+            Place(index, key, places);
         }
 
-        private void Place(int index, WaitKey key, CallSlot[] calls)
+        private void Place(int index, WaitKey key, int[] places)
         {
             _keys[index] = key;
-            calls[key.Slot].HeapIndex = index;
+            places[key.Slot] = index;
         }
     }
 
