@@ -30,16 +30,21 @@ internal static class LatencyRun
         var gc2Before = GC.CollectionCount(2);
         var cpuBefore = process.TotalProcessorTime;
         var pauseBefore = GC.GetTotalPauseDuration();
+        var allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
         var throughput = Stopwatch.StartNew();
         for (var i = 0; i < samples; i++)
             workload.Cycle();
         throughput.Stop();
         process.Refresh();
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - allocatedBefore;
+        var lastGc = GC.GetGCMemoryInfo(GCKind.Ephemeral);
         var cpu = process.TotalProcessorTime - cpuBefore;
         var cyclesPerSecond = samples / throughput.Elapsed.TotalSeconds;
         var pause = GC.GetTotalPauseDuration() - pauseBefore;
         Console.WriteLine(string.Format(inv, "throughput (wall clock): {0:N0} cycles/s = {1:N0} routing decisions/s (2 per cycle), GCs gen0/1/2 {2}/{5}/{6}, GC pauses {3:F0} ms of {4:F0} ms", cyclesPerSecond, 2 * cyclesPerSecond, GC.CollectionCount(0) - gcBefore, pause.TotalMilliseconds, throughput.Elapsed.TotalMilliseconds, GC.CollectionCount(1) - gc1Before, GC.CollectionCount(2) - gc2Before));
         Console.WriteLine(string.Format(inv, "throughput (process CPU time, discounts other load on the machine): {0:N0} cycles/s = {1:N0} routing decisions/s", samples / cpu.TotalSeconds, 2 * samples / cpu.TotalSeconds));
+        // Load-independent work counters: what a cycle allocates and how much of it outlives a gen0 collection.
+        Console.WriteLine(string.Format(inv, "per cycle: {0:F2} us CPU, {1:N0} bytes allocated; last gen{2} GC promoted {3:N0} KB in a {4:F1} ms pause", cpu.TotalMilliseconds * 1000 / samples, (double)allocated / samples, lastGc.Generation, lastGc.PromotedBytes / 1024.0, lastGc.PauseDurations[0].TotalMilliseconds));
 
         // Latency of each routing decision on its own.
         var route = new long[samples];

@@ -33,7 +33,10 @@ internal sealed class World
 
     public static string SkillName(int skill) => $"skill-{skill:D2}";
 
-    public static string QueueName(int queue) => $"queue-{queue:D3}";
+    // Formatted once: a host gets the queue name with the request, it does not build it per call.
+    private static readonly string[] QueueNames = [.. Enumerable.Range(0, QueueCount).Select(q => $"queue-{q:D3}")];
+
+    public static string QueueName(int queue) => QueueNames[queue];
 
     public static string AgentName(int agent) => $"agent-{agent:D5}";
 

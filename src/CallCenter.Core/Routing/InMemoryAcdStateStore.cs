@@ -3,26 +3,61 @@ using System.Runtime.InteropServices;
 
 namespace CallCenter.Core.Routing;
 
-/// <summary>Single-node <see cref="IAcdStateStore"/>: dictionaries plus sorted sets; not thread-safe, the engine's caller serialises access.</summary>
+/// <summary>
+/// Single-node <see cref="IAcdStateStore"/>: each call and agent lives in a mutable slot of a struct array, found by its
+/// id once and by slot number after that; not thread-safe, the engine's caller serialises access.
+/// </summary>
+/// <remarks>
+/// Records stay the interface's currency, but the store does not keep them: a save copies the record's fields into the
+/// slot and a find builds a fresh record from it. Keeping the engine's records would keep ~100,000 waiting calls and
+/// every busy agent as objects replaced on each change, which outlive a gen0 collection and make every collection pay
+/// for them; copied into slots, a record dies young, and the indexes (tier heaps, timers) hold slot numbers, not
+/// references, so a collection has almost nothing to trace in them.
+/// </remarks>
 public sealed class InMemoryAcdStateStore : IAcdStateStore
 {
-    private readonly Dictionary<string, CallEntry> _calls = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, AcdAgent> _agents = new(StringComparer.Ordinal);
+    private const int NoSlot = -1;
+
+    private readonly Dictionary<string, int> _callSlots = new(StringComparer.Ordinal);
+    private CallSlot[] _calls = new CallSlot[64];
+    // Per call slot: its place in its tier's heap, -1 when not waiting. Apart from the slots so a sift touches a dense array.
+    private int[] _heapIndex = new int[64];
+    private int _callsUsed;
+    private readonly Stack<int> _freeCalls = new();
+
+    private readonly Dictionary<string, int> _agentSlots = new(StringComparer.Ordinal);
+    private AgentSlot[] _agents = new AgentSlot[64];
+    private int _agentsUsed;
+
+    // The slot found last for each kind: an engine operation reads and saves the same call or agent several times,
+    // and a reference check on the id skips the string hash. Valid while the slot still holds that very id string.
+    private int _lastCallSlot = NoSlot;
+    // The id a call lookup last failed for: a new call is looked up and then saved, and the save need not look again.
+    private string? _missedCallId;
+    private int _lastAgentSlot = NoSlot;
+
+    // The record a find or save handed out last for each kind, while its slot has not changed since: the repeated
+    // reads of one operation then share one record instead of building one each.
+    private AcdCall? _lastCall;
+    private int _lastCallOf = NoSlot;
+    private AcdAgent? _lastAgent;
+    private int _lastAgentOf = NoSlot;
+
     private readonly List<TierHeap?> _waitingByTier = [];
 
-    // Head of every tier kept inline so choosing among an agent's tiers touches one array, not trees.
-    private WaitKey[] _heads = new WaitKey[64];
+    // Head of every tier kept inline so choosing among an agent's tiers touches one array, not the heaps.
+    private WaitKey[] _heads = NewHeads(64);
     private readonly List<int> _waitingByQueue = [];
     private readonly List<int> _staffedByTier = [];
 
     // Slot 0 is every idle agent; then five slots per skill, one per minimum level.
-    private readonly List<SortedSet<AcdAgent>?> _idle = [];
+    private readonly List<SortedSet<AgentKey>?> _idle = [];
     // Agents on texts, same slots as the idle sets, fewest texts first.
-    private readonly List<SortedSet<AcdAgent>?> _texting = [];
+    private readonly List<SortedSet<AgentKey>?> _texting = [];
     // Call timers (one per waiting call) apart from the few agent timers, so ring and wrap-up timers
     // churn through a small heap.
-    private readonly PriorityQueue<AcdTimer, (long Ticks, long Seq)> _callTimers = new();
-    private readonly PriorityQueue<AcdTimer, (long Ticks, long Seq)> _agentTimers = new();
+    private readonly PriorityQueue<TimerEntry, (long Ticks, long Seq)> _callTimers = new();
+    private readonly PriorityQueue<TimerEntry, (long Ticks, long Seq)> _agentTimers = new();
     private readonly Dictionary<string, LastContact> _lastContacts = new(StringComparer.Ordinal);
     private readonly Dictionary<int, HandleTimeWindow> _handleTimes = [];
     private readonly int _handleTimeWindow;
@@ -36,39 +71,66 @@ public sealed class InMemoryAcdStateStore : IAcdStateStore
 
     public long NextSequence() => ++_sequence;
 
-    public AcdCall? FindCall(string callId) => _calls.TryGetValue(callId, out var entry) ? entry.Call : null;
+    public AcdCall? FindCall(string callId)
+    {
+        ArgumentNullException.ThrowIfNull(callId);
+        var slot = CallSlotOf(callId);
+        return slot == NoSlot ? null : CallRecord(slot);
+    }
 
-    public AcdAgent? FindAgent(string agentId) => _agents.GetValueOrDefault(agentId);
+    public AcdAgent? FindAgent(string agentId)
+    {
+        ArgumentNullException.ThrowIfNull(agentId);
+        var slot = AgentSlotOf(agentId);
+        return slot == NoSlot ? null : AgentRecord(slot);
+    }
 
     public void SaveCall(AcdCall call)
     {
         ArgumentNullException.ThrowIfNull(call);
-        ref var slot = ref CollectionsMarshal.GetValueRefOrAddDefault(_calls, call.CallId, out var existed);
-        if (existed)
-            Unindex(slot!);
+        var slot = CallSlotOf(call.CallId);
+        if (slot == NoSlot)
+            slot = NewCallSlot(call.CallId);
         else
-            slot = new CallEntry();
-        slot!.Call = call;
+            Unindex(slot);
+        _calls[slot].Copy(call);
+        (_lastCall, _lastCallOf) = (call, slot);
         Index(slot);
     }
 
     public void DeleteCall(string callId)
     {
-        if (_calls.Remove(callId, out var old))
-            Unindex(old);
+        ArgumentNullException.ThrowIfNull(callId);
+        var slot = CallSlotOf(callId);
+        if (slot == NoSlot)
+            return;
+        Unindex(slot);
+        _callSlots.Remove(callId);
+        ref var entry = ref _calls[slot];
+        var generation = entry.Generation + 1;
+        // Cleared so neither the strings nor the guest list outlive the call; the generation tells stale timers apart.
+        entry = default;
+        entry.Generation = generation;
+        _freeCalls.Push(slot);
+        if (_lastCallOf == slot)
+            (_lastCall, _lastCallOf) = (null, NoSlot);
     }
 
     public void SaveAgent(AcdAgent agent)
     {
         ArgumentNullException.ThrowIfNull(agent);
-        ref var slot = ref CollectionsMarshal.GetValueRefOrAddDefault(_agents, agent.AgentId, out var existed);
-        var old = slot;
-        slot = agent;
+        var slot = AgentSlotOf(agent.AgentId);
+        var existed = slot != NoSlot;
+        if (!existed)
+            slot = NewAgentSlot(agent.AgentId);
+        ref var entry = ref _agents[slot];
         // Staffed-to-staffed moves (ringing, answering, wrapping up) leave the per-tier counts alone.
-        var recount = !(existed && IsStaffed(old!.State) && IsStaffed(agent.State) && old.EligibleTiers == agent.EligibleTiers);
+        var recount = !(existed && IsStaffed(entry.State) && IsStaffed(agent.State) && entry.EligibleTiers == agent.EligibleTiers);
         if (existed)
-            Unindex(old!, recount);
-        Index(agent, recount);
+            Unindex(slot, recount);
+        entry.Copy(agent);
+        (_lastAgent, _lastAgentOf) = (agent, slot);
+        Index(slot, recount);
     }
 
     public AcdCall? PeekBestWaiting(ImmutableArray<int> tierIds)
@@ -77,28 +139,25 @@ public sealed class InMemoryAcdStateStore : IAcdStateStore
         var best = -1;
         foreach (var tier in tierIds)
         {
-            if (tier < heads.Length && heads[tier].Call is not null && (best < 0 || WaitKey.Compare(heads[tier], heads[best]) < 0))
+            if (tier < heads.Length && heads[tier].Slot != NoSlot && (best < 0 || WaitKey.Compare(heads[tier], heads[best]) < 0))
                 best = tier;
         }
-        return best < 0 ? null : heads[best].Call;
+        return best < 0 ? null : CallRecord(heads[best].Slot);
     }
 
     // O(calls in the tier) here; a Redis store answers with ZRANK. Only estimates ask, never routing.
     public int CountAhead(AcdCall call)
     {
         ArgumentNullException.ThrowIfNull(call);
-        if (!_calls.TryGetValue(call.CallId, out var entry) || entry.HeapIndex < 0)
+        var slot = CallSlotOf(call.CallId);
+        if (slot == NoSlot || _heapIndex[slot] < 0)
             return 0;
-        return _waitingByTier[entry.Call.TierId]!.CountBefore(WaitKey.Of(entry.Call));
+        return _waitingByTier[_calls[slot].TierId]!.CountBefore(WaitKey.Of(in _calls[slot], slot));
     }
 
     public int CountWaitingCallers(int queueIndex) => queueIndex < _waitingByQueue.Count ? _waitingByQueue[queueIndex] : 0;
 
-    public IEnumerable<AcdAgent> IdleAgents(int skillId, int minLevel)
-    {
-        var slot = IdleSlot(skillId, minLevel);
-        return slot < _idle.Count && _idle[slot] is { } set ? set : [];
-    }
+    public IEnumerable<AcdAgent> IdleAgents(int skillId, int minLevel) => Agents(_idle, skillId, minLevel);
 
     public int CountIdle(int skillId, int minLevel)
     {
@@ -106,11 +165,7 @@ public sealed class InMemoryAcdStateStore : IAcdStateStore
         return slot < _idle.Count && _idle[slot] is { } set ? set.Count : 0;
     }
 
-    public IEnumerable<AcdAgent> TextingAgents(int skillId, int minLevel)
-    {
-        var slot = IdleSlot(skillId, minLevel);
-        return slot < _texting.Count && _texting[slot] is { } set ? set : [];
-    }
+    public IEnumerable<AcdAgent> TextingAgents(int skillId, int minLevel) => Agents(_texting, skillId, minLevel);
 
     public int CountStaffed(int tierId) => tierId < _staffedByTier.Count ? _staffedByTier[tierId] : 0;
 
@@ -118,9 +173,11 @@ public sealed class InMemoryAcdStateStore : IAcdStateStore
     {
         ArgumentNullException.ThrowIfNull(expectedAgent);
         ArgumentNullException.ThrowIfNull(expectedCall);
-        if (!_agents.TryGetValue(expectedAgent.AgentId, out var agent) || agent.Version != expectedAgent.Version)
+        var agent = AgentSlotOf(expectedAgent.AgentId);
+        if (agent == NoSlot || _agents[agent].Version != expectedAgent.Version)
             return false;
-        if (!_calls.TryGetValue(expectedCall.CallId, out var call) || call.Call.Version != expectedCall.Version)
+        var call = CallSlotOf(expectedCall.CallId);
+        if (call == NoSlot || _calls[call].Version != expectedCall.Version)
             return false;
         SaveAgent(reserved);
         SaveCall(offered);
@@ -131,26 +188,29 @@ public sealed class InMemoryAcdStateStore : IAcdStateStore
     {
         var isCall = IsCallTimer(timer.Kind);
         var heap = isCall ? _callTimers : _agentTimers;
-        heap.Enqueue(timer, (timer.Due.UtcTicks, ++_sequence));
+        // The slot and its generation let the clean-up below test a timer by array index instead of by id.
+        var slot = isCall ? CallSlotOf(timer.Id) : AgentSlotOf(timer.Id);
+        var generation = slot == NoSlot ? 0 : isCall ? _calls[slot].Generation : 0;
+        heap.Enqueue(new TimerEntry(timer, slot, generation), (timer.Due.UtcTicks, ++_sequence));
         // Answered calls and busy agents leave stale timers behind; dropping them once they outnumber
         // the records keeps the heaps bounded (amortised O(1)) instead of growing until they fall due.
-        var records = isCall ? _calls.Count : _agents.Count;
+        var records = isCall ? _callSlots.Count : _agentSlots.Count;
         if (heap.Count > 1024 && heap.Count > 2 * records)
             DropStale(heap);
     }
 
     public bool TryTakeDue(DateTimeOffset now, out AcdTimer timer)
     {
-        var hasCall = _callTimers.TryPeek(out var callTimer, out var callAt) && callAt.Ticks <= now.UtcTicks;
-        var hasAgent = _agentTimers.TryPeek(out var agentTimer, out var agentAt) && agentAt.Ticks <= now.UtcTicks;
+        var hasCall = _callTimers.TryPeek(out _, out var callAt) && callAt.Ticks <= now.UtcTicks;
+        var hasAgent = _agentTimers.TryPeek(out _, out var agentAt) && agentAt.Ticks <= now.UtcTicks;
         if (hasCall && (!hasAgent || callAt.CompareTo(agentAt) < 0))
         {
-            timer = _callTimers.Dequeue();
+            timer = _callTimers.Dequeue().Timer;
             return true;
         }
         if (hasAgent)
         {
-            timer = _agentTimers.Dequeue();
+            timer = _agentTimers.Dequeue().Timer;
             return true;
         }
         timer = default;
@@ -175,18 +235,130 @@ public sealed class InMemoryAcdStateStore : IAcdStateStore
     public TimeSpan? MeanHandleTime(int queueIndex) =>
         _handleTimes.TryGetValue(queueIndex, out var window) ? window.Mean : null;
 
-    private void DropStale(PriorityQueue<AcdTimer, (long Ticks, long Seq)> heap)
+    private int CallSlotOf(string callId)
     {
-        var live = heap.UnorderedItems.Where(t => IsLive(t.Element)).ToList();
+        var slot = _lastCallSlot;
+        if (slot != NoSlot && ReferenceEquals(_calls[slot].CallId, callId))
+            return slot;
+        if (ReferenceEquals(callId, _missedCallId))
+            return NoSlot;
+        if (!_callSlots.TryGetValue(callId, out slot))
+        {
+            _missedCallId = callId;
+            return NoSlot;
+        }
+        _lastCallSlot = slot;
+        return slot;
+    }
+
+    private int AgentSlotOf(string agentId)
+    {
+        var slot = _lastAgentSlot;
+        if (slot != NoSlot && ReferenceEquals(_agents[slot].AgentId, agentId))
+            return slot;
+        if (!_agentSlots.TryGetValue(agentId, out slot))
+            return NoSlot;
+        _lastAgentSlot = slot;
+        return slot;
+    }
+
+    private int NewCallSlot(string callId)
+    {
+        if (!_freeCalls.TryPop(out var slot))
+        {
+            if (_callsUsed == _calls.Length)
+            {
+                Array.Resize(ref _calls, _calls.Length * 2);
+                Array.Resize(ref _heapIndex, _calls.Length);
+            }
+            slot = _callsUsed++;
+            _heapIndex[slot] = NoSlot;
+        }
+        _callSlots.Add(callId, slot);
+        (_lastCallSlot, _missedCallId) = (slot, null);
+        return slot;
+    }
+
+    private int NewAgentSlot(string agentId)
+    {
+        if (_agentsUsed == _agents.Length)
+            Array.Resize(ref _agents, _agents.Length * 2);
+        var slot = _agentsUsed++;
+        _agentSlots.Add(agentId, slot);
+        _lastAgentSlot = slot;
+        return slot;
+    }
+
+    private AcdCall CallRecord(int slot)
+    {
+        if (_lastCallOf == slot)
+        {
+            _lastCallSlot = slot;
+            return _lastCall!;
+        }
+        var record = _calls[slot].ToRecord();
+        (_lastCall, _lastCallOf, _lastCallSlot) = (record, slot, slot);
+        return record;
+    }
+
+    private AcdAgent AgentRecord(int slot)
+    {
+        if (_lastAgentOf == slot)
+        {
+            _lastAgentSlot = slot;
+            return _lastAgent!;
+        }
+        var record = _agents[slot].ToRecord();
+        (_lastAgent, _lastAgentOf, _lastAgentSlot) = (record, slot, slot);
+        return record;
+    }
+
+    private IEnumerable<AcdAgent> Agents(List<SortedSet<AgentKey>?> sets, int skillId, int minLevel)
+    {
+        var index = IdleSlot(skillId, minLevel);
+        if (index >= sets.Count || sets[index] is not { Count: > 0 } set)
+            return [];
+        return Records(set);
+
+        IEnumerable<AcdAgent> Records(SortedSet<AgentKey> keys)
+        {
+            foreach (var key in keys)
+                yield return AgentRecord(key.Slot);
+        }
+    }
+
+    private void DropStale(PriorityQueue<TimerEntry, (long Ticks, long Seq)> heap)
+    {
+        var live = new List<(TimerEntry, (long, long))>(heap.Count / 2);
+        foreach (var item in heap.UnorderedItems)
+        {
+            if (IsLive(item.Element))
+                live.Add(item);
+        }
         heap.Clear();
         heap.EnqueueRange(live);
     }
 
     private static bool IsCallTimer(AcdTimerKind kind) => kind is AcdTimerKind.CallDue or AcdTimerKind.TextOfferTimeout;
 
-    private bool IsLive(AcdTimer timer) => IsCallTimer(timer.Kind)
-        ? _calls.TryGetValue(timer.Id, out var call) && call.Call.Version == timer.Version
-        : _agents.TryGetValue(timer.Id, out var agent) && agent.Version == timer.Version;
+    // Timers scheduled for a record are checked by slot; one scheduled before its record existed is looked up by id.
+    private bool IsLive(in TimerEntry entry)
+    {
+        var timer = entry.Timer;
+        if (!IsCallTimer(timer.Kind))
+        {
+            var agent = entry.Slot != NoSlot ? entry.Slot : AgentSlotOf(timer.Id);
+            return agent != NoSlot && _agents[agent].Version == timer.Version;
+        }
+        if (entry.Slot == NoSlot)
+        {
+            var slot = CallSlotOf(timer.Id);
+            return slot != NoSlot && _calls[slot].Version == timer.Version;
+        }
+        // A freed slot has a new generation, so a timer of the call that left it is stale even once the slot is reused.
+        ref readonly var call = ref _calls[entry.Slot];
+        return call.Generation == entry.Generation && call.Version == timer.Version;
+    }
 
     private static int IdleSlot(int skillId, int minLevel) =>
         skillId == SkillCatalog.AnySkill ? 0 : 1 + (skillId * SkillCatalog.MaxLevel) + (Math.Clamp(minLevel, 1, SkillCatalog.MaxLevel) - 1);
@@ -203,39 +375,51 @@ public sealed class InMemoryAcdStateStore : IAcdStateStore
     {
         while (counts.Count <= index)
             counts.Add(0);
-        counts[index] += delta;
+        CollectionsMarshal.AsSpan(counts)[index] += delta;
     }
 
     private static bool IsStaffed(AgentState state) => state is AgentState.Available or AgentState.Reserved or AgentState.OnCall or AgentState.WrapUp or AgentState.OnText;
 
-    private void Index(CallEntry entry)
+    private static WaitKey[] NewHeads(int length)
     {
-        var call = entry.Call;
+        var heads = new WaitKey[length];
+        heads.AsSpan().Fill(WaitKey.Empty);
+        return heads;
+    }
+
+    private void Index(int slot)
+    {
+        ref readonly var call = ref _calls[slot];
         if (call.State != CallState.Waiting)
             return;
         var heap = Slot(_waitingByTier, call.TierId, static () => new TierHeap());
-        heap.Add(WaitKey.Of(call), entry);
+        heap.Add(WaitKey.Of(in call, slot), _heapIndex);
         if (_heads.Length <= call.TierId)
-            Array.Resize(ref _heads, Math.Max(_heads.Length * 2, call.TierId + 1));
+        {
+            var grown = NewHeads(Math.Max(_heads.Length * 2, call.TierId + 1));
+            _heads.CopyTo(grown, 0);
+            _heads = grown;
+        }
         _heads[call.TierId] = heap.Min;
         if (!call.IsCallback)
             Bump(_waitingByQueue, call.QueueIndex, 1);
     }
 
-    private void Unindex(CallEntry entry)
+    private void Unindex(int slot)
     {
-        if (entry.HeapIndex < 0)
+        if (_heapIndex[slot] < 0)
             return;
-        var call = entry.Call;
+        ref readonly var call = ref _calls[slot];
         var heap = _waitingByTier[call.TierId]!;
-        heap.RemoveAt(entry.HeapIndex);
-        _heads[call.TierId] = heap.Count > 0 ? heap.Min : default;
+        heap.RemoveAt(_heapIndex[slot], _heapIndex);
+        _heads[call.TierId] = heap.Count > 0 ? heap.Min : WaitKey.Empty;
         if (!call.IsCallback)
             Bump(_waitingByQueue, call.QueueIndex, -1);
     }
 
-    private void Index(AcdAgent agent, bool recount)
+    private void Index(int slot, bool recount)
     {
+        ref readonly var agent = ref _agents[slot];
         if (recount && IsStaffed(agent.State))
         {
             foreach (var tier in agent.EligibleTiers)
@@ -249,17 +433,19 @@ public sealed class InMemoryAcdStateStore : IAcdStateStore
         };
         if (sets is null)
             return;
-        Func<SortedSet<AcdAgent>> create = agent.State == AgentState.Available ? NewIdleSet : NewTextingSet;
-        Slot(sets, 0, create).Add(agent);
+        Func<SortedSet<AgentKey>> create = agent.State == AgentState.Available ? NewIdleSet : NewTextingSet;
+        var key = AgentKey.Of(in agent, slot);
+        Slot(sets, 0, create).Add(key);
         foreach (var skill in agent.Skills)
         {
             for (var level = 1; level <= skill.Level; level++)
-                Slot(sets, IdleSlot(skill.SkillId, level), create).Add(agent);
+                Slot(sets, IdleSlot(skill.SkillId, level), create).Add(key);
         }
     }
 
-    private void Unindex(AcdAgent agent, bool recount)
+    private void Unindex(int slot, bool recount)
     {
+        ref readonly var agent = ref _agents[slot];
         if (recount && IsStaffed(agent.State))
         {
             foreach (var tier in agent.EligibleTiers)
@@ -273,25 +459,177 @@ public sealed class InMemoryAcdStateStore : IAcdStateStore
         };
         if (sets is null)
             return;
-        sets[0]!.Remove(agent);
+        var key = AgentKey.Of(in agent, slot);
+        sets[0]!.Remove(key);
         foreach (var skill in agent.Skills)
         {
             for (var level = 1; level <= skill.Level; level++)
-                sets[IdleSlot(skill.SkillId, level)]!.Remove(agent);
+                sets[IdleSlot(skill.SkillId, level)]!.Remove(key);
         }
     }
 
-    private static SortedSet<AcdAgent> NewIdleSet() => new(AcdOrdering.Idle);
+    private static SortedSet<AgentKey> NewIdleSet() => new(AgentKey.IdleOrder);
 
-    private static SortedSet<AcdAgent> NewTextingSet() => new(AcdOrdering.Texting);
+    private static SortedSet<AgentKey> NewTextingSet() => new(AgentKey.TextingOrder);
 
-    /// <summary>The waiting order's fields copied inline so tree comparisons never chase the call record.</summary>
-    private readonly record struct WaitKey(bool AtHead, long Score, long Sequence, AcdCall Call)
+    /// <summary>A stored call's fields.</summary>
+    private struct CallSlot
     {
-        public static WaitKey Of(AcdCall call) => new(call.AtHead, call.Score, call.Sequence, call);
+        public string? CallId;
+        public string? CustomerId;
+        public string? AgentId;
+        public ImmutableArray<string> Guests;
+        public DateTimeOffset EnteredAt;
+        public DateTimeOffset QueueEnteredAt;
+        public DateTimeOffset? ConnectedAt;
+        public long Score;
+        public long Sequence;
+        public long Version;
+        public int QueueIndex;
+        public int TierId;
+        public int StepsApplied;
+        // Bumped when the slot is freed, so a timer taken out for an earlier call in this slot is recognised.
+        public int Generation;
+        public CallState State;
+        public CustomerTier CustomerTier;
+        public bool AtHead;
+        public bool IsComplaint;
+        public bool IsCallback;
+
+        public void Copy(AcdCall call)
+        {
+            CallId = call.CallId;
+            CustomerId = call.CustomerId;
+            AgentId = call.AgentId;
+            Guests = call.Guests;
+            EnteredAt = call.EnteredAt;
+            QueueEnteredAt = call.QueueEnteredAt;
+            ConnectedAt = call.ConnectedAt;
+            Score = call.Score;
+            Sequence = call.Sequence;
+            Version = call.Version;
+            QueueIndex = call.QueueIndex;
+            TierId = call.TierId;
+            StepsApplied = call.StepsApplied;
+            State = call.State;
+            CustomerTier = call.CustomerTier;
+            AtHead = call.AtHead;
+            IsComplaint = call.IsComplaint;
+            IsCallback = call.IsCallback;
+        }
+
+        public readonly AcdCall ToRecord() => new()
+        {
+            CallId = CallId!,
+            State = State,
+            QueueIndex = QueueIndex,
+            TierId = TierId,
+            StepsApplied = StepsApplied,
+            EnteredAt = EnteredAt,
+            QueueEnteredAt = QueueEnteredAt,
+            Score = Score,
+            AtHead = AtHead,
+            Sequence = Sequence,
+            CustomerId = CustomerId,
+            CustomerTier = CustomerTier,
+            IsComplaint = IsComplaint,
+            IsCallback = IsCallback,
+            AgentId = AgentId,
+            Guests = Guests,
+            ConnectedAt = ConnectedAt,
+            Version = Version,
+        };
+    }
+
+    /// <summary>A stored agent's fields.</summary>
+    private struct AgentSlot
+    {
+        public string AgentId;
+        public string? BreakReason;
+        public string? CallId;
+        public ImmutableArray<SkillLevel> Skills;
+        public ImmutableArray<int> EligibleTiers;
+        public ImmutableArray<string> Texts;
+        public DateTimeOffset IdleSince;
+        public DateTimeOffset StateSince;
+        public DateTimeOffset? AnsweredAt;
+        public long Version;
+        public DateOnly CallsDay;
+        public int QueueIndex;
+        public int CallsToday;
+        public AgentState State;
+
+        public void Copy(AcdAgent agent)
+        {
+            AgentId = agent.AgentId;
+            BreakReason = agent.BreakReason;
+            CallId = agent.CallId;
+            Skills = agent.Skills;
+            EligibleTiers = agent.EligibleTiers;
+            Texts = agent.Texts;
+            IdleSince = agent.IdleSince;
+            StateSince = agent.StateSince;
+            AnsweredAt = agent.AnsweredAt;
+            Version = agent.Version;
+            CallsDay = agent.CallsDay;
+            QueueIndex = agent.QueueIndex;
+            CallsToday = agent.CallsToday;
+            State = agent.State;
+        }
+
+        public readonly AcdAgent ToRecord() => new()
+        {
+            AgentId = AgentId,
+            State = State,
+            BreakReason = BreakReason,
+            Skills = Skills,
+            EligibleTiers = EligibleTiers,
+            IdleSince = IdleSince,
+            StateSince = StateSince,
+            CallId = CallId,
+            QueueIndex = QueueIndex,
+            AnsweredAt = AnsweredAt,
+            Texts = Texts,
+            CallsToday = CallsToday,
+            CallsDay = CallsDay,
+            Version = Version,
+        };
+    }
+
+    /// <summary>A timer with the slot of its record when it was scheduled (-1 for none), for the stale-timer clean-up.</summary>
+    private readonly record struct TimerEntry(AcdTimer Timer, int Slot, int Generation);
+
+    /// <summary>An agent's place in the idle and texting indexes: the order's fields copied, and its slot.</summary>
+    private readonly record struct AgentKey(int Texts, long IdleTicks, string AgentId, int Slot)
+    {
+        /// <summary>Same order as <see cref="AcdOrdering.Idle"/>.</summary>
+        public static IComparer<AgentKey> IdleOrder { get; } = Comparer<AgentKey>.Create(CompareIdle);
+
+        /// <summary>Same order as <see cref="AcdOrdering.Texting"/>.</summary>
+        public static IComparer<AgentKey> TextingOrder { get; } = Comparer<AgentKey>.Create(static (x, y) =>
+        {
+            var c = x.Texts.CompareTo(y.Texts);
+            return c != 0 ? c : CompareIdle(x, y);
+        });
+
+        public static AgentKey Of(in AgentSlot agent, int slot) => new(agent.Texts.Length, agent.IdleSince.UtcTicks, agent.AgentId, slot);
+
+        private static int CompareIdle(AgentKey x, AgentKey y)
+        {
+            var c = x.IdleTicks.CompareTo(y.IdleTicks);
+            return c != 0 ? c : string.CompareOrdinal(x.AgentId, y.AgentId);
+        }
+    }
+
+    /// <summary>The waiting order's fields copied inline with the call's slot, so the heaps hold no references.</summary>
+    private readonly record struct WaitKey(long Score, long Sequence, int Slot, bool AtHead)
+    {
+        public static readonly WaitKey Empty = new(0, 0, NoSlot, false);
+
+        public static WaitKey Of(in CallSlot call, int slot) => new(call.Score, call.Sequence, slot, call.AtHead);
 
         // Same order as AcdOrdering.Waiting.
-        public static int Compare(WaitKey x, WaitKey y)
+        public static int Compare(in WaitKey x, in WaitKey y)
         {
             if (x.AtHead != y.AtHead)
                 return x.AtHead ? -1 : 1;
@@ -300,53 +638,34 @@ public sealed class InMemoryAcdStateStore : IAcdStateStore
         }
     }
 
-    /// <summary>A stored call plus its slot in its tier's heap, so removal needs no search.</summary>
-    private sealed class CallEntry
-    {
-        public AcdCall Call { get; set; } = null!;
-
-        public int HeapIndex { get; set; } = -1;
-    }
-
-    /// <summary>Binary min-heap of a tier's waiting calls in waiting order; entries track their slot.</summary>
+    /// <summary>Binary min-heap of a tier's waiting calls in waiting order; each call slot tracks its place.</summary>
     private sealed class TierHeap
     {
         private WaitKey[] _keys = new WaitKey[8];
-        private CallEntry[] _entries = new CallEntry[8];
 
         public int Count { get; private set; }
 
         public WaitKey Min => _keys[0];
 
-        public void Add(WaitKey key, CallEntry entry)
+        public void Add(WaitKey key, int[] places)
         {
             if (Count == _keys.Length)
-            {
                 Array.Resize(ref _keys, Count * 2);
-                Array.Resize(ref _entries, Count * 2);
-            }
-            Place(Count, key, entry);
             Count++;
-            SiftUp(Count - 1);
+            SiftUp(Count - 1, key, places);
         }
 
-        public void RemoveAt(int index)
+        public void RemoveAt(int index, int[] places)
         {
             var last = --Count;
-            _entries[index].HeapIndex = -1;
-            if (index != last)
-            {
-                Place(index, _keys[last], _entries[last]);
-                _keys[last] = default;
-                _entries[last] = null!;
-                SiftDown(index);
-                SiftUp(index);
-            }
+            places[_keys[index].Slot] = NoSlot;
+            if (index == last)
+                return;
+            var moved = _keys[last];
+            if (index > 0 && WaitKey.Compare(moved, _keys[(index - 1) / 2]) < 0)
+                SiftUp(index, moved, places);
             else
-            {
-                _keys[last] = default;
-                _entries[last] = null!;
-            }
+                SiftDown(index, moved, places);
         }
 
         public int CountBefore(WaitKey key)
@@ -360,47 +679,44 @@ public sealed class InMemoryAcdStateStore : IAcdStateStore
             return count;
         }
 
-        private void SiftUp(int index)
+        // Moves the hole at index up until the key fits, then drops the key in: one write per level, not a swap.
+        private void SiftUp(int index, WaitKey key, int[] places)
         {
+            var keys = _keys;
             while (index > 0)
             {
                 var parent = (index - 1) / 2;
-                if (WaitKey.Compare(_keys[index], _keys[parent]) >= 0)
-                    return;
-                Swap(index, parent);
+                if (WaitKey.Compare(key, keys[parent]) >= 0)
+                    break;
+                Place(index, keys[parent], places);
                 index = parent;
             }
+            Place(index, key, places);
         }
 
-        private void SiftDown(int index)
+        private void SiftDown(int index, WaitKey key, int[] places)
         {
+            var keys = _keys;
+            var count = Count;
             while (true)
             {
-                var smallest = index;
-                var left = (2 * index) + 1;
-                if (left < Count && WaitKey.Compare(_keys[left], _keys[smallest]) < 0)
-                    smallest = left;
-                if (left + 1 < Count && WaitKey.Compare(_keys[left + 1], _keys[smallest]) < 0)
-                    smallest = left + 1;
-                if (smallest == index)
-                    return;
-                Swap(index, smallest);
-                index = smallest;
+                var child = (2 * index) + 1;
+                if (child >= count)
+                    break;
+                if (child + 1 < count && WaitKey.Compare(keys[child + 1], keys[child]) < 0)
+                    child++;
+                if (WaitKey.Compare(keys[child], key) >= 0)
+                    break;
+                Place(index, keys[child], places);
+                index = child;
             }
+            Place(index, key, places);
         }
 
-        private void Swap(int a, int b)
-        {
-            var (keyA, entryA) = (_keys[a], _entries[a]);
-            Place(a, _keys[b], _entries[b]);
-            Place(b, keyA, entryA);
-        }
-
-        private void Place(int index, WaitKey key, CallEntry entry)
+        private void Place(int index, WaitKey key, int[] places)
         {
             _keys[index] = key;
-            _entries[index] = entry;
-            entry.HeapIndex = index;
+            places[key.Slot] = index;
         }
     }
 
