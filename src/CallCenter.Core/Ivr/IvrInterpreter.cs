@@ -24,6 +24,8 @@ public sealed class IvrInterpreter
 
     private readonly IvrFlow _flow;
     private readonly IvrOptions _options;
+    // A menu's speech hints depend only on the node and the language, and every caller in that menu needs them.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Node, string Language), IReadOnlyList<string>> _hints = new();
 
     /// <summary>Creates an interpreter for one flow.</summary>
     public IvrInterpreter(IvrFlow flow, IvrOptions? options = null)
@@ -269,10 +271,10 @@ public sealed class IvrInterpreter
                 prompts.AddRange(Prompt(node, "prompt"));
             }
 
-            var hints = node.Options
-                .SelectMany(o => (o.Words.GetValueOrDefault(State.Language) ?? []).Concat(o.Words.GetValueOrDefault("*") ?? []))
+            var hints = owner._hints.GetOrAdd((node.Id, State.Language), key => node.Options
+                .SelectMany(o => (o.Words.GetValueOrDefault(key.Language) ?? []).Concat(o.Words.GetValueOrDefault("*") ?? []))
                 .Distinct(StringComparer.Ordinal)
-                .ToList();
+                .ToList());
             Verb(Gather(node, prompts, GatherInput.DtmfAndSpeech, 1, null, hints));
         }
 

@@ -40,6 +40,8 @@ public interface ICallEventLog
 /// serialisation from capping throughput. When PostgreSQL does not answer within
 /// <see cref="DegradedModeOptions.DatabaseWriteTimeout"/>, the batch goes to the local <see cref="CallLogSpool"/>
 /// (fsynced before the caller is answered) and a drain loop writes it, in order, once the database is back.
+/// The writer keeps one connection open for its whole life: a pooled connection is reset (DISCARD ALL) every time it is
+/// returned, which throws away the append function's cached plans, so each batch would pay for planning it again.
 /// </summary>
 public sealed class CallEventWriter(NpgsqlDataSource dataSource, CallLogSpool spool, IOptions<DegradedModeOptions> options,
     DegradedState degraded, CallCenterTelemetry telemetry, ILogger<CallEventWriter> logger)
@@ -53,6 +55,9 @@ public sealed class CallEventWriter(NpgsqlDataSource dataSource, CallLogSpool sp
     private sealed record Pending(SpoolEntry Entry, TaskCompletionSource<AppendResult> Completion);
 
     private static readonly AppendResult SpooledResult = new(0, 0, Appended: true) { Spooled = true };
+
+    // Only the writer loop uses it; the drain loop, which runs while the database is or was away, borrows from the pool.
+    private NpgsqlConnection? _connection;
 
     public bool IsSpooling => spool.HasPending;
 
@@ -96,6 +101,7 @@ public sealed class CallEventWriter(NpgsqlDataSource dataSource, CallLogSpool sp
         }
         finally
         {
+            if (_connection is not null) await _connection.DisposeAsync();
             _queue.Writer.TryComplete();
             while (reader.TryRead(out var left))
                 left.Completion.TrySetException(new OperationCanceledException("The server is stopping."));
@@ -140,7 +146,7 @@ public sealed class CallEventWriter(NpgsqlDataSource dataSource, CallLogSpool sp
             timeout.CancelAfter(_options.DatabaseWriteTimeout);
             try
             {
-                results = await WriteAsync(entries, timeout.Token);
+                results = await WriteOnOwnConnectionAsync(entries, timeout.Token);
                 degraded.DatabaseAnswered();
             }
             catch (Exception ex) when (!ct.IsCancellationRequested && (ex is OperationCanceledException || DependencyFailures.IsDatabaseUnavailable(ex)))
@@ -154,6 +160,22 @@ public sealed class CallEventWriter(NpgsqlDataSource dataSource, CallLogSpool sp
             }
         }
         for (var i = 0; i < batch.Count; i++) batch[i].Completion.TrySetResult(results[i]);
+    }
+
+    private async Task<IReadOnlyList<AppendResult>> WriteOnOwnConnectionAsync(List<SpoolEntry> entries, CancellationToken ct)
+    {
+        try
+        {
+            _connection ??= await dataSource.OpenConnectionAsync(ct);
+            return await WriteAsync(_connection, entries, ct);
+        }
+        catch
+        {
+            // A failure may leave the connection broken or mid-statement: the next batch starts on a fresh one.
+            if (_connection is not null) await _connection.DisposeAsync();
+            _connection = null;
+            throw;
+        }
     }
 
     private void Spooled(IReadOnlyList<Pending> batch)
@@ -199,34 +221,35 @@ public sealed class CallEventWriter(NpgsqlDataSource dataSource, CallLogSpool sp
         {
             using var activity = CallCenterTelemetry.ActivitySource.StartActivity("call_log.drain_spool");
             activity?.SetTag("batch.size", chunk.Count);
-            await WriteAsync([.. chunk.Select(c => c.Entry)], ct);
+            await using (var connection = await dataSource.OpenConnectionAsync(ct))
+                await WriteAsync(connection, [.. chunk.Select(c => c.Entry)], ct);
             spool.Commit(chunk[^1].End, chunk.Count);
             telemetry.EntriesDrained.Add(chunk.Count);
         }
     }
 
     // Runs of events go to append_call_events in one round trip each; call rows are one statement each, in between.
-    private async Task<IReadOnlyList<AppendResult>> WriteAsync(List<SpoolEntry> entries, CancellationToken ct)
+    private async Task<IReadOnlyList<AppendResult>> WriteAsync(NpgsqlConnection connection, List<SpoolEntry> entries, CancellationToken ct)
     {
         var results = new AppendResult[entries.Count];
         for (var start = 0; start < entries.Count;)
         {
             if (entries[start].Call is { } call)
             {
-                await ApplyCallRowAsync(call, ct);
+                await ApplyCallRowAsync(connection, call, ct);
                 results[start++] = new AppendResult(0, 0, true);
                 continue;
             }
             var end = start;
             while (end < entries.Count && entries[end].Event is not null) end++;
-            var written = await AppendEventsAsync([.. entries.Skip(start).Take(end - start).Select(e => e.Event!)], ct);
+            var written = await AppendEventsAsync(connection, [.. entries.Skip(start).Take(end - start).Select(e => e.Event!)], ct);
             written.CopyTo(results, start);
             start = end;
         }
         return results;
     }
 
-    private async Task<AppendResult[]> AppendEventsAsync(IReadOnlyList<NewCallEvent> batch, CancellationToken ct)
+    private async Task<AppendResult[]> AppendEventsAsync(NpgsqlConnection connection, IReadOnlyList<NewCallEvent> batch, CancellationToken ct)
     {
         using var activity = CallCenterTelemetry.ActivitySource.StartActivity("call_log.append_batch");
         activity?.SetTag("batch.size", batch.Count);
@@ -234,8 +257,8 @@ public sealed class CallEventWriter(NpgsqlDataSource dataSource, CallLogSpool sp
 
         // One round trip: the database function takes the chain lock, dedupes, numbers, hashes and
         // inserts, and the statement's own transaction commits it.
-        await using var command = dataSource.CreateCommand(
-            "SELECT idx, global_seq, call_seq, appended FROM append_call_events(@sids, @types, @keys, @times, @payloads)");
+        await using var command = new NpgsqlCommand(
+            "SELECT idx, global_seq, call_seq, appended FROM append_call_events(@sids, @types, @keys, @times, @payloads)", connection);
         command.Parameters.Add(new NpgsqlParameter<string[]>("sids", batch.Select(e => e.CallSid).ToArray()));
         command.Parameters.Add(new NpgsqlParameter<string[]>("types", batch.Select(e => e.Type).ToArray()));
         command.Parameters.Add(new NpgsqlParameter<string[]>("keys", batch.Select(e => e.StepKey).ToArray()));
@@ -266,28 +289,28 @@ public sealed class CallEventWriter(NpgsqlDataSource dataSource, CallLogSpool sp
     // instance's spool while another writes the final status. So a final status that carries the call's numbers (Twilio's
     // status callback does) creates the row when it is not there yet, and the start arriving after it only moves
     // started_at back to the true start; otherwise the final status would be lost and the call left "ringing".
-    private async Task ApplyCallRowAsync(CallRowChange change, CancellationToken ct)
+    private static async Task ApplyCallRowAsync(NpgsqlConnection connection, CallRowChange change, CancellationToken ct)
     {
         var final = Telephony.VoiceWebhookForm.FinalStatuses.Contains(change.Status);
         await using var command = change.Started
-            ? dataSource.CreateCommand("""
+            ? new NpgsqlCommand("""
                 INSERT INTO calls (call_sid, account_sid, from_number, to_number, direction, status, started_at, updated_at)
                 VALUES (@sid, @account, @from, @to, @direction, @status, @at, @at)
                 ON CONFLICT (call_sid) DO UPDATE SET started_at = LEAST(calls.started_at, EXCLUDED.started_at)
-                """)
+                """, connection)
             : final && change.From is not null && change.To is not null
-            ? dataSource.CreateCommand("""
+            ? new NpgsqlCommand("""
                 INSERT INTO calls (call_sid, account_sid, from_number, to_number, direction, status, started_at, updated_at, ended_at, duration_seconds)
                 VALUES (@sid, @account, @from, @to, @direction, @status, @at, @at, @at, @duration)
                 ON CONFLICT (call_sid) DO UPDATE SET status = @status, updated_at = @at, ended_at = @at, duration_seconds = @duration
                 WHERE NOT (calls.status = ANY(@finals))
-                """)
-            : dataSource.CreateCommand("""
+                """, connection)
+            : new NpgsqlCommand("""
                 UPDATE calls SET status = @status, updated_at = @at,
                     ended_at = CASE WHEN @final THEN @at ELSE ended_at END,
                     duration_seconds = CASE WHEN @final THEN @duration ELSE duration_seconds END
                 WHERE call_sid = @sid AND NOT (status = ANY(@finals))
-                """);
+                """, connection);
         command.Parameters.Add(new NpgsqlParameter<string>("sid", change.CallSid));
         command.Parameters.Add(new NpgsqlParameter<string>("status", change.Status));
         command.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("at", change.At));

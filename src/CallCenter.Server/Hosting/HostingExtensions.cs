@@ -97,6 +97,9 @@ public static class HostingExtensions
         // Twilio's webhooks carry no session (each endpoint checks the request's signature instead), so they skip the
         // cookie handler that every staff request needs: at thousands of webhooks a second its per-request set-up shows.
         app.UseWhen(c => !c.Request.Path.StartsWithSegments("/twilio", StringComparison.OrdinalIgnoreCase), staff => staff.UseAuthentication());
+        // UseAuthentication marks the pipeline it joins, and WebApplication puts one at the front of any pipeline left unmarked.
+        // The branch's mark stays in the branch, so without this one every webhook still ran the cookie handler.
+        ((IApplicationBuilder)app).Properties["__AuthenticationMiddlewareSet"] = true;
         app.UseAuthorization();
         app.UseRateLimiter();
 

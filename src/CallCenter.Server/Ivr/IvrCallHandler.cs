@@ -108,8 +108,11 @@ public sealed class IvrCallHandler(
         }
 
         var now = clock.GetUtcNow();
-        await Task.WhenAll(events.Select(e => callLog.AppendAsync(new NewCallEvent(callSid, e.Type, e.StepKey, now,
-            CallEventPayload.Serialize(new { node = e.NodeId, flow = interpreter.Flow.Id, data = e.Data })), ct)));
+        var appends = new Task[events.Count];
+        for (var i = 0; i < events.Count; i++)
+            appends[i] = callLog.AppendAsync(new NewCallEvent(callSid, events[i].Type, events[i].StepKey, now,
+                CallEventPayload.Serialize(new { node = events[i].NodeId, flow = interpreter.Flow.Id, data = events[i].Data })), ct);
+        await Task.WhenAll(appends);
         foreach (var answer in events.Where(e => e.Type == "ivr.survey_answer"))
         {
             if (int.TryParse(answer.Data.GetValueOrDefault("score"), System.Globalization.CultureInfo.InvariantCulture, out var score))

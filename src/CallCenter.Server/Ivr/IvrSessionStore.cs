@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
@@ -131,27 +132,69 @@ public sealed class IvrSessionStore : IDisposable
     {
         await _redis.GetDatabase().ScriptEvaluateAsync(SaveScript, [KeyOf(callSid)],
         [
-            StateField, Encrypt(callSid, StateField, JsonSerializer.SerializeToUtf8Bytes(state)),
-            replyField, Encrypt(callSid, replyField, Encoding.UTF8.GetBytes(reply)),
+            StateField, SealState(callSid, state),
+            replyField, SealText(callSid, replyField, reply),
             (long)_ttl.TotalMilliseconds,
         ]);
     }
 
+    // Every step seals its state and reply: the plain bytes go through one buffer per thread instead of new arrays each time.
+    [ThreadStatic] private static ArrayBufferWriter<byte>? t_plain;
+    [ThreadStatic] private static Utf8JsonWriter? t_json;
+
+    private byte[] SealState(string callSid, IvrCallState state)
+    {
+        var plain = PlainBuffer();
+        var json = t_json ??= new Utf8JsonWriter(plain);
+        json.Reset(plain);
+        JsonSerializer.Serialize(json, state);
+        return Encrypt(callSid, StateField, plain.WrittenSpan);
+    }
+
+    private byte[] SealText(string callSid, string field, string text)
+    {
+        var plain = PlainBuffer();
+        plain.Advance(Encoding.UTF8.GetBytes(text, plain.GetSpan(Encoding.UTF8.GetMaxByteCount(text.Length))));
+        return Encrypt(callSid, field, plain.WrittenSpan);
+    }
+
+    private static ArrayBufferWriter<byte> PlainBuffer()
+    {
+        var plain = t_plain ??= new ArrayBufferWriter<byte>(4096);
+        plain.ResetWrittenCount();
+        return plain;
+    }
+
     // nonce (12) | tag (16) | ciphertext; the call and field are authenticated so values cannot be swapped.
-    private byte[] Encrypt(string callSid, string field, byte[] plain)
+    private byte[] Encrypt(string callSid, string field, ReadOnlySpan<byte> plain)
     {
         var sealedBox = new byte[12 + 16 + plain.Length];
         var nonce = sealedBox.AsSpan(0, 12);
         RandomNumberGenerator.Fill(nonce);
-        _aes.Value!.Encrypt(nonce, plain, sealedBox.AsSpan(28), sealedBox.AsSpan(12, 16), Encoding.UTF8.GetBytes(callSid + "/" + field));
+        Span<byte> aad = stackalloc byte[MaxAssociatedData];
+        _aes.Value!.Encrypt(nonce, plain, sealedBox.AsSpan(28), sealedBox.AsSpan(12, 16), AssociatedData(callSid, field, aad));
         return sealedBox;
     }
 
     private byte[] Decrypt(string callSid, string field, byte[] sealedBox)
     {
         var plain = new byte[sealedBox.Length - 28];
-        _aes.Value!.Decrypt(sealedBox.AsSpan(0, 12), sealedBox.AsSpan(28), sealedBox.AsSpan(12, 16), plain, Encoding.UTF8.GetBytes(callSid + "/" + field));
+        Span<byte> aad = stackalloc byte[MaxAssociatedData];
+        _aes.Value!.Decrypt(sealedBox.AsSpan(0, 12), sealedBox.AsSpan(28), sealedBox.AsSpan(12, 16), plain, AssociatedData(callSid, field, aad));
         return plain;
+    }
+
+    private const int MaxAssociatedData = 512;
+
+    // "{callSid}/{field}" in UTF-8; Twilio's ids and our field names are short, anything longer goes to the heap.
+    private static ReadOnlySpan<byte> AssociatedData(string callSid, string field, Span<byte> buffer)
+    {
+        if (Encoding.UTF8.GetMaxByteCount(callSid.Length + field.Length + 1) > buffer.Length)
+            return Encoding.UTF8.GetBytes(callSid + "/" + field);
+        var written = Encoding.UTF8.GetBytes(callSid, buffer);
+        buffer[written++] = (byte)'/';
+        written += Encoding.UTF8.GetBytes(field, buffer[written..]);
+        return buffer[..written];
     }
 
     public void Dispose()

@@ -18,7 +18,8 @@ public sealed class TwimlRenderer(PromptLibrary prompts, IOptions<IvrHostOptions
     private const string StepSlot = "step_slot_5f1c";
     // Enough for every node × language × retry variant of the shipped flows many times over; past it, replies are built each time.
     private const int MaxCachedReplies = 4096;
-    private readonly ConcurrentDictionary<string, string> _replies = new(StringComparer.Ordinal);
+    // Each document is kept cut at its step slots, so filling one in is a single join.
+    private readonly ConcurrentDictionary<string, string[]> _replies = new(StringComparer.Ordinal);
     private int _promptsReady = -1;
     private readonly string _publicBase = twilio.Value.PublicBaseUrl!.ToString().TrimEnd('/');
 
@@ -44,10 +45,10 @@ public sealed class TwimlRenderer(PromptLibrary prompts, IOptions<IvrHostOptions
         }
         if (!_replies.TryGetValue(shape, out var template))
         {
-            template = Render([.. verbs.Select(v => WithAction(v, StepSlot))]).ToString();
+            template = Render([.. verbs.Select(v => WithAction(v, StepSlot))]).ToString().Split(StepSlot);
             if (_replies.Count < MaxCachedReplies) _replies.TryAdd(shape, template);
         }
-        return template.Replace(StepSlot, Uri.EscapeDataString(step), StringComparison.Ordinal);
+        return string.Join(Uri.EscapeDataString(step), template);
     }
 
     /// <summary>The verbs as TwiML; with <paramref name="surge"/>, the surge announcement and callback offer come just before holding.</summary>
@@ -141,11 +142,15 @@ public sealed class TwimlRenderer(PromptLibrary prompts, IOptions<IvrHostOptions
     // Everything that decides the TwiML except the step: null when a verb carries a caller's own values or posts to another step.
     private static string? ShapeOf(IReadOnlyList<IvrVerb> verbs, string step)
     {
-        var shape = new StringBuilder(256);
+        // Prompts make a shape a few hundred characters long, for every step: one builder per thread keeps its buffer.
+        var shape = t_shape ??= new StringBuilder(1024);
+        shape.Clear();
         foreach (var verb in verbs)
             if (!AppendShape(shape, verb, step)) return null;
         return shape.ToString();
     }
+
+    [ThreadStatic] private static StringBuilder? t_shape;
 
     private static bool AppendShape(StringBuilder shape, IvrVerb verb, string step)
     {
