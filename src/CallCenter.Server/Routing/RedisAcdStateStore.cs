@@ -13,13 +13,17 @@ namespace CallCenter.Server.Routing;
 /// sends them in one Lua script that first checks every version read (this is the atomic claim: the agent's and
 /// the call's versions together) and the generation of every index the decision consulted, then writes records,
 /// indexes and timers together. Outside a unit of work every write commits on its own, like the in-process store.
-/// Not thread-safe: each node's engine runs one operation at a time.
+/// Not thread-safe: one operation at a time; a node runs several at once on <see cref="Fork"/>s sharing the connection.
 /// </summary>
 public sealed class RedisAcdStateStore : ISharedAcdStateStore
 {
     // Keys share one hash tag so the scripts' keys sit in one slot should Redis ever be a cluster.
     private readonly string _p;
+    private readonly IConnectionMultiplexer _redis;
+    private readonly string _keyPrefix;
     private readonly IDatabase _db;
+    // Shared by a store and its forks.
+    private readonly RoundTripCounter _roundTrips;
     private readonly int _handleTimeWindow;
     private readonly TimeSpan _timerLease;
     private readonly RedisKey _gens;
@@ -34,10 +38,18 @@ public sealed class RedisAcdStateStore : ISharedAcdStateStore
     /// in between leaves it to fire again on another node.
     /// </param>
     public RedisAcdStateStore(IConnectionMultiplexer redis, string keyPrefix, int handleTimeWindow = 50, TimeSpan? timerLease = null)
+        : this(redis, keyPrefix, handleTimeWindow, timerLease, new RoundTripCounter())
+    {
+    }
+
+    private RedisAcdStateStore(IConnectionMultiplexer redis, string keyPrefix, int handleTimeWindow, TimeSpan? timerLease, RoundTripCounter roundTrips)
     {
         ArgumentNullException.ThrowIfNull(redis);
         ArgumentException.ThrowIfNullOrWhiteSpace(keyPrefix);
         ArgumentOutOfRangeException.ThrowIfLessThan(handleTimeWindow, 1);
+        _redis = redis;
+        _keyPrefix = keyPrefix;
+        _roundTrips = roundTrips;
         _db = redis.GetDatabase();
         _p = "{" + keyPrefix + "}:";
         _handleTimeWindow = handleTimeWindow;
@@ -48,17 +60,27 @@ public sealed class RedisAcdStateStore : ISharedAcdStateStore
 
     public bool TookTimer { get; private set; }
 
-    /// <summary>Commands and scripts sent to Redis and waited for: the cost of an operation that does not depend on the machine.</summary>
-    public long RoundTrips { get; private set; }
+    /// <summary>
+    /// Commands and scripts sent to Redis and waited for, by this store and its forks: the cost of an operation that does not
+    /// depend on the machine.
+    /// </summary>
+    public long RoundTrips => Interlocked.Read(ref _roundTrips.Count);
 
     // Every synchronous command goes through here, so RoundTrips counts each one.
     private IDatabase Db
     {
         get
         {
-            RoundTrips++;
+            Interlocked.Increment(ref _roundTrips.Count);
             return _db;
         }
+    }
+
+    public ISharedAcdStateStore Fork() => new RedisAcdStateStore(_redis, _keyPrefix, _handleTimeWindow, _timerLease, _roundTrips);
+
+    private sealed class RoundTripCounter
+    {
+        public long Count;
     }
 
     public void Begin()
