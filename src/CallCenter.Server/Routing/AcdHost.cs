@@ -54,6 +54,7 @@ public sealed class AcdHost : BackgroundService
     // side by side instead of one after another; the in-process store has one lane, as it is not thread-safe.
     private readonly SemaphoreSlim _lanes;
     private readonly ConcurrentBag<Lane> _freeLanes = [];
+    private readonly LaneThreads? _laneThreads;
     private readonly ISharedAcdStateStore? _shared;
     // Ticks and an accept's check-and-hold exclude each other, so no lane times out an offer this instance is connecting.
     private readonly SemaphoreSlim _timerGate = new(1, 1);
@@ -123,6 +124,7 @@ public sealed class AcdHost : BackgroundService
             var fork = _shared!.Fork();
             _freeLanes.Add(new Lane(new AcdEngine(_options, fork), fork));
         }
+        _laneThreads = lanes > 1 ? new LaneThreads(lanes) : null;
         _clock = clock;
         _callLog = callLog;
         _twilio = twilio;
@@ -437,6 +439,7 @@ public sealed class AcdHost : BackgroundService
     {
         _lanes.Dispose();
         _timerGate.Dispose();
+        _laneThreads?.Dispose();
         base.Dispose();
     }
 
@@ -484,8 +487,51 @@ public sealed class AcdHost : BackgroundService
     private async Task<T> ReadAsync<T>(Func<Lane, T> read, CancellationToken ct)
     {
         var lane = await TakeLaneAsync(ct);
-        try { return read(lane); }
+        try { return await OnLaneThreadAsync(() => read(lane)); }
         finally { ReleaseLane(lane); }
+    }
+
+    // A lane's work waits for Redis synchronously (the engine and the store are synchronous), so with several lanes it runs on
+    // threads of their own: held up there, it never takes the thread pool's threads from requests. One lane runs inline.
+    private async Task<T> OnLaneThreadAsync<T>(Func<T> work)
+    {
+        if (_laneThreads is null)
+            return work();
+        // Forced to yield: what follows the await must not run on (and hold) a lane's thread.
+        return await Task.Factory.StartNew(work, CancellationToken.None, TaskCreationOptions.DenyChildAttach, _laneThreads)
+            .ConfigureAwait(ConfigureAwaitOptions.ForceYielding);
+    }
+
+    /// <summary>Dedicated threads, one per lane, for the lanes' synchronous work.</summary>
+    private sealed class LaneThreads : TaskScheduler, IDisposable
+    {
+        private readonly BlockingCollection<Task> _queue = [];
+        private readonly int _threads;
+
+        public LaneThreads(int threads)
+        {
+            _threads = threads;
+            for (var i = 0; i < threads; i++)
+            {
+                new Thread(() =>
+                {
+                    foreach (var task in _queue.GetConsumingEnumerable())
+                        TryExecuteTask(task);
+                })
+                { IsBackground = true, Name = "acd-lane" }.Start();
+            }
+        }
+
+        public override int MaximumConcurrencyLevel => _threads;
+
+        protected override void QueueTask(Task task) => _queue.Add(task);
+
+        protected override bool TryExecuteTaskInline(Task task, bool taskWasPreviouslyQueued) => false;
+
+        protected override IEnumerable<Task> GetScheduledTasks() => [.. _queue];
+
+        // The threads end once the queue is empty; the queue itself is left to them (disposing it would fail their last take).
+        public void Dispose() => _queue.CompleteAdding();
     }
 
     private Task _appendTail = Task.CompletedTask;
@@ -502,12 +548,15 @@ public sealed class AcdHost : BackgroundService
         var activity = quiet ? null : CallCenterTelemetry.ActivitySource.StartActivity("acd." + operation);
         try
         {
-            decisions = Decide(lane, decide);
-            lock (_book)
+            (decisions, appended) = await OnLaneThreadAsync(() =>
             {
-                Apply(lane, decisions);
-                appended = _appendTail = ChainAsync(_appendTail, NumberAppends(lane), operation);
-            }
+                var decided = Decide(lane, decide);
+                lock (_book)
+                {
+                    Apply(lane, decided);
+                    return (decided, _appendTail = ChainAsync(_appendTail, NumberAppends(lane), operation));
+                }
+            });
         }
         catch (Exception ex)
         {
