@@ -1,18 +1,27 @@
 extern alias server;
 
+using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Diagnostics.Metrics;
 using System.Globalization;
 using CallCenter.Core.Routing;
+using Microsoft.Extensions.Logging.Abstractions;
+using server::CallCenter.Server.CallLog;
+using server::CallCenter.Server.Degraded;
+using server::CallCenter.Server.Outbound;
 using server::CallCenter.Server.Routing;
+using server::CallCenter.Server.Telephony;
 using StackExchange.Redis;
+using MsOptions = Microsoft.Extensions.Options.Options;
 
 namespace CallCenter.Benchmarks;
 
 /// <summary>
-/// The Redis store with several processes deciding at once, each running one engine the way one server
-/// instance does (one operation at a time, each a unit of work that commits atomically or runs again).
-/// One cycle per agent: it ends its call and, in the same operation, claims the best waiting call
-/// (the assignment, timed from begin to commit, conflicts and re-runs included); it answers; a new call arrives.
+/// The Redis store with several processes deciding at once, each running the server's own <see cref="AcdHost"/> over it the
+/// way one server instance does (operations on its lanes, each a unit of work that commits atomically or runs again; Twilio,
+/// the call log and the consoles are stand-ins that answer at once). Each agent is a console of its own, all at once: it
+/// ends its call and, in the same operation, claims the best waiting call (the assignment, timed from the request to its
+/// return, conflicts and re-runs included); it accepts the offer it was notified of; a new call arrives.
 /// </summary>
 internal static class RedisClaimRun
 {
@@ -25,7 +34,7 @@ internal static class RedisClaimRun
     };
 
     /// <summary>Seeds the shared state, starts the worker processes, and prints their combined figures.</summary>
-    public static void Run(string redis, int processes, int seconds)
+    public static void Run(string redis, int processes, int seconds, int lanes)
     {
         var inv = CultureInfo.InvariantCulture;
         var prefix = "acd-bench-" + Guid.NewGuid().ToString("N")[..8];
@@ -37,101 +46,191 @@ internal static class RedisClaimRun
             for (var i = 0; i < WaitingCalls; i++)
                 engine.Enqueue(new CallRequest($"seed-{i}", "general"), now);
         }
-        Console.WriteLine(string.Format(inv, "prefix {0}: {1:N0} waiting calls; {2} processes × {3} agents for {4} s", prefix, WaitingCalls, processes, AgentsPerProcess, seconds));
+        Console.WriteLine(string.Format(inv, "prefix {0}: {1:N0} waiting calls; {2} processes × {3} agents, {4} lanes each, for {5} s",
+            prefix, WaitingCalls, processes, AgentsPerProcess, lanes, seconds));
 
         var self = Environment.ProcessPath!;
         var dll = typeof(RedisClaimRun).Assembly.Location;
         var workers = Enumerable.Range(0, processes).Select(p => Process.Start(new ProcessStartInfo(self)
         {
-            ArgumentList = { dll, "--redis-claims-worker", redis, prefix, p.ToString(inv), seconds.ToString(inv) },
+            ArgumentList = { dll, "--redis-claims-worker", redis, prefix, p.ToString(inv), seconds.ToString(inv), lanes.ToString(inv) },
             RedirectStandardOutput = true,
         })!).ToList();
         var outputs = workers.Select(w => w.StandardOutput.ReadToEndAsync()).ToList();
         workers.ForEach(w => w.WaitForExit());
 
         var latencies = new List<double>();
-        long assignments = 0, conflicts = 0;
-        var trips = new long[4];
-        var longest = 0.0;
+        long assignments = 0, conflicts = 0, trips = 0;
+        double longest = 0, cpuMs = 0, redisCpuMs = 0;
+        long redisCalls = 0;
         foreach (var output in outputs.Select(o => o.Result))
         {
             var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
             var head = lines[0].Split(' ');
-            assignments += long.Parse(head[0], inv);
+            var done = long.Parse(head[0], inv);
+            var took = double.Parse(head[2], inv);
+            assignments += done;
             conflicts += long.Parse(head[1], inv);
-            longest = Math.Max(longest, double.Parse(head[2], inv));
-            for (var i = 0; i < trips.Length; i++)
-                trips[i] += long.Parse(head[3 + i], inv);
+            longest = Math.Max(longest, took);
+            trips += long.Parse(head[3], inv);
+            cpuMs += double.Parse(head[4], inv);
+            // Only the first worker samples Redis (its window covers the others' but for their start-up).
+            if (head.Length > 5)
+                (redisCpuMs, redisCalls) = (double.Parse(head[5], inv), long.Parse(head[6], inv));
             latencies.AddRange(lines.Skip(1).Select(l => double.Parse(l, inv)));
-            Console.WriteLine(string.Format(inv, "  worker: {0:N0} assignments in {1:F1} s = {2:N0}/s, {3:N0} conflicts re-run", long.Parse(head[0], inv), double.Parse(head[2], inv), long.Parse(head[0], inv) / double.Parse(head[2], inv), long.Parse(head[1], inv)));
+            Console.WriteLine(string.Format(inv, "  worker: {0:N0} assignments in {1:F1} s = {2:N0}/s, {3:N0} conflicts re-run, {4:F3} ms CPU per assignment",
+                done, took, done / took, long.Parse(head[1], inv), double.Parse(head[4], inv) / done));
         }
         latencies.Sort();
-        // Counted in the store, so unlike the timings it does not depend on how loaded the machine is.
-        Console.WriteLine(string.Format(inv, "Redis round trips per assignment: {0:F2} (look up the agent's call {1:F2}, end call + claim {2:F2}, answer {3:F2}, new call {4:F2})",
-            trips.Sum() / (double)assignments, trips[0] / (double)assignments, trips[1] / (double)assignments, trips[2] / (double)assignments, trips[3] / (double)assignments));
+        // Counted, so unlike the timings they do not depend on how loaded the machine is.
+        Console.WriteLine(string.Format(inv, "per assignment: {0:F2} Redis round trips, {1:F0} µs Redis CPU ({2:F2} commands and scripts), {3:F3} ms client CPU",
+            trips / (double)assignments, 1000 * redisCpuMs / assignments, redisCalls / (double)assignments, cpuMs / assignments));
         double P(double q) => latencies[Math.Min(latencies.Count - 1, (int)(q * latencies.Count))];
         Console.WriteLine(string.Format(inv, "aggregate: {0:N0} assignments/s ({1:N0} in {2:F1} s), {3:N0} conflicts re-run ({4:P1} of assignments)", assignments / longest, assignments, longest, conflicts, conflicts / (double)assignments));
-        Console.WriteLine(string.Format(inv, "claim (end call + claim next, begin to commit): p50 {0:F2} ms, p90 {1:F2} ms, p99 {2:F2} ms, p99.9 {3:F2} ms, max {4:F2} ms", P(0.5), P(0.9), P(0.99), P(0.999), latencies[^1]));
+        Console.WriteLine(string.Format(inv, "claim (end call + claim next, request to return): p50 {0:F2} ms, p90 {1:F2} ms, p99 {2:F2} ms, p99.9 {3:F2} ms, max {4:F2} ms", P(0.5), P(0.9), P(0.99), P(0.999), latencies[^1]));
         using var cleanup = ConnectionMultiplexer.Connect(redis + ",allowAdmin=true");
         var db = cleanup.GetDatabase();
         foreach (var key in cleanup.GetServers()[0].Keys(pattern: "{" + prefix + "}:*", pageSize: 1000))
             db.KeyDelete(key, CommandFlags.FireAndForget);
     }
 
-    /// <summary>One process: its agents take the seeded calls, then cycle for the given time; prints counts and each claim's latency (ms).</summary>
-    public static void Worker(string redis, string prefix, int id, int seconds)
+    /// <summary>
+    /// One process: its agents take the seeded calls, then cycle for the given time, all at once; prints counts, round trips,
+    /// CPU (and, for the first, Redis's CPU and commands meanwhile) and each claim's latency (ms).
+    /// </summary>
+    public static async Task WorkerAsync(string redis, string prefix, int id, int seconds, int lanes)
     {
         var inv = CultureInfo.InvariantCulture;
-        using var connection = ConnectionMultiplexer.Connect(redis);
+        using var connection = await ConnectionMultiplexer.ConnectAsync(redis + ",allowAdmin=true");
         var store = new RedisAcdStateStore(connection, prefix);
-        var engine = new AcdEngine(Options, store);
+        var offers = new ConcurrentDictionary<string, string>(StringComparer.Ordinal);
+        using var meters = new BenchMeters();
+        using var host = new AcdHost(MsOptions.Create(Options), store, TimeProvider.System, new NoCallLog(), new ConnectingTwilio(),
+            MsOptions.Create(new TwilioOptions()), new AcdMetrics(meters), new OfferNotifier(offers), new NoCallbacks(),
+            NullLogger<AcdHost>.Instance, MsOptions.Create(new AcdStoreOptions { Store = AcdStoreKind.Redis, Lanes = lanes }));
         long conflicts = 0;
-        AcdDecisions Run(Func<AcdDecisions> operation)
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
         {
-            while (true)
-            {
-                store.Begin();
-                var decisions = operation();
-                if (store.Commit())
-                    return decisions;
-                conflicts++;
-            }
-        }
+            if (instrument.Name == "callcenter.acd.conflicts")
+                l.EnableMeasurementEvents(instrument);
+        };
+        listener.SetMeasurementEventCallback<long>((_, value, _, _) => Interlocked.Add(ref conflicts, value));
+        listener.Start();
 
+        string OfferOf(string agent) => offers.TryRemove(agent, out var call) ? call : throw new InvalidOperationException($"{agent} was offered no call.");
         var agents = Enumerable.Range(0, AgentsPerProcess).Select(i => $"w{id}-a{i}").ToArray();
-        foreach (var agent in agents)
+        var calls = await Task.WhenAll(agents.Select(async agent =>
         {
-            var offer = Run(() => engine.Login(agent, [new AgentSkill("general", 1)], DateTimeOffset.UtcNow)).Offers.Single();
-            Run(() => engine.Accept(agent, offer.CallId, DateTimeOffset.UtcNow));
-        }
-        conflicts = 0;
+            await host.LoginAsync(agent, [new AgentSkill("general", 1)], CancellationToken.None);
+            var call = OfferOf(agent);
+            await host.AcceptAsync(agent, call, CancellationToken.None);
+            return call;
+        }));
+        Interlocked.Exchange(ref conflicts, 0);
 
-        var latencies = new List<double>(1 << 20);
+        var server = connection.GetServers()[0];
+        var redisBefore = id == 0 ? await RedisSampleAsync(server) : default;
         var next = 0L;
-        // Round trips per step of the cycle: look up the agent's call, end call + claim, answer, new call.
-        var trips = new long[4];
-        T Counted<T>(int step, Func<T> action)
-        {
-            var before = store.RoundTrips;
-            var result = action();
-            trips[step] += store.RoundTrips - before;
-            return result;
-        }
+        var trips = store.RoundTrips;
+        var cpu = Process.GetCurrentProcess().TotalProcessorTime;
         var total = Stopwatch.StartNew();
-        while (total.Elapsed.TotalSeconds < seconds)
+        var latencies = await Task.WhenAll(agents.Select(async (agent, i) =>
         {
-            foreach (var agent in agents)
+            var call = calls[i];
+            var timings = new List<double>(1 << 14);
+            while (total.Elapsed.TotalSeconds < seconds)
             {
-                var callId = Counted(0, () => engine.FindAgent(agent)!.CallId!);
                 var started = Stopwatch.GetTimestamp();
-                var offer = Counted(1, () => Run(() => engine.EndCall(agent, callId, DateTimeOffset.UtcNow))).Offers.Single();
-                latencies.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-                Counted(2, () => Run(() => engine.Accept(agent, offer.CallId, DateTimeOffset.UtcNow)));
-                Counted(3, () => Run(() => engine.Enqueue(new CallRequest($"w{id}-c{next++}", "general"), DateTimeOffset.UtcNow)));
+                await host.EndCallAsync(agent, call, CancellationToken.None);
+                timings.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                call = OfferOf(agent);
+                await host.AcceptAsync(agent, call, CancellationToken.None);
+                await host.EnqueueAsync(new CallRequest($"w{id}-c{Interlocked.Increment(ref next)}", "general"), CancellationToken.None);
             }
-        }
+            return timings;
+        }));
         total.Stop();
-        Console.WriteLine(string.Format(inv, "{0} {1} {2:F3} {3}", latencies.Count, conflicts, total.Elapsed.TotalSeconds, string.Join(' ', trips)));
-        Console.WriteLine(string.Join('\n', latencies.Select(l => l.ToString("F4", inv))));
+        var cpuMs = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalMilliseconds;
+        trips = store.RoundTrips - trips;
+        var redisFigures = "";
+        if (id == 0)
+        {
+            var after = await RedisSampleAsync(server);
+            redisFigures = string.Format(inv, " {0:F1} {1}", after.CpuMs - redisBefore.CpuMs, after.Calls.Values.Sum() - redisBefore.Calls.Values.Sum() - 2);
+            // Which commands (inside the scripts too), per assignment: where Redis's time goes.
+            var count = latencies.Sum(l => l.Count);
+            Console.Error.WriteLine(string.Join(", ", after.Calls.Select(c => (c.Key, Calls: c.Value - redisBefore.Calls.GetValueOrDefault(c.Key)))
+                .Where(c => c.Calls > 0).OrderByDescending(c => c.Calls).Select(c => string.Format(inv, "{0} {1:F2}", c.Key, c.Calls / (double)count))));
+        }
+        var all = latencies.SelectMany(l => l).ToList();
+        Console.WriteLine(string.Format(inv, "{0} {1} {2:F3} {3} {4:F1}{5}", all.Count, Interlocked.Read(ref conflicts), total.Elapsed.TotalSeconds, trips, cpuMs, redisFigures));
+        Console.WriteLine(string.Join('\n', all.Select(l => l.ToString("F4", inv))));
+    }
+
+    // Redis's own CPU (user + system, ms) and commands run (scripts count once), from INFO.
+    private static async Task<(double CpuMs, Dictionary<string, long> Calls)> RedisSampleAsync(IServer server)
+    {
+        var info = (await server.InfoAsync("cpu")).Concat(await server.InfoAsync("commandstats")).SelectMany(g => g)
+            .ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal);
+        var cpu = double.Parse(info["used_cpu_user"], CultureInfo.InvariantCulture) + double.Parse(info["used_cpu_sys"], CultureInfo.InvariantCulture);
+        var calls = info.Where(p => p.Key.StartsWith("cmdstat_", StringComparison.Ordinal))
+            .ToDictionary(p => p.Key["cmdstat_".Length..], p => long.Parse(p.Value.Split(',')[0]["calls=".Length..], CultureInfo.InvariantCulture), StringComparer.Ordinal);
+        return (cpu * 1000, calls);
+    }
+
+    // What the host needs besides the store, answering at once: the offer is what the agent's console is told.
+    private sealed class OfferNotifier(ConcurrentDictionary<string, string> offers) : IAgentNotifier
+    {
+        public void StateChanged(string agentId, string state, string? reason, DateTimeOffset at)
+        {
+        }
+
+        public void Offered(string agentId, string callSid, string queue, DateTimeOffset? ringDeadline) => offers[agentId] = callSid;
+    }
+
+    private sealed class NoCallLog : ICallEventLog
+    {
+        private static readonly Task<AppendResult> Appended = Task.FromResult(new AppendResult(0, 0, true));
+
+        public bool IsSpooling => false;
+
+        public Task<AppendResult> AppendAsync(NewCallEvent callEvent, CancellationToken cancellationToken) => Appended;
+
+        public Task RecordCallAsync(CallRowChange change, CancellationToken cancellationToken) => Task.CompletedTask;
+    }
+
+    private sealed class ConnectingTwilio : ITwilioCallControl
+    {
+        public Task<ConferenceLeg?> ConnectToAgentAsync(string callSid, string agentId, CancellationToken ct) =>
+            Task.FromResult<ConferenceLeg?>(new ConferenceLeg("CF-" + callSid, "CA-" + agentId));
+
+        public Task<bool> MoveToCallbackRequestAsync(string callSid, CancellationToken ct) => Task.FromResult(true);
+
+        public Task<bool> SetRecordingPausedAsync(string callSid, bool paused, CancellationToken ct) => Task.FromResult(true);
+
+        public Task<string?> PlaceCallAsync(string to, string from, string twiml, Uri statusCallback, CancellationToken ct, Uri? recordingStatusCallback = null) =>
+            Task.FromResult<string?>(null);
+
+        public Task<TwilioCallState?> FetchCallAsync(string callSid, CancellationToken ct) => Task.FromResult<TwilioCallState?>(null);
+    }
+
+    private sealed class NoCallbacks : ICallbackDialler
+    {
+        public Task<bool> DialAsync(string callbackId, string agentId, CancellationToken ct) => Task.FromResult(false);
+    }
+
+    private sealed class BenchMeters : IMeterFactory
+    {
+        private readonly List<Meter> _meters = [];
+
+        public Meter Create(MeterOptions options)
+        {
+            var meter = new Meter(options);
+            _meters.Add(meter);
+            return meter;
+        }
+
+        public void Dispose() => _meters.ForEach(m => m.Dispose());
     }
 }
