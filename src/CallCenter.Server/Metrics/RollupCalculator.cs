@@ -67,7 +67,7 @@ public sealed class RollupCalculator(CallCenterDbContext db, NpgsqlDataSource da
             var now = clock.GetUtcNow();
             await WriteQueueRowsAsync([.. byQueue.Keys], options, now, ct, byQueue);
             await WriteAgentRowsAsync(byAgent.ToDictionary(g => g.Key, g => new Moved([], g.Value)), add: false, now, ct);
-            await WriteLineRowsAsync(byLine, now, ct);
+            await WriteLineRowsAsync(byLine.ToDictionary(g => g.Key, g => new Moved([], g.Value)), add: false, now, ct);
             await channels.RefreshAsync(Connection, Transaction, [], [], (dayStart, dayEnd), interval, now, ct);
             written += byQueue.Count;
             await db.SaveChangesAsync(ct);
@@ -149,7 +149,7 @@ public sealed class RollupCalculator(CallCenterDbContext db, NpgsqlDataSource da
         await MoveQueueRowsAsync(queueMoves, options, now, ct);
         await WriteAgentRowsAsync(Moves(changed, f => f.Agent, f => f.AnsweredAt, interval), add: true, now, ct);
         await WriteAgentTimeAsync(agentChanges, interval, now, ct);
-        await MoveLineRowsAsync(Moves(changed, f => f.Line, f => f.StartedAt, interval), now, ct);
+        await WriteLineRowsAsync(Moves(changed, f => f.Line, f => f.StartedAt, interval), add: true, now, ct);
         await AdjustFcrDaysAsync(fcrChanges, options, now, ct);
         // Surveys are answered on calls and requests alike; only a survey event can change a call's satisfaction figure.
         var surveyed = events.Where(e => e.Value.Any(v => v.Type.StartsWith("survey.", StringComparison.Ordinal))).Select(e => e.Key);
@@ -583,8 +583,11 @@ public sealed class RollupCalculator(CallCenterDbContext db, NpgsqlDataSource da
             WrappedUp - o.WrappedUp, WrapUpTicks - o.WrapUpTicks, MarkedResolved - o.MarkedResolved);
     }
 
-    /// <summary>Moves each touched line row by its calls out and in; a line row holds only counts.</summary>
-    private async Task MoveLineRowsAsync(Dictionary<(string Line, DateTimeOffset Start), Moved> moves, DateTimeOffset now, CancellationToken ct)
+    /// <summary>
+    /// With <paramref name="add"/> each touched line row moves by its calls out and in (a line row holds only counts);
+    /// without, it is set from the calls in.
+    /// </summary>
+    private async Task WriteLineRowsAsync(Dictionary<(string Line, DateTimeOffset Start), Moved> moves, bool add, DateTimeOffset now, CancellationToken ct)
     {
         if (moves.Count == 0) return;
         var lines = moves.Keys.Select(k => k.Line).Distinct().ToList();
@@ -598,6 +601,7 @@ public sealed class RollupCalculator(CallCenterDbContext db, NpgsqlDataSource da
                 row = new LineIntervalRollup { IntervalStart = key.Start, Line = key.Line };
                 db.LineIntervalRollups.Add(row);
             }
+            if (!add) (row.Calls, row.SelfServiceOnly, row.TransferredToAgent, row.AnsweredByAgent) = (0, 0, 0, 0);
             Count(row, moved.Out, -1);
             Count(row, moved.In, +1);
             row.ComputedAt = now;
@@ -611,27 +615,6 @@ public sealed class RollupCalculator(CallCenterDbContext db, NpgsqlDataSource da
         row.TransferredToAgent += sign * calls.Count(c => c.QueuedAt is not null);
         row.AnsweredByAgent += sign * calls.Count(c => c.AnsweredAt is not null);
         row.ConnectRate = row.TransferredToAgent == 0 ? null : (double)row.AnsweredByAgent / row.TransferredToAgent;
-    }
-
-    /// <summary>Sets each line row from all its interval's calls.</summary>
-    private async Task WriteLineRowsAsync(Dictionary<(string Line, DateTimeOffset Start), List<CallFacts>> facts, DateTimeOffset now, CancellationToken ct)
-    {
-        if (facts.Count == 0) return;
-        var lines = facts.Keys.Select(k => k.Line).Distinct().ToList();
-        var starts = facts.Keys.Select(k => k.Start).Distinct().ToList();
-        var existing = await db.LineIntervalRollups.Where(r => lines.Contains(r.Line) && starts.Contains(r.IntervalStart))
-            .ToDictionaryAsync(r => (r.Line, r.IntervalStart), ct);
-        foreach (var (key, calls) in facts)
-        {
-            if (!existing.TryGetValue(key, out var row))
-            {
-                row = new LineIntervalRollup { IntervalStart = key.Start, Line = key.Line };
-                db.LineIntervalRollups.Add(row);
-            }
-            (row.Calls, row.SelfServiceOnly, row.TransferredToAgent, row.AnsweredByAgent) = (0, 0, 0, 0);
-            Count(row, calls, +1);
-            row.ComputedAt = now;
-        }
     }
 
     /// <summary>
