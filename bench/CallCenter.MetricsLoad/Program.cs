@@ -1,6 +1,6 @@
 // Loads N call records into a fresh database with binary COPY, builds the rollups, then times the report
 // queries and an incremental 15-minute refresh through the same code the server runs.
-// Usage: metrics-load [--calls 10000000] [--days 92] [--runs 5] [--reuse]   (ConnectionStrings__Postgres names the server)
+// Usage: metrics-load [--calls 10000000] [--days 92] [--runs 5] [--reuse] [--refresh-only [--no-reports]]   (ConnectionStrings__Postgres names the server)
 // --reuse keeps the call records a previous run loaded (same --calls and --days) and starts at the linking step;
 // --refresh-only times the report queries and the incremental refresh again, on what an earlier full run left.
 using System.Diagnostics;
@@ -86,19 +86,23 @@ if (!refreshOnly)
     await dataSource.CreateCommand("VACUUM ANALYZE").ExecuteNonQueryAsync();
 }
 
+// --no-reports skips timing the report queries, to iterate on the refresh alone.
 var month = (From: firstDay.AddMonths(1), To: firstDay.AddMonths(2));
 var monthFrom = RollupCalculator.LocalMidnight(month.From, zone);
 var monthTo = RollupCalculator.LocalMidnight(month.To, zone);
-await TimeAsync("connect rate + service level per queue, one month", async db =>
-    (await QueueReport.PeriodsAsync(db, options, month.From, month.To, ReportPeriod.Month, null, CancellationToken.None)).Count + " queues");
-await TimeAsync("per queue x 15-minute intervals, one month", async db =>
-    (await db.QueueIntervalRollups.AsNoTracking().Where(r => r.IntervalStart >= monthFrom && r.IntervalStart < monthTo && r.PolicyVersion == 1)
-        .OrderBy(r => r.IntervalStart).ThenBy(r => r.Queue).ToListAsync()).Count + " rows");
-await TimeAsync("first-call resolution, one month, 7-day repeat window", async db =>
+if (!args.Contains("--no-reports"))
 {
-    var fcr = await QueueReport.FirstCallResolutionAsync(db, monthFrom, monthTo, TimeSpan.FromDays(7), clock.GetUtcNow(), CancellationToken.None);
-    return $"{fcr.Needs:N0} needs, rate {fcr.Rate:P1}";
-});
+    await TimeAsync("connect rate + service level per queue, one month", async db =>
+        (await QueueReport.PeriodsAsync(db, options, month.From, month.To, ReportPeriod.Month, null, CancellationToken.None)).Count + " queues");
+    await TimeAsync("per queue x 15-minute intervals, one month", async db =>
+        (await db.QueueIntervalRollups.AsNoTracking().Where(r => r.IntervalStart >= monthFrom && r.IntervalStart < monthTo && r.PolicyVersion == 1)
+            .OrderBy(r => r.IntervalStart).ThenBy(r => r.Queue).ToListAsync()).Count + " rows");
+    await TimeAsync("first-call resolution, one month, 7-day repeat window", async db =>
+    {
+        var fcr = await QueueReport.FirstCallResolutionAsync(db, monthFrom, monthTo, TimeSpan.FromDays(7), clock.GetUtcNow(), CancellationToken.None);
+        return $"{fcr.Needs:N0} needs, rate {fcr.Rate:P1}";
+    });
+}
 
 // Incremental: one interval's worth of new calls arrives as call-log events; the worker folds only those.
 var perInterval = calls / (days * 96);
@@ -107,7 +111,11 @@ var firstNew = await dataSource.CreateCommand("SELECT max(occurred_at) FROM call
     ? new DateTimeOffset(last.Ticks - last.Ticks % options.Interval.Ticks, TimeSpan.Zero).AddMinutes(15)
     : rangeTo;
 var refresh = new List<double>();
+var refreshCpu = new List<double>();
 var appended = 0;
+// Where the cluster loads pg_stat_statements, each refresh's statements, rows, buffers and PostgreSQL time are counted too.
+var statements = await StatementStats.OpenAsync(dataSource);
+var refreshStats = new List<StatementStats.Sample>();
 for (var run = 0; run < runs; run++)
 {
     var intervalEvents = generator.IntervalEvents(firstNew.AddMinutes(15 * run), perInterval).ToList();
@@ -118,11 +126,17 @@ for (var run = 0; run < runs; run++)
     // The worker runs just after the interval it folds.
     var live = new FakeTimeProvider(firstNew.AddMinutes(15 * (run + 1)));
     var calculator = new RollupCalculator(db, dataSource, channelRollups, live);
+    await statements.ResetAsync();
+    var cpu = Process.GetCurrentProcess().TotalProcessorTime;
     var sw = Stopwatch.StartNew();
     await calculator.RunAsync(options, CancellationToken.None);
     refresh.Add(sw.Elapsed.TotalMilliseconds);
+    refreshCpu.Add((Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalMilliseconds);
+    if (await statements.ReadAsync() is { } sample) refreshStats.Add(sample);
 }
 Console.WriteLine($"incremental 15-minute refresh ({perInterval:N0} calls, ~{appended / Math.Max(1, runs):N0} events incl. agents' state changes): {Summary(refresh)}");
+Console.WriteLine($"  worker CPU per refresh: {Summary(refreshCpu)}");
+foreach (var sample in refreshStats) Console.WriteLine($"  PostgreSQL per refresh: {sample}");
 
 async Task TimeAsync(string what, Func<CallCenterDbContext, Task<string>> query)
 {

@@ -27,10 +27,10 @@ public sealed record QueueTotals(
         var surveyed = list.Where(c => c.SurveyScore is not null).ToList();
         return new QueueTotals(figures.Offered, figures.Answered, figures.AnsweredWithinThreshold, figures.Abandoned,
             figures.ShortAbandoned, figures.CallbacksRequested,
-            answered.Sum(c => c.Queued!.Wait.TotalSeconds),
+            ExactSeconds.Sum(answered.Select(c => c.Queued!.Wait)),
             list.Count == 0 ? 0 : list.Max(c => c.Queued!.Wait.TotalSeconds),
-            talked.Count, talked.Sum(c => c.TalkTime!.Value.TotalSeconds),
-            wrapped.Count, wrapped.Sum(c => c.WrapUpTime!.Value.TotalSeconds),
+            talked.Count, ExactSeconds.Sum(talked.Select(c => c.TalkTime!.Value)),
+            wrapped.Count, ExactSeconds.Sum(wrapped.Select(c => c.WrapUpTime!.Value)),
             list.Sum(c => c.Transfers),
             surveyed.Count, surveyed.Count(c => c.SurveyScore >= satisfiedFrom));
     }
@@ -38,12 +38,30 @@ public sealed record QueueTotals(
     public QueueTotals Add(QueueTotals other)
     {
         ArgumentNullException.ThrowIfNull(other);
-        return new QueueTotals(Offered + other.Offered, Answered + other.Answered, AnsweredWithinThreshold + other.AnsweredWithinThreshold,
-            Abandoned + other.Abandoned, ShortAbandoned + other.ShortAbandoned, CallbacksRequested + other.CallbacksRequested,
-            AnswerWaitSeconds + other.AnswerWaitSeconds, Math.Max(LongestWaitSeconds, other.LongestWaitSeconds),
-            Talked + other.Talked, TalkSeconds + other.TalkSeconds, WrappedUp + other.WrappedUp, WrapUpSeconds + other.WrapUpSeconds,
-            Transfers + other.Transfers, Surveyed + other.Surveyed, Satisfied + other.Satisfied);
+        return Combine(other, +1) with { LongestWaitSeconds = Math.Max(LongestWaitSeconds, other.LongestWaitSeconds) };
     }
+
+    /// <summary>
+    /// These totals with the calls of <paramref name="removed"/> taken out and those of <paramref name="added"/> put in:
+    /// how a batch's changed calls move a stored row without recounting it. Null when the longest wait may have left
+    /// with a removed call, since only a recount can tell the next longest.
+    /// </summary>
+    public QueueTotals? Replace(QueueTotals removed, QueueTotals added)
+    {
+        ArgumentNullException.ThrowIfNull(removed);
+        ArgumentNullException.ThrowIfNull(added);
+        // A removed call may have held the longest wait; unless an added one waited as long, the next longest is unknown here.
+        if (removed != Zero && removed.LongestWaitSeconds >= LongestWaitSeconds && added.LongestWaitSeconds < removed.LongestWaitSeconds) return null;
+        return Combine(removed, -1).Combine(added, +1) with { LongestWaitSeconds = Math.Max(LongestWaitSeconds, added.LongestWaitSeconds) };
+    }
+
+    private QueueTotals Combine(QueueTotals other, int sign) => new(
+        Offered + sign * other.Offered, Answered + sign * other.Answered, AnsweredWithinThreshold + sign * other.AnsweredWithinThreshold,
+        Abandoned + sign * other.Abandoned, ShortAbandoned + sign * other.ShortAbandoned, CallbacksRequested + sign * other.CallbacksRequested,
+        ExactSeconds.Add(AnswerWaitSeconds, other.AnswerWaitSeconds, sign), LongestWaitSeconds,
+        Talked + sign * other.Talked, ExactSeconds.Add(TalkSeconds, other.TalkSeconds, sign),
+        WrappedUp + sign * other.WrappedUp, ExactSeconds.Add(WrapUpSeconds, other.WrapUpSeconds, sign),
+        Transfers + sign * other.Transfers, Surveyed + sign * other.Surveyed, Satisfied + sign * other.Satisfied);
 
     /// <summary>Connect rate and both service levels under the policy.</summary>
     public QueueFigures Figures(ServiceLevelPolicy policy) =>

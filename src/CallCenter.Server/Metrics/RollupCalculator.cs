@@ -10,8 +10,9 @@ using NpgsqlTypes;
 namespace CallCenter.Server.Metrics;
 
 /// <summary>
-/// Folds new call-log events into one <see cref="CallFacts"/> row per call, then recomputes only the
-/// 15-minute queue, agent and line rows and the daily first-call-resolution rows those calls belong to.
+/// Folds new call-log events into one <see cref="CallFacts"/> row per call, then moves the 15-minute queue, agent
+/// and line rows and the daily first-call-resolution rows those calls belong to by what changed: each changed call
+/// is counted out of its rows as it was and into its rows as it is now, so no interval's calls are read again.
 /// A call belongs to the interval (and queue) of its first entry into the ACD, so an abandon or answer
 /// arriving minutes later corrects that interval. Each batch moves the watermark in the same transaction
 /// as its rows: a crash or restart repeats work but never double-counts.
@@ -65,8 +66,8 @@ public sealed class RollupCalculator(CallCenterDbContext db, NpgsqlDataSource da
             await using var tx = await db.Database.BeginTransactionAsync(ct);
             var now = clock.GetUtcNow();
             await WriteQueueRowsAsync([.. byQueue.Keys], options, now, ct, byQueue);
-            await WriteAgentRowsAsync([.. byAgent.Keys], interval, now, ct, byAgent);
-            await WriteLineRowsAsync([.. byLine.Keys], interval, now, ct, byLine);
+            await WriteAgentRowsAsync(byAgent.ToDictionary(g => g.Key, g => new Moved([], g.Value)), add: false, now, ct);
+            await WriteLineRowsAsync(byLine.ToDictionary(g => g.Key, g => new Moved([], g.Value)), add: false, now, ct);
             await channels.RefreshAsync(Connection, Transaction, [], [], (dayStart, dayEnd), interval, now, ct);
             written += byQueue.Count;
             await db.SaveChangesAsync(ct);
@@ -142,15 +143,13 @@ public sealed class RollupCalculator(CallCenterDbContext db, NpgsqlDataSource da
         var interval = options.Interval;
         var now = clock.GetUtcNow();
         var zone = options.Zone;
-        var queueKeys = Touched(changed, f => f.Queue, f => f.QueuedAt, interval);
-        var agentKeys = Touched(changed, f => f.Agent, f => f.AnsweredAt, interval);
-        var lineKeys = Touched(changed, f => f.Line, f => f.StartedAt, interval);
+        var queueMoves = Moves(changed, f => f.Queue, f => f.QueuedAt, interval);
         var fcrChanges = FcrChanges(changed, relinked, TimeSpan.FromDays(options.FcrWindowDays), zone);
 
-        await WriteQueueRowsAsync(queueKeys, options, now, ct);
-        await WriteAgentRowsAsync(agentKeys, interval, now, ct);
+        await MoveQueueRowsAsync(queueMoves, options, now, ct);
+        await WriteAgentRowsAsync(Moves(changed, f => f.Agent, f => f.AnsweredAt, interval), add: true, now, ct);
         await WriteAgentTimeAsync(agentChanges, interval, now, ct);
-        await WriteLineRowsAsync(lineKeys, interval, now, ct);
+        await WriteLineRowsAsync(Moves(changed, f => f.Line, f => f.StartedAt, interval), add: true, now, ct);
         await AdjustFcrDaysAsync(fcrChanges, options, now, ct);
         // Surveys are answered on calls and requests alike; only a survey event can change a call's satisfaction figure.
         var surveyed = events.Where(e => e.Value.Any(v => v.Type.StartsWith("survey.", StringComparison.Ordinal))).Select(e => e.Key);
@@ -161,7 +160,7 @@ public sealed class RollupCalculator(CallCenterDbContext db, NpgsqlDataSource da
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
         db.ChangeTracker.Clear();
-        return (queueKeys.Count, events.Count > 0 && events.Values.Sum(e => e.Count) >= options.BatchSize);
+        return (queueMoves.Count, events.Count > 0 && events.Values.Sum(e => e.Count) >= options.BatchSize);
     }
 
     // Agent state streams ("agent:…") are not calls: they feed the agents' time split, keyed by stream.
@@ -220,10 +219,10 @@ public sealed class RollupCalculator(CallCenterDbContext db, NpgsqlDataSource da
         await using var read = Command("""
             SELECT t.stream, c.occurred_at, c.to_state FROM unnest(@streams, @froms) AS t(stream, from_key)
             CROSS JOIN LATERAL (
-                (SELECT occurred_at, payload::jsonb ->> 'to' AS to_state FROM call_events
+                (SELECT occurred_at, payload ->> 'to' AS to_state FROM call_events
                  WHERE call_sid = t.stream AND step_key < t.from_key ORDER BY step_key DESC LIMIT 1)
                 UNION ALL
-                (SELECT occurred_at, payload::jsonb ->> 'to' FROM call_events
+                (SELECT occurred_at, payload ->> 'to' FROM call_events
                  WHERE call_sid = t.stream AND step_key >= t.from_key ORDER BY call_seq)) c
             """);
         read.Parameters.AddWithValue("streams", streams);
@@ -442,16 +441,68 @@ public sealed class RollupCalculator(CallCenterDbContext db, NpgsqlDataSource da
         return deltas;
     }
 
-    private static HashSet<(string Key, DateTimeOffset Start)> Touched(IEnumerable<(CallFacts? Before, CallFacts After)> changed,
+    /// <summary>The calls a batch takes out of a row (as they were) and puts into it (as they are now).</summary>
+    private sealed record Moved(List<CallFacts> Out, List<CallFacts> In);
+
+    private static Dictionary<(string Key, DateTimeOffset Start), Moved> Moves(IEnumerable<(CallFacts? Before, CallFacts After)> changed,
         Func<CallFacts, string?> key, Func<CallFacts, DateTimeOffset?> at, TimeSpan interval)
     {
-        var touched = new HashSet<(string, DateTimeOffset)>();
+        var moves = new Dictionary<(string, DateTimeOffset), Moved>();
+        Moved Row(CallFacts f) => moves.TryGetValue((key(f)!, Floor(at(f)!.Value, interval)), out var m) ? m
+            : moves[(key(f)!, Floor(at(f)!.Value, interval))] = new Moved([], []);
         foreach (var (before, after) in changed)
         {
-            foreach (var f in new[] { before, after })
-                if (f is not null && key(f) is { } k && at(f) is { } t) touched.Add((k, Floor(t, interval)));
+            if (before is not null && key(before) is not null && at(before) is not null) Row(before).Out.Add(before);
+            if (key(after) is not null && at(after) is not null) Row(after).In.Add(after);
         }
-        return touched;
+        return moves;
+    }
+
+    /// <summary>
+    /// Moves each touched queue row by its calls out and in; an interval no row of any version holds yet had no calls, so
+    /// it starts from nothing. A row only an older policy version holds, or whose longest wait may have left with a
+    /// changed call, is recounted from its interval's calls instead.
+    /// </summary>
+    private async Task MoveQueueRowsAsync(Dictionary<(string Queue, DateTimeOffset Start), Moved> moves, MetricsOptions options, DateTimeOffset now,
+        CancellationToken ct)
+    {
+        if (moves.Count == 0) return;
+        var policy = options.Policy;
+        var rows = await QueueRowsAsync([.. moves.Keys], version: null, ct);
+        var existing = rows.Where(r => r.PolicyVersion == policy.Version).ToDictionary(r => (r.Queue, r.IntervalStart));
+        var counted = rows.Select(r => (r.Queue, r.IntervalStart)).ToHashSet();
+        var recount = new HashSet<(string Queue, DateTimeOffset Start)>();
+        foreach (var (key, moved) in moves)
+        {
+            var row = existing.GetValueOrDefault(key);
+            var totals = row is null && counted.Contains(key) ? null : (row is null ? QueueTotals.Zero : QueueReport.Totals(row)).Replace(
+                QueueTotals.From(moved.Out, policy, options.SatisfiedFrom), QueueTotals.From(moved.In, policy, options.SatisfiedFrom));
+            if (totals is null)
+            {
+                recount.Add(key);
+                continue;
+            }
+            if (row is null)
+            {
+                row = new QueueIntervalRollup { IntervalStart = key.Start, Queue = key.Queue, PolicyVersion = policy.Version, Definition = policy.Definition };
+                db.QueueIntervalRollups.Add(row);
+            }
+            QueueReport.Fill(row, totals, policy);
+            row.ComputedAt = now;
+        }
+        await WriteQueueRowsAsync(recount, options, now, ct);
+    }
+
+    /// <summary>The rows of these queue intervals under one policy version, or under every version when null.</summary>
+    private async Task<List<QueueIntervalRollup>> QueueRowsAsync(List<(string Queue, DateTimeOffset Start)> keys, int? version, CancellationToken ct)
+    {
+        var queues = keys.Select(k => k.Queue).Distinct().ToList();
+        var starts = keys.Select(k => k.Start).Distinct().ToList();
+        // Tracked: a row already read by the move keeps its state when a recount reads it again.
+        var rows = await db.QueueIntervalRollups.Where(r => (version == null || r.PolicyVersion == version) && queues.Contains(r.Queue)
+            && starts.Contains(r.IntervalStart)).ToListAsync(ct);
+        var wanted = keys.ToHashSet();
+        return [.. rows.Where(r => wanted.Contains((r.Queue, r.IntervalStart)))];
     }
 
     private async Task WriteQueueRowsAsync(HashSet<(string Queue, DateTimeOffset Start)> keys, MetricsOptions options, DateTimeOffset now,
@@ -459,10 +510,8 @@ public sealed class RollupCalculator(CallCenterDbContext db, NpgsqlDataSource da
     {
         if (keys.Count == 0) return;
         var policy = options.Policy;
-        var facts = read ?? await FactsInAsync(keys, "queue", "queued_at", options.Interval, ct);
-        var existing = await db.QueueIntervalRollups.Where(r => r.PolicyVersion == policy.Version
-                && keys.Select(k => k.Queue).Contains(r.Queue) && keys.Select(k => k.Start).Contains(r.IntervalStart))
-            .ToDictionaryAsync(r => (r.Queue, r.IntervalStart), ct);
+        var facts = read ?? await QueueFactsAsync(keys, options.Interval, ct);
+        var existing = (await QueueRowsAsync([.. keys], policy.Version, ct)).ToDictionary(r => (r.Queue, r.IntervalStart));
         foreach (var key in keys)
         {
             var totals = QueueTotals.From(facts.GetValueOrDefault(key) ?? [], policy, options.SatisfiedFrom);
@@ -478,58 +527,94 @@ public sealed class RollupCalculator(CallCenterDbContext db, NpgsqlDataSource da
 
     /// <summary>
     /// One statement for all touched agent intervals: a refresh touches a row per agent who answered (hundreds), and
-    /// tracking each through the change tracker cost more than computing them. Time-split columns are left to
-    /// <see cref="WriteAgentTimeAsync"/>.
+    /// tracking each through the change tracker cost more than computing them. With <paramref name="add"/> the rows move
+    /// by each key's calls out and in (an agent row holds only sums); without, they are set from the calls in.
+    /// Time-split columns are left to <see cref="WriteAgentTimeAsync"/>.
     /// </summary>
-    private async Task WriteAgentRowsAsync(HashSet<(string Agent, DateTimeOffset Start)> keys, TimeSpan interval, DateTimeOffset now,
-        CancellationToken ct, Dictionary<(string, DateTimeOffset), List<CallFacts>>? read = null)
+    private async Task WriteAgentRowsAsync(Dictionary<(string Agent, DateTimeOffset Start), Moved> moves, bool add, DateTimeOffset now, CancellationToken ct)
     {
-        if (keys.Count == 0) return;
-        var facts = read ?? await FactsInAsync(keys, "agent", "answered_at", interval, ct);
-        var rows = keys.Select(key => (Key: key, Calls: facts.GetValueOrDefault(key) ?? [])).ToList();
+        var rows = moves.Select(m => (m.Key, Sums: AgentSums.Of(m.Value.In).Minus(AgentSums.Of(m.Value.Out))))
+            // A re-folded call that kept its agent and interval figures (a survey answer, a status callback) moves nothing.
+            .Where(r => !add || r.Sums != AgentSums.Zero).ToList();
+        if (rows.Count == 0) return;
+        // Durations travel as ticks and are added as ticks, so a moved row equals a recount bit for bit (see ExactSeconds).
         await using var cmd = Command("""
             INSERT INTO agent_interval_rollups (interval_start, agent, answered, completed, talk_seconds, wrapped_up,
                 wrap_up_seconds, marked_resolved, computed_at)
-            SELECT *, @now FROM unnest(@start, @agent, @answered, @completed, @talk, @wrapped, @wrap, @resolved)
-            ON CONFLICT (interval_start, agent) DO UPDATE SET answered = excluded.answered, completed = excluded.completed,
-                talk_seconds = excluded.talk_seconds, wrapped_up = excluded.wrapped_up, wrap_up_seconds = excluded.wrap_up_seconds,
-                marked_resolved = excluded.marked_resolved, computed_at = excluded.computed_at
+            SELECT t.start, t.agent, t.answered, t.completed, t.talk / 1e7::float8, t.wrapped, t.wrap / 1e7::float8, t.resolved, @now
+            FROM unnest(@start, @agent, @answered, @completed, @talk, @wrapped, @wrap, @resolved)
+                AS t(start, agent, answered, completed, talk, wrapped, wrap, resolved)
+            ON CONFLICT (interval_start, agent) DO UPDATE SET
+                answered = excluded.answered + CASE WHEN @add THEN agent_interval_rollups.answered ELSE 0 END,
+                completed = excluded.completed + CASE WHEN @add THEN agent_interval_rollups.completed ELSE 0 END,
+                talk_seconds = (round(excluded.talk_seconds * 1e7::float8)
+                    + CASE WHEN @add THEN round(agent_interval_rollups.talk_seconds * 1e7::float8) ELSE 0 END) / 1e7::float8,
+                wrapped_up = excluded.wrapped_up + CASE WHEN @add THEN agent_interval_rollups.wrapped_up ELSE 0 END,
+                wrap_up_seconds = (round(excluded.wrap_up_seconds * 1e7::float8)
+                    + CASE WHEN @add THEN round(agent_interval_rollups.wrap_up_seconds * 1e7::float8) ELSE 0 END) / 1e7::float8,
+                marked_resolved = excluded.marked_resolved + CASE WHEN @add THEN agent_interval_rollups.marked_resolved ELSE 0 END,
+                computed_at = excluded.computed_at
             """);
         var p = cmd.Parameters;
         p.AddWithValue("start", rows.Select(r => r.Key.Start).ToArray());
         p.AddWithValue("agent", rows.Select(r => r.Key.Agent).ToArray());
-        p.AddWithValue("answered", rows.Select(r => r.Calls.Count).ToArray());
-        p.AddWithValue("completed", rows.Select(r => r.Calls.Count(c => c.TalkTime is not null)).ToArray());
-        p.AddWithValue("talk", rows.Select(r => r.Calls.Sum(c => c.TalkTime?.TotalSeconds ?? 0)).ToArray());
-        p.AddWithValue("wrapped", rows.Select(r => r.Calls.Count(c => c.WrappedUpAt is not null)).ToArray());
-        p.AddWithValue("wrap", rows.Select(r => r.Calls.Sum(c => c.WrapUpTime?.TotalSeconds ?? 0)).ToArray());
-        p.AddWithValue("resolved", rows.Select(r => r.Calls.Count(c => c.WrappedUpAt is not null && c.Resolved)).ToArray());
+        p.AddWithValue("answered", rows.Select(r => r.Sums.Answered).ToArray());
+        p.AddWithValue("completed", rows.Select(r => r.Sums.Completed).ToArray());
+        p.AddWithValue("talk", rows.Select(r => r.Sums.TalkTicks).ToArray());
+        p.AddWithValue("wrapped", rows.Select(r => r.Sums.WrappedUp).ToArray());
+        p.AddWithValue("wrap", rows.Select(r => r.Sums.WrapUpTicks).ToArray());
+        p.AddWithValue("resolved", rows.Select(r => r.Sums.MarkedResolved).ToArray());
+        p.AddWithValue("add", add);
         p.AddWithValue("now", now);
         await cmd.ExecuteNonQueryAsync(ct);
     }
 
-    private async Task WriteLineRowsAsync(HashSet<(string Line, DateTimeOffset Start)> keys, TimeSpan interval, DateTimeOffset now,
-        CancellationToken ct, Dictionary<(string, DateTimeOffset), List<CallFacts>>? read = null)
+    /// <summary>An agent row's sums over some calls; durations in ticks.</summary>
+    private sealed record AgentSums(int Answered, int Completed, long TalkTicks, int WrappedUp, long WrapUpTicks, int MarkedResolved)
     {
-        if (keys.Count == 0) return;
-        var facts = read ?? await FactsInAsync(keys, "line", "started_at", interval, ct);
-        var existing = await db.LineIntervalRollups.Where(r => keys.Select(k => k.Line).Contains(r.Line) && keys.Select(k => k.Start).Contains(r.IntervalStart))
+        public static AgentSums Zero { get; } = new(0, 0, 0, 0, 0, 0);
+
+        public static AgentSums Of(List<CallFacts> calls) => calls.Count == 0 ? Zero : new(calls.Count,
+            calls.Count(c => c.TalkTime is not null), calls.Sum(c => c.TalkTime?.Ticks ?? 0),
+            calls.Count(c => c.WrappedUpAt is not null), calls.Sum(c => c.WrapUpTime?.Ticks ?? 0),
+            calls.Count(c => c.WrappedUpAt is not null && c.Resolved));
+
+        public AgentSums Minus(AgentSums o) => new(Answered - o.Answered, Completed - o.Completed, TalkTicks - o.TalkTicks,
+            WrappedUp - o.WrappedUp, WrapUpTicks - o.WrapUpTicks, MarkedResolved - o.MarkedResolved);
+    }
+
+    /// <summary>
+    /// With <paramref name="add"/> each touched line row moves by its calls out and in (a line row holds only counts);
+    /// without, it is set from the calls in.
+    /// </summary>
+    private async Task WriteLineRowsAsync(Dictionary<(string Line, DateTimeOffset Start), Moved> moves, bool add, DateTimeOffset now, CancellationToken ct)
+    {
+        if (moves.Count == 0) return;
+        var lines = moves.Keys.Select(k => k.Line).Distinct().ToList();
+        var starts = moves.Keys.Select(k => k.Start).Distinct().ToList();
+        var existing = await db.LineIntervalRollups.Where(r => lines.Contains(r.Line) && starts.Contains(r.IntervalStart))
             .ToDictionaryAsync(r => (r.Line, r.IntervalStart), ct);
-        foreach (var key in keys)
+        foreach (var (key, moved) in moves)
         {
-            var calls = facts.GetValueOrDefault(key) ?? [];
             if (!existing.TryGetValue(key, out var row))
             {
                 row = new LineIntervalRollup { IntervalStart = key.Start, Line = key.Line };
                 db.LineIntervalRollups.Add(row);
             }
-            row.Calls = calls.Count;
-            row.SelfServiceOnly = calls.Count(c => c.QueuedAt is null && c.EndedAt is not null);
-            row.TransferredToAgent = calls.Count(c => c.QueuedAt is not null);
-            row.AnsweredByAgent = calls.Count(c => c.AnsweredAt is not null);
-            row.ConnectRate = row.TransferredToAgent == 0 ? null : (double)row.AnsweredByAgent / row.TransferredToAgent;
+            if (!add) (row.Calls, row.SelfServiceOnly, row.TransferredToAgent, row.AnsweredByAgent) = (0, 0, 0, 0);
+            Count(row, moved.Out, -1);
+            Count(row, moved.In, +1);
             row.ComputedAt = now;
         }
+    }
+
+    private static void Count(LineIntervalRollup row, List<CallFacts> calls, int sign)
+    {
+        row.Calls += sign * calls.Count;
+        row.SelfServiceOnly += sign * calls.Count(c => c.QueuedAt is null && c.EndedAt is not null);
+        row.TransferredToAgent += sign * calls.Count(c => c.QueuedAt is not null);
+        row.AnsweredByAgent += sign * calls.Count(c => c.AnsweredAt is not null);
+        row.ConnectRate = row.TransferredToAgent == 0 ? null : (double)row.AnsweredByAgent / row.TransferredToAgent;
     }
 
     /// <summary>
@@ -580,37 +665,20 @@ public sealed class RollupCalculator(CallCenterDbContext db, NpgsqlDataSource da
         }
     }
 
-    /// <summary>The facts of each (key, interval) pair, read in one statement through the key's time index.</summary>
-    private async Task<Dictionary<(string, DateTimeOffset), List<CallFacts>>> FactsInAsync(
-        HashSet<(string Key, DateTimeOffset Start)> keys, string keyColumn, string timeColumn, TimeSpan interval, CancellationToken ct)
+    /// <summary>The facts of each (queue, interval) pair, read in one statement through the queue's time index.</summary>
+    private async Task<Dictionary<(string, DateTimeOffset), List<CallFacts>>> QueueFactsAsync(
+        HashSet<(string Queue, DateTimeOffset Start)> keys, TimeSpan interval, CancellationToken ct)
     {
-        var keyArray = keys.Select(k => k.Key).ToArray();
-        var startArray = keys.Select(k => k.Start).ToArray();
-        // Column names come from the three callers above, never from input. OFFSET 0 keeps the planner from
-        // flattening the lateral subquery into a hash join over the whole table: one index range per key.
-#pragma warning disable EF1002
-        var facts = await db.CallFacts.FromSqlRaw($"""
-            SELECT f.* FROM unnest(@keys, @starts) AS t(k, s)
+        // OFFSET 0 keeps the planner from flattening the lateral subquery into a hash join over the whole table: one index
+        // range per key.
+        var facts = await db.CallFacts.FromSqlRaw("""
+            SELECT f.* FROM unnest(@queues, @starts) AS t(k, s)
             CROSS JOIN LATERAL (
-                SELECT * FROM call_facts c WHERE c.{keyColumn} = t.k AND c.{timeColumn} >= t.s AND c.{timeColumn} < t.s + @interval
+                SELECT * FROM call_facts c WHERE c.queue = t.k AND c.queued_at >= t.s AND c.queued_at < t.s + @interval
                 OFFSET 0) f
-            """, new NpgsqlParameter("keys", keyArray), new NpgsqlParameter("starts", startArray), new NpgsqlParameter("interval", interval))
-            .AsNoTracking().ToListAsync(ct);
-#pragma warning restore EF1002
-        var byKey = new Dictionary<(string, DateTimeOffset), List<CallFacts>>();
-        foreach (var f in facts)
-        {
-            var (key, at) = keyColumn switch
-            {
-                "queue" => (f.Queue, f.QueuedAt),
-                "agent" => (f.Agent, f.AnsweredAt),
-                _ => (f.Line, f.StartedAt),
-            };
-            var k = (key!, Floor(at!.Value, interval));
-            if (!byKey.TryGetValue(k, out var list)) byKey[k] = list = [];
-            list.Add(f);
-        }
-        return byKey;
+            """, new NpgsqlParameter("queues", keys.Select(k => k.Queue).ToArray()), new NpgsqlParameter("starts", keys.Select(k => k.Start).ToArray()),
+            new NpgsqlParameter("interval", interval)).AsNoTracking().ToListAsync(ct);
+        return Group(facts, f => f.Queue, f => f.QueuedAt, interval, _ => true);
     }
 
     // Statements inside the batch's transaction, on the context's own connection.
