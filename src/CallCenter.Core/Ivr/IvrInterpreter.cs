@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 
 namespace CallCenter.Core.Ivr;
@@ -25,7 +26,7 @@ public sealed class IvrInterpreter
     private readonly IvrFlow _flow;
     private readonly IvrOptions _options;
     // A menu's speech hints depend only on the node and the language, and every caller in that menu needs them.
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Node, string Language), IReadOnlyList<string>> _hints = new();
+    private readonly ConcurrentDictionary<(string Node, string Language), IReadOnlyList<string>> _hints = new();
 
     /// <summary>Creates an interpreter for one flow.</summary>
     public IvrInterpreter(IvrFlow flow, IvrOptions? options = null)

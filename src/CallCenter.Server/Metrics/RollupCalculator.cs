@@ -448,8 +448,12 @@ public sealed class RollupCalculator(CallCenterDbContext db, NpgsqlDataSource da
         Func<CallFacts, string?> key, Func<CallFacts, DateTimeOffset?> at, TimeSpan interval)
     {
         var moves = new Dictionary<(string, DateTimeOffset), Moved>();
-        Moved Row(CallFacts f) => moves.TryGetValue((key(f)!, Floor(at(f)!.Value, interval)), out var m) ? m
-            : moves[(key(f)!, Floor(at(f)!.Value, interval))] = new Moved([], []);
+        Moved Row(CallFacts f)
+        {
+            var row = (key(f)!, Floor(at(f)!.Value, interval));
+            if (!moves.TryGetValue(row, out var moved)) moves[row] = moved = new Moved([], []);
+            return moved;
+        }
         foreach (var (before, after) in changed)
         {
             if (before is not null && key(before) is not null && at(before) is not null) Row(before).Out.Add(before);
