@@ -19,6 +19,13 @@ public sealed class DegradedModeOptions
     [Range(typeof(TimeSpan), "00:00:00.100", "00:00:02.500")]
     public TimeSpan DatabaseWriteTimeout { get; set; } = TimeSpan.FromSeconds(1.5);
 
+    /// <summary>
+    /// Group commit: while webhooks keep arriving, how long the call-log writer waits for more before writing, so that one
+    /// write's fixed cost (the function call and its commit's WAL flush) is shared. Zero writes at once.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:00:00.050")]
+    public TimeSpan CallLogLinger { get; set; } = TimeSpan.FromMilliseconds(2);
+
     /// <summary>How often a non-empty spool tries PostgreSQL again.</summary>
     [Range(typeof(TimeSpan), "00:00:00.050", "00:01:00")]
     public TimeSpan DrainEvery { get; set; } = TimeSpan.FromSeconds(1);

@@ -126,17 +126,36 @@ public sealed class IvrCallHandler(
         }
         // Before the reply is stored: a retry after a failure here finds no reply and enqueues again (a no-op if it got in).
         Degraded.SurgeOffer? surge = null;
-        if (verbs.OfType<Enqueue>().LastOrDefault() is { } queued)
+        var queued = verbs.OfType<Enqueue>().LastOrDefault();
+        if (queued is not null)
         {
             await acd.EnqueueAsync(Routing.AcdExtensions.FromIvr(callSid, queued, step.State, events.Any(e => e.Type == "ivr.complaint")), ct);
-            // In the ACD first, so a caller who holds through the surge offer keeps the place they got now.
-            surge = await surgeMode.OfferAsync(interpreter.Flow.Id, (await acd.EstimateAsync(callSid, ct))?.EstimatedWait, step.State.Language, ct);
-            if (surge is not null)
-                await callLog.AppendAsync(new NewCallEvent(callSid, "ivr.surge_offered", "ivr.surge_offered", now, CallEventPayload.Serialize(
-                    new { flow = interpreter.Flow.Id, queue = queued.Queue, trigger = surge.Trigger, estimatedWaitSeconds = surge.EstimatedWaitSeconds })), ct);
+            try
+            {
+                // In the ACD first, so a caller who holds through the surge offer keeps the place they got now.
+                surge = await surgeMode.OfferAsync(interpreter.Flow.Id, (await acd.EstimateAsync(callSid, ct))?.EstimatedWait, step.State.Language, ct);
+                if (surge is not null)
+                    await callLog.AppendAsync(new NewCallEvent(callSid, "ivr.surge_offered", "ivr.surge_offered", now, CallEventPayload.Serialize(
+                        new { flow = interpreter.Flow.Id, queue = queued.Queue, trigger = surge.Trigger, estimatedWaitSeconds = surge.EstimatedWaitSeconds })), ct);
+            }
+            catch (Exception ex) when (Degraded.DependencyFailures.IsRedisUnavailable(ex) || Degraded.DependencyFailures.IsDatabaseUnavailable(ex))
+            {
+                // Once the call is in the ACD the caller must hear <Enqueue>: the fallback TwiML (the backup number) would leave
+                // a call in the queue that an agent could take while its caller talks to someone else. The offer is optional.
+                logger.LogWarning(ex, "Call {CallSid} is queued without a surge offer: a dependency did not answer", callSid);
+                surge = null;
+            }
         }
         var reply = renderer.RenderDocument(verbs, step.State.Step.ToString(System.Globalization.CultureInfo.InvariantCulture), surge);
-        await sessions.SaveAsync(callSid, step.State, replyField, reply);
+        try
+        {
+            await sessions.SaveAsync(callSid, step.State, replyField, reply);
+        }
+        catch (Exception ex) when (queued is not null && Degraded.DependencyFailures.IsRedisUnavailable(ex))
+        {
+            // Queued already (see above): the reply goes out unsaved. A retried webhook runs the step again, and its enqueue is a no-op.
+            logger.LogWarning(ex, "Call {CallSid} is queued but its IVR state was not saved: Redis did not answer", callSid);
+        }
         return reply;
     }
 

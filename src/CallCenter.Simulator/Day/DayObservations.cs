@@ -46,6 +46,12 @@ public sealed class SimulatedCallRecord(string callSid, string path, TimeSpan pl
     /// <summary>The voice URL failed on every instance and Twilio played the fallback URL's TwiML instead.</summary>
     public bool ReachedFallback { get; set; }
 
+    /// <summary>
+    /// Each TwiML document the caller ran, in order (simulated second, the URL it came from, its verbs): a reconciliation
+    /// mismatch names it, so a call the log and the caller disagree on can be followed without the server's logs.
+    /// </summary>
+    public List<string> Trail { get; } = [];
+
     /// <summary>Time in the queue until answered or abandoned.</summary>
     public TimeSpan? Wait => EnqueuedAt is { } q && (AnsweredAt ?? LeftQueueAt) is { } left ? left - q : null;
 }

@@ -111,6 +111,8 @@ internal sealed class SimulatedCaller(
         async Task<(string, XElement?)> ExecuteAsync(XElement document, string path, LiveCall live, SimulatedCallRecord rec,
             Queue<string> pressed, TimeSpan? patienceLeft, CancellationToken token)
         {
+            rec.Trail.Add(string.Create(CultureInfo.InvariantCulture,
+                $"{clock.Elapsed.TotalSeconds:F1}s {(live.Redirected.IsCompleted ? "REST redirect after " : "")}{path}: {string.Join(",", document.Elements().Select(v => v.Name.LocalName))}"));
             // The server queues the caller while it answers with <Enqueue>, before Twilio has played what comes first:
             // the wait is counted from the request on (a slow answer must not shorten it), and a redirect may cut the speech short.
             if (rec.EnqueuedAt is null && document.Elements().Any(v => v.Name.LocalName == "Enqueue"))

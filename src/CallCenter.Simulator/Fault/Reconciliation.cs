@@ -33,7 +33,7 @@ public static class Reconciliation
     private static readonly string[] OncePerCall =
         ["call.incoming", "acd.queued", "acd.answered", "acd.completed", "acd.abandoned", "acd.callback_requested", "agent.wrap_up"];
 
-    private sealed record LoggedEvent(int CallSeq, string Type, string Payload);
+    private sealed record LoggedEvent(int CallSeq, string Type, string StepKey, string Payload);
 
     /// <summary>
     /// Waits (at most <paramref name="within"/>, real time) until <paramref name="settled"/> says every instance has drained
@@ -60,7 +60,7 @@ public static class Reconciliation
         var sids = calls.Select(c => c.CallSid).ToArray();
         var events = new Dictionary<string, List<LoggedEvent>>(StringComparer.Ordinal);
         await using (var command = dataSource.CreateCommand(
-                         "SELECT call_sid, call_seq, type, payload::text FROM call_events WHERE call_sid = ANY(@sids) ORDER BY call_sid, call_seq"))
+                         "SELECT call_sid, call_seq, type, step_key, payload::text FROM call_events WHERE call_sid = ANY(@sids) ORDER BY call_sid, call_seq"))
         {
             command.Parameters.Add(new NpgsqlParameter<string[]>("sids", sids));
             await using var reader = await command.ExecuteReaderAsync(ct);
@@ -68,7 +68,7 @@ public static class Reconciliation
             {
                 var sid = reader.GetString(0);
                 if (!events.TryGetValue(sid, out var list)) events[sid] = list = [];
-                list.Add(new LoggedEvent(reader.GetInt32(1), reader.GetString(2), reader.GetString(3)));
+                list.Add(new LoggedEvent(reader.GetInt32(1), reader.GetString(2), reader.GetString(3), reader.GetString(4)));
             }
         }
         var statuses = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -94,11 +94,11 @@ public static class Reconciliation
                 continue;
             }
             if (log.Select(e => e.CallSeq).SequenceEqual(Enumerable.Range(1, log.Count)) is false)
-                lost.Add(new(call.CallSid, "gap in the call's event numbers: " + string.Join(",", log.Select(e => e.CallSeq))));
+                lost.Add(new(call.CallSid, $"gap in the call's event numbers: {string.Join(",", log.Select(e => e.CallSeq))}{Story(call, log)}"));
             if (status != "completed" || Count("call.status") == 0)
                 lost.Add(new(call.CallSid, $"final status missing (calls row: {status ?? "none"}, call.status events: {Count("call.status")})"));
             foreach (var type in OncePerCall.Where(t => Count(t) > 1))
-                duplicated.Add(new(call.CallSid, $"{type} ×{Count(type)}"));
+                duplicated.Add(new(call.CallSid, $"{type} ×{Count(type)}{Story(call, log)}"));
 
             var ends = Count("acd.completed") + Count("acd.abandoned") + Count("acd.callback_requested") + Count("acd.limit_reached");
             if (Count("acd.queued") > 0 && ends == 0)
@@ -118,11 +118,16 @@ public static class Reconciliation
                 CallOutcome.CallbackRequested when Count("acd.callback_requested") == 0 => "left a callback request, not logged",
                 _ => null,
             };
-            if (problem is not null) mismatched.Add(new(call.CallSid, $"{expected}: {problem}"));
+            if (problem is not null)
+                mismatched.Add(new(call.CallSid, $"{expected}: {problem}{Story(call, log)}"));
         }
         return new ReconciliationReport(calls.Count, calls.Count(c => c.ReachedFallback), events.Values.Sum(l => l.Count), chain.EventsChecked,
             chain.FirstViolation?.ToString(), lost, duplicated, mismatched, 0);
     }
+
+    // What the caller lived through and what the log holds, side by side, so a problem can be followed without the server's logs.
+    private static string Story(SimulatedCallRecord call, List<LoggedEvent> log) =>
+        $" (the caller ran {string.Join(" | ", call.Trail)}; the log holds {string.Join(", ", log.Select(e => e.Type + "@" + e.StepKey))})";
 
     private static string? AgentOf(LoggedEvent e)
     {
