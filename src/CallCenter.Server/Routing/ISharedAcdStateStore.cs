@@ -30,12 +30,5 @@ public interface ISharedAcdStateStore : IAcdStateStore
     /// <summary>Holds the agent's ring timeout back on every node while an accept is being connected.</summary>
     void HoldRingTimeout(string agentId, TimeSpan atMost);
 
-    /// <summary>Thread-safe (it only sends a command); every other member belongs to one thread at a time.</summary>
     void ReleaseRingTimeout(string agentId);
-
-    /// <summary>
-    /// Another store over the same shared state with a unit of work of its own, so one instance can run several operations
-    /// at once (one per fork); to each other forks are like separate instances.
-    /// </summary>
-    ISharedAcdStateStore Fork();
 }

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Collections.Immutable;
 using System.Globalization;
 using System.Text.Json;
@@ -14,17 +13,13 @@ namespace CallCenter.Server.Routing;
 /// sends them in one Lua script that first checks every version read (this is the atomic claim: the agent's and
 /// the call's versions together) and the generation of every index the decision consulted, then writes records,
 /// indexes and timers together. Outside a unit of work every write commits on its own, like the in-process store.
-/// Not thread-safe: one operation at a time; a node runs several at once on <see cref="Fork"/>s sharing the connection.
+/// Not thread-safe: one operation at a time.
 /// </summary>
 public sealed class RedisAcdStateStore : ISharedAcdStateStore
 {
     // Keys share one hash tag so the scripts' keys sit in one slot should Redis ever be a cluster.
     private readonly string _p;
-    private readonly IConnectionMultiplexer _redis;
-    private readonly string _keyPrefix;
     private readonly IDatabase _db;
-    // Shared by a store and its forks.
-    private readonly Family _family;
     private readonly int _handleTimeWindow;
     private readonly TimeSpan _timerLease;
     private readonly RedisKey _gens;
@@ -39,18 +34,10 @@ public sealed class RedisAcdStateStore : ISharedAcdStateStore
     /// in between leaves it to fire again on another node.
     /// </param>
     public RedisAcdStateStore(IConnectionMultiplexer redis, string keyPrefix, int handleTimeWindow = 50, TimeSpan? timerLease = null)
-        : this(redis, keyPrefix, handleTimeWindow, timerLease, new Family())
-    {
-    }
-
-    private RedisAcdStateStore(IConnectionMultiplexer redis, string keyPrefix, int handleTimeWindow, TimeSpan? timerLease, Family family)
     {
         ArgumentNullException.ThrowIfNull(redis);
         ArgumentException.ThrowIfNullOrWhiteSpace(keyPrefix);
         ArgumentOutOfRangeException.ThrowIfLessThan(handleTimeWindow, 1);
-        _redis = redis;
-        _keyPrefix = keyPrefix;
-        _family = family;
         _db = redis.GetDatabase();
         _p = "{" + keyPrefix + "}:";
         _handleTimeWindow = handleTimeWindow;
@@ -62,33 +49,20 @@ public sealed class RedisAcdStateStore : ISharedAcdStateStore
     public bool TookTimer { get; private set; }
 
     /// <summary>
-    /// Commands and scripts sent to Redis and waited for, by this store and its forks: the cost of an operation that does not
-    /// depend on the machine.
+    /// Commands and scripts sent to Redis and waited for: the cost of an operation that does not depend on the machine.
     /// </summary>
-    public long RoundTrips => Interlocked.Read(ref _family.RoundTrips);
+    public long RoundTrips => Interlocked.Read(ref _roundTrips);
+
+    private long _roundTrips;
 
     // Every synchronous command goes through here, so RoundTrips counts each one.
     private IDatabase Db
     {
         get
         {
-            Interlocked.Increment(ref _family.RoundTrips);
+            Interlocked.Increment(ref _roundTrips);
             return _db;
         }
-    }
-
-    public ISharedAcdStateStore Fork() => new RedisAcdStateStore(_redis, _keyPrefix, _handleTimeWindow, _timerLease, _family);
-
-    /// <summary>What a store and its forks share.</summary>
-    private sealed class Family
-    {
-        public long RoundTrips;
-
-        /// <summary>
-        /// Waiting calls a unit of work of this family has claimed and not yet committed: the others pass over them while a
-        /// later call waits, rather than claim the same one and lose at the commit (they still take it when it is the only one).
-        /// </summary>
-        public ConcurrentDictionary<string, byte> Claiming { get; } = new(StringComparer.Ordinal);
     }
 
     public void Begin()
@@ -107,20 +81,7 @@ public sealed class RedisAcdStateStore : ISharedAcdStateStore
         numbers = [];
         var work = _work ?? throw new InvalidOperationException("No unit of work is open.");
         _work = null;
-        try
-        {
-            return Commit(work, events, out numbers);
-        }
-        finally
-        {
-            Unclaim(work);
-        }
-    }
-
-    private void Unclaim(Work work)
-    {
-        if (work.Claimed is { } claimed)
-            _family.Claiming.TryRemove(claimed, out _);
+        return Commit(work, events, out numbers);
     }
 
     private bool Commit(Work work, IReadOnlyList<(string CallId, string Type)> events, out IReadOnlyList<long> numbers)
@@ -184,10 +145,7 @@ public sealed class RedisAcdStateStore : ISharedAcdStateStore
     public void Discard()
     {
         if (_work is { } work)
-        {
             PutBack(work);
-            Unclaim(work);
-        }
         _work = null;
     }
 
@@ -308,8 +266,6 @@ public sealed class RedisAcdStateStore : ISharedAcdStateStore
         }
         agent.Write(reserved);
         call.Write(offered);
-        if (work.Claimed is null && _family.Claiming.TryAdd(offered.CallId, 0))
-            work.Claimed = offered.CallId;
         // Alone, the claim is its own unit of work: the commit script's version check is the atomic claim.
         return !own || Commit();
     }
@@ -320,7 +276,7 @@ public sealed class RedisAcdStateStore : ISharedAcdStateStore
             return null;
         var skip = _work?.Calls.Where(c => c.Value.Dirty).Select(c => c.Key).ToHashSet(StringComparer.Ordinal) ?? [];
         // Per tier: generation, first member not skipped (or null) and its record, from the prefetch when it holds every tier.
-        var heads = Heads(tierIds, skip);
+        var heads = HeadsFromPrefetch(tierIds, skip) ?? HeadsFromRedis(tierIds, skip);
 
         string? bestMember = null;
         RedisValue bestData = default;
@@ -347,24 +303,6 @@ public sealed class RedisAcdStateStore : ISharedAcdStateStore
             }
         }
         return best;
-    }
-
-    // Calls that sibling units of work are claiming are passed over too, unless nothing else waits: an agent must not go idle
-    // (and a call stay waiting) only because a sibling's claim might still fail.
-    private (long Gen, string? Member, RedisValue Data)[] Heads(ImmutableArray<int> tierIds, HashSet<string> skip)
-    {
-        if (!_family.Claiming.IsEmpty)
-        {
-            var avoid = new HashSet<string>(skip, StringComparer.Ordinal);
-            avoid.UnionWith(_family.Claiming.Keys);
-            if (avoid.Count > skip.Count)
-            {
-                var heads = HeadsFromPrefetch(tierIds, avoid) ?? HeadsFromRedis(tierIds, avoid);
-                if (heads.Any(h => h.Member is not null))
-                    return heads;
-            }
-        }
-        return HeadsFromPrefetch(tierIds, skip) ?? HeadsFromRedis(tierIds, skip);
     }
 
     // Null when a tier was not prefetched, or when every prefetched member of a longer line is one to skip.
@@ -777,9 +715,6 @@ public sealed class RedisAcdStateStore : ISharedAcdStateStore
 
         /// <summary>A sequence number the prefetch took for a call entering the ACD.</summary>
         public long? Sequence { get; set; }
-
-        /// <summary>The waiting call this unit of work claimed, while siblings are told to pass over it.</summary>
-        public string? Claimed { get; set; }
     }
 
     /// <summary>The first members of a waiting line (with their records) and its generation, read together.</summary>
