@@ -34,7 +34,7 @@ internal static class RedisClaimRun
     };
 
     /// <summary>Seeds the shared state, starts the worker processes, and prints their combined figures.</summary>
-    public static void Run(string redis, int processes, int seconds)
+    public static void Run(string redis, int processes, int seconds, int warmup)
     {
         var inv = CultureInfo.InvariantCulture;
         var prefix = "acd-bench-" + Guid.NewGuid().ToString("N")[..8];
@@ -46,14 +46,14 @@ internal static class RedisClaimRun
             for (var i = 0; i < WaitingCalls; i++)
                 engine.Enqueue(new CallRequest($"seed-{i}", "general"), now);
         }
-        Console.WriteLine(string.Format(inv, "prefix {0}: {1:N0} waiting calls; {2} processes × {3} agents for {4} s",
-            prefix, WaitingCalls, processes, AgentsPerProcess, seconds));
+        Console.WriteLine(string.Format(inv, "prefix {0}: {1:N0} waiting calls; {2} processes × {3} agents for {4} s after {5} s of warm-up",
+            prefix, WaitingCalls, processes, AgentsPerProcess, seconds, warmup));
 
         var self = Environment.ProcessPath!;
         var dll = typeof(RedisClaimRun).Assembly.Location;
         var workers = Enumerable.Range(0, processes).Select(p => Process.Start(new ProcessStartInfo(self)
         {
-            ArgumentList = { dll, "--redis-claims-worker", redis, prefix, p.ToString(inv), seconds.ToString(inv) },
+            ArgumentList = { dll, "--redis-claims-worker", redis, prefix, p.ToString(inv), seconds.ToString(inv), warmup.ToString(inv) },
             RedirectStandardOutput = true,
         })!).ToList();
         var outputs = workers.Select(w => w.StandardOutput.ReadToEndAsync()).ToList();
@@ -98,7 +98,7 @@ internal static class RedisClaimRun
     /// One process: its agents take the seeded calls, then cycle for the given time, all at once; prints counts, round trips,
     /// CPU (and, for the first, Redis's CPU and commands meanwhile) and each claim's latency (ms).
     /// </summary>
-    public static async Task WorkerAsync(string redis, string prefix, int id, int seconds)
+    public static async Task WorkerAsync(string redis, string prefix, int id, int seconds, int warmup)
     {
         var inv = CultureInfo.InvariantCulture;
         using var connection = await ConnectionMultiplexer.ConnectAsync(redis + ",allowAdmin=true");
@@ -127,29 +127,35 @@ internal static class RedisClaimRun
             await host.AcceptAsync(agent, call, CancellationToken.None);
             return call;
         }));
+        var next = 0L;
+
+        // One agent's cycles until the time is up: end call + claim the next (timed), accept the offer, a new call arrives.
+        async Task<List<double>> CycleAsync(int i, Stopwatch clock, int forSeconds)
+        {
+            var timings = new List<double>(1 << 14);
+            while (clock.Elapsed.TotalSeconds < forSeconds)
+            {
+                var started = Stopwatch.GetTimestamp();
+                await host.EndCallAsync(agents[i], calls[i], CancellationToken.None);
+                timings.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                calls[i] = OfferOf(agents[i]);
+                await host.AcceptAsync(agents[i], calls[i], CancellationToken.None);
+                await host.EnqueueAsync(new CallRequest($"w{id}-c{Interlocked.Increment(ref next)}", "general"), CancellationToken.None);
+            }
+            return timings;
+        }
+
+        // Untimed: tiered JIT keeps compiling for tens of seconds of traffic, which is not the steady state.
+        var warming = Stopwatch.StartNew();
+        await Task.WhenAll(agents.Select((_, i) => CycleAsync(i, warming, warmup)));
         Interlocked.Exchange(ref conflicts, 0);
 
         var server = connection.GetServers()[0];
         var redisBefore = id == 0 ? await RedisSampleAsync(server) : default;
-        var next = 0L;
         var trips = store.RoundTrips;
         var cpu = Process.GetCurrentProcess().TotalProcessorTime;
         var total = Stopwatch.StartNew();
-        var latencies = await Task.WhenAll(agents.Select(async (agent, i) =>
-        {
-            var call = calls[i];
-            var timings = new List<double>(1 << 14);
-            while (total.Elapsed.TotalSeconds < seconds)
-            {
-                var started = Stopwatch.GetTimestamp();
-                await host.EndCallAsync(agent, call, CancellationToken.None);
-                timings.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-                call = OfferOf(agent);
-                await host.AcceptAsync(agent, call, CancellationToken.None);
-                await host.EnqueueAsync(new CallRequest($"w{id}-c{Interlocked.Increment(ref next)}", "general"), CancellationToken.None);
-            }
-            return timings;
-        }));
+        var latencies = await Task.WhenAll(agents.Select((_, i) => CycleAsync(i, total, seconds)));
         total.Stop();
         var cpuMs = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalMilliseconds;
         trips = store.RoundTrips - trips;

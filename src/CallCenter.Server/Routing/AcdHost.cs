@@ -49,7 +49,6 @@ public sealed class AcdHost : BackgroundService
 
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly AcdEngine _engine;
-    private readonly IAcdStateStore _store;
     private readonly ISharedAcdStateStore? _shared;
     private readonly TimeSpan _connectHold;
     private readonly AcdOptions _options;
@@ -92,7 +91,6 @@ public sealed class AcdHost : BackgroundService
         _connectHold = twilioOptions.Value.RestTimeout + TimeSpan.FromSeconds(2);
         _options = options.Value;
         _engine = new AcdEngine(_options, store);
-        _store = store;
         _shared = store as ISharedAcdStateStore;
         _clock = clock;
         _callLog = callLog;
@@ -238,13 +236,15 @@ public sealed class AcdHost : BackgroundService
             return;
         }
         var isCallback = false;
+        // Over a shared store the check is a read-only unit of work whose records (agent and call) come in one round trip with
+        // the hold of the offer's ring timeout on every node; the accept below starts from them (re-reading only on a conflict).
+        SharedReads? checkedReads = null;
         await WithGateAsync(() =>
         {
-            // Over a shared store the check is a read-only unit of work: both records it reads come in one round trip.
             _shared?.Begin();
             try
             {
-                _store.Prefetch(new AcdReadHint(AgentId: agentId, CallId: callSid));
+                _shared?.PrefetchOffer(agentId, callSid, _connectHold);
                 if (OfferOf(agentId) is not { } offer || offer.CallSid != callSid)
                 {
                     var state = _engine.FindAgent(agentId);
@@ -255,13 +255,12 @@ public sealed class AcdHost : BackgroundService
                 if (!_connecting.TryAdd(agentId, offer.RingDeadline))
                     throw new IllegalTransitionException(agentId, $"accept call {callSid}", "already connecting it");
                 isCallback = _engine.FindCall(callSid)?.IsCallback == true;
+                checkedReads = _shared?.KeepReads();
             }
             finally
             {
                 _shared?.Discard();
             }
-            // Other instances run this offer's ring timeout too: they must hold it back as well.
-            _shared?.HoldRingTimeout(agentId, _connectHold);
         }, ct);
 
         bool connected;
@@ -274,18 +273,30 @@ public sealed class AcdHost : BackgroundService
                 ? await _callbacks.DialAsync(callSid, agentId, CancellationToken.None)
                 : (leg = await _twilio.ConnectToAgentAsync(callSid, agentId, CancellationToken.None)) is not null;
         }
-        finally
+        catch
         {
-            await WithGateAsync(() =>
-            {
-                _connecting.Remove(agentId);
-                _shared?.ReleaseRingTimeout(agentId);
-            }, CancellationToken.None);
+            await WithGateAsync(EndConnecting, CancellationToken.None);
+            throw;
         }
 
         if (connected)
         {
-            await RunAsync("accept", callSid, agentId, now => _engine.Accept(agentId, callSid, now), CancellationToken.None);
+            try
+            {
+                // The connecting mark and the hold end with the accept itself (the hold is released by its commit), so neither
+                // this instance's ticks nor another's can time the offer out between Twilio connecting the caller and the accept.
+                await RunAsync("accept", callSid, agentId, now =>
+                {
+                    _connecting.Remove(agentId);
+                    _shared?.ReleaseRingTimeout(agentId);
+                    return _engine.Accept(agentId, callSid, now);
+                }, CancellationToken.None, reads: checkedReads);
+            }
+            catch
+            {
+                await WithGateAsync(EndConnecting, CancellationToken.None);
+                throw;
+            }
             // The in-call controls find the conference and the agent's leg here (src/CallCenter.Server/InCall).
             if (leg is not null)
                 await _callLog.AppendAsync(new NewCallEvent(callSid, InCallSession.ConferenceEvent, $"{InCallSession.ConferenceEvent}:{leg.ConferenceSid}:{agentId}",
@@ -293,6 +304,7 @@ public sealed class AcdHost : BackgroundService
                     CancellationToken.None);
             return;
         }
+        await WithGateAsync(EndConnecting, CancellationToken.None);
         _metrics.ConnectFailures.Add(1);
         var requeued = false;
         await RunAsync("connect_failed", callSid, agentId, now =>
@@ -307,6 +319,12 @@ public sealed class AcdHost : BackgroundService
         throw new CallConnectFailedException(requeued
             ? $"Call {callSid} could not be connected; it is back at the head of its queue and you were put on a break: set yourself Available to take calls again."
             : $"Call {callSid} could not be connected: the caller is no longer waiting.");
+
+        void EndConnecting()
+        {
+            _connecting.Remove(agentId);
+            _shared?.ReleaseRingTimeout(agentId);
+        }
     }
 
     /// <summary>Runs every timer due now; the background loop calls it every <see cref="TickInterval"/>.</summary>
@@ -424,7 +442,7 @@ public sealed class AcdHost : BackgroundService
     private Task _appendTail = Task.CompletedTask;
 
     private async Task<AcdDecisions> RunAsync(string operation, string? callSid, string? agentId, Func<DateTimeOffset, AcdDecisions> decide,
-        CancellationToken ct, bool quiet = false)
+        CancellationToken ct, bool quiet = false, SharedReads? reads = null)
     {
         var started = Stopwatch.GetTimestamp();
         var startedAt = DateTime.UtcNow;
@@ -435,7 +453,7 @@ public sealed class AcdHost : BackgroundService
         var activity = quiet ? null : CallCenterTelemetry.ActivitySource.StartActivity("acd." + operation);
         try
         {
-            decisions = Decide(decide);
+            decisions = Decide(decide, reads);
             Apply(decisions);
             appended = _appendTail = ChainAsync(_appendTail, NumberAppends(), operation);
         }
@@ -475,14 +493,15 @@ public sealed class AcdHost : BackgroundService
     }
 
     // Over a shared store: one unit of work per run, run again while another instance changed what it read.
-    // Nothing is acted on (events, Twilio, consoles) before the commit succeeds.
-    private AcdDecisions Decide(Func<DateTimeOffset, AcdDecisions> decide)
+    // Nothing is acted on (events, Twilio, consoles) before the commit succeeds. The first run may start from records read
+    // earlier (reads); a re-run reads afresh.
+    private AcdDecisions Decide(Func<DateTimeOffset, AcdDecisions> decide, SharedReads? reads)
     {
         if (_shared is null)
             return decide(_clock.GetUtcNow());
         for (var attempt = 1; ; attempt++)
         {
-            _shared.Begin();
+            _shared.Begin(attempt == 1 ? reads : null);
             AcdDecisions decisions;
             try
             {

@@ -9,7 +9,7 @@ namespace CallCenter.Server.Routing;
 
 /// <summary>
 /// <see cref="IAcdStateStore"/> in Redis, shared by several server instances. Inside a unit of work
-/// (<see cref="Begin"/>) reads are remembered with their versions and writes are held back; <see cref="Commit()"/>
+/// (<see cref="Begin()"/>) reads are remembered with their versions and writes are held back; <see cref="Commit()"/>
 /// sends them in one Lua script that first checks every version read (this is the atomic claim: the agent's and
 /// the call's versions together) and the generation of every index the decision consulted, then writes records,
 /// indexes and timers together. Outside a unit of work every write commits on its own, like the in-process store.
@@ -65,12 +65,48 @@ public sealed class RedisAcdStateStore : ISharedAcdStateStore
         }
     }
 
-    public void Begin()
+    public void Begin() => Begin(null);
+
+    public void Begin(SharedReads? reads)
     {
         if (_work is not null)
             throw new InvalidOperationException("A unit of work is already open.");
         _work = new Work();
         TookTimer = false;
+        if (reads is null)
+            return;
+        // Served like a prefetch: the first read of each is the one the commit checks, so a stale record only costs a re-run.
+        foreach (var (id, data) in reads.Agents)
+            _work.AgentData[id] = data;
+        foreach (var (id, data) in reads.Calls)
+            _work.CallData[id] = data;
+    }
+
+    public SharedReads KeepReads()
+    {
+        var work = _work ?? throw new InvalidOperationException("No unit of work is open.");
+        if (work.Agents.Values.Any(t => t.Dirty) || work.Calls.Values.Any(t => t.Dirty) || work.TakenTimer is not null)
+            throw new InvalidOperationException("Only a read-only unit of work can be kept.");
+        _work = null;
+        return new SharedReads(Raw(work.AgentData, work.Agents), Raw(work.CallData, work.Calls));
+    }
+
+    // Records as first read, in stored form: prefetched data as fetched, or a record read on its own serialised back.
+    private static Dictionary<string, RedisValue> Raw<T>(Dictionary<string, RedisValue> fetched, Dictionary<string, Tracked<T>> tracked)
+        where T : class
+    {
+        var raw = new Dictionary<string, RedisValue>(fetched, StringComparer.Ordinal);
+        foreach (var (id, t) in tracked)
+        {
+            if (!raw.ContainsKey(id))
+                raw[id] = t.Original is null ? RedisValue.Null : t.Original switch
+                {
+                    AcdCall call => Serialize(call),
+                    AcdAgent agent => Serialize(agent),
+                    _ => RedisValue.Null,
+                };
+        }
+        return raw;
     }
 
     public bool Commit() => Commit([], out _);
@@ -125,6 +161,8 @@ public sealed class RedisAcdStateStore : ISharedAcdStateStore
             writes.AddRange(["TR", taken.Member]);
         foreach (var (queue, ticks) in work.HandleTimes)
             writes.AddRange(["LP", HandleKey(queue), ticks, _handleTimeWindow]);
+        foreach (var key in work.Released)
+            writes.AddRange(["D", key]);
         foreach (var (callId, type) in events)
             writes.AddRange(["EN", _p + "evn:" + callId, type]);
         if (writes.Count == 0)
@@ -446,10 +484,26 @@ public sealed class RedisAcdStateStore : ISharedAcdStateStore
         return true;
     }
 
-    public void HoldRingTimeout(string agentId, TimeSpan atMost) => Db.StringSet(_p + "connecting:" + agentId, 1, atMost);
+    public void PrefetchOffer(string agentId, string callId, TimeSpan hold)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(agentId);
+        ArgumentException.ThrowIfNullOrEmpty(callId);
+        var work = _work ?? throw new InvalidOperationException("No unit of work is open.");
+        if (work.Agents.ContainsKey(agentId) || work.AgentData.ContainsKey(agentId) || work.Calls.ContainsKey(callId) || work.CallData.ContainsKey(callId))
+            throw new InvalidOperationException("The offer's records are already read in this unit of work.");
+        var result = (RedisResult[])Db.ScriptEvaluate(Scripts.Prefetch, [_gens],
+            [_p, agentId, callId, 0, 0, 0, 0, (long)hold.TotalMilliseconds, (int)AgentState.Reserved])!;
+        Absorb(work, agentId, (RedisResult[])result[1]!);
+    }
 
-    // Nothing waits for it: were it lost, the key expires on its own.
-    public void ReleaseRingTimeout(string agentId) => _db.KeyDelete(_p + "connecting:" + agentId, CommandFlags.FireAndForget);
+    // In a unit of work the commit deletes the key with its writes; otherwise nothing waits for it: were it lost, the key expires on its own.
+    public void ReleaseRingTimeout(string agentId)
+    {
+        if (_work is { } work)
+            work.Released.Add(_p + "connecting:" + agentId);
+        else
+            _db.KeyDelete(_p + "connecting:" + agentId, CommandFlags.FireAndForget);
+    }
 
     public LastContact? FindLastContact(string customerId) => Deserialize<LastContact>(Db.StringGet(_p + "last:" + customerId));
 
@@ -715,6 +769,9 @@ public sealed class RedisAcdStateStore : ISharedAcdStateStore
 
         /// <summary>A sequence number the prefetch took for a call entering the ACD.</summary>
         public long? Sequence { get; set; }
+
+        /// <summary>Ring-timeout holds the commit releases.</summary>
+        public List<string> Released { get; } = [];
     }
 
     /// <summary>The first members of a waiting line (with their records) and its generation, read together.</summary>
@@ -761,9 +818,11 @@ public sealed class RedisAcdStateStore : ISharedAcdStateStore
                 redis.call('LTRIM', ARGV[i + 1], 0, tonumber(ARGV[i + 3]) - 1)
                 i = i + 4
               elseif op == 'EN' then
-                -- The n of step key type#n: numbered only when the decision commits, kept two days.
-                out[#out + 1] = redis.call('HINCRBY', ARGV[i + 1], ARGV[i + 2], 1)
-                redis.call('EXPIRE', ARGV[i + 1], 172800)
+                -- The n of step key type#n: numbered only when the decision commits, kept two days from the first of each type
+                -- (a new key always starts with a first, so every key expires).
+                local n = redis.call('HINCRBY', ARGV[i + 1], ARGV[i + 2], 1)
+                if n == 1 then redis.call('EXPIRE', ARGV[i + 1], 172800) end
+                out[#out + 1] = n
                 i = i + 3
               else return redis.error_reply('unknown ACD write ' .. op) end
             end
@@ -771,8 +830,8 @@ public sealed class RedisAcdStateStore : ISharedAcdStateStore
             """;
 
         // Shared by the scripts that read ahead. G: generations hash; P: key prefix. Reads the agent and the call records (the call
-        // named, else with agentCall the one the agent's record holds), the first 2 members of each waiting line in
-        // tiers (plus, with seeks, the agent's eligible tiers from its record) with their records, and each idle slot's size
+        // named, else with agentCall the one the agent's record holds), the first member of each waiting line in
+        // tiers (plus, with seeks, the agent's eligible tiers from its record) with its record, and each idle slot's size
         // with its first 4 agents. Returns { agent, call id, call, { { tier, gen, complete, member, record... } },
         // { { slot, gen, size, record... } } }; generations and members come from one atomic read, so they agree.
         private const string Fetch = """
@@ -792,11 +851,11 @@ public sealed class RedisAcdStateStore : ISharedAcdStateStore
               if callId ~= '' then call = redis.call('HGET', P .. 'call:' .. callId, 'd') end
               local heads = {}
               for _, t in ipairs(tiers) do
-                local members = redis.call('ZRANGE', P .. 'wait:' .. t, 0, 2)
-                local entry = { tonumber(t), tonumber(redis.call('HGET', G, 'w' .. t) or '0'), #members <= 2 and 1 or 0 }
-                for i = 1, math.min(#members, 2) do
-                  entry[#entry + 1] = members[i]
-                  entry[#entry + 1] = redis.call('HGET', P .. 'call:' .. string.sub(members[i], 43), 'd') or ''
+                local members = redis.call('ZRANGE', P .. 'wait:' .. t, 0, 1)
+                local entry = { tonumber(t), tonumber(redis.call('HGET', G, 'w' .. t) or '0'), #members <= 1 and 1 or 0 }
+                if #members > 0 then
+                  entry[4] = members[1]
+                  entry[5] = redis.call('HGET', P .. 'call:' .. string.sub(members[1], 43), 'd') or ''
                 end
                 heads[#heads + 1] = entry
               end
@@ -818,7 +877,9 @@ public sealed class RedisAcdStateStore : ISharedAcdStateStore
             """;
 
         // KEYS: generations hash. ARGV: key prefix, agent id or '', call id or '', 1 to add the agent's eligible tiers, 1 to take
-        // a sequence number, tier count, tiers, slot count, slots. Returns { sequence or false, fetch() }.
+        // a sequence number, tier count, tiers, slot count, slots, then optionally a hold (ms) and the Reserved state's number:
+        // the agent's ring timeout is then held back (connecting key) when its record is Reserved with that call, in the same
+        // atomic step as the read. Returns { sequence or false, fetch() }.
         public const string Prefetch = Fetch + """
             local nt = tonumber(ARGV[6])
             local tiers = {}
@@ -828,7 +889,15 @@ public sealed class RedisAcdStateStore : ISharedAcdStateStore
             for i = 1, ns do slots[i] = ARGV[7 + nt + i] end
             local seq = false
             if ARGV[5] == '1' then seq = redis.call('INCR', ARGV[1] .. 'seq') end
-            return { seq, fetch(KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4] == '1', false, tiers, slots) }
+            local fetched = fetch(KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4] == '1', false, tiers, slots)
+            local hold = tonumber(ARGV[8 + nt + ns] or '0')
+            if hold > 0 and fetched[1] then
+              local ok, a = pcall(cjson.decode, fetched[1])
+              if ok and type(a) == 'table' and a.CallId == ARGV[3] and a.State == tonumber(ARGV[9 + nt + ns]) then
+                redis.call('SET', ARGV[1] .. 'connecting:' .. ARGV[2], 1, 'PX', hold)
+              end
+            end
+            return { seq, fetched }
             """;
 
         // ARGV: tier count, call key prefix, (wait key, gen field) per tier, skip count, call ids to skip.
