@@ -9,11 +9,11 @@ if (args.Length > 0 && args[0] == "--latency")
 
 if (args.Length > 0 && args[0] == "--redis-claims")
 {
-    // --redis-claims [redis] [processes] [seconds] [lanes per process]
+    // --redis-claims [redis] [processes] [seconds timed] [seconds of warm-up before]
     RedisClaimRun.Run(args.Length > 1 ? args[1] : "127.0.0.1:56379",
         args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 2,
         args.Length > 3 ? int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture) : 20,
-        args.Length > 4 ? int.Parse(args[4], System.Globalization.CultureInfo.InvariantCulture) : 8);
+        args.Length > 4 ? int.Parse(args[4], System.Globalization.CultureInfo.InvariantCulture) : 20);
     return;
 }
 

@@ -18,7 +18,7 @@ namespace CallCenter.Benchmarks;
 
 /// <summary>
 /// The Redis store with several processes deciding at once, each running the server's own <see cref="AcdHost"/> over it the
-/// way one server instance does (operations on its lanes, each a unit of work that commits atomically or runs again; Twilio,
+/// way one server instance does (one operation at a time, each a unit of work that commits atomically or runs again; Twilio,
 /// the call log and the consoles are stand-ins that answer at once). Each agent is a console of its own, all at once: it
 /// ends its call and, in the same operation, claims the best waiting call (the assignment, timed from the request to its
 /// return, conflicts and re-runs included); it accepts the offer it was notified of; a new call arrives.
@@ -34,7 +34,7 @@ internal static class RedisClaimRun
     };
 
     /// <summary>Seeds the shared state, starts the worker processes, and prints their combined figures.</summary>
-    public static void Run(string redis, int processes, int seconds, int lanes)
+    public static void Run(string redis, int processes, int seconds, int warmup)
     {
         var inv = CultureInfo.InvariantCulture;
         var prefix = "acd-bench-" + Guid.NewGuid().ToString("N")[..8];
@@ -46,14 +46,14 @@ internal static class RedisClaimRun
             for (var i = 0; i < WaitingCalls; i++)
                 engine.Enqueue(new CallRequest($"seed-{i}", "general"), now);
         }
-        Console.WriteLine(string.Format(inv, "prefix {0}: {1:N0} waiting calls; {2} processes × {3} agents, {4} lanes each, for {5} s",
-            prefix, WaitingCalls, processes, AgentsPerProcess, lanes, seconds));
+        Console.WriteLine(string.Format(inv, "prefix {0}: {1:N0} waiting calls; {2} processes × {3} agents for {4} s after {5} s of warm-up",
+            prefix, WaitingCalls, processes, AgentsPerProcess, seconds, warmup));
 
         var self = Environment.ProcessPath!;
         var dll = typeof(RedisClaimRun).Assembly.Location;
         var workers = Enumerable.Range(0, processes).Select(p => Process.Start(new ProcessStartInfo(self)
         {
-            ArgumentList = { dll, "--redis-claims-worker", redis, prefix, p.ToString(inv), seconds.ToString(inv), lanes.ToString(inv) },
+            ArgumentList = { dll, "--redis-claims-worker", redis, prefix, p.ToString(inv), seconds.ToString(inv), warmup.ToString(inv) },
             RedirectStandardOutput = true,
         })!).ToList();
         var outputs = workers.Select(w => w.StandardOutput.ReadToEndAsync()).ToList();
@@ -98,7 +98,7 @@ internal static class RedisClaimRun
     /// One process: its agents take the seeded calls, then cycle for the given time, all at once; prints counts, round trips,
     /// CPU (and, for the first, Redis's CPU and commands meanwhile) and each claim's latency (ms).
     /// </summary>
-    public static async Task WorkerAsync(string redis, string prefix, int id, int seconds, int lanes)
+    public static async Task WorkerAsync(string redis, string prefix, int id, int seconds, int warmup)
     {
         var inv = CultureInfo.InvariantCulture;
         using var connection = await ConnectionMultiplexer.ConnectAsync(redis + ",allowAdmin=true");
@@ -107,7 +107,7 @@ internal static class RedisClaimRun
         using var meters = new BenchMeters();
         using var host = new AcdHost(MsOptions.Create(Options), store, TimeProvider.System, new NoCallLog(), new ConnectingTwilio(),
             MsOptions.Create(new TwilioOptions()), new AcdMetrics(meters), new OfferNotifier(offers), new NoCallbacks(),
-            NullLogger<AcdHost>.Instance, MsOptions.Create(new AcdStoreOptions { Store = AcdStoreKind.Redis, Lanes = lanes }));
+            NullLogger<AcdHost>.Instance);
         long conflicts = 0;
         using var listener = new MeterListener();
         listener.InstrumentPublished = (instrument, l) =>
@@ -127,29 +127,35 @@ internal static class RedisClaimRun
             await host.AcceptAsync(agent, call, CancellationToken.None);
             return call;
         }));
+        var next = 0L;
+
+        // One agent's cycles until the time is up: end call + claim the next (timed), accept the offer, a new call arrives.
+        async Task<List<double>> CycleAsync(int i, Stopwatch clock, int forSeconds)
+        {
+            var timings = new List<double>(1 << 14);
+            while (clock.Elapsed.TotalSeconds < forSeconds)
+            {
+                var started = Stopwatch.GetTimestamp();
+                await host.EndCallAsync(agents[i], calls[i], CancellationToken.None);
+                timings.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                calls[i] = OfferOf(agents[i]);
+                await host.AcceptAsync(agents[i], calls[i], CancellationToken.None);
+                await host.EnqueueAsync(new CallRequest($"w{id}-c{Interlocked.Increment(ref next)}", "general"), CancellationToken.None);
+            }
+            return timings;
+        }
+
+        // Untimed: tiered JIT keeps compiling for tens of seconds of traffic, which is not the steady state.
+        var warming = Stopwatch.StartNew();
+        await Task.WhenAll(agents.Select((_, i) => CycleAsync(i, warming, warmup)));
         Interlocked.Exchange(ref conflicts, 0);
 
         var server = connection.GetServers()[0];
         var redisBefore = id == 0 ? await RedisSampleAsync(server) : default;
-        var next = 0L;
         var trips = store.RoundTrips;
         var cpu = Process.GetCurrentProcess().TotalProcessorTime;
         var total = Stopwatch.StartNew();
-        var latencies = await Task.WhenAll(agents.Select(async (agent, i) =>
-        {
-            var call = calls[i];
-            var timings = new List<double>(1 << 14);
-            while (total.Elapsed.TotalSeconds < seconds)
-            {
-                var started = Stopwatch.GetTimestamp();
-                await host.EndCallAsync(agent, call, CancellationToken.None);
-                timings.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-                call = OfferOf(agent);
-                await host.AcceptAsync(agent, call, CancellationToken.None);
-                await host.EnqueueAsync(new CallRequest($"w{id}-c{Interlocked.Increment(ref next)}", "general"), CancellationToken.None);
-            }
-            return timings;
-        }));
+        var latencies = await Task.WhenAll(agents.Select((_, i) => CycleAsync(i, total, seconds)));
         total.Stop();
         var cpuMs = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalMilliseconds;
         trips = store.RoundTrips - trips;

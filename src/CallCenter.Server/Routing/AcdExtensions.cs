@@ -14,7 +14,7 @@ public static class AcdExtensions
         services.AddSingleton<IValidateOptions<AcdOptions>, AcdOptionsValidator>();
         services.AddOptions<AcdStoreOptions>().BindConfiguration(AcdOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<AcdMetrics>();
-        // The store is the host's alone (it is not thread-safe; the host runs one operation at a time on it, and on each fork).
+        // The store is the host's alone (it is not thread-safe; the host serialises every use).
         services.AddSingleton(sp => ActivatorUtilities.CreateInstance<AcdHost>(sp, CreateStore(sp)));
         services.AddHostedService(sp => sp.GetRequiredService<AcdHost>());
         return services;
@@ -71,12 +71,4 @@ public sealed class AcdStoreOptions
     /// <summary>Key prefix of the shared state; every instance of one deployment uses the same.</summary>
     [System.ComponentModel.DataAnnotations.Required]
     public string RedisKeyPrefix { get; set; } = "acd";
-
-    /// <summary>
-    /// Operations one instance runs at once over the Redis store, each waiting for Redis on its own (the in-process store
-    /// runs one at a time). More lanes turn the round trips' latency into throughput; they meet at the commit like instances.
-    /// One by default: on 2 cores, 8 lanes gave 11 % more assignments but 4× the conflicts and a 100 ms claim p99 (bench/README.md).
-    /// </summary>
-    [System.ComponentModel.DataAnnotations.Range(1, 64)]
-    public int Lanes { get; set; } = 1;
 }

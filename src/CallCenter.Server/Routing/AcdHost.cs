@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using CallCenter.Core.InCall;
@@ -35,11 +34,10 @@ public sealed class CallConnectFailedException(string message) : Exception(messa
 /// <summary>
 /// The ACD of one server instance: owns the pure <see cref="AcdEngine"/> over the configured store, serialises
 /// every operation into it (the engine is not thread-safe), runs its timers, and turns each decision into
-/// call-log events, telemetry and Twilio effects. Call-log appends are queued in commit order, so the
-/// log keeps the engine's order, and awaited after the operation is released, so no database round trip holds the ACD.
+/// call-log events, telemetry and Twilio effects. Call-log appends are queued while the gate is held, so the
+/// log keeps the engine's order, and awaited after it is released, so no database round trip holds the ACD.
 /// Over a shared store (<see cref="ISharedAcdStateStore"/>, several instances) each operation is one unit of
-/// work: when another instance changed what it read, it is run again on fresh state before anything is acted on;
-/// there an instance runs several operations at once (<see cref="AcdStoreOptions.Lanes"/>), each on a lane of its own.
+/// work: when another instance changed what it read, it is run again on fresh state before anything is acted on.
 /// </summary>
 public sealed class AcdHost : BackgroundService
 {
@@ -49,17 +47,9 @@ public sealed class AcdHost : BackgroundService
     /// <summary>Runs of one operation over a shared store before giving up when other instances keep changing its records.</summary>
     private const int MaxAttempts = 50;
 
-    // One lane per operation running at once: an engine over its own unit-of-work context of the store. Over a shared store a
-    // lane is one more participant like another instance (the commit's checks keep them apart), so operations wait for Redis
-    // side by side instead of one after another; the in-process store has one lane, as it is not thread-safe.
-    private readonly SemaphoreSlim _lanes;
-    private readonly ConcurrentBag<Lane> _freeLanes = [];
-    private readonly LaneThreads? _laneThreads;
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly AcdEngine _engine;
     private readonly ISharedAcdStateStore? _shared;
-    // Ticks and an accept's check-and-hold exclude each other, so no lane times out an offer this instance is connecting.
-    private readonly SemaphoreSlim _timerGate = new(1, 1);
-    // Held while a committed decision is applied to the bookkeeping below and its call-log appends are queued.
-    private readonly Lock _book = new();
     private readonly TimeSpan _connectHold;
     private readonly AcdOptions _options;
     private readonly TimeProvider _clock;
@@ -72,31 +62,17 @@ public sealed class AcdHost : BackgroundService
 
     // Host-side bookkeeping the engine does not expose (it is keyed for routing, not for listing); over a
     // shared store it holds only what this instance saw.
-    private readonly ConcurrentDictionary<string, CallInfo> _calls = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, IReadOnlyList<AgentSkill>> _agentSkills = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, CallInfo> _calls = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, IReadOnlyList<AgentSkill>> _agentSkills = new(StringComparer.Ordinal);
     // Agents whose accept is waiting for Twilio, with the ring deadline their offer must not pass meanwhile.
-    private readonly ConcurrentDictionary<string, DateTimeOffset> _connecting = new(StringComparer.Ordinal);
-
-    /// <summary>An engine over its own unit-of-work context, and the running operation's call-log bookkeeping.</summary>
-    private sealed class Lane(AcdEngine engine, IAcdStateStore store)
-    {
-        public AcdEngine Engine { get; } = engine;
-
-        public IAcdStateStore Store { get; } = store;
-
-        public ISharedAcdStateStore? Shared { get; } = store as ISharedAcdStateStore;
-
-        /// <summary>The operation's call-log events in order; N is the event's number for its step key (0 while a shared
-        /// store has yet to number it, null when the step key is already complete).</summary>
-        public List<(long? N, NewCallEvent Event)> Unnumbered { get; } = [];
-
-        /// <summary>Over a shared store the numbers come from Redis with the commit, so two instances never give two events
-        /// of one call the same step key.</summary>
-        public IReadOnlyList<long> EventNumbers { get; set; } = [];
-
-        /// <summary>Calls leaving one agent for a queue within the running operation: their bookkeeping (event numbers) stays.</summary>
-        public HashSet<string> CarriedOver { get; } = new(StringComparer.Ordinal);
-    }
+    private readonly Dictionary<string, DateTimeOffset> _connecting = new(StringComparer.Ordinal);
+    // Calls leaving one agent for a queue within the running operation: their bookkeeping (event numbers) stays.
+    private readonly HashSet<string> _carriedOver = new(StringComparer.Ordinal);
+    // The running operation's call-log events in order; N is the event's number for its step key (0 while a shared store has
+    // yet to number it, null when the step key is already complete).
+    private readonly List<(long? N, NewCallEvent Event)> _unnumbered = [];
+    // Over a shared store the numbers come from Redis with the commit, so two instances never give two events of one call the same step key.
+    private IReadOnlyList<long> _eventNumbers = [];
 
     private sealed class CallInfo(DateTimeOffset enteredAt)
     {
@@ -107,24 +83,15 @@ public sealed class AcdHost : BackgroundService
     }
 
     public AcdHost(IOptions<AcdOptions> options, IAcdStateStore store, TimeProvider clock, ICallEventLog callLog, ITwilioCallControl twilio,
-        IOptions<TwilioOptions> twilioOptions, AcdMetrics metrics, IAgentNotifier notifier, ICallbackDialler callbacks, ILogger<AcdHost> logger,
-        IOptions<AcdStoreOptions>? storeOptions = null)
+        IOptions<TwilioOptions> twilioOptions, AcdMetrics metrics, IAgentNotifier notifier, ICallbackDialler callbacks, ILogger<AcdHost> logger)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(twilioOptions);
         // Past the REST call's whole budget (one attempt, plus the pipeline's second of slack).
         _connectHold = twilioOptions.Value.RestTimeout + TimeSpan.FromSeconds(2);
         _options = options.Value;
+        _engine = new AcdEngine(_options, store);
         _shared = store as ISharedAcdStateStore;
-        var lanes = _shared is null ? 1 : storeOptions?.Value.Lanes ?? 1;
-        _lanes = new SemaphoreSlim(lanes, lanes);
-        _freeLanes.Add(new Lane(new AcdEngine(_options, store), store));
-        for (var i = 1; i < lanes; i++)
-        {
-            var fork = _shared!.Fork();
-            _freeLanes.Add(new Lane(new AcdEngine(_options, fork), fork));
-        }
-        _laneThreads = lanes > 1 ? new LaneThreads(lanes) : null;
         _clock = clock;
         _callLog = callLog;
         _twilio = twilio;
@@ -148,10 +115,10 @@ public sealed class AcdHost : BackgroundService
         }
         try
         {
-            await RunAsync("enqueue", request.CallId, null, (lane, now) =>
+            await RunAsync("enqueue", request.CallId, null, now =>
             {
                 _calls.TryAdd(request.CallId, new CallInfo(now));
-                return lane.Engine.Enqueue(request, now);
+                return _engine.Enqueue(request, now);
             }, ct);
         }
         catch (IllegalTransitionException)
@@ -162,69 +129,69 @@ public sealed class AcdHost : BackgroundService
 
     /// <summary>Twilio reported a final status: a waiting or ringing caller abandoned; a connected call ended.</summary>
     public Task CallEndedAsync(string callSid, CancellationToken ct) =>
-        RunAsync("call_ended", callSid, null, (lane, now) => lane.Engine.FindCall(callSid) switch
+        RunAsync("call_ended", callSid, null, now => _engine.FindCall(callSid) switch
         {
             null => new AcdDecisions(),
-            { State: CallState.Connected, AgentId: { } agentId } => lane.Engine.EndCall(agentId, callSid, now),
-            _ => lane.Engine.Abandon(callSid, now),
+            { State: CallState.Connected, AgentId: { } agentId } => _engine.EndCall(agentId, callSid, now),
+            _ => _engine.Abandon(callSid, now),
         }, ct);
 
     /// <summary>A waiting caller chose a callback (surge offer): they leave the queue as a callback, not as an abandon; a connected call stays.</summary>
     public Task ChooseCallbackAsync(string callSid, CancellationToken ct) =>
-        RunAsync("callback_chosen", callSid, null, (lane, now) => lane.Engine.FindCall(callSid) is { State: not CallState.Connected }
-            ? lane.Engine.ChooseCallback(callSid, now) : new AcdDecisions(), ct);
+        RunAsync("callback_chosen", callSid, null, now => _engine.FindCall(callSid) is { State: not CallState.Connected }
+            ? _engine.ChooseCallback(callSid, now) : new AcdDecisions(), ct);
 
     public Task LoginAsync(string agentId, IReadOnlyList<AgentSkill> skills, CancellationToken ct) =>
-        RunAsync("login", null, agentId, (lane, now) =>
+        RunAsync("login", null, agentId, now =>
         {
-            var decisions = lane.Engine.Login(agentId, skills, now);
+            var decisions = _engine.Login(agentId, skills, now);
             _agentSkills[agentId] = skills;
             return decisions;
         }, ct);
 
     public Task LogoutAsync(string agentId, CancellationToken ct) =>
-        RunAsync("logout", null, agentId, (lane, now) => lane.Engine.Logout(agentId, now), ct);
+        RunAsync("logout", null, agentId, now => _engine.Logout(agentId, now), ct);
 
     /// <summary>Available (ends a break or the wrap-up; a no-op when already available) or Break(reason).</summary>
     public Task SetStateAsync(string agentId, AgentState state, string? reason, CancellationToken ct) =>
-        RunAsync("set_state", null, agentId, (lane, now) => (state, lane.Engine.FindAgent(agentId)?.State) switch
+        RunAsync("set_state", null, agentId, now => (state, _engine.FindAgent(agentId)?.State) switch
         {
             (AgentState.Available, AgentState.Available) => new AcdDecisions(),
-            (AgentState.Available, AgentState.WrapUp) => lane.Engine.CompleteWrapUp(agentId, now),
-            (AgentState.Available, _) => lane.Engine.EndBreak(agentId, now),
-            (AgentState.Break, _) => lane.Engine.StartBreak(agentId, reason ?? "break", now),
+            (AgentState.Available, AgentState.WrapUp) => _engine.CompleteWrapUp(agentId, now),
+            (AgentState.Available, _) => _engine.EndBreak(agentId, now),
+            (AgentState.Break, _) => _engine.StartBreak(agentId, reason ?? "break", now),
             _ => throw new ArgumentOutOfRangeException(nameof(state), state, "Only Available and Break can be chosen."),
         }, ct);
 
     public Task DeclineAsync(string agentId, string callSid, CancellationToken ct) =>
-        RunAsync("decline", callSid, agentId, (lane, now) => _connecting.ContainsKey(agentId)
+        RunAsync("decline", callSid, agentId, now => _connecting.ContainsKey(agentId)
             ? throw new IllegalTransitionException(agentId, $"decline call {callSid}", "connecting it")
-            : lane.Engine.Decline(agentId, callSid, now), ct);
+            : _engine.Decline(agentId, callSid, now), ct);
 
     public Task EndCallAsync(string agentId, string callSid, CancellationToken ct) =>
-        RunAsync("end_call", callSid, agentId, (lane, now) => lane.Engine.EndCall(agentId, callSid, now), ct);
+        RunAsync("end_call", callSid, agentId, now => _engine.EndCall(agentId, callSid, now), ct);
 
     /// <summary>An available agent joins a connected call: a warm transfer's target or a conference party.</summary>
     public Task JoinCallAsync(string agentId, string callSid, CancellationToken ct) =>
-        RunAsync("join_call", callSid, agentId, (lane, now) => lane.Engine.JoinCall(agentId, callSid, now), ct);
+        RunAsync("join_call", callSid, agentId, now => _engine.JoinCall(agentId, callSid, now), ct);
 
     /// <summary>
     /// An available agent places an outbound call (a project call): OnCall on it at once, so no caller is offered meanwhile;
     /// <paramref name="queue"/> (the first queue when null) gives the wrap-up time. The call ends like any other.
     /// </summary>
     public Task StartOutboundCallAsync(string agentId, string callId, string? queue, CancellationToken ct) =>
-        RunAsync("outbound_call", callId, agentId, (lane, now) => lane.Engine.StartOutboundCall(agentId, callId, queue ?? _options.Queues[0].Name, now), ct);
+        RunAsync("outbound_call", callId, agentId, now => _engine.StartOutboundCall(agentId, callId, queue ?? _options.Queues[0].Name, now), ct);
 
     /// <summary>An agent leaves a call that goes on: a party dropping out, or the owner handing it to <paramref name="handTo"/>.</summary>
     public Task LeaveCallAsync(string agentId, string callSid, string? handTo, CancellationToken ct) =>
-        RunAsync("leave_call", callSid, agentId, (lane, now) => lane.Engine.LeaveCall(agentId, callSid, handTo, now), ct);
+        RunAsync("leave_call", callSid, agentId, now => _engine.LeaveCall(agentId, callSid, handTo, now), ct);
 
     /// <summary>A cold transfer to an agent: the target joins and takes the call over at once, in one decision.</summary>
     public Task HandOverAsync(string fromAgentId, string toAgentId, string callSid, CancellationToken ct) =>
-        RunAsync("hand_over", callSid, fromAgentId, (lane, now) =>
+        RunAsync("hand_over", callSid, fromAgentId, now =>
         {
-            var joined = lane.Engine.JoinCall(toAgentId, callSid, now);
-            var left = lane.Engine.LeaveCall(fromAgentId, callSid, toAgentId, now);
+            var joined = _engine.JoinCall(toAgentId, callSid, now);
+            var left = _engine.LeaveCall(fromAgentId, callSid, toAgentId, now);
             return AcdDecisions.Combine(joined, left);
         }, ct);
 
@@ -233,14 +200,14 @@ public sealed class AcdHost : BackgroundService
     /// <paramref name="queue"/> with the original entry time and priority, so the transfer does not send them to the back.
     /// </summary>
     public Task TransferToQueueAsync(string agentId, string callSid, string queue, CancellationToken ct) =>
-        RunAsync("transfer_to_queue", callSid, agentId, (lane, now) =>
+        RunAsync("transfer_to_queue", callSid, agentId, now =>
         {
-            if (lane.Engine.FindCall(callSid) is not { State: CallState.Connected } call || call.AgentId != agentId)
+            if (_engine.FindCall(callSid) is not { State: CallState.Connected } call || call.AgentId != agentId)
                 throw new IllegalTransitionException(agentId, $"transfer call {callSid}", "not owning it");
-            var ended = lane.Engine.EndCall(agentId, callSid, now);
+            var ended = _engine.EndCall(agentId, callSid, now);
             // The call's event numbering must go on, not restart, when it enters the ACD again.
-            lane.CarriedOver.Add(callSid);
-            var queued = lane.Engine.Enqueue(new CallRequest(callSid, queue)
+            _carriedOver.Add(callSid);
+            var queued = _engine.Enqueue(new CallRequest(callSid, queue)
             {
                 EnteredAt = call.EnteredAt, CustomerTier = call.CustomerTier, IsComplaint = call.IsComplaint, CustomerId = call.CustomerId,
             }, now);
@@ -250,8 +217,8 @@ public sealed class AcdHost : BackgroundService
     /// <summary>Ends the agent's wrap-up if it is still running; true when it was.</summary>
     public async Task<bool> CompleteWrapUpIfRunningAsync(string agentId, CancellationToken ct)
     {
-        var decisions = await RunAsync("complete_wrap_up", null, agentId, (lane, now) =>
-            lane.Engine.FindAgent(agentId) is { State: AgentState.WrapUp } ? lane.Engine.CompleteWrapUp(agentId, now) : new AcdDecisions(), ct);
+        var decisions = await RunAsync("complete_wrap_up", null, agentId, now =>
+            _engine.FindAgent(agentId) is { State: AgentState.WrapUp } ? _engine.CompleteWrapUp(agentId, now) : new AcdDecisions(), ct);
         return decisions.AgentEvents.Count > 0;
     }
 
@@ -265,49 +232,36 @@ public sealed class AcdHost : BackgroundService
         // A text request (SMS, e-mail, web) has no caller to move: the engine marks it connected at once.
         if (Channels.ServiceRequest.IsStream(callSid))
         {
-            await RunAsync("accept", callSid, agentId, (lane, now) => lane.Engine.Accept(agentId, callSid, now), ct);
+            await RunAsync("accept", callSid, agentId, now => _engine.Accept(agentId, callSid, now), ct);
             return;
         }
         var isCallback = false;
-        await _timerGate.WaitAsync(ct);
-        try
+        // Over a shared store the check is a read-only unit of work whose records (agent and call) come in one round trip with
+        // the hold of the offer's ring timeout on every node; the accept below starts from them (re-reading only on a conflict).
+        SharedReads? checkedReads = null;
+        await WithGateAsync(() =>
         {
-            await ReadAsync(lane =>
+            _shared?.Begin();
+            try
             {
-                // Both records the check reads come in one round trip over a shared store (a read-only unit of work).
-                lane.Shared?.Begin();
-                try
+                _shared?.PrefetchOffer(agentId, callSid, _connectHold);
+                if (OfferOf(agentId) is not { } offer || offer.CallSid != callSid)
                 {
-                    lane.Store.Prefetch(new AcdReadHint(AgentId: agentId, CallId: callSid));
-                    CheckAndHold(lane);
+                    var state = _engine.FindAgent(agentId);
+                    throw new IllegalTransitionException(agentId, $"accept call {callSid}",
+                        state is null ? nameof(AgentState.Offline) : $"{state.State}{(state.CallId is { } c ? " with " + c : "")}");
                 }
-                finally
-                {
-                    lane.Shared?.Discard();
-                }
-                return true;
-            }, ct);
-        }
-        finally
-        {
-            _timerGate.Release();
-        }
-
-        void CheckAndHold(Lane lane)
-        {
-            if (OfferOf(lane, agentId) is not { } offer || offer.CallSid != callSid)
-            {
-                var state = lane.Engine.FindAgent(agentId);
-                throw new IllegalTransitionException(agentId, $"accept call {callSid}",
-                    state is null ? nameof(AgentState.Offline) : $"{state.State}{(state.CallId is { } c ? " with " + c : "")}");
+                // A second click on accept must not send Twilio a second redirect, which would restart the dial.
+                if (!_connecting.TryAdd(agentId, offer.RingDeadline))
+                    throw new IllegalTransitionException(agentId, $"accept call {callSid}", "already connecting it");
+                isCallback = _engine.FindCall(callSid)?.IsCallback == true;
+                checkedReads = _shared?.KeepReads();
             }
-            // A second click on accept must not send Twilio a second redirect, which would restart the dial.
-            if (!_connecting.TryAdd(agentId, offer.RingDeadline))
-                throw new IllegalTransitionException(agentId, $"accept call {callSid}", "already connecting it");
-            isCallback = lane.Engine.FindCall(callSid)?.IsCallback == true;
-            // Other instances run this offer's ring timeout too: they must hold it back as well.
-            lane.Shared?.HoldRingTimeout(agentId, _connectHold);
-        }
+            finally
+            {
+                _shared?.Discard();
+            }
+        }, ct);
 
         bool connected;
         ConferenceLeg? leg = null;
@@ -319,16 +273,30 @@ public sealed class AcdHost : BackgroundService
                 ? await _callbacks.DialAsync(callSid, agentId, CancellationToken.None)
                 : (leg = await _twilio.ConnectToAgentAsync(callSid, agentId, CancellationToken.None)) is not null;
         }
-        finally
+        catch
         {
-            _connecting.TryRemove(agentId, out _);
-            // Thread-safe: it only sends a command, without waiting.
-            _shared?.ReleaseRingTimeout(agentId);
+            await WithGateAsync(EndConnecting, CancellationToken.None);
+            throw;
         }
 
         if (connected)
         {
-            await RunAsync("accept", callSid, agentId, (lane, now) => lane.Engine.Accept(agentId, callSid, now), CancellationToken.None);
+            try
+            {
+                // The connecting mark and the hold end with the accept itself (the hold is released by its commit), so neither
+                // this instance's ticks nor another's can time the offer out between Twilio connecting the caller and the accept.
+                await RunAsync("accept", callSid, agentId, now =>
+                {
+                    _connecting.Remove(agentId);
+                    _shared?.ReleaseRingTimeout(agentId);
+                    return _engine.Accept(agentId, callSid, now);
+                }, CancellationToken.None, reads: checkedReads);
+            }
+            catch
+            {
+                await WithGateAsync(EndConnecting, CancellationToken.None);
+                throw;
+            }
             // The in-call controls find the conference and the agent's leg here (src/CallCenter.Server/InCall).
             if (leg is not null)
                 await _callLog.AppendAsync(new NewCallEvent(callSid, InCallSession.ConferenceEvent, $"{InCallSession.ConferenceEvent}:{leg.ConferenceSid}:{agentId}",
@@ -336,70 +304,66 @@ public sealed class AcdHost : BackgroundService
                     CancellationToken.None);
             return;
         }
+        await WithGateAsync(EndConnecting, CancellationToken.None);
         _metrics.ConnectFailures.Add(1);
         var requeued = false;
-        await RunAsync("connect_failed", callSid, agentId, (lane, now) =>
+        await RunAsync("connect_failed", callSid, agentId, now =>
         {
             // The caller may have hung up while Twilio was asked; then there is nothing to put back.
-            if (lane.Engine.FindAgent(agentId) is not { State: AgentState.Reserved } agent || agent.CallId != callSid)
+            if (_engine.FindAgent(agentId) is not { State: AgentState.Reserved } agent || agent.CallId != callSid)
                 return new AcdDecisions();
-            Append(lane, callSid, "acd.connect_failed", new { agent = agentId }, now);
+            Append(callSid, "acd.connect_failed", new { agent = agentId }, now);
             requeued = true;
-            return lane.Engine.RingNoAnswer(agentId, callSid, now);
+            return _engine.RingNoAnswer(agentId, callSid, now);
         }, CancellationToken.None);
         throw new CallConnectFailedException(requeued
             ? $"Call {callSid} could not be connected; it is back at the head of its queue and you were put on a break: set yourself Available to take calls again."
             : $"Call {callSid} could not be connected: the caller is no longer waiting.");
+
+        void EndConnecting()
+        {
+            _connecting.Remove(agentId);
+            _shared?.ReleaseRingTimeout(agentId);
+        }
     }
 
     /// <summary>Runs every timer due now; the background loop calls it every <see cref="TickInterval"/>.</summary>
     public async Task TickAsync(CancellationToken ct)
     {
         // Over a shared store each timer is a unit of work of its own (the store hands out one at a time).
-        var took = false;
         do
         {
-            await _timerGate.WaitAsync(ct);
-            try
+            await RunAsync("tick", null, null, now =>
             {
-                await RunAsync("tick", null, null, (lane, now) =>
+                // An accept waiting for Twilio holds time back just before its ring deadline, so its offer cannot
+                // time out and go to another agent while the caller is being connected (bounded by the REST timeout).
+                foreach (var deadline in _connecting.Values)
                 {
-                    // An accept waiting for Twilio holds time back just before its ring deadline, so its offer cannot
-                    // time out and go to another agent while the caller is being connected (bounded by the REST timeout).
-                    foreach (var deadline in _connecting.Values)
-                    {
-                        if (deadline <= now) now = deadline - TimeSpan.FromTicks(1);
-                    }
-                    var decisions = lane.Engine.Tick(now);
-                    took = lane.Shared is { TookTimer: true };
-                    return decisions;
-                }, ct, quiet: true);
-            }
-            finally
-            {
-                _timerGate.Release();
-            }
+                    if (deadline <= now) now = deadline - TimeSpan.FromTicks(1);
+                }
+                return _engine.Tick(now);
+            }, ct, quiet: true);
         }
-        while (took);
+        while (_shared is { TookTimer: true });
     }
 
-    public Task<AcdOfferView?> CurrentOfferAsync(string agentId, CancellationToken ct) => ReadAsync(lane => OfferOf(lane, agentId), ct);
+    public Task<AcdOfferView?> CurrentOfferAsync(string agentId, CancellationToken ct) => ReadAsync(() => OfferOf(agentId), ct);
 
     public Task<AcdAgentView> AgentAsync(string agentId, CancellationToken ct) =>
-        ReadAsync(lane => lane.Engine.FindAgent(agentId) is { } a
+        ReadAsync(() => _engine.FindAgent(agentId) is { } a
             ? new AcdAgentView(agentId, a.State, a.StateSince, a.BreakReason, a.CallId)
             {
-                Texts = [.. a.Texts.Select(lane.Engine.FindCall).OfType<AcdCall>()
+                Texts = [.. a.Texts.Select(_engine.FindCall).OfType<AcdCall>()
                     .Select(t => new AcdTextView(t.CallId, _options.Queues[t.QueueIndex].Name, t.State == CallState.Connected))],
             }
             : new AcdAgentView(agentId, AgentState.Offline, null, null, null), ct);
 
-    public Task<WaitEstimate?> EstimateAsync(string callSid, CancellationToken ct) => ReadAsync(lane => lane.Engine.Estimate(callSid), ct);
+    public Task<WaitEstimate?> EstimateAsync(string callSid, CancellationToken ct) => ReadAsync(() => _engine.Estimate(callSid), ct);
 
-    public Task<IReadOnlyList<AcdQueueView>> QueuesAsync(CancellationToken ct) => ReadAsync<IReadOnlyList<AcdQueueView>>(lane =>
+    public Task<IReadOnlyList<AcdQueueView>> QueuesAsync(CancellationToken ct) => ReadAsync<IReadOnlyList<AcdQueueView>>(() =>
     {
         var now = _clock.GetUtcNow();
-        var agents = _agentSkills.Keys.Select(id => (Agent: lane.Engine.FindAgent(id)!, Skills: _agentSkills[id])).ToList();
+        var agents = _agentSkills.Keys.Select(id => (Agent: _engine.FindAgent(id)!, Skills: _agentSkills[id])).ToList();
         return [.. _options.Queues.Select(queue =>
         {
             var waiting = _calls.Values.Where(c => c.Queue == queue.Name && c.Offer is null).ToList();
@@ -437,21 +401,19 @@ public sealed class AcdHost : BackgroundService
 
     public override void Dispose()
     {
-        _lanes.Dispose();
-        _timerGate.Dispose();
-        _laneThreads?.Dispose();
+        _gate.Dispose();
         base.Dispose();
     }
 
     // The offer as the stored records describe it, so any instance can show an offer another one made.
-    private AcdOfferView? OfferOf(Lane lane, string agentId)
+    private AcdOfferView? OfferOf(string agentId)
     {
         // Text offers (an agent on texts may have several) one at a time, oldest first; their deadline is kept in the call log.
-        if (lane.Engine.FindAgent(agentId) is { Texts.IsEmpty: false } texting)
+        if (_engine.FindAgent(agentId) is { Texts.IsEmpty: false } texting)
         {
             foreach (var id in texting.Texts)
             {
-                if (lane.Engine.FindCall(id) is { State: CallState.Offered } text && text.AgentId == agentId)
+                if (_engine.FindCall(id) is { State: CallState.Offered } text && text.AgentId == agentId)
                 {
                     var textQueue = _options.Queues[text.QueueIndex];
                     var offered = _calls.GetValueOrDefault(id)?.Offer;
@@ -461,102 +423,39 @@ public sealed class AcdHost : BackgroundService
             }
             return null;
         }
-        if (lane.Engine.FindAgent(agentId) is not { State: AgentState.Reserved, CallId: { } callSid } agent
-            || lane.Engine.FindCall(callSid) is not { State: CallState.Offered } call || call.AgentId != agentId)
+        if (_engine.FindAgent(agentId) is not { State: AgentState.Reserved, CallId: { } callSid } agent
+            || _engine.FindCall(callSid) is not { State: CallState.Offered } call || call.AgentId != agentId)
             return null;
         var queue = _options.Queues[call.QueueIndex];
         return new AcdOfferView(callSid, queue.Name, call.EnteredAt, agent.StateSince, agent.StateSince + queue.RingTimeout);
     }
 
-    private async Task<Lane> TakeLaneAsync(CancellationToken ct)
+    private async Task<T> ReadAsync<T>(Func<T> read, CancellationToken ct)
     {
-        await _lanes.WaitAsync(ct);
-        // As many lanes as the semaphore's count: one is free whenever it lets an operation in.
-        return _freeLanes.TryTake(out var lane) ? lane : throw new InvalidOperationException("No free ACD lane.");
+        await _gate.WaitAsync(ct);
+        try { return read(); }
+        finally { _gate.Release(); }
     }
 
-    private void ReleaseLane(Lane lane)
-    {
-        lane.Unnumbered.Clear();
-        lane.EventNumbers = [];
-        lane.CarriedOver.Clear();
-        _freeLanes.Add(lane);
-        _lanes.Release();
-    }
-
-    private async Task<T> ReadAsync<T>(Func<Lane, T> read, CancellationToken ct)
-    {
-        var lane = await TakeLaneAsync(ct);
-        try { return await OnLaneThreadAsync(() => read(lane)); }
-        finally { ReleaseLane(lane); }
-    }
-
-    // A lane's work waits for Redis synchronously (the engine and the store are synchronous), so with several lanes it runs on
-    // threads of their own: held up there, it never takes the thread pool's threads from requests. One lane runs inline.
-    private async Task<T> OnLaneThreadAsync<T>(Func<T> work)
-    {
-        if (_laneThreads is null)
-            return work();
-        // Forced to yield: what follows the await must not run on (and hold) a lane's thread.
-        return await Task.Factory.StartNew(work, CancellationToken.None, TaskCreationOptions.DenyChildAttach, _laneThreads)
-            .ConfigureAwait(ConfigureAwaitOptions.ForceYielding);
-    }
-
-    /// <summary>Dedicated threads, one per lane, for the lanes' synchronous work.</summary>
-    private sealed class LaneThreads : TaskScheduler, IDisposable
-    {
-        private readonly BlockingCollection<Task> _queue = [];
-        private readonly int _threads;
-
-        public LaneThreads(int threads)
-        {
-            _threads = threads;
-            for (var i = 0; i < threads; i++)
-            {
-                new Thread(() =>
-                {
-                    foreach (var task in _queue.GetConsumingEnumerable())
-                        TryExecuteTask(task);
-                })
-                { IsBackground = true, Name = "acd-lane" }.Start();
-            }
-        }
-
-        public override int MaximumConcurrencyLevel => _threads;
-
-        protected override void QueueTask(Task task) => _queue.Add(task);
-
-        protected override bool TryExecuteTaskInline(Task task, bool taskWasPreviouslyQueued) => false;
-
-        protected override IEnumerable<Task> GetScheduledTasks() => [.. _queue];
-
-        // The threads end once the queue is empty; the queue itself is left to them (disposing it would fail their last take).
-        public void Dispose() => _queue.CompleteAdding();
-    }
+    private Task<bool> WithGateAsync(Action action, CancellationToken ct) => ReadAsync(() => { action(); return true; }, ct);
 
     private Task _appendTail = Task.CompletedTask;
 
-    private async Task<AcdDecisions> RunAsync(string operation, string? callSid, string? agentId, Func<Lane, DateTimeOffset, AcdDecisions> decide,
-        CancellationToken ct, bool quiet = false)
+    private async Task<AcdDecisions> RunAsync(string operation, string? callSid, string? agentId, Func<DateTimeOffset, AcdDecisions> decide,
+        CancellationToken ct, bool quiet = false, SharedReads? reads = null)
     {
         var started = Stopwatch.GetTimestamp();
         var startedAt = DateTime.UtcNow;
-        var lane = await TakeLaneAsync(ct);
+        await _gate.WaitAsync(ct);
         AcdDecisions decisions;
         Task appended;
         // Quiet operations (the 4-per-second tick) get a span only when they decided something.
         var activity = quiet ? null : CallCenterTelemetry.ActivitySource.StartActivity("acd." + operation);
         try
         {
-            (decisions, appended) = await OnLaneThreadAsync(() =>
-            {
-                var decided = Decide(lane, decide);
-                lock (_book)
-                {
-                    Apply(lane, decided);
-                    return (decided, _appendTail = ChainAsync(_appendTail, NumberAppends(lane), operation));
-                }
-            });
+            decisions = Decide(decide, reads);
+            Apply(decisions);
+            appended = _appendTail = ChainAsync(_appendTail, NumberAppends(), operation);
         }
         catch (Exception ex)
         {
@@ -567,7 +466,10 @@ public sealed class AcdHost : BackgroundService
         }
         finally
         {
-            ReleaseLane(lane);
+            _unnumbered.Clear();
+            _eventNumbers = [];
+            _carriedOver.Clear();
+            _gate.Release();
         }
 
         var changed = decisions.CallEvents.Count + decisions.AgentEvents.Count > 0;
@@ -591,35 +493,36 @@ public sealed class AcdHost : BackgroundService
     }
 
     // Over a shared store: one unit of work per run, run again while another instance changed what it read.
-    // Nothing is acted on (events, Twilio, consoles) before the commit succeeds.
-    private AcdDecisions Decide(Lane lane, Func<Lane, DateTimeOffset, AcdDecisions> decide)
+    // Nothing is acted on (events, Twilio, consoles) before the commit succeeds. The first run may start from records read
+    // earlier (reads); a re-run reads afresh.
+    private AcdDecisions Decide(Func<DateTimeOffset, AcdDecisions> decide, SharedReads? reads)
     {
-        if (lane.Shared is not { } shared)
-            return decide(lane, _clock.GetUtcNow());
+        if (_shared is null)
+            return decide(_clock.GetUtcNow());
         for (var attempt = 1; ; attempt++)
         {
-            shared.Begin();
+            _shared.Begin(attempt == 1 ? reads : null);
             AcdDecisions decisions;
             try
             {
-                decisions = decide(lane, _clock.GetUtcNow());
+                decisions = decide(_clock.GetUtcNow());
             }
             catch
             {
-                shared.Discard();
+                _shared.Discard();
                 throw;
             }
             // The step keys' numbers of the events this decision appends (those queued while deciding, then one per call
             // event in Apply's order) come from the commit itself: no round trip of their own, nothing numbered on a conflict.
-            var toNumber = lane.Unnumbered.Where(u => u.N == 0).Select(u => (u.Event.CallSid, u.Event.Type))
+            var toNumber = _unnumbered.Where(u => u.N == 0).Select(u => (u.Event.CallSid, u.Event.Type))
                 .Concat(decisions.CallEvents.Select(e => (e.CallId, EventType(e))))
                 .ToList();
-            if (shared.Commit(toNumber, out var numbers))
+            if (_shared.Commit(toNumber, out var numbers))
             {
-                lane.EventNumbers = numbers;
+                _eventNumbers = numbers;
                 return decisions;
             }
-            lane.Unnumbered.Clear();
+            _unnumbered.Clear();
             _metrics.Conflicts.Add(1);
             if (attempt == MaxAttempts)
                 throw new InvalidOperationException($"ACD operation kept conflicting with other instances after {MaxAttempts} attempts.");
@@ -642,8 +545,8 @@ public sealed class AcdHost : BackgroundService
         }
     }
 
-    // Runs under the bookkeeping lock: bookkeeping and call-log appends (queued, in order) for one decision.
-    private void Apply(Lane lane, AcdDecisions decisions)
+    // Runs under the gate: bookkeeping and call-log appends (queued, in order) for one decision.
+    private void Apply(AcdDecisions decisions)
     {
         foreach (var e in decisions.CallEvents)
         {
@@ -654,60 +557,60 @@ public sealed class AcdHost : BackgroundService
             {
                 case CallEventKind.Queued:
                     if (info is not null) { info.Queue = e.Queue; info.Offer = null; }
-                    Append(lane, e.CallId, type, new { queue = e.Queue, reason = e.Reason, waitedSeconds = waited }, e.At);
+                    Append(e.CallId, type, new { queue = e.Queue, reason = e.Reason, waitedSeconds = waited }, e.At);
                     break;
                 case CallEventKind.Offered:
                     var offer = decisions.Offers.FirstOrDefault(o => o.CallId == e.CallId && o.AgentId == e.AgentId);
                     if (info is not null) info.Offer = offer;
                     var deadline = offer?.RingDeadline;
                     _metrics.Offers.Add(1, new KeyValuePair<string, object?>("queue", e.Queue));
-                    Append(lane, e.CallId, type, new { queue = e.Queue, agent = e.AgentId, waitedSeconds = waited, ringDeadline = deadline }, e.At);
+                    Append(e.CallId, type, new { queue = e.Queue, agent = e.AgentId, waitedSeconds = waited, ringDeadline = deadline }, e.At);
                     if (e.AgentId is { } offeredTo) _notifier.Offered(offeredTo, e.CallId, e.Queue, deadline);
                     break;
                 case CallEventKind.Connected:
                     _metrics.WaitTime.Record(e.Waited.TotalSeconds, new("queue", e.Queue), new("outcome", "answered"));
-                    Append(lane, e.CallId, type, new { queue = e.Queue, agent = e.AgentId, waitedSeconds = waited }, e.At);
+                    Append(e.CallId, type, new { queue = e.Queue, agent = e.AgentId, waitedSeconds = waited }, e.At);
                     break;
                 case CallEventKind.Completed:
-                    if (!lane.CarriedOver.Contains(e.CallId)) _calls.TryRemove(e.CallId, out _);
-                    Append(lane, e.CallId, type, new { queue = e.Queue, agent = e.AgentId, reason = e.Reason }, e.At);
+                    if (!_carriedOver.Contains(e.CallId)) _calls.Remove(e.CallId);
+                    Append(e.CallId, type, new { queue = e.Queue, agent = e.AgentId, reason = e.Reason }, e.At);
                     break;
                 case CallEventKind.Abandoned:
-                    _calls.TryRemove(e.CallId, out _);
+                    _calls.Remove(e.CallId);
                     _metrics.WaitTime.Record(e.Waited.TotalSeconds, new("queue", e.Queue), new("outcome", "abandoned"));
-                    Append(lane, e.CallId, type, new { queue = e.Queue, waitedSeconds = waited, ringingAgent = e.AgentId, reason = e.Reason }, e.At);
+                    Append(e.CallId, type, new { queue = e.Queue, waitedSeconds = waited, ringingAgent = e.AgentId, reason = e.Reason }, e.At);
                     break;
                 case CallEventKind.Requeued:
                     if (info is not null) info.Offer = null;
                     _metrics.Requeued.Add(1, new("queue", e.Queue), new("reason", type));
-                    Append(lane, e.CallId, type, new { queue = e.Queue, agent = e.AgentId, waitedSeconds = waited, reason = e.Reason }, e.At);
+                    Append(e.CallId, type, new { queue = e.Queue, agent = e.AgentId, waitedSeconds = waited, reason = e.Reason }, e.At);
                     break;
                 case CallEventKind.Joined:
-                    Append(lane, e.CallId, type, new { queue = e.Queue, agent = e.AgentId, owner = e.TargetAgentId }, e.At);
+                    Append(e.CallId, type, new { queue = e.Queue, agent = e.AgentId, owner = e.TargetAgentId }, e.At);
                     break;
                 case CallEventKind.Left:
-                    Append(lane, e.CallId, type, new { queue = e.Queue, agent = e.AgentId, owner = e.TargetAgentId, reason = e.Reason }, e.At);
+                    Append(e.CallId, type, new { queue = e.Queue, agent = e.AgentId, owner = e.TargetAgentId, reason = e.Reason }, e.At);
                     break;
                 case CallEventKind.Escalated:
-                    Append(lane, e.CallId, type, new { queue = e.Queue, step = e.Reason, waitedSeconds = waited }, e.At);
+                    Append(e.CallId, type, new { queue = e.Queue, step = e.Reason, waitedSeconds = waited }, e.At);
                     break;
                 case CallEventKind.CallbackOffered:
-                    Append(lane, e.CallId, type, new { queue = e.Queue, waitedSeconds = waited }, e.At);
+                    Append(e.CallId, type, new { queue = e.Queue, waitedSeconds = waited }, e.At);
                     break;
                 case CallEventKind.Overflowed:
                     if (info is not null && e.TargetQueue is { } target) info.Queue = target;
-                    Append(lane, e.CallId, type, new { queue = e.Queue, target = e.TargetQueue, limit = e.Limit.ToString(), reason = e.Reason, waitedSeconds = waited }, e.At);
+                    Append(e.CallId, type, new { queue = e.Queue, target = e.TargetQueue, limit = e.Limit.ToString(), reason = e.Reason, waitedSeconds = waited }, e.At);
                     break;
                 case CallEventKind.LimitReached:
-                    _calls.TryRemove(e.CallId, out _);
+                    _calls.Remove(e.CallId);
                     // Out of the hold loop: the caller leaves a callback request instead of waiting forever. One who chose it
                     // (surge offer) is already being recorded by the TwiML that took their choice.
                     if (e.Limit != QueueLimit.CallerChoice) _ = MoveToCallbackRequestAsync(e.CallId);
                     _logger.LogWarning("Call {CallSid} left queue {Queue}: {Limit} reached, outcome {Outcome}", e.CallId, e.Queue, e.Limit, e.LimitOutcome);
-                    Append(lane, e.CallId, type, new { queue = e.Queue, limit = e.Limit.ToString(), outcome = e.LimitOutcome?.ToString(), waitedSeconds = waited }, e.At);
+                    Append(e.CallId, type, new { queue = e.Queue, limit = e.Limit.ToString(), outcome = e.LimitOutcome?.ToString(), waitedSeconds = waited }, e.At);
                     break;
                 default:
-                    Append(lane, e.CallId, type, new { queue = e.Queue, reason = e.Reason }, e.At);
+                    Append(e.CallId, type, new { queue = e.Queue, reason = e.Reason }, e.At);
                     break;
             }
         }
@@ -715,7 +618,7 @@ public sealed class AcdHost : BackgroundService
         {
             _notifier.StateChanged(t.AgentId, t.To.ToString(), t.BreakReason ?? t.Reason, t.At);
             // Keyed by the agent: one stream per agent beside the calls, idempotent per instant and transition.
-            lane.Unnumbered.Add((null, new NewCallEvent(AgentStream(t.AgentId), "agent.state_changed",
+            _unnumbered.Add((null, new NewCallEvent(AgentStream(t.AgentId), "agent.state_changed",
                 AgentStepKeyPrefix(t.At) + $":{t.From}>{t.To}:{t.CallId}",
                 t.At, CallEventPayload.Serialize(new { agent = t.AgentId, from = t.From.ToString(), to = t.To.ToString(), reason = t.Reason, breakReason = t.BreakReason, call = t.CallId }))));
         }
@@ -763,25 +666,25 @@ public sealed class AcdHost : BackgroundService
         }
     }
 
-    private void Append<T>(Lane lane, string callSid, string type, T payload, DateTimeOffset at)
+    private void Append<T>(string callSid, string type, T payload, DateTimeOffset at)
     {
         var n = 0L;
-        // In process (one lane) the host numbers them itself.
-        if (lane.Shared is null)
+        // In process the host numbers them itself.
+        if (_shared is null)
             n = _calls.TryGetValue(callSid, out var info) ? info.EventCounts[type] = info.EventCounts.GetValueOrDefault(type) + 1 : 1;
-        lane.Unnumbered.Add((n, new NewCallEvent(callSid, type, type, at, CallEventPayload.Serialize(payload))));
+        _unnumbered.Add((n, new NewCallEvent(callSid, type, type, at, CallEventPayload.Serialize(payload))));
     }
 
-    private Task[] NumberAppends(Lane lane)
+    private Task[] NumberAppends()
     {
-        var numbers = lane.EventNumbers;
-        lane.EventNumbers = [];
-        if (lane.Unnumbered.Count == 0)
+        var numbers = _eventNumbers;
+        _eventNumbers = [];
+        if (_unnumbered.Count == 0)
             return [];
-        var appends = new Task[lane.Unnumbered.Count];
+        var appends = new Task[_unnumbered.Count];
         var next = 0;
         var i = 0;
-        foreach (var (n, e) in lane.Unnumbered)
+        foreach (var (n, e) in _unnumbered)
         {
             var stepKey = n switch
             {
@@ -791,7 +694,7 @@ public sealed class AcdHost : BackgroundService
             };
             appends[i++] = _callLog.AppendAsync(e with { StepKey = stepKey }, CancellationToken.None);
         }
-        lane.Unnumbered.Clear();
+        _unnumbered.Clear();
         return appends;
     }
 }

@@ -27,15 +27,25 @@ public interface ISharedAcdStateStore : IAcdStateStore
     /// <summary>Whether the last unit of work took a due timer; a unit of work takes at most one.</summary>
     bool TookTimer { get; }
 
-    /// <summary>Holds the agent's ring timeout back on every node while an accept is being connected.</summary>
-    void HoldRingTimeout(string agentId, TimeSpan atMost);
+    /// <summary>
+    /// In an open unit of work, an accept's check: reads the agent and the call (like <see cref="IAcdStateStore.Prefetch"/>) and,
+    /// in the same atomic step, holds the agent's ring timeout back on every node for at most <paramref name="hold"/> when the
+    /// agent's stored record is Reserved with that call, so no node times out the offer while the caller is being connected.
+    /// </summary>
+    void PrefetchOffer(string agentId, string callId, TimeSpan hold);
 
-    /// <summary>Thread-safe (it only sends a command); every other member belongs to one thread at a time.</summary>
+    /// <summary>Ends the hold: in an open unit of work with its commit (nothing if it does not commit), otherwise at once.</summary>
     void ReleaseRingTimeout(string agentId);
 
-    /// <summary>
-    /// Another store over the same shared state with a unit of work of its own, so one instance can run several operations
-    /// at once (one per fork); to each other forks are like separate instances.
-    /// </summary>
-    ISharedAcdStateStore Fork();
+    /// <summary>Starts a unit of work whose first reads of the records in <paramref name="reads"/> are served from them.</summary>
+    void Begin(SharedReads? reads);
+
+    /// <summary>Ends a read-only unit of work like <see cref="Discard"/>, keeping the records it read for a later <see cref="Begin(SharedReads?)"/>.</summary>
+    SharedReads KeepReads();
 }
+
+/// <summary>
+/// Records as a unit of work first read them (stored form, null when absent), to start a later unit of work from: its commit
+/// checks their versions like any read, so records changed meanwhile only cost a re-run.
+/// </summary>
+public sealed record SharedReads(IReadOnlyDictionary<string, StackExchange.Redis.RedisValue> Agents, IReadOnlyDictionary<string, StackExchange.Redis.RedisValue> Calls);

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Collections.Immutable;
 using System.Globalization;
 using System.Text.Json;
@@ -10,21 +9,17 @@ namespace CallCenter.Server.Routing;
 
 /// <summary>
 /// <see cref="IAcdStateStore"/> in Redis, shared by several server instances. Inside a unit of work
-/// (<see cref="Begin"/>) reads are remembered with their versions and writes are held back; <see cref="Commit()"/>
+/// (<see cref="Begin()"/>) reads are remembered with their versions and writes are held back; <see cref="Commit()"/>
 /// sends them in one Lua script that first checks every version read (this is the atomic claim: the agent's and
 /// the call's versions together) and the generation of every index the decision consulted, then writes records,
 /// indexes and timers together. Outside a unit of work every write commits on its own, like the in-process store.
-/// Not thread-safe: one operation at a time; a node runs several at once on <see cref="Fork"/>s sharing the connection.
+/// Not thread-safe: one operation at a time.
 /// </summary>
 public sealed class RedisAcdStateStore : ISharedAcdStateStore
 {
     // Keys share one hash tag so the scripts' keys sit in one slot should Redis ever be a cluster.
     private readonly string _p;
-    private readonly IConnectionMultiplexer _redis;
-    private readonly string _keyPrefix;
     private readonly IDatabase _db;
-    // Shared by a store and its forks.
-    private readonly Family _family;
     private readonly int _handleTimeWindow;
     private readonly TimeSpan _timerLease;
     private readonly RedisKey _gens;
@@ -39,18 +34,10 @@ public sealed class RedisAcdStateStore : ISharedAcdStateStore
     /// in between leaves it to fire again on another node.
     /// </param>
     public RedisAcdStateStore(IConnectionMultiplexer redis, string keyPrefix, int handleTimeWindow = 50, TimeSpan? timerLease = null)
-        : this(redis, keyPrefix, handleTimeWindow, timerLease, new Family())
-    {
-    }
-
-    private RedisAcdStateStore(IConnectionMultiplexer redis, string keyPrefix, int handleTimeWindow, TimeSpan? timerLease, Family family)
     {
         ArgumentNullException.ThrowIfNull(redis);
         ArgumentException.ThrowIfNullOrWhiteSpace(keyPrefix);
         ArgumentOutOfRangeException.ThrowIfLessThan(handleTimeWindow, 1);
-        _redis = redis;
-        _keyPrefix = keyPrefix;
-        _family = family;
         _db = redis.GetDatabase();
         _p = "{" + keyPrefix + "}:";
         _handleTimeWindow = handleTimeWindow;
@@ -62,41 +49,64 @@ public sealed class RedisAcdStateStore : ISharedAcdStateStore
     public bool TookTimer { get; private set; }
 
     /// <summary>
-    /// Commands and scripts sent to Redis and waited for, by this store and its forks: the cost of an operation that does not
-    /// depend on the machine.
+    /// Commands and scripts sent to Redis and waited for: the cost of an operation that does not depend on the machine.
     /// </summary>
-    public long RoundTrips => Interlocked.Read(ref _family.RoundTrips);
+    public long RoundTrips => Interlocked.Read(ref _roundTrips);
+
+    private long _roundTrips;
 
     // Every synchronous command goes through here, so RoundTrips counts each one.
     private IDatabase Db
     {
         get
         {
-            Interlocked.Increment(ref _family.RoundTrips);
+            Interlocked.Increment(ref _roundTrips);
             return _db;
         }
     }
 
-    public ISharedAcdStateStore Fork() => new RedisAcdStateStore(_redis, _keyPrefix, _handleTimeWindow, _timerLease, _family);
+    public void Begin() => Begin(null);
 
-    /// <summary>What a store and its forks share.</summary>
-    private sealed class Family
-    {
-        public long RoundTrips;
-
-        /// <summary>
-        /// Waiting calls a unit of work of this family has claimed and not yet committed: the others pass over them while a
-        /// later call waits, rather than claim the same one and lose at the commit (they still take it when it is the only one).
-        /// </summary>
-        public ConcurrentDictionary<string, byte> Claiming { get; } = new(StringComparer.Ordinal);
-    }
-
-    public void Begin()
+    public void Begin(SharedReads? reads)
     {
         if (_work is not null)
             throw new InvalidOperationException("A unit of work is already open.");
         _work = new Work();
         TookTimer = false;
+        if (reads is null)
+            return;
+        // Served like a prefetch: the first read of each is the one the commit checks, so a stale record only costs a re-run.
+        foreach (var (id, data) in reads.Agents)
+            _work.AgentData[id] = data;
+        foreach (var (id, data) in reads.Calls)
+            _work.CallData[id] = data;
+    }
+
+    public SharedReads KeepReads()
+    {
+        var work = _work ?? throw new InvalidOperationException("No unit of work is open.");
+        if (work.Agents.Values.Any(t => t.Dirty) || work.Calls.Values.Any(t => t.Dirty) || work.TakenTimer is not null)
+            throw new InvalidOperationException("Only a read-only unit of work can be kept.");
+        _work = null;
+        return new SharedReads(Raw(work.AgentData, work.Agents), Raw(work.CallData, work.Calls));
+    }
+
+    // Records as first read, in stored form: prefetched data as fetched, or a record read on its own serialised back.
+    private static Dictionary<string, RedisValue> Raw<T>(Dictionary<string, RedisValue> fetched, Dictionary<string, Tracked<T>> tracked)
+        where T : class
+    {
+        var raw = new Dictionary<string, RedisValue>(fetched, StringComparer.Ordinal);
+        foreach (var (id, t) in tracked)
+        {
+            if (!raw.ContainsKey(id))
+                raw[id] = t.Original is null ? RedisValue.Null : t.Original switch
+                {
+                    AcdCall call => Serialize(call),
+                    AcdAgent agent => Serialize(agent),
+                    _ => RedisValue.Null,
+                };
+        }
+        return raw;
     }
 
     public bool Commit() => Commit([], out _);
@@ -107,20 +117,7 @@ public sealed class RedisAcdStateStore : ISharedAcdStateStore
         numbers = [];
         var work = _work ?? throw new InvalidOperationException("No unit of work is open.");
         _work = null;
-        try
-        {
-            return Commit(work, events, out numbers);
-        }
-        finally
-        {
-            Unclaim(work);
-        }
-    }
-
-    private void Unclaim(Work work)
-    {
-        if (work.Claimed is { } claimed)
-            _family.Claiming.TryRemove(claimed, out _);
+        return Commit(work, events, out numbers);
     }
 
     private bool Commit(Work work, IReadOnlyList<(string CallId, string Type)> events, out IReadOnlyList<long> numbers)
@@ -164,6 +161,8 @@ public sealed class RedisAcdStateStore : ISharedAcdStateStore
             writes.AddRange(["TR", taken.Member]);
         foreach (var (queue, ticks) in work.HandleTimes)
             writes.AddRange(["LP", HandleKey(queue), ticks, _handleTimeWindow]);
+        foreach (var key in work.Released)
+            writes.AddRange(["D", key]);
         foreach (var (callId, type) in events)
             writes.AddRange(["EN", _p + "evn:" + callId, type]);
         if (writes.Count == 0)
@@ -184,10 +183,7 @@ public sealed class RedisAcdStateStore : ISharedAcdStateStore
     public void Discard()
     {
         if (_work is { } work)
-        {
             PutBack(work);
-            Unclaim(work);
-        }
         _work = null;
     }
 
@@ -308,8 +304,6 @@ public sealed class RedisAcdStateStore : ISharedAcdStateStore
         }
         agent.Write(reserved);
         call.Write(offered);
-        if (work.Claimed is null && _family.Claiming.TryAdd(offered.CallId, 0))
-            work.Claimed = offered.CallId;
         // Alone, the claim is its own unit of work: the commit script's version check is the atomic claim.
         return !own || Commit();
     }
@@ -320,7 +314,7 @@ public sealed class RedisAcdStateStore : ISharedAcdStateStore
             return null;
         var skip = _work?.Calls.Where(c => c.Value.Dirty).Select(c => c.Key).ToHashSet(StringComparer.Ordinal) ?? [];
         // Per tier: generation, first member not skipped (or null) and its record, from the prefetch when it holds every tier.
-        var heads = Heads(tierIds, skip);
+        var heads = HeadsFromPrefetch(tierIds, skip) ?? HeadsFromRedis(tierIds, skip);
 
         string? bestMember = null;
         RedisValue bestData = default;
@@ -347,24 +341,6 @@ public sealed class RedisAcdStateStore : ISharedAcdStateStore
             }
         }
         return best;
-    }
-
-    // Calls that sibling units of work are claiming are passed over too, unless nothing else waits: an agent must not go idle
-    // (and a call stay waiting) only because a sibling's claim might still fail.
-    private (long Gen, string? Member, RedisValue Data)[] Heads(ImmutableArray<int> tierIds, HashSet<string> skip)
-    {
-        if (!_family.Claiming.IsEmpty)
-        {
-            var avoid = new HashSet<string>(skip, StringComparer.Ordinal);
-            avoid.UnionWith(_family.Claiming.Keys);
-            if (avoid.Count > skip.Count)
-            {
-                var heads = HeadsFromPrefetch(tierIds, avoid) ?? HeadsFromRedis(tierIds, avoid);
-                if (heads.Any(h => h.Member is not null))
-                    return heads;
-            }
-        }
-        return HeadsFromPrefetch(tierIds, skip) ?? HeadsFromRedis(tierIds, skip);
     }
 
     // Null when a tier was not prefetched, or when every prefetched member of a longer line is one to skip.
@@ -508,10 +484,26 @@ public sealed class RedisAcdStateStore : ISharedAcdStateStore
         return true;
     }
 
-    public void HoldRingTimeout(string agentId, TimeSpan atMost) => Db.StringSet(_p + "connecting:" + agentId, 1, atMost);
+    public void PrefetchOffer(string agentId, string callId, TimeSpan hold)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(agentId);
+        ArgumentException.ThrowIfNullOrEmpty(callId);
+        var work = _work ?? throw new InvalidOperationException("No unit of work is open.");
+        if (work.Agents.ContainsKey(agentId) || work.AgentData.ContainsKey(agentId) || work.Calls.ContainsKey(callId) || work.CallData.ContainsKey(callId))
+            throw new InvalidOperationException("The offer's records are already read in this unit of work.");
+        var result = (RedisResult[])Db.ScriptEvaluate(Scripts.Prefetch, [_gens],
+            [_p, agentId, callId, 0, 0, 0, 0, (long)hold.TotalMilliseconds, (int)AgentState.Reserved])!;
+        Absorb(work, agentId, (RedisResult[])result[1]!);
+    }
 
-    // Nothing waits for it: were it lost, the key expires on its own.
-    public void ReleaseRingTimeout(string agentId) => _db.KeyDelete(_p + "connecting:" + agentId, CommandFlags.FireAndForget);
+    // In a unit of work the commit deletes the key with its writes; otherwise nothing waits for it: were it lost, the key expires on its own.
+    public void ReleaseRingTimeout(string agentId)
+    {
+        if (_work is { } work)
+            work.Released.Add(_p + "connecting:" + agentId);
+        else
+            _db.KeyDelete(_p + "connecting:" + agentId, CommandFlags.FireAndForget);
+    }
 
     public LastContact? FindLastContact(string customerId) => Deserialize<LastContact>(Db.StringGet(_p + "last:" + customerId));
 
@@ -778,8 +770,8 @@ public sealed class RedisAcdStateStore : ISharedAcdStateStore
         /// <summary>A sequence number the prefetch took for a call entering the ACD.</summary>
         public long? Sequence { get; set; }
 
-        /// <summary>The waiting call this unit of work claimed, while siblings are told to pass over it.</summary>
-        public string? Claimed { get; set; }
+        /// <summary>Ring-timeout holds the commit releases.</summary>
+        public List<string> Released { get; } = [];
     }
 
     /// <summary>The first members of a waiting line (with their records) and its generation, read together.</summary>
@@ -826,9 +818,11 @@ public sealed class RedisAcdStateStore : ISharedAcdStateStore
                 redis.call('LTRIM', ARGV[i + 1], 0, tonumber(ARGV[i + 3]) - 1)
                 i = i + 4
               elseif op == 'EN' then
-                -- The n of step key type#n: numbered only when the decision commits, kept two days.
-                out[#out + 1] = redis.call('HINCRBY', ARGV[i + 1], ARGV[i + 2], 1)
-                redis.call('EXPIRE', ARGV[i + 1], 172800)
+                -- The n of step key type#n: numbered only when the decision commits, kept two days from the first of each type
+                -- (a new key always starts with a first, so every key expires).
+                local n = redis.call('HINCRBY', ARGV[i + 1], ARGV[i + 2], 1)
+                if n == 1 then redis.call('EXPIRE', ARGV[i + 1], 172800) end
+                out[#out + 1] = n
                 i = i + 3
               else return redis.error_reply('unknown ACD write ' .. op) end
             end
@@ -836,8 +830,8 @@ public sealed class RedisAcdStateStore : ISharedAcdStateStore
             """;
 
         // Shared by the scripts that read ahead. G: generations hash; P: key prefix. Reads the agent and the call records (the call
-        // named, else with agentCall the one the agent's record holds), the first 2 members of each waiting line in
-        // tiers (plus, with seeks, the agent's eligible tiers from its record) with their records, and each idle slot's size
+        // named, else with agentCall the one the agent's record holds), the first member of each waiting line in
+        // tiers (plus, with seeks, the agent's eligible tiers from its record) with its record, and each idle slot's size
         // with its first 4 agents. Returns { agent, call id, call, { { tier, gen, complete, member, record... } },
         // { { slot, gen, size, record... } } }; generations and members come from one atomic read, so they agree.
         private const string Fetch = """
@@ -857,11 +851,11 @@ public sealed class RedisAcdStateStore : ISharedAcdStateStore
               if callId ~= '' then call = redis.call('HGET', P .. 'call:' .. callId, 'd') end
               local heads = {}
               for _, t in ipairs(tiers) do
-                local members = redis.call('ZRANGE', P .. 'wait:' .. t, 0, 2)
-                local entry = { tonumber(t), tonumber(redis.call('HGET', G, 'w' .. t) or '0'), #members <= 2 and 1 or 0 }
-                for i = 1, math.min(#members, 2) do
-                  entry[#entry + 1] = members[i]
-                  entry[#entry + 1] = redis.call('HGET', P .. 'call:' .. string.sub(members[i], 43), 'd') or ''
+                local members = redis.call('ZRANGE', P .. 'wait:' .. t, 0, 1)
+                local entry = { tonumber(t), tonumber(redis.call('HGET', G, 'w' .. t) or '0'), #members <= 1 and 1 or 0 }
+                if #members > 0 then
+                  entry[4] = members[1]
+                  entry[5] = redis.call('HGET', P .. 'call:' .. string.sub(members[1], 43), 'd') or ''
                 end
                 heads[#heads + 1] = entry
               end
@@ -883,7 +877,9 @@ public sealed class RedisAcdStateStore : ISharedAcdStateStore
             """;
 
         // KEYS: generations hash. ARGV: key prefix, agent id or '', call id or '', 1 to add the agent's eligible tiers, 1 to take
-        // a sequence number, tier count, tiers, slot count, slots. Returns { sequence or false, fetch() }.
+        // a sequence number, tier count, tiers, slot count, slots, then optionally a hold (ms) and the Reserved state's number:
+        // the agent's ring timeout is then held back (connecting key) when its record is Reserved with that call, in the same
+        // atomic step as the read. Returns { sequence or false, fetch() }.
         public const string Prefetch = Fetch + """
             local nt = tonumber(ARGV[6])
             local tiers = {}
@@ -893,7 +889,15 @@ public sealed class RedisAcdStateStore : ISharedAcdStateStore
             for i = 1, ns do slots[i] = ARGV[7 + nt + i] end
             local seq = false
             if ARGV[5] == '1' then seq = redis.call('INCR', ARGV[1] .. 'seq') end
-            return { seq, fetch(KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4] == '1', false, tiers, slots) }
+            local fetched = fetch(KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4] == '1', false, tiers, slots)
+            local hold = tonumber(ARGV[8 + nt + ns] or '0')
+            if hold > 0 and fetched[1] then
+              local ok, a = pcall(cjson.decode, fetched[1])
+              if ok and type(a) == 'table' and a.CallId == ARGV[3] and a.State == tonumber(ARGV[9 + nt + ns]) then
+                redis.call('SET', ARGV[1] .. 'connecting:' .. ARGV[2], 1, 'PX', hold)
+              end
+            end
+            return { seq, fetched }
             """;
 
         // ARGV: tier count, call key prefix, (wait key, gen field) per tier, skip count, call ids to skip.

@@ -148,19 +148,75 @@ public sealed class RedisAcdStateStoreTests
     }
 
     [Test]
-    public void A_ring_timeout_waits_on_every_node_while_the_agent_is_being_connected()
+    public void A_ring_timeout_waits_on_every_node_while_the_agent_is_being_connected_until_the_accept_commits()
     {
         var (a, b) = TwoNodes();
-        a.Schedule(new AcdTimer(T0.AddSeconds(20), AcdTimerKind.RingTimeout, "a1", 3));
-        a.HoldRingTimeout("a1", TimeSpan.FromSeconds(30));
+        var (agent, call) = Offered(a, "a1", "c1");
+        a.Schedule(new AcdTimer(T0.AddSeconds(20), AcdTimerKind.RingTimeout, "a1", agent.Version));
 
+        a.Begin();
+        a.PrefetchOffer("a1", "c1", TimeSpan.FromSeconds(30));
+        var kept = a.KeepReads();
         var whileConnecting = b.TryTakeDue(T0.AddSeconds(20), out _);
+        a.Begin(kept);
+        a.SaveAgent(agent with { State = AgentState.OnCall, Version = agent.Version + 1 });
+        a.SaveCall(call with { State = CallState.Connected, Version = call.Version + 1 });
         a.ReleaseRingTimeout("a1");
+        var stillHeldBeforeTheCommit = !b.TryTakeDue(T0.AddSeconds(20), out _);
+        var committed = a.Commit();
         var afterwards = b.TryTakeDue(T0.AddSeconds(21), out var timer);
 
         Assert.That(whileConnecting, Is.False);
-        Assert.That(afterwards, Is.True);
+        Assert.That(stillHeldBeforeTheCommit, Is.True);
+        Assert.That(committed, Is.True);
+        Assert.That(afterwards, Is.True, "the commit released the hold");
         Assert.That(timer.Id, Is.EqualTo("a1"));
+    }
+
+    [Test]
+    public void An_accepts_check_holds_no_ring_timeout_for_a_call_the_agent_is_not_offered()
+    {
+        var (a, b) = TwoNodes();
+        var (agent, _) = Offered(a, "a1", "c1");
+        a.Schedule(new AcdTimer(T0.AddSeconds(20), AcdTimerKind.RingTimeout, "a1", agent.Version));
+
+        a.Begin();
+        a.PrefetchOffer("a1", "c2", TimeSpan.FromSeconds(30));
+        a.Discard();
+
+        Assert.That(b.TryTakeDue(T0.AddSeconds(20), out var timer), Is.True);
+        Assert.That(timer.Id, Is.EqualTo("a1"));
+    }
+
+    [Test]
+    public void A_unit_of_work_started_from_kept_reads_fails_its_commit_when_another_node_changed_them_meanwhile()
+    {
+        var (a, b) = TwoNodes();
+        var (agent, call) = Offered(a, "a1", "c1");
+        a.Begin();
+        a.PrefetchOffer("a1", "c1", TimeSpan.FromSeconds(30));
+        var kept = a.KeepReads();
+        b.SaveCall(call with { State = CallState.Waiting, AgentId = null, Version = call.Version + 1 });
+
+        a.Begin(kept);
+        var seen = a.FindCall("c1")!;
+        a.SaveAgent(agent with { State = AgentState.OnCall, Version = agent.Version + 1 });
+        a.SaveCall(seen with { State = CallState.Connected, Version = seen.Version + 1 });
+        var committed = a.Commit();
+
+        Assert.That(seen.State, Is.EqualTo(CallState.Offered), "served from the kept reads, without a round trip");
+        Assert.That(committed, Is.False);
+        Assert.That(b.FindCall("c1")!.State, Is.EqualTo(CallState.Waiting));
+    }
+
+    // An agent Reserved with a call offered to them, as the engine leaves them.
+    private static (AcdAgent Agent, AcdCall Call) Offered(RedisAcdStateStore store, string agentId, string callId)
+    {
+        var agent = Idle(agentId) with { State = AgentState.Reserved, CallId = callId, Version = 2 };
+        var call = new AcdCall { CallId = callId, State = CallState.Offered, AgentId = agentId, Version = 2 };
+        store.SaveAgent(agent);
+        store.SaveCall(call);
+        return (agent, call);
     }
 
     [Test]
