@@ -12,7 +12,7 @@ public sealed record CallProblem(string CallSid, string Problem);
 /// <summary>
 /// The end of a fault run: every call the simulator placed against the call log. Lost: the log has no trace of a call the
 /// server took, or lacks events it must hold (a gap in the call's numbering, no final status). Duplicated: an event that
-/// happens once per call (answered, completed, abandoned, wrapped up, queued, callback requested) is there twice. Mismatched:
+/// happens once per call (answered, completed, abandoned, wrapped up, callback requested; queued once per queue) is there twice. Mismatched:
 /// the log's end state is not what the caller and agent lived through. Calls Twilio sent to the fallback URL were never
 /// the server's: they must hold no answer.
 /// </summary>
@@ -30,8 +30,9 @@ public sealed record ReconciliationReport(
 public static class Reconciliation
 {
     // Events a call has at most once. A retried webhook or a failed-over request that ran twice would show here.
+    // acd.queued is once per queue: an overflow (acd.overflowed) queues the call again in the queue it moves to.
     private static readonly string[] OncePerCall =
-        ["call.incoming", "acd.queued", "acd.answered", "acd.completed", "acd.abandoned", "acd.callback_requested", "agent.wrap_up"];
+        ["call.incoming", "acd.answered", "acd.completed", "acd.abandoned", "acd.callback_requested", "agent.wrap_up"];
 
     private sealed record LoggedEvent(int CallSeq, string Type, string StepKey, string Payload);
 
@@ -99,6 +100,8 @@ public static class Reconciliation
                 lost.Add(new(call.CallSid, $"final status missing (calls row: {status ?? "none"}, call.status events: {Count("call.status")})"));
             foreach (var type in OncePerCall.Where(t => Count(t) > 1))
                 duplicated.Add(new(call.CallSid, $"{type} ×{Count(type)}{Story(call, log)}"));
+            if (Count("acd.queued") > 1 + Count("acd.overflowed"))
+                duplicated.Add(new(call.CallSid, $"acd.queued ×{Count("acd.queued")} with {Count("acd.overflowed")} overflows{Story(call, log)}"));
 
             var ends = Count("acd.completed") + Count("acd.abandoned") + Count("acd.callback_requested") + Count("acd.limit_reached");
             if (Count("acd.queued") > 0 && ends == 0)
