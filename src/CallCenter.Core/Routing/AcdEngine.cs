@@ -97,18 +97,27 @@ public sealed class AcdEngine
 
         if (request.EnteredAt > now)
             throw new ArgumentException("A call cannot have entered in the future.", nameof(request));
+        // Built placed in its queue at once (what EnterQueue would make of it), so a new call is one record, not two.
+        var queue = _table.Queues[queueIndex];
+        var enteredAt = request.EnteredAt ?? now;
         var call = new AcdCall
         {
             CallId = request.CallId,
-            EnteredAt = request.EnteredAt ?? now,
+            State = CallState.Waiting,
+            QueueIndex = queueIndex,
+            TierId = queue.TierAfterSteps[0],
+            EnteredAt = enteredAt,
+            QueueEnteredAt = now,
+            Score = enteredAt.UtcTicks - HeadStart(request.CustomerTier, request.IsComplaint, queue.Options).Ticks,
             IsCallback = request.IsCallback,
             Sequence = _store.NextSequence(),
             CustomerId = request.CustomerId,
             CustomerTier = request.CustomerTier,
             IsComplaint = request.IsComplaint,
+            Version = 1,
         };
         var decisions = new AcdDecisions();
-        EnterQueue(call, stored: false, queueIndex, now, decisions, hops: 0);
+        EnterPlaced(call, stored: false, queue, now, decisions, hops: 0);
         return decisions;
     }
 
@@ -262,8 +271,8 @@ public sealed class AcdEngine
         }
         var agent = RequireOffer(agentId, callId, "accept");
         var call = _store.FindCall(callId)!;
-        Save(agent with { State = AgentState.OnCall, StateSince = now, AnsweredAt = now });
-        Save(call with { State = CallState.Connected });
+        _store.SaveAgent(agent with { State = AgentState.OnCall, StateSince = now, AnsweredAt = now, Version = agent.Version + 1 });
+        _store.SaveCall(call with { State = CallState.Connected, Version = call.Version + 1 });
         var decisions = new AcdDecisions();
         decisions.Add(new AgentTransition(agentId, AgentState.Reserved, AgentState.OnCall, "answered", now, callId));
         decisions.Add(new CallEvent(callId, CallEventKind.Connected, QueueName(call), now, now - call.EnteredAt, "answered", AgentId: agentId));
@@ -404,7 +413,8 @@ public sealed class AcdEngine
         var queue = _table.Queues[agent.QueueIndex];
         var today = DateOnly.FromDateTime(now.UtcDateTime);
         var calls = agent.CallsDay == today ? agent.CallsToday + 1 : 1;
-        var wrapping = Save(agent with { State = AgentState.WrapUp, CallId = null, StateSince = now, CallsToday = calls, CallsDay = today });
+        var wrapping = agent with { State = AgentState.WrapUp, CallId = null, StateSince = now, CallsToday = calls, CallsDay = today, Version = agent.Version + 1 };
+        _store.SaveAgent(wrapping);
         decisions.Add(new AgentTransition(agent.AgentId, agent.State, AgentState.WrapUp, why, now, callId));
         if (queue.Options.WrapUpTime == TimeSpan.Zero)
         {
@@ -491,13 +501,20 @@ public sealed class AcdEngine
             TierId = queue.TierAfterSteps[0],
             StepsApplied = 0,
             QueueEnteredAt = now,
-            Score = call.EnteredAt.UtcTicks - HeadStart(call, queue.Options).Ticks,
+            Score = call.EnteredAt.UtcTicks - HeadStart(call.CustomerTier, call.IsComplaint, queue.Options).Ticks,
             AtHead = false,
             AgentId = null,
             Version = call.Version + 1,
         };
+        EnterPlaced(placed, stored, queue, now, decisions, hops);
+    }
+
+    // The call as it enters the queue (waiting in the queue's first tier): offered, queued, or turned away by the size limit.
+    private void EnterPlaced(AcdCall placed, bool stored, CompiledQueue queue, DateTimeOffset now, AcdDecisions decisions, int hops)
+    {
+        var queueIndex = placed.QueueIndex;
         var agent = FindAgentFor(placed, now);
-        if (agent is null && !call.IsCallback && queue.Options.MaxQueueSize > 0 && _store.CountWaitingCallers(queueIndex) >= queue.Options.MaxQueueSize)
+        if (agent is null && !placed.IsCallback && queue.Options.MaxQueueSize > 0 && _store.CountWaitingCallers(queueIndex) >= queue.Options.MaxQueueSize)
         {
             HitLimit(placed, stored, queue, QueueLimit.MaxQueueSize, queue.Options.MaxQueueSizeOutcome, now, decisions, hops);
             return;
@@ -583,14 +600,25 @@ public sealed class AcdEngine
     private void MakeAvailable(AcdAgent agent, string why, DateTimeOffset now, AcdDecisions decisions, DateTimeOffset? since = null)
     {
         var at = since ?? now;
-        var available = agent with { State = AgentState.Available, BreakReason = null, CallId = null, AnsweredAt = null, IdleSince = at, StateSince = at, Version = agent.Version + 1 };
         decisions.Add(new AgentTransition(agent.AgentId, agent.State, AgentState.Available, why, at));
         // Looking for work before indexing the agent as idle skips an idle-index insert and removal
         // whenever a call is waiting; the claim still compares against the stored record.
-        if (BestCallFor(available) is { } call && TryOffer(agent, available, call, now, decisions))
+        var call = BestCallFor(agent);
+        if (call is not null && !IsText(call))
         {
-            if (IsText(call))
-                FillTexts(_store.FindAgent(agent.AgentId)!, now, decisions);
+            // The available agent as reserved, built in one step: the available record would only be copied again.
+            var reserved = agent with
+            {
+                State = AgentState.Reserved, BreakReason = null, CallId = call.CallId, QueueIndex = call.QueueIndex, AnsweredAt = null,
+                IdleSince = at, StateSince = now, Version = agent.Version + 1,
+            };
+            if (TryClaimCall(agent, reserved, call, now, decisions))
+                return;
+        }
+        var available = agent with { State = AgentState.Available, BreakReason = null, CallId = null, AnsweredAt = null, IdleSince = at, StateSince = at, Version = agent.Version + 1 };
+        if (call is not null && IsText(call) && TryOffer(agent, available, call, now, decisions))
+        {
+            FillTexts(_store.FindAgent(agent.AgentId)!, now, decisions);
             return;
         }
         _store.SaveAgent(available);
@@ -641,19 +669,25 @@ public sealed class AcdEngine
     // which may not be stored yet.
     private bool TryOffer(AcdAgent stored, AcdAgent agent, AcdCall call, DateTimeOffset now, AcdDecisions decisions)
     {
-        var queue = _table.Queues[call.QueueIndex];
         if (IsText(call))
-            return TryOfferText(stored, agent, call, queue, now, decisions);
+            return TryOfferText(stored, agent, call, _table.Queues[call.QueueIndex], now, decisions);
         var reserved = agent with { State = AgentState.Reserved, CallId = call.CallId, QueueIndex = call.QueueIndex, StateSince = now, Version = stored.Version + 1 };
-        var offered = call with { State = CallState.Offered, AgentId = agent.AgentId, Version = call.Version + 1 };
+        return TryClaimCall(stored, reserved, call, now, decisions);
+    }
+
+    // stored: the agent record the claim compares against; reserved: the agent as it will be, ringing for the call.
+    private bool TryClaimCall(AcdAgent stored, AcdAgent reserved, AcdCall call, DateTimeOffset now, AcdDecisions decisions)
+    {
+        var queue = _table.Queues[call.QueueIndex];
+        var offered = call with { State = CallState.Offered, AgentId = reserved.AgentId, Version = call.Version + 1 };
         if (!_store.TryClaim(stored, call, reserved, offered))
             return false;
         Counters.Offers++;
         var deadline = now + queue.Options.RingTimeout;
-        _store.Schedule(new AcdTimer(deadline, AcdTimerKind.RingTimeout, agent.AgentId, reserved.Version));
-        decisions.Add(new CallOffer(call.CallId, agent.AgentId, queue.Options.Name, now, deadline, now - call.EnteredAt));
-        decisions.Add(new AgentTransition(agent.AgentId, AgentState.Available, AgentState.Reserved, "offered", now, call.CallId));
-        decisions.Add(new CallEvent(call.CallId, CallEventKind.Offered, queue.Options.Name, now, now - call.EnteredAt, "offered", AgentId: agent.AgentId));
+        _store.Schedule(new AcdTimer(deadline, AcdTimerKind.RingTimeout, reserved.AgentId, reserved.Version));
+        decisions.Add(new CallOffer(call.CallId, reserved.AgentId, queue.Options.Name, now, deadline, now - call.EnteredAt));
+        decisions.Add(new AgentTransition(reserved.AgentId, AgentState.Available, AgentState.Reserved, "offered", now, call.CallId));
+        decisions.Add(new CallEvent(call.CallId, CallEventKind.Offered, queue.Options.Name, now, now - call.EnteredAt, "offered", AgentId: reserved.AgentId));
         return true;
     }
 
@@ -882,16 +916,16 @@ public sealed class AcdEngine
             _store.Schedule(new AcdTimer(due, AcdTimerKind.CallDue, call.CallId, call.Version));
     }
 
-    private TimeSpan HeadStart(AcdCall call, QueueOptions queue)
+    private TimeSpan HeadStart(CustomerTier customerTier, bool isComplaint, QueueOptions queue)
     {
         var priority = _options.Priority;
-        var headStart = call.CustomerTier switch
+        var headStart = customerTier switch
         {
             CustomerTier.PrivateBanking => priority.PrivateBanking,
             CustomerTier.Wealth or CustomerTier.Platinum => priority.WealthOrPlatinum,
             _ => TimeSpan.Zero,
         };
-        if (call.IsComplaint)
+        if (isComplaint)
             headStart += priority.Complaint;
         return headStart + queue.PriorityBoost;
     }

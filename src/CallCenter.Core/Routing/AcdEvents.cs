@@ -54,9 +54,9 @@ public sealed record CallEvent(
 /// <summary>Everything one engine operation decided, for the host to act on and log.</summary>
 public sealed class AcdDecisions
 {
-    private List<CallOffer>? _offers;
-    private List<AgentTransition>? _agentEvents;
-    private List<CallEvent>? _callEvents;
+    private DecisionList<CallOffer>? _offers;
+    private DecisionList<AgentTransition>? _agentEvents;
+    private DecisionList<CallEvent>? _callEvents;
 
     public IReadOnlyList<CallOffer> Offers => _offers ?? (IReadOnlyList<CallOffer>)[];
 
@@ -64,11 +64,11 @@ public sealed class AcdDecisions
 
     public IReadOnlyList<CallEvent> CallEvents => _callEvents ?? (IReadOnlyList<CallEvent>)[];
 
-    internal void Add(CallOffer offer) => (_offers ??= []).Add(offer);
+    internal void Add(CallOffer offer) => (_offers ??= new()).Add(offer);
 
-    internal void Add(AgentTransition transition) => (_agentEvents ??= []).Add(transition);
+    internal void Add(AgentTransition transition) => (_agentEvents ??= new()).Add(transition);
 
-    internal void Add(CallEvent callEvent) => (_callEvents ??= []).Add(callEvent);
+    internal void Add(CallEvent callEvent) => (_callEvents ??= new()).Add(callEvent);
 
     /// <summary>Two decisions of one operation, in order (a host running several engine steps as one unit of work).</summary>
     public static AcdDecisions Combine(AcdDecisions first, AcdDecisions second)
@@ -84,6 +84,59 @@ public sealed class AcdDecisions
         }
         return all;
     }
+}
+
+/// <summary>
+/// An append-only list holding its first two items inline: an operation decides one or two things of a kind, and a routing
+/// decision is made for every call, so one small object instead of a list and its array keeps the per-decision garbage down.
+/// </summary>
+internal sealed class DecisionList<T> : IReadOnlyList<T>
+    where T : class
+{
+    private T? _first;
+    private T? _second;
+    private List<T>? _rest;
+
+    public int Count { get; private set; }
+
+    public T this[int index]
+    {
+        get
+        {
+            ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)index, (uint)Count, nameof(index));
+            return index switch
+            {
+                0 => _first!,
+                1 => _second!,
+                _ => _rest![index - 2],
+            };
+        }
+    }
+
+    public void Add(T item)
+    {
+        switch (Count)
+        {
+            case 0:
+                _first = item;
+                break;
+            case 1:
+                _second = item;
+                break;
+            default:
+                (_rest ??= []).Add(item);
+                break;
+        }
+        Count++;
+    }
+
+    public IEnumerator<T> GetEnumerator()
+    {
+        for (var i = 0; i < Count; i++)
+            yield return this[i];
+    }
+
+    System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
 }
 
 /// <summary>Position and estimated wait of a waiting call; <see cref="EstimatedWait"/> is null when it cannot be estimated honestly.</summary>

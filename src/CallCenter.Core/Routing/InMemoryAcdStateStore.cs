@@ -54,10 +54,14 @@ public sealed class InMemoryAcdStateStore : IAcdStateStore
     private readonly List<SortedSet<AgentKey>?> _idle = [];
     // Agents on texts, same slots as the idle sets, fewest texts first.
     private readonly List<SortedSet<AgentKey>?> _texting = [];
-    // Call timers (one per waiting call) apart from the few agent timers, so ring and wrap-up timers
-    // churn through a small heap.
-    private readonly PriorityQueue<TimerEntry, (long Ticks, long Seq)> _callTimers = new();
-    private readonly PriorityQueue<TimerEntry, (long Ticks, long Seq)> _agentTimers = new();
+    // One timer per agent slot: the engine acts only on a timer of the agent's current version, so the ring and wrap-up
+    // timers every cycle schedules replace the slot's older one in place instead of piling up as stale entries.
+    private readonly SlotTimers _agentTimers = new();
+    // Call timers, and agent timers no slot holds (scheduled before the agent existed, or displaced by a second live one).
+    // Calls keep a plain heap: their timers are mostly added in due order (an append) and dropped in bulk once stale,
+    // which measured cheaper than moving a slot's entry in a 100,000-entry heap on every change.
+    private readonly PriorityQueue<TimerEntry, (long Ticks, long Seq)> _timers = new();
+    private List<(TimerEntry, (long Ticks, long Seq))>? _liveTimers;
     private readonly Dictionary<string, LastContact> _lastContacts = new(StringComparer.Ordinal);
     private readonly Dictionary<int, HandleTimeWindow> _handleTimes = [];
     private readonly int _handleTimeWindow;
@@ -129,6 +133,9 @@ public sealed class InMemoryAcdStateStore : IAcdStateStore
         if (existed)
             Unindex(slot, recount);
         entry.Copy(agent);
+        // Found now while the call is at hand (a claim or an answer has just read it), so the agent's next operation on
+        // that call finds it without hashing the id.
+        entry.CallSlot = agent.CallId is { } callId ? CallSlotOf(callId) : NoSlot;
         (_lastAgent, _lastAgentOf) = (agent, slot);
         Index(slot, recount);
     }
@@ -186,35 +193,44 @@ public sealed class InMemoryAcdStateStore : IAcdStateStore
 
     public void Schedule(AcdTimer timer)
     {
-        var isCall = IsCallTimer(timer.Kind);
-        var heap = isCall ? _callTimers : _agentTimers;
-        // The slot and its generation let the clean-up below test a timer by array index instead of by id.
-        var slot = isCall ? CallSlotOf(timer.Id) : AgentSlotOf(timer.Id);
-        var generation = slot == NoSlot ? 0 : isCall ? _calls[slot].Generation : 0;
-        heap.Enqueue(new TimerEntry(timer, slot, generation), (timer.Due.UtcTicks, ++_sequence));
-        // Answered calls and busy agents leave stale timers behind; dropping them once they outnumber
-        // the records keeps the heaps bounded (amortised O(1)) instead of growing until they fall due.
-        var records = isCall ? _callSlots.Count : _agentSlots.Count;
-        if (heap.Count > 1024 && heap.Count > 2 * records)
-            DropStale(heap);
+        if (IsCallTimer(timer.Kind) || AgentSlotOf(timer.Id) is not (var slot and not NoSlot))
+        {
+            AddTimer(timer, ++_sequence);
+            return;
+        }
+        var version = _agents[slot].Version;
+        // The agent has moved on: the engine would ignore this timer when it falls due.
+        if (timer.Version < version)
+            return;
+        // The slot's timer is stale once the agent has moved past its version; one that may still fire is kept aside.
+        if (_agentTimers.Holds(slot) && _agentTimers.VersionOf(slot) >= version)
+            AddTimer(_agentTimers.TimerOf(slot, timer.Id), _agentTimers.SequenceOf(slot));
+        _agentTimers.Set(slot, timer, ++_sequence);
     }
 
     public bool TryTakeDue(DateTimeOffset now, out AcdTimer timer)
     {
-        var hasCall = _callTimers.TryPeek(out _, out var callAt) && callAt.Ticks <= now.UtcTicks;
-        var hasAgent = _agentTimers.TryPeek(out _, out var agentAt) && agentAt.Ticks <= now.UtcTicks;
-        if (hasCall && (!hasAgent || callAt.CompareTo(agentAt) < 0))
+        var due = now.UtcTicks;
+        while (true)
         {
-            timer = _callTimers.Dequeue().Timer;
-            return true;
+            var agent = _agentTimers.Peek(due);
+            var hasOther = _timers.TryPeek(out _, out var otherAt) && otherAt.Ticks <= due;
+            if (hasOther && (agent.Slot == NoSlot || otherAt.CompareTo(agent.At) < 0))
+            {
+                timer = _timers.Dequeue().Timer;
+                return true;
+            }
+            if (agent.Slot == NoSlot)
+            {
+                timer = default;
+                return false;
+            }
+            timer = _agentTimers.TimerOf(agent.Slot, _agents[agent.Slot].AgentId);
+            _agentTimers.Remove(agent.Slot);
+            // A timer whose agent moved on since it was scheduled is dropped here rather than handed to the engine to ignore.
+            if (timer.Version >= _agents[agent.Slot].Version)
+                return true;
         }
-        if (hasAgent)
-        {
-            timer = _agentTimers.Dequeue().Timer;
-            return true;
-        }
-        timer = default;
-        return false;
     }
 
     public LastContact? FindLastContact(string customerId) => _lastContacts.GetValueOrDefault(customerId);
@@ -240,6 +256,14 @@ public sealed class InMemoryAcdStateStore : IAcdStateStore
         var slot = _lastCallSlot;
         if (slot != NoSlot && ReferenceEquals(_calls[slot].CallId, callId))
             return slot;
+        // The call of the agent read last (ending or answering it): its slot is linked, valid while the slot holds that id.
+        var agent = _lastAgentSlot;
+        if (agent != NoSlot && ReferenceEquals(_agents[agent].CallId, callId))
+        {
+            slot = _agents[agent].CallSlot;
+            if (slot != NoSlot && ReferenceEquals(_calls[slot].CallId, callId))
+                return _lastCallSlot = slot;
+        }
         if (ReferenceEquals(callId, _missedCallId))
             return NoSlot;
         if (!_callSlots.TryGetValue(callId, out slot))
@@ -327,27 +351,41 @@ public sealed class InMemoryAcdStateStore : IAcdStateStore
         }
     }
 
-    private void DropStale(PriorityQueue<TimerEntry, (long Ticks, long Seq)> heap)
+    private void AddTimer(AcdTimer timer, long sequence)
     {
-        var live = new List<(TimerEntry, (long, long))>(heap.Count / 2);
-        foreach (var item in heap.UnorderedItems)
+        // The slot and its generation let the clean-up below test a call timer by array index instead of by id.
+        var slot = IsCallTimer(timer.Kind) ? CallSlotOf(timer.Id) : NoSlot;
+        var generation = slot == NoSlot ? 0 : _calls[slot].Generation;
+        _timers.Enqueue(new TimerEntry(timer, slot, generation), (timer.Due.UtcTicks, sequence));
+        // Answered calls leave stale timers behind; dropping them once they outnumber the calls keeps the heap bounded
+        // (amortised O(1)) instead of growing until they fall due.
+        if (_timers.Count > 1024 && _timers.Count > 2 * _callSlots.Count)
+            DropStale();
+    }
+
+    private void DropStale()
+    {
+        // Kept between clean-ups: the list is large-object-heap sized, and a fresh one each time would count towards gen2.
+        var live = _liveTimers ??= new(_timers.Count / 2);
+        foreach (var item in _timers.UnorderedItems)
         {
             if (IsLive(item.Element))
                 live.Add(item);
         }
-        heap.Clear();
-        heap.EnqueueRange(live);
+        _timers.Clear();
+        _timers.EnqueueRange(live);
+        live.Clear();
     }
 
     private static bool IsCallTimer(AcdTimerKind kind) => kind is AcdTimerKind.CallDue or AcdTimerKind.TextOfferTimeout;
 
-    // Timers scheduled for a record are checked by slot; one scheduled before its record existed is looked up by id.
+    // Call timers scheduled for a record are checked by slot; any other timer is looked up by id.
     private bool IsLive(in TimerEntry entry)
     {
         var timer = entry.Timer;
         if (!IsCallTimer(timer.Kind))
         {
-            var agent = entry.Slot != NoSlot ? entry.Slot : AgentSlotOf(timer.Id);
+            var agent = AgentSlotOf(timer.Id);
             return agent != NoSlot && _agents[agent].Version == timer.Version;
         }
         if (entry.Slot == NoSlot)
@@ -498,10 +536,16 @@ public sealed class InMemoryAcdStateStore : IAcdStateStore
 
         public void Copy(AcdCall call)
         {
-            CallId = call.CallId;
-            CustomerId = call.CustomerId;
-            AgentId = call.AgentId;
-            Guests = call.Guests;
+            // References are written only when they change: a reference store into this long-lived array can mark a card
+            // for the next gen0 collection to scan, and most saves change no reference at all.
+            if (!ReferenceEquals(CallId, call.CallId))
+                CallId = call.CallId;
+            if (!ReferenceEquals(CustomerId, call.CustomerId))
+                CustomerId = call.CustomerId;
+            if (!ReferenceEquals(AgentId, call.AgentId))
+                AgentId = call.AgentId;
+            if (Guests != call.Guests)
+                Guests = call.Guests;
             EnteredAt = call.EnteredAt;
             QueueEnteredAt = call.QueueEnteredAt;
             ConnectedAt = call.ConnectedAt;
@@ -554,6 +598,8 @@ public sealed class InMemoryAcdStateStore : IAcdStateStore
         public DateTimeOffset StateSince;
         public DateTimeOffset? AnsweredAt;
         public long Version;
+        // Slot of the call CallId names when the agent was saved, or -1; checked against the slot's id before use.
+        public int CallSlot;
         public DateOnly CallsDay;
         public int QueueIndex;
         public int CallsToday;
@@ -561,12 +607,19 @@ public sealed class InMemoryAcdStateStore : IAcdStateStore
 
         public void Copy(AcdAgent agent)
         {
-            AgentId = agent.AgentId;
-            BreakReason = agent.BreakReason;
-            CallId = agent.CallId;
-            Skills = agent.Skills;
-            EligibleTiers = agent.EligibleTiers;
-            Texts = agent.Texts;
+            // As for calls: a reference is written only when it changes, so a save marks no card it need not.
+            if (!ReferenceEquals(AgentId, agent.AgentId))
+                AgentId = agent.AgentId;
+            if (!ReferenceEquals(BreakReason, agent.BreakReason))
+                BreakReason = agent.BreakReason;
+            if (!ReferenceEquals(CallId, agent.CallId))
+                CallId = agent.CallId;
+            if (Skills != agent.Skills)
+                Skills = agent.Skills;
+            if (EligibleTiers != agent.EligibleTiers)
+                EligibleTiers = agent.EligibleTiers;
+            if (Texts != agent.Texts)
+                Texts = agent.Texts;
             IdleSince = agent.IdleSince;
             StateSince = agent.StateSince;
             AnsweredAt = agent.AnsweredAt;
@@ -596,8 +649,127 @@ public sealed class InMemoryAcdStateStore : IAcdStateStore
         };
     }
 
-    /// <summary>A timer with the slot of its record when it was scheduled (-1 for none), for the stale-timer clean-up.</summary>
+    /// <summary>A timer with the call slot it was scheduled for (-1 for none), for the stale-timer clean-up.</summary>
     private readonly record struct TimerEntry(AcdTimer Timer, int Slot, int Generation);
+
+    /// <summary>
+    /// At most one timer per record slot, in a binary min-heap ordered by due time and then scheduling order; the heap
+    /// holds its order keys inline and no references, and rescheduling a slot moves its entry instead of adding one.
+    /// </summary>
+    private sealed class SlotTimers
+    {
+        // Per slot: what the timer says, read only when it is taken.
+        private (DateTimeOffset Due, AcdTimerKind Kind, long Version)[] _timers = new (DateTimeOffset, AcdTimerKind, long)[64];
+        // Per slot: its place in the heap, -1 without a timer.
+        private int[] _places = NewPlaces(64);
+        private Node[] _heap = new Node[64];
+        private int _count;
+
+        public bool Holds(int slot) => slot < _places.Length && _places[slot] >= 0;
+
+        public long VersionOf(int slot) => _timers[slot].Version;
+
+        public long SequenceOf(int slot) => _heap[_places[slot]].Sequence;
+
+        public AcdTimer TimerOf(int slot, string id)
+        {
+            var (due, kind, version) = _timers[slot];
+            return new AcdTimer(due, kind, id, version);
+        }
+
+        /// <summary>The earliest timer due at or before <paramref name="dueTicks"/>: its slot (-1 for none) and order key.</summary>
+        public (int Slot, (long Ticks, long Seq) At) Peek(long dueTicks)
+        {
+            if (_count == 0 || _heap[0].Ticks > dueTicks)
+                return (NoSlot, (long.MaxValue, long.MaxValue));
+            var head = _heap[0];
+            return (head.Slot, (head.Ticks, head.Sequence));
+        }
+
+        public void Set(int slot, AcdTimer timer, long sequence)
+        {
+            if (slot >= _places.Length)
+            {
+                var length = Math.Max(_places.Length * 2, slot + 1);
+                Array.Resize(ref _timers, length);
+                var places = NewPlaces(length);
+                _places.CopyTo(places, 0);
+                _places = places;
+            }
+            _timers[slot] = (timer.Due, timer.Kind, timer.Version);
+            var place = _places[slot];
+            if (place < 0)
+            {
+                if (_count == _heap.Length)
+                    Array.Resize(ref _heap, _count * 2);
+                place = _count++;
+            }
+            // A moved key may belong above or below its old place: sift up, then down from wherever it stopped.
+            var node = new Node(timer.Due.UtcTicks, sequence, slot);
+            SiftDown(SiftUp(place, node), node);
+        }
+
+        public void Remove(int slot)
+        {
+            if (!Holds(slot))
+                return;
+            var place = _places[slot];
+            _places[slot] = NoSlot;
+            var last = _heap[--_count];
+            if (place == _count)
+                return;
+            SiftDown(SiftUp(place, last), last);
+        }
+
+        private static int[] NewPlaces(int length)
+        {
+            var places = new int[length];
+            places.AsSpan().Fill(NoSlot);
+            return places;
+        }
+
+        private static bool Before(in Node x, in Node y) => x.Ticks < y.Ticks || (x.Ticks == y.Ticks && x.Sequence < y.Sequence);
+
+        // Moves the hole at place up until the node fits and puts it there; returns where it landed.
+        private int SiftUp(int place, Node node)
+        {
+            while (place > 0)
+            {
+                var parent = (place - 1) / 2;
+                if (!Before(node, _heap[parent]))
+                    break;
+                Put(place, _heap[parent]);
+                place = parent;
+            }
+            Put(place, node);
+            return place;
+        }
+
+        private void SiftDown(int place, Node node)
+        {
+            while (true)
+            {
+                var child = (2 * place) + 1;
+                if (child >= _count)
+                    break;
+                if (child + 1 < _count && Before(_heap[child + 1], _heap[child]))
+                    child++;
+                if (!Before(_heap[child], node))
+                    break;
+                Put(place, _heap[child]);
+                place = child;
+            }
+            Put(place, node);
+        }
+
+        private void Put(int place, Node node)
+        {
+            _heap[place] = node;
+            _places[node.Slot] = place;
+        }
+
+        private readonly record struct Node(long Ticks, long Sequence, int Slot);
+    }
 
     /// <summary>An agent's place in the idle and texting indexes: the order's fields copied, and its slot.</summary>
     private readonly record struct AgentKey(int Texts, long IdleTicks, string AgentId, int Slot)
