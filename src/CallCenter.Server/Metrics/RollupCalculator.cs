@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Text;
 using System.Text.Json;
 using CallCenter.Core.Metrics;
 using CallCenter.Server.Data;
@@ -165,18 +167,15 @@ public sealed class RollupCalculator(CallCenterDbContext db, NpgsqlDataSource da
     }
 
     // Agent state streams ("agent:…") are not calls: they feed the agents' time split, keyed by stream.
-    // An agent's change ships only the state it moved to, not its payload.
     private async Task<(Dictionary<string, List<CallFactEvent>> Events, Dictionary<string, List<(DateTimeOffset At, string To)>> AgentChanges,
         HashSet<string> Requests, long LastSeq)> ReadEventsAsync(long after, int batchSize, CancellationToken ct)
     {
         await using var cmd = dataSource.CreateCommand("""
-            SELECT global_seq, call_sid, type, occurred_at,
-                CASE WHEN starts_with(call_sid, @agent) THEN payload ->> 'to' ELSE payload::text END
-            FROM call_events WHERE global_seq > @after ORDER BY global_seq LIMIT @limit
+            SELECT global_seq, call_sid, type, occurred_at, payload FROM call_events
+            WHERE global_seq > @after ORDER BY global_seq LIMIT @limit
             """);
         cmd.Parameters.AddWithValue("after", after);
         cmd.Parameters.AddWithValue("limit", batchSize);
-        cmd.Parameters.AddWithValue("agent", AgentStreamPrefix);
         var events = new Dictionary<string, List<CallFactEvent>>(StringComparer.Ordinal);
         var agentChanges = new Dictionary<string, List<(DateTimeOffset At, string To)>>(StringComparer.Ordinal);
         var requests = new HashSet<string>(StringComparer.Ordinal);
@@ -190,7 +189,7 @@ public sealed class RollupCalculator(CallCenterDbContext db, NpgsqlDataSource da
             if (sid.StartsWith(AgentStreamPrefix, StringComparison.Ordinal))
             {
                 if (!agentChanges.TryGetValue(sid, out var changes)) agentChanges[sid] = changes = [];
-                changes.Add((at, reader.IsDBNull(4) ? "" : reader.GetString(4)));
+                changes.Add((at, Fields(reader.GetString(4)).GetValueOrDefault("to") ?? ""));
                 continue;
             }
             // Text requests' streams are not calls: their timeliness and surveys are rolled up from the requests themselves.
@@ -329,22 +328,36 @@ public sealed class RollupCalculator(CallCenterDbContext db, NpgsqlDataSource da
     /// <summary>The payload's scalar fields, with an IVR event's "data" object flattened in.</summary>
     internal static Dictionary<string, string?> Fields(string payload)
     {
+        // A forward-only reader over the payload's bytes: thousands of events per refresh, and a JsonDocument per event
+        // cost more than folding them.
         var fields = new Dictionary<string, string?>(StringComparer.Ordinal);
-        using var doc = JsonDocument.Parse(payload);
-        if (doc.RootElement.ValueKind != JsonValueKind.Object) return fields;
-        Flatten(doc.RootElement);
+        var buffer = ArrayPool<byte>.Shared.Rent(Encoding.UTF8.GetMaxByteCount(payload.Length));
+        try
+        {
+            var reader = new Utf8JsonReader(buffer.AsSpan(0, Encoding.UTF8.GetBytes(payload, buffer)));
+            if (reader.Read() && reader.TokenType == JsonTokenType.StartObject) Flatten(ref reader, fields);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
         return fields;
 
-        void Flatten(JsonElement obj)
+        static void Flatten(ref Utf8JsonReader reader, Dictionary<string, string?> fields)
         {
-            foreach (var p in obj.EnumerateObject())
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
-                switch (p.Value.ValueKind)
+                var name = reader.GetString()!;
+                reader.Read();
+                switch (reader.TokenType)
                 {
-                    case JsonValueKind.Object when p.Name == "data": Flatten(p.Value); break;
-                    case JsonValueKind.String: fields[p.Name] = p.Value.GetString(); break;
-                    case JsonValueKind.Number or JsonValueKind.True or JsonValueKind.False:
-                        fields[p.Name] = p.Value.GetRawText(); break;
+                    case JsonTokenType.StartObject when name == "data": Flatten(ref reader, fields); break;
+                    case JsonTokenType.StartObject or JsonTokenType.StartArray: reader.Skip(); break;
+                    case JsonTokenType.String: fields[name] = reader.GetString(); break;
+                    // Numbers and booleans as their JSON text.
+                    case JsonTokenType.Number: fields[name] = Encoding.UTF8.GetString(reader.ValueSpan); break;
+                    case JsonTokenType.True: fields[name] = "true"; break;
+                    case JsonTokenType.False: fields[name] = "false"; break;
                 }
             }
         }
