@@ -1,6 +1,6 @@
 // Loads N call records into a fresh database with binary COPY, builds the rollups, then times the report
 // queries and an incremental 15-minute refresh through the same code the server runs.
-// Usage: metrics-load [--calls 10000000] [--days 92] [--runs 5] [--reuse] [--refresh-only [--no-reports]]   (ConnectionStrings__Postgres names the server)
+// Usage: metrics-load [--calls 10000000] [--days 92] [--runs 5] [--warmup 0] [--reuse] [--refresh-only [--no-reports]]   (ConnectionStrings__Postgres names the server)
 // --reuse keeps the call records a previous run loaded (same --calls and --days) and starts at the linking step;
 // --refresh-only times the report queries and the incremental refresh again, on what an earlier full run left.
 using System.Diagnostics;
@@ -112,12 +112,18 @@ var firstNew = await dataSource.CreateCommand("SELECT max(occurred_at) FROM call
     : rangeTo;
 var refresh = new List<double>();
 var refreshCpu = new List<double>();
+var refreshJit = new List<double>();
+var refreshAllocated = new List<double>();
 var appended = 0;
+// --warmup N refreshes first, untimed: a freshly started process spends its first refreshes compiling (tiered JIT), which a
+// long-running worker does once.
+var warmup = Arg("--warmup", 0);
 // Where the cluster loads pg_stat_statements, each refresh's statements, rows, buffers and PostgreSQL time are counted too.
 var statements = await StatementStats.OpenAsync(dataSource);
 var refreshStats = new List<StatementStats.Sample>();
-for (var run = 0; run < runs; run++)
+for (var run = 0; run < warmup + runs; run++)
 {
+    var timed = run >= warmup;
     var intervalEvents = generator.IntervalEvents(firstNew.AddMinutes(15 * run), perInterval).ToList();
     appended += intervalEvents.Count;
     await using (var writer = new NpgsqlBatchWriter(dataSource))
@@ -128,14 +134,21 @@ for (var run = 0; run < runs; run++)
     var calculator = new RollupCalculator(db, dataSource, channelRollups, live);
     await statements.ResetAsync();
     var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+    var jit = System.Runtime.JitInfo.GetCompilationTime();
+    var allocated = GC.GetTotalAllocatedBytes(precise: true);
     var sw = Stopwatch.StartNew();
     await calculator.RunAsync(options, CancellationToken.None);
+    if (!timed) continue;
     refresh.Add(sw.Elapsed.TotalMilliseconds);
     refreshCpu.Add((Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalMilliseconds);
+    refreshJit.Add((System.Runtime.JitInfo.GetCompilationTime() - jit).TotalMilliseconds);
+    refreshAllocated.Add((GC.GetTotalAllocatedBytes(precise: true) - allocated) / 1e6);
     if (await statements.ReadAsync() is { } sample) refreshStats.Add(sample);
 }
-Console.WriteLine($"incremental 15-minute refresh ({perInterval:N0} calls, ~{appended / Math.Max(1, runs):N0} events incl. agents' state changes): {Summary(refresh)}");
-Console.WriteLine($"  worker CPU per refresh: {Summary(refreshCpu)}");
+Console.WriteLine($"incremental 15-minute refresh ({perInterval:N0} calls, ~{appended / Math.Max(1, warmup + runs):N0} events incl. agents' state changes): {Summary(refresh)}");
+Console.WriteLine($"  worker CPU per refresh: {Summary(refreshCpu)}{(warmup > 0 ? $" (after {warmup} untimed refreshes)" : "")}");
+Console.WriteLine($"  of which JIT compiling: {Summary(refreshJit)}");
+Console.WriteLine($"  allocated per refresh: {Summary(refreshAllocated, "MB")}");
 foreach (var sample in refreshStats) Console.WriteLine($"  PostgreSQL per refresh: {sample}");
 
 async Task TimeAsync(string what, Func<CallCenterDbContext, Task<string>> query)
@@ -152,10 +165,11 @@ async Task TimeAsync(string what, Func<CallCenterDbContext, Task<string>> query)
     Console.WriteLine($"{what}: {Summary(times)} ({result})");
 }
 
-static string Summary(List<double> ms)
+static string Summary(List<double> values, string unit = "ms")
 {
-    var sorted = ms.Order().ToList();
-    return string.Create(CultureInfo.InvariantCulture, $"median {sorted[sorted.Count / 2]:F0} ms, max {sorted[^1]:F0} ms, first {ms[0]:F0} ms over {ms.Count} runs");
+    var sorted = values.Order().ToList();
+    return string.Create(CultureInfo.InvariantCulture,
+        $"median {sorted[sorted.Count / 2]:F0} {unit}, max {sorted[^1]:F0} {unit}, first {values[0]:F0} {unit} over {values.Count} runs");
 }
 
 int Arg(string name, int fallback)

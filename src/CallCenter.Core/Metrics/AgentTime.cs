@@ -22,17 +22,21 @@ public static class AgentTime
         DateTimeOffset from, TimeSpan interval)
     {
         ArgumentNullException.ThrowIfNull(changes);
-        var result = new Dictionary<DateTimeOffset, AgentSeconds>();
+        // Spans are summed as whole ticks and divided once (ExactSeconds), so the time a later batch adds to a stored
+        // interval gives the same double as recutting the interval from scratch.
+        var ticks = new Dictionary<DateTimeOffset, (long Available, long Handling, long Break)>();
         var (state, since) = (stateAtFrom, from);
         foreach (var (at, to) in changes.OrderBy(c => c.At))
         {
-            if (at > since) Add(result, state, since, at, interval);
+            if (at > since) Add(ticks, state, since, at, interval);
             (state, since) = (to, at > since ? at : since);
         }
-        return result;
+        return ticks.ToDictionary(t => t.Key, t => new AgentSeconds(ExactSeconds.FromTicks(t.Value.Available),
+            ExactSeconds.FromTicks(t.Value.Handling), ExactSeconds.FromTicks(t.Value.Break)));
     }
 
-    private static void Add(Dictionary<DateTimeOffset, AgentSeconds> result, string? state, DateTimeOffset from, DateTimeOffset to, TimeSpan interval)
+    private static void Add(Dictionary<DateTimeOffset, (long Available, long Handling, long Break)> result, string? state, DateTimeOffset from,
+        DateTimeOffset to, TimeSpan interval)
     {
         var kind = state switch
         {
@@ -44,13 +48,13 @@ public static class AgentTime
         if (kind < 0) return;
         for (var start = Floor(from, interval); start < to; start += interval)
         {
-            var seconds = ((to < start + interval ? to : start + interval) - (from > start ? from : start)).TotalSeconds;
-            var current = result.GetValueOrDefault(start) ?? new AgentSeconds(0, 0, 0);
+            var span = ((to < start + interval ? to : start + interval) - (from > start ? from : start)).Ticks;
+            var (available, handling, onBreak) = result.GetValueOrDefault(start);
             result[start] = kind switch
             {
-                0 => current with { Available = current.Available + seconds },
-                1 => current with { Handling = current.Handling + seconds },
-                _ => current with { Break = current.Break + seconds },
+                0 => (available + span, handling, onBreak),
+                1 => (available, handling + span, onBreak),
+                _ => (available, handling, onBreak + span),
             };
         }
     }

@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Text;
 using System.Text.Json;
 using CallCenter.Core.Metrics;
 using CallCenter.Server.Data;
@@ -66,7 +68,7 @@ public sealed class RollupCalculator(CallCenterDbContext db, NpgsqlDataSource da
             await using var tx = await db.Database.BeginTransactionAsync(ct);
             var now = clock.GetUtcNow();
             await WriteQueueRowsAsync([.. byQueue.Keys], options, now, ct, byQueue);
-            await WriteAgentRowsAsync(byAgent.ToDictionary(g => g.Key, g => new Moved([], g.Value)), add: false, now, ct);
+            await WriteAgentRowsAsync(byAgent.ToDictionary(g => g.Key, g => new Moved([], g.Value)), [], add: false, now, ct);
             await WriteLineRowsAsync(byLine.ToDictionary(g => g.Key, g => new Moved([], g.Value)), add: false, now, ct);
             await channels.RefreshAsync(Connection, Transaction, [], [], (dayStart, dayEnd), interval, now, ct);
             written += byQueue.Count;
@@ -147,8 +149,9 @@ public sealed class RollupCalculator(CallCenterDbContext db, NpgsqlDataSource da
         var fcrChanges = FcrChanges(changed, relinked, TimeSpan.FromDays(options.FcrWindowDays), zone);
 
         await MoveQueueRowsAsync(queueMoves, options, now, ct);
-        await WriteAgentRowsAsync(Moves(changed, f => f.Agent, f => f.AnsweredAt, interval), add: true, now, ct);
-        await WriteAgentTimeAsync(agentChanges, interval, now, ct);
+        var agentTime = await AgentTimeChangesAsync(agentChanges, watermark.LastGlobalSeq, interval, ct);
+        await WriteAgentRowsAsync(Moves(changed, f => f.Agent, f => f.AnsweredAt, interval), agentTime.Added, add: true, now, ct);
+        await WriteAgentTimeAsync(agentTime.Recut, now, ct);
         await WriteLineRowsAsync(Moves(changed, f => f.Line, f => f.StartedAt, interval), add: true, now, ct);
         await AdjustFcrDaysAsync(fcrChanges, options, now, ct);
         // Surveys are answered on calls and requests alike; only a survey event can change a call's satisfaction figure.
@@ -164,8 +167,8 @@ public sealed class RollupCalculator(CallCenterDbContext db, NpgsqlDataSource da
     }
 
     // Agent state streams ("agent:…") are not calls: they feed the agents' time split, keyed by stream.
-    private async Task<(Dictionary<string, List<CallFactEvent>> Events, Dictionary<string, DateTimeOffset> AgentChanges, HashSet<string> Requests, long LastSeq)> ReadEventsAsync(
-        long after, int batchSize, CancellationToken ct)
+    private async Task<(Dictionary<string, List<CallFactEvent>> Events, Dictionary<string, List<(DateTimeOffset At, string To)>> AgentChanges,
+        HashSet<string> Requests, long LastSeq)> ReadEventsAsync(long after, int batchSize, CancellationToken ct)
     {
         await using var cmd = dataSource.CreateCommand("""
             SELECT global_seq, call_sid, type, occurred_at, payload FROM call_events
@@ -174,7 +177,7 @@ public sealed class RollupCalculator(CallCenterDbContext db, NpgsqlDataSource da
         cmd.Parameters.AddWithValue("after", after);
         cmd.Parameters.AddWithValue("limit", batchSize);
         var events = new Dictionary<string, List<CallFactEvent>>(StringComparer.Ordinal);
-        var agentChanges = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
+        var agentChanges = new Dictionary<string, List<(DateTimeOffset At, string To)>>(StringComparer.Ordinal);
         var requests = new HashSet<string>(StringComparer.Ordinal);
         var last = after;
         await using var reader = await cmd.ExecuteReaderAsync(ct);
@@ -185,8 +188,8 @@ public sealed class RollupCalculator(CallCenterDbContext db, NpgsqlDataSource da
             var at = reader.GetFieldValue<DateTimeOffset>(3);
             if (sid.StartsWith(AgentStreamPrefix, StringComparison.Ordinal))
             {
-                // The earliest new change decides how far back the agent's time has to be recut.
-                if (!agentChanges.TryGetValue(sid, out var earliest) || at < earliest) agentChanges[sid] = at;
+                if (!agentChanges.TryGetValue(sid, out var changes)) agentChanges[sid] = changes = [];
+                changes.Add((at, Fields(reader.GetString(4)).GetValueOrDefault("to") ?? ""));
                 continue;
             }
             // Text requests' streams are not calls: their timeliness and surveys are rolled up from the requests themselves.
@@ -203,19 +206,67 @@ public sealed class RollupCalculator(CallCenterDbContext db, NpgsqlDataSource da
 
     private const string AgentStreamPrefix = "agent:";
 
-    /// <summary>
-    /// Recuts each agent's available, handling and break time from the change before their earliest new one up to
-    /// their latest known change, into the agent interval rows; occupancy follows from those. All agents' changes are
-    /// read in one statement and written in another, however many agents changed state in the batch.
-    /// </summary>
-    private async Task WriteAgentTimeAsync(Dictionary<string, DateTimeOffset> earliestNewChange, TimeSpan interval, DateTimeOffset now, CancellationToken ct)
+    /// <summary>An agent interval's time split in ticks: what a batch adds to it, or (recut) what it now is.</summary>
+    private sealed record AgentTicks(long Available, long Handling, long Break)
     {
-        if (earliestNewChange.Count == 0) return;
-        // Whole intervals are recut: from the start of the earliest new change's interval, in the state the agent was in then.
+        public static AgentTicks Of(AgentSeconds s) =>
+            new(ExactSeconds.Ticks(s.Available), ExactSeconds.Ticks(s.Handling), ExactSeconds.Ticks(s.Break));
+    }
+
+    /// <summary>
+    /// What each agent's new state changes do to their available, handling and break time per interval; occupancy follows
+    /// from those. Time only counts between known changes, so when an agent's new changes all come after their last
+    /// earlier one, the time they add is the span from that change on: it is added to the stored rows (one row read per
+    /// agent). An agent with a change arriving late, before one already counted, has whole intervals recut instead,
+    /// from the start of the earliest new change's interval, in the state the agent was in then.
+    /// </summary>
+    private async Task<(Dictionary<(string Agent, DateTimeOffset Start), AgentTicks> Added, Dictionary<(string Agent, DateTimeOffset Start), AgentTicks> Recut)>
+        AgentTimeChangesAsync(Dictionary<string, List<(DateTimeOffset At, string To)>> newChanges, long watermark, TimeSpan interval, CancellationToken ct)
+    {
+        var added = new Dictionary<(string, DateTimeOffset), AgentTicks>();
+        var recut = new Dictionary<(string, DateTimeOffset), AgentTicks>();
+        if (newChanges.Count == 0) return (added, recut);
+        var streams = newChanges.Keys.ToArray();
+        // The step keys order each stream by time (AcdHost.AgentStepKeyPrefix): the last change counted so far is the
+        // first one below the watermark walking the stream's index backwards.
+        await using var read = Command("""
+            SELECT t.stream, c.occurred_at, c.to_state FROM unnest(@streams) AS t(stream)
+            CROSS JOIN LATERAL (SELECT occurred_at, payload ->> 'to' AS to_state FROM call_events
+                WHERE call_sid = t.stream AND global_seq <= @watermark ORDER BY step_key DESC LIMIT 1) c
+            """);
+        read.Parameters.AddWithValue("streams", streams);
+        read.Parameters.AddWithValue("watermark", watermark);
+        var last = new Dictionary<string, (DateTimeOffset At, string To)>(StringComparer.Ordinal);
+        await using (var reader = await read.ExecuteReaderAsync(ct))
+        {
+            while (await reader.ReadAsync(ct))
+                last[reader.GetString(0)] = (reader.GetFieldValue<DateTimeOffset>(1), reader.IsDBNull(2) ? "" : reader.GetString(2));
+        }
+        var late = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
+        foreach (var (stream, changes) in newChanges)
+        {
+            var earliest = changes.Min(c => c.At);
+            // Ties keep the log's order, as in a recut: the earlier-counted change first.
+            if (last.TryGetValue(stream, out var before) && before.At > earliest)
+            {
+                late[stream] = earliest;
+                continue;
+            }
+            var (state, from) = last.TryGetValue(stream, out before) ? ((string?)before.To, before.At) : (null, earliest);
+            foreach (var (start, seconds) in AgentTime.PerInterval(state, changes, from, interval))
+                added[(stream[AgentStreamPrefix.Length..], start)] = AgentTicks.Of(seconds);
+        }
+        if (late.Count > 0) await RecutAgentTimeAsync(late, interval, recut, ct);
+        return (added, recut);
+    }
+
+    /// <summary>Recuts whole intervals of these agents' time from their earliest new change's interval on, reading all their changes since.</summary>
+    private async Task RecutAgentTimeAsync(Dictionary<string, DateTimeOffset> earliestNewChange, TimeSpan interval,
+        Dictionary<(string, DateTimeOffset), AgentTicks> recut, CancellationToken ct)
+    {
         var streams = earliestNewChange.Keys.ToArray();
         var froms = streams.Select(s => Floor(earliestNewChange[s], interval)).ToArray();
-        // The step keys order each stream by time (AcdHost.AgentStepKeyPrefix), so both reads are index ranges however
-        // long the agent's history is: the last change before the cut, then every change since.
+        // Both reads are index ranges however long the agent's history is: the last change before the cut, then every change since.
         await using var read = Command("""
             SELECT t.stream, c.occurred_at, c.to_state FROM unnest(@streams, @froms) AS t(stream, from_key)
             CROSS JOIN LATERAL (
@@ -233,64 +284,87 @@ public sealed class RollupCalculator(CallCenterDbContext db, NpgsqlDataSource da
             while (await reader.ReadAsync(ct))
                 changes[reader.GetString(0)].Add((reader.GetFieldValue<DateTimeOffset>(1), reader.IsDBNull(2) ? "" : reader.GetString(2)));
         }
-
-        var rows = new List<(DateTimeOffset Start, string Agent, AgentSeconds Seconds)>();
         for (var i = 0; i < streams.Length; i++)
         {
             var (from, agentChanges) = (froms[i], changes[streams[i]]);
             var stateAtFrom = agentChanges.Count > 0 && agentChanges[0].At < from ? agentChanges[0].To : null;
-            var agent = streams[i][AgentStreamPrefix.Length..];
             foreach (var (start, seconds) in AgentTime.PerInterval(stateAtFrom, agentChanges.Where(c => c.At >= from), from, interval))
-                rows.Add((start, agent, seconds));
+                recut[(streams[i][AgentStreamPrefix.Length..], start)] = AgentTicks.Of(seconds);
         }
-        if (rows.Count == 0) return;
-        await using var write = Command("""
+    }
+
+    /// <summary>Sets the recut agent intervals' time split and occupancy (their call sums are left alone).</summary>
+    private async Task WriteAgentTimeAsync(Dictionary<(string Agent, DateTimeOffset Start), AgentTicks> recut, DateTimeOffset now, CancellationToken ct)
+    {
+        if (recut.Count == 0) return;
+        await using var write = Command($"""
             INSERT INTO agent_interval_rollups (interval_start, agent, answered, completed, talk_seconds, wrapped_up,
                 wrap_up_seconds, marked_resolved, available_seconds, handling_seconds, break_seconds, occupancy, computed_at)
-            SELECT t.start, t.agent, 0, 0, 0, 0, 0, 0, t.available, t.handling, t.break, t.occupancy, @now
-            FROM unnest(@start, @agent, @available, @handling, @break, @occupancy) AS t(start, agent, available, handling, break, occupancy)
+            SELECT t.start, t.agent, 0, 0, 0, 0, 0, 0, t.available / 1e7::float8, t.handling / 1e7::float8, t.break / 1e7::float8,
+                {Occupancy("t.available", "t.handling")}, @now
+            FROM unnest(@start, @agent, @available, @handling, @break) AS t(start, agent, available, handling, break)
             ON CONFLICT (interval_start, agent) DO UPDATE SET available_seconds = excluded.available_seconds,
                 handling_seconds = excluded.handling_seconds, break_seconds = excluded.break_seconds,
                 occupancy = excluded.occupancy, computed_at = excluded.computed_at
             """);
         var p = write.Parameters;
-        p.AddWithValue("start", rows.Select(r => r.Start).ToArray());
-        p.AddWithValue("agent", rows.Select(r => r.Agent).ToArray());
-        p.AddWithValue("available", rows.Select(r => r.Seconds.Available).ToArray());
-        p.AddWithValue("handling", rows.Select(r => r.Seconds.Handling).ToArray());
-        p.AddWithValue("break", rows.Select(r => r.Seconds.Break).ToArray());
-        p.Add(new NpgsqlParameter("occupancy", NpgsqlDbType.Array | NpgsqlDbType.Double)
-            { Value = rows.Select(r => r.Seconds.Occupancy is { } o ? (object)o : DBNull.Value).ToArray() });
+        p.AddWithValue("start", recut.Keys.Select(k => k.Start).ToArray());
+        p.AddWithValue("agent", recut.Keys.Select(k => k.Agent).ToArray());
+        p.AddWithValue("available", recut.Values.Select(t => t.Available).ToArray());
+        p.AddWithValue("handling", recut.Values.Select(t => t.Handling).ToArray());
+        p.AddWithValue("break", recut.Values.Select(t => t.Break).ToArray());
         p.AddWithValue("now", now);
         await write.ExecuteNonQueryAsync(ct);
     }
 
+    /// <summary>
+    /// Occupancy (handling ÷ (handling + available), <see cref="AgentSeconds.Occupancy"/>) in SQL from two tick sums, divided
+    /// as the stored seconds are, so it is the same double the C# definition gives for those seconds.
+    /// </summary>
+    private static string Occupancy(string availableTicks, string handlingTicks) =>
+        $"CASE WHEN {availableTicks} / 1e7::float8 + {handlingTicks} / 1e7::float8 > 0 " +
+        $"THEN ({handlingTicks} / 1e7::float8) / ({availableTicks} / 1e7::float8 + {handlingTicks} / 1e7::float8) END";
+
     /// <summary>The payload's scalar fields, with an IVR event's "data" object flattened in.</summary>
     internal static Dictionary<string, string?> Fields(string payload)
     {
+        // A forward-only reader over the payload's bytes: thousands of events per refresh, and a JsonDocument per event
+        // cost more than folding them.
         var fields = new Dictionary<string, string?>(StringComparer.Ordinal);
-        using var doc = JsonDocument.Parse(payload);
-        if (doc.RootElement.ValueKind != JsonValueKind.Object) return fields;
-        Flatten(doc.RootElement);
+        var buffer = ArrayPool<byte>.Shared.Rent(Encoding.UTF8.GetMaxByteCount(payload.Length));
+        try
+        {
+            var reader = new Utf8JsonReader(buffer.AsSpan(0, Encoding.UTF8.GetBytes(payload, buffer)));
+            if (reader.Read() && reader.TokenType == JsonTokenType.StartObject) Flatten(ref reader, fields);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
         return fields;
 
-        void Flatten(JsonElement obj)
+        static void Flatten(ref Utf8JsonReader reader, Dictionary<string, string?> fields)
         {
-            foreach (var p in obj.EnumerateObject())
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
-                switch (p.Value.ValueKind)
+                var name = reader.GetString()!;
+                reader.Read();
+                switch (reader.TokenType)
                 {
-                    case JsonValueKind.Object when p.Name == "data": Flatten(p.Value); break;
-                    case JsonValueKind.String: fields[p.Name] = p.Value.GetString(); break;
-                    case JsonValueKind.Number or JsonValueKind.True or JsonValueKind.False:
-                        fields[p.Name] = p.Value.GetRawText(); break;
+                    case JsonTokenType.StartObject when name == "data": Flatten(ref reader, fields); break;
+                    case JsonTokenType.StartObject or JsonTokenType.StartArray: reader.Skip(); break;
+                    case JsonTokenType.String: fields[name] = reader.GetString(); break;
+                    // Numbers and booleans as their JSON text.
+                    case JsonTokenType.Number: fields[name] = Encoding.UTF8.GetString(reader.ValueSpan); break;
+                    case JsonTokenType.True: fields[name] = "true"; break;
+                    case JsonTokenType.False: fields[name] = "false"; break;
                 }
             }
         }
     }
 
     private async Task<Dictionary<string, string>> CallerNumbersAsync(string[] callSids, CancellationToken ct) =>
-        callSids.Length == 0 ? [] : await db.Calls.AsNoTracking().Where(c => callSids.Contains(c.CallSid))
+        callSids.Length == 0 ? [] : await db.Calls.Where(c => callSids.Contains(c.CallSid)).Select(c => new { c.CallSid, c.FromNumber })
             .ToDictionaryAsync(c => c.CallSid, c => c.FromNumber, ct);
 
     private async Task UpsertFactsAsync(List<CallFacts> facts, CancellationToken ct)
@@ -360,33 +434,39 @@ public sealed class RollupCalculator(CallCenterDbContext db, NpgsqlDataSource da
         var needs = changed.Where(c => c.After.WrappedUpAt is not null && c.Before?.WrappedUpAt is null && c.After.ContactAt is not null)
             .Select(c => c.After).ToList();
         if (needs.Count == 0) return [];
-        // "old" is the same table joined in: it shows each row as it was before this statement.
+        // Every data-modifying part sees the rows as they were before this statement. One index range per need, from the
+        // longest window before it onwards, finds both its own next contact and the earlier contacts it may be the next of.
         await using var cmd = Command("""
             WITH need AS (
                 SELECT * FROM unnest(@sid, @customer, @reason, @at, @next) AS n(call_sid, customer_key, reason_family, at, next_contact_at)
             ),
+            contact AS (
+                -- OFFSET 0 keeps one index range per need instead of a join over the whole table.
+                SELECT n.call_sid AS need_sid, n.at AS need_at, x.call_sid, x.queued_at, x.next_contact_at
+                FROM need n CROSS JOIN LATERAL (
+                    SELECT o.call_sid, o.queued_at, o.next_contact_at FROM call_facts o
+                    WHERE o.customer_key = n.customer_key AND o.queued_at >= n.at - @window AND o.wrapped_up_at IS NOT NULL
+                      AND coalesce(o.reason_family, '') = n.reason_family
+                    OFFSET 0) x
+            ),
             own AS (
                 UPDATE call_facts f SET next_contact_at = later.at
-                FROM need n
-                CROSS JOIN LATERAL (
-                    SELECT min(o.queued_at) AS at FROM call_facts o
-                    WHERE o.customer_key = n.customer_key AND o.queued_at > n.at AND o.wrapped_up_at IS NOT NULL
-                      AND coalesce(o.reason_family, '') = n.reason_family) later
+                FROM (SELECT n.call_sid, n.next_contact_at AS old_next, min(c.queued_at) AS at
+                      FROM need n LEFT JOIN contact c ON c.need_sid = n.call_sid AND c.queued_at > n.at
+                      GROUP BY n.call_sid, n.next_contact_at) later
                 -- Most new needs have no later contact yet: leaving their rows alone saves a row version and its index entries.
-                WHERE f.call_sid = n.call_sid AND n.next_contact_at IS DISTINCT FROM later.at
-                RETURNING f.call_sid, f.queued_at, f.answered_at, f.resolved, n.next_contact_at AS old_next, f.next_contact_at AS new_next
+                WHERE f.call_sid = later.call_sid AND later.old_next IS DISTINCT FROM later.at
+                RETURNING f.call_sid, f.queued_at, f.answered_at, f.resolved, later.old_next, f.next_contact_at AS new_next
             ),
             earlier AS (
                 UPDATE call_facts e SET next_contact_at = m.at
                 -- Only pairs that move a contact's next one earlier are kept: the earliest of them is the earliest of all
                 -- whenever any qualifies, and most earlier contacts already have a sooner one, so they are never revisited.
-                FROM (SELECT x.call_sid, min(x.next_contact_at) AS old_next, min(n.at) AS at
-                      FROM need n JOIN call_facts x ON x.customer_key = n.customer_key AND x.queued_at < n.at
-                           AND x.queued_at >= n.at - @window AND x.wrapped_up_at IS NOT NULL
-                           AND coalesce(x.reason_family, '') = n.reason_family
-                           AND (x.next_contact_at IS NULL OR x.next_contact_at > n.at)
-                      WHERE x.call_sid NOT IN (SELECT call_sid FROM need)
-                      GROUP BY x.call_sid) m
+                FROM (SELECT c.call_sid, min(c.next_contact_at) AS old_next, min(c.need_at) AS at
+                      FROM contact c
+                      WHERE c.queued_at < c.need_at AND (c.next_contact_at IS NULL OR c.next_contact_at > c.need_at)
+                        AND c.call_sid NOT IN (SELECT call_sid FROM need)
+                      GROUP BY c.call_sid) m
                 WHERE e.call_sid = m.call_sid
                 RETURNING e.call_sid, e.queued_at, e.answered_at, e.resolved, m.old_next, e.next_contact_at AS new_next
             )
@@ -530,33 +610,47 @@ public sealed class RollupCalculator(CallCenterDbContext db, NpgsqlDataSource da
     }
 
     /// <summary>
-    /// One statement for all touched agent intervals: a refresh touches a row per agent who answered (hundreds), and
-    /// tracking each through the change tracker cost more than computing them. With <paramref name="add"/> the rows move
-    /// by each key's calls out and in (an agent row holds only sums); without, they are set from the calls in.
-    /// Time-split columns are left to <see cref="WriteAgentTimeAsync"/>.
+    /// One statement for all touched agent intervals: a refresh touches a row per agent who answered or changed state
+    /// (hundreds), and tracking each through the change tracker cost more than computing them. With <paramref name="add"/>
+    /// the rows move by each key's calls out and in (an agent row holds only sums); without, they are set from the calls in.
+    /// The time each agent's new state changes add (<paramref name="time"/>) is added in the same statement; a row whose
+    /// time did not move keeps its time split and occupancy as they were.
     /// </summary>
-    private async Task WriteAgentRowsAsync(Dictionary<(string Agent, DateTimeOffset Start), Moved> moves, bool add, DateTimeOffset now, CancellationToken ct)
+    private async Task WriteAgentRowsAsync(Dictionary<(string Agent, DateTimeOffset Start), Moved> moves,
+        Dictionary<(string Agent, DateTimeOffset Start), AgentTicks> time, bool add, DateTimeOffset now, CancellationToken ct)
     {
-        var rows = moves.Select(m => (m.Key, Sums: AgentSums.Of(m.Value.In).Minus(AgentSums.Of(m.Value.Out))))
+        var sums = moves.ToDictionary(m => m.Key, m => AgentSums.Of(m.Value.In).Minus(AgentSums.Of(m.Value.Out)));
+        var noTime = new AgentTicks(0, 0, 0);
+        var rows = sums.Keys.Union(time.Keys)
+            .Select(key => (Key: key, Sums: sums.GetValueOrDefault(key) ?? AgentSums.Zero, Time: time.GetValueOrDefault(key) ?? noTime))
             // A re-folded call that kept its agent and interval figures (a survey answer, a status callback) moves nothing.
-            .Where(r => !add || r.Sums != AgentSums.Zero).ToList();
+            .Where(r => !add || r.Sums != AgentSums.Zero || r.Time != noTime).ToList();
         if (rows.Count == 0) return;
         // Durations travel as ticks and are added as ticks, so a moved row equals a recount bit for bit (see ExactSeconds).
-        await using var cmd = Command("""
+        const string Stored = "agent_interval_rollups";
+        string Added(string column) => $"round({Stored}.{column} * 1e7::float8) + round(excluded.{column} * 1e7::float8)";
+        const string TimeMoved = "(excluded.available_seconds <> 0 OR excluded.handling_seconds <> 0 OR excluded.break_seconds <> 0)";
+        await using var cmd = Command($"""
             INSERT INTO agent_interval_rollups (interval_start, agent, answered, completed, talk_seconds, wrapped_up,
-                wrap_up_seconds, marked_resolved, computed_at)
-            SELECT t.start, t.agent, t.answered, t.completed, t.talk / 1e7::float8, t.wrapped, t.wrap / 1e7::float8, t.resolved, @now
-            FROM unnest(@start, @agent, @answered, @completed, @talk, @wrapped, @wrap, @resolved)
-                AS t(start, agent, answered, completed, talk, wrapped, wrap, resolved)
+                wrap_up_seconds, marked_resolved, available_seconds, handling_seconds, break_seconds, occupancy, computed_at)
+            SELECT t.start, t.agent, t.answered, t.completed, t.talk / 1e7::float8, t.wrapped, t.wrap / 1e7::float8, t.resolved,
+                t.available / 1e7::float8, t.handling / 1e7::float8, t.break / 1e7::float8, {Occupancy("t.available", "t.handling")}, @now
+            FROM unnest(@start, @agent, @answered, @completed, @talk, @wrapped, @wrap, @resolved, @available, @handling, @break)
+                AS t(start, agent, answered, completed, talk, wrapped, wrap, resolved, available, handling, break)
             ON CONFLICT (interval_start, agent) DO UPDATE SET
-                answered = excluded.answered + CASE WHEN @add THEN agent_interval_rollups.answered ELSE 0 END,
-                completed = excluded.completed + CASE WHEN @add THEN agent_interval_rollups.completed ELSE 0 END,
+                answered = excluded.answered + CASE WHEN @add THEN {Stored}.answered ELSE 0 END,
+                completed = excluded.completed + CASE WHEN @add THEN {Stored}.completed ELSE 0 END,
                 talk_seconds = (round(excluded.talk_seconds * 1e7::float8)
-                    + CASE WHEN @add THEN round(agent_interval_rollups.talk_seconds * 1e7::float8) ELSE 0 END) / 1e7::float8,
-                wrapped_up = excluded.wrapped_up + CASE WHEN @add THEN agent_interval_rollups.wrapped_up ELSE 0 END,
+                    + CASE WHEN @add THEN round({Stored}.talk_seconds * 1e7::float8) ELSE 0 END) / 1e7::float8,
+                wrapped_up = excluded.wrapped_up + CASE WHEN @add THEN {Stored}.wrapped_up ELSE 0 END,
                 wrap_up_seconds = (round(excluded.wrap_up_seconds * 1e7::float8)
-                    + CASE WHEN @add THEN round(agent_interval_rollups.wrap_up_seconds * 1e7::float8) ELSE 0 END) / 1e7::float8,
-                marked_resolved = excluded.marked_resolved + CASE WHEN @add THEN agent_interval_rollups.marked_resolved ELSE 0 END,
+                    + CASE WHEN @add THEN round({Stored}.wrap_up_seconds * 1e7::float8) ELSE 0 END) / 1e7::float8,
+                marked_resolved = excluded.marked_resolved + CASE WHEN @add THEN {Stored}.marked_resolved ELSE 0 END,
+                available_seconds = CASE WHEN {TimeMoved} THEN ({Added("available_seconds")}) / 1e7::float8 ELSE {Stored}.available_seconds END,
+                handling_seconds = CASE WHEN {TimeMoved} THEN ({Added("handling_seconds")}) / 1e7::float8 ELSE {Stored}.handling_seconds END,
+                break_seconds = CASE WHEN {TimeMoved} THEN ({Added("break_seconds")}) / 1e7::float8 ELSE {Stored}.break_seconds END,
+                occupancy = CASE WHEN {TimeMoved} THEN {Occupancy($"({Added("available_seconds")})", $"({Added("handling_seconds")})")}
+                    ELSE {Stored}.occupancy END,
                 computed_at = excluded.computed_at
             """);
         var p = cmd.Parameters;
@@ -568,6 +662,9 @@ public sealed class RollupCalculator(CallCenterDbContext db, NpgsqlDataSource da
         p.AddWithValue("wrapped", rows.Select(r => r.Sums.WrappedUp).ToArray());
         p.AddWithValue("wrap", rows.Select(r => r.Sums.WrapUpTicks).ToArray());
         p.AddWithValue("resolved", rows.Select(r => r.Sums.MarkedResolved).ToArray());
+        p.AddWithValue("available", rows.Select(r => r.Time.Available).ToArray());
+        p.AddWithValue("handling", rows.Select(r => r.Time.Handling).ToArray());
+        p.AddWithValue("break", rows.Select(r => r.Time.Break).ToArray());
         p.AddWithValue("add", add);
         p.AddWithValue("now", now);
         await cmd.ExecuteNonQueryAsync(ct);
