@@ -23,7 +23,7 @@ public sealed record IvrSession(IvrCallState? State, string? Reply);
 /// carries on through a Redis outage; Redis then only lets a restarted process pick up calls in progress.
 /// Several instances must share the state: there a Redis failure surfaces (503, and Twilio's fallback URL).
 /// </summary>
-public sealed class IvrSessionStore : IDisposable
+public class IvrSessionStore : IDisposable
 {
     private const string StateField = "state";
     // State and reply in one command that also sets the TTL, so a key holding a card number can never outlive it.
@@ -94,7 +94,8 @@ public sealed class IvrSessionStore : IDisposable
         return new IvrSession(state, reply);
     }
 
-    public async Task SaveAsync(string callSid, IvrCallState state, string replyField, string reply)
+    // Virtual so that a test can make Redis fail between a step's enqueue and its save.
+    public virtual async Task SaveAsync(string callSid, IvrCallState state, string replyField, string reply)
     {
         if (_local is not null)
         {
@@ -199,6 +200,13 @@ public sealed class IvrSessionStore : IDisposable
 
     public void Dispose()
     {
+        Dispose(true);
+        GC.SuppressFinalize(this);
+    }
+
+    protected virtual void Dispose(bool disposing)
+    {
+        if (!disposing) return;
         _local?.Dispose();
         foreach (var aes in _aes.Values) aes.Dispose();
         _aes.Dispose();

@@ -1,6 +1,15 @@
 using System.Net;
+using CallCenter.Core.Ivr;
+using CallCenter.Server.Degraded;
+using CallCenter.Server.Ivr;
+using CallCenter.Server.Routing;
 using CallCenter.Server.Tests.Routing;
 using CallCenter.Testing;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using StackExchange.Redis;
 
 namespace CallCenter.Server.Tests.Degraded;
 
@@ -39,6 +48,46 @@ public sealed class RedisOutageTests
         using var health = await h.Server.CreateClient().GetAsync("/health/ready");
         Assert.That(health.StatusCode, Is.EqualTo(HttpStatusCode.OK));
         Assert.That(await health.Content.ReadAsStringAsync(), Is.EqualTo("Degraded"));
+    }
+
+    [Test]
+    public async Task A_caller_the_acd_has_taken_hears_enqueue_even_when_redis_does_not_take_their_ivr_state()
+    {
+        await using var redis = await PrivateRedis.StartAsync();
+        await using var h = new AcdHarness(settings: new Dictionary<string, string>
+        {
+            ["ConnectionStrings:Redis"] = redis.ConnectionString,
+            ["Acd:Store"] = "Redis",
+            ["Acd:RedisKeyPrefix"] = "acd-" + Guid.NewGuid().ToString("N"),
+            ["Twilio:FallbackNumber"] = BackupNumber,
+        });
+        await using var server = h.Server.WithWebHostBuilder(b => b.ConfigureTestServices(s => s.AddSingleton<IvrSessionStore, SaveTimesOut>()));
+        var saves = (SaveTimesOut)server.Services.GetRequiredService<IvrSessionStore>();
+        var menuCaller = await IvrCall.DialAsync(server.CreateTwilioClient());
+        var queuedCaller = await IvrCall.DialAsync(server.CreateTwilioClient(), from: "+8613900000002");
+        await queuedCaller.PressAsync("1");
+
+        saves.Failing = true;
+        // A menu step whose state cannot be kept: the caller goes to people on the backup number, and nothing holds the call.
+        await menuCaller.PressAsync("1");
+        Assert.That(menuCaller.Twiml.Root?.Element("Dial")?.Value, Is.EqualTo(BackupNumber), menuCaller.RawTwiml);
+        // The step that queued the caller: they are in the ACD, so they must wait in <Enqueue> for the agent who takes the call.
+        await queuedCaller.PressAsync("0");
+        Assert.That(queuedCaller.QueueName, Is.EqualTo("general"), queuedCaller.RawTwiml);
+
+        var general = (await server.Services.GetRequiredService<AcdHost>().QueuesAsync(CancellationToken.None)).Single(q => q.Queue == "general");
+        Assert.That(general.Waiting, Is.EqualTo(1), "only the caller who heard <Enqueue> waits in the ACD");
+    }
+
+    /// <summary>The IVR state store with Redis timing out on saves while <see cref="Failing"/>.</summary>
+    private sealed class SaveTimesOut(IConnectionMultiplexer redis, IOptions<IvrHostOptions> options, IOptions<AcdStoreOptions> store,
+        DegradedState degraded, ILogger<IvrSessionStore> logger) : IvrSessionStore(redis, options, store, degraded, logger)
+    {
+        public bool Failing { get; set; }
+
+        public override Task SaveAsync(string callSid, IvrCallState state, string replyField, string reply) => Failing
+            ? throw new RedisTimeoutException(CommandFlags.None, "Timeout performing EVAL (1000ms)", CommandStatus.Sent)
+            : base.SaveAsync(callSid, state, replyField, reply);
     }
 
     [Test]
