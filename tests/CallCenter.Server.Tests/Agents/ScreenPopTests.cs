@@ -20,7 +20,12 @@ public sealed class ScreenPopTests
             .RespondWith(Response.Create().WithBodyAsJson(new { verified = true, customerId = "C-42", tier = "Platinum", preferredName = "Ms Li" }));
         bank.Given(Request.Create().WithPath("/customers/C-42/balances").UsingGet())
             .RespondWith(Response.Create().WithBodyAsJson(new[] { new { maskedAccount = "6222****3445", currency = "CNY", available = 8888.5m } }));
-        await using var acd = new AcdHarness(settings: new Dictionary<string, string> { ["CoreBanking:BaseUrl"] = bank.Urls[0] });
+        // This test is about the screen pop, not the core system's time budget: the longest budgets the options allow keep a
+        // loaded machine's first (cold) request to the stand-in from turning verification into the agent fallback.
+        await using var acd = new AcdHarness(settings: new Dictionary<string, string>
+        {
+            ["CoreBanking:BaseUrl"] = bank.Urls[0], ["CoreBanking:AttemptTimeout"] = "00:00:02.500", ["CoreBanking:TotalTimeout"] = "00:00:02.800",
+        });
         var from = "+86139" + Random.Shared.Next(10_000_000, 99_999_999).ToString(System.Globalization.CultureInfo.InvariantCulture);
         // An earlier call from the same number, two days before.
         await IvrCall.DialAsync(acd.CreateTwilioClient(), from: from);
