@@ -108,10 +108,7 @@ internal sealed class SimulatedAgent : IAsyncDisposable
         Volatile.Write(ref _onOwnBreak, 1);
         try
         {
-            using (var response = await _session.Http.PostAsJsonAsync("/api/agent/state", new { state = "Break", reason = "rest" }, ct))
-            {
-                if (!response.IsSuccessStatusCode) return;
-            }
+            if (!await AskForBreakAsync()) return;
             _observations.BreakTaken(_scenario.BreakLength);
             await _clock.Delay(_scenario.BreakLength, ct);
             _nextBreakAt = _clock.Elapsed + _random.Exponential(_scenario.MeanBreakInterval!.Value);
@@ -120,6 +117,22 @@ internal sealed class SimulatedAgent : IAsyncDisposable
         finally
         {
             Volatile.Write(ref _onOwnBreak, 0);
+        }
+    }
+
+    // Not cut short by the day's end: a break the server took while the answer was on its way would be in the call log
+    // but not in our count. An answer that never came is settled by the server's own word.
+    private async Task<bool> AskForBreakAsync()
+    {
+        try
+        {
+            using var response = await _session.Http.PostAsJsonAsync("/api/agent/state", new { state = "Break", reason = "rest" }, CancellationToken.None);
+            return response.IsSuccessStatusCode;
+        }
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+        {
+            _observations.WebhookError();
+            return await MeAsync(CancellationToken.None) is { State: AgentState.Break, BreakReason: "rest" };
         }
     }
 
