@@ -39,4 +39,18 @@ public static class DependencyFailures
         }
         return false;
     }
+
+    /// <summary>
+    /// Redis took the command but its answer never came (it timed out or the connection dropped after sending): the
+    /// command may have run. A command never sent (queued while disconnected) did not.
+    /// </summary>
+    public static bool IsOutcomeUnknown(Exception? exception)
+    {
+        for (var e = exception; e is not null; e = e.InnerException)
+        {
+            if (e is RedisTimeoutException { Commandstatus: CommandStatus.Sent } or RedisConnectionException { CommandStatus: CommandStatus.Sent })
+                return true;
+        }
+        return false;
+    }
 }

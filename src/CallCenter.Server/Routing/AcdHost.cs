@@ -113,17 +113,36 @@ public sealed class AcdHost : BackgroundService
                 request.Queue, request.CallId, _options.Queues[0].Name);
             request = request with { Queue = _options.Queues[0].Name };
         }
-        try
+        for (var attempt = 1; ; attempt++)
         {
-            await RunAsync("enqueue", request.CallId, null, now =>
+            try
             {
-                _calls.TryAdd(request.CallId, new CallInfo(now));
-                return _engine.Enqueue(request, now);
-            }, ct);
-        }
-        catch (IllegalTransitionException)
-        {
-            // Already in the ACD: a webhook that ran twice.
+                var retry = attempt > 1;
+                await RunAsync("enqueue", request.CallId, null, now =>
+                {
+                    _calls.TryAdd(request.CallId, new CallInfo(now));
+                    if (retry && _engine.FindCall(request.CallId) is not null)
+                    {
+                        // The first attempt's commit ran: the caller waits (its call-log events went with the lost answer).
+                        _calls[request.CallId].Queue = request.Queue;
+                        return new AcdDecisions();
+                    }
+                    return _engine.Enqueue(request, now);
+                }, ct);
+                return;
+            }
+            catch (IllegalTransitionException)
+            {
+                // Already in the ACD: a webhook that ran twice.
+                return;
+            }
+            catch (Exception ex) when (attempt == 1 && Degraded.DependencyFailures.IsOutcomeUnknown(ex))
+            {
+                // The commit reached Redis but no answer came back: the caller may be queued. Asking again settles it either
+                // way, so they hear <Enqueue> when they are in the queue instead of the backup number with their call still
+                // waiting for an agent. Once only: a second unanswered command means Redis is away, and the caller goes to people.
+                _logger.LogWarning(ex, "Enqueue of call {CallSid}: Redis did not answer its commit; running it again", request.CallId);
+            }
         }
     }
 

@@ -15,7 +15,7 @@ namespace CallCenter.Server.Routing;
 /// indexes and timers together. Outside a unit of work every write commits on its own, like the in-process store.
 /// Not thread-safe: one operation at a time.
 /// </summary>
-public sealed class RedisAcdStateStore : ISharedAcdStateStore
+public class RedisAcdStateStore : ISharedAcdStateStore
 {
     // Keys share one hash tag so the scripts' keys sit in one slot should Redis ever be a cluster.
     private readonly string _p;
@@ -111,7 +111,7 @@ public sealed class RedisAcdStateStore : ISharedAcdStateStore
 
     public bool Commit() => Commit([], out _);
 
-    public bool Commit(IReadOnlyList<(string CallId, string Type)> events, out IReadOnlyList<long> numbers)
+    public virtual bool Commit(IReadOnlyList<(string CallId, string Type)> events, out IReadOnlyList<long> numbers)
     {
         ArgumentNullException.ThrowIfNull(events);
         numbers = [];

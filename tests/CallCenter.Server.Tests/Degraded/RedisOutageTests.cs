@@ -90,6 +90,51 @@ public sealed class RedisOutageTests
             : base.SaveAsync(callSid, state, replyField, reply);
     }
 
+    [TestCase(true, TestName = "A_caller_whose_enqueue_redis_ran_without_answering_hears_enqueue_and_waits_once")]
+    [TestCase(false, TestName = "A_caller_whose_enqueue_redis_took_without_running_hears_enqueue_and_waits_once")]
+    public async Task A_caller_whose_enqueue_got_no_answer_from_redis_hears_enqueue_once_the_acd_has_them(bool commitRan)
+    {
+        await using var redis = await PrivateRedis.StartAsync();
+        var prefix = "acd-" + Guid.NewGuid().ToString("N");
+        await using var h = new AcdHarness(settings: new Dictionary<string, string>
+        {
+            ["ConnectionStrings:Redis"] = redis.ConnectionString,
+            ["Acd:Store"] = "Redis",
+            ["Acd:RedisKeyPrefix"] = prefix,
+            ["Twilio:FallbackNumber"] = BackupNumber,
+        });
+        CommitAnswerLost? store = null;
+        await using var server = h.Server.WithWebHostBuilder(b => b.ConfigureTestServices(s => s.AddSingleton(sp => ActivatorUtilities.CreateInstance<AcdHost>(
+            sp, store = new CommitAnswerLost(sp.GetRequiredService<IConnectionMultiplexer>(), prefix, commitRan)))));
+        var caller = await IvrCall.DialAsync(server.CreateTwilioClient());
+        await caller.PressAsync("1");
+
+        await caller.PressAsync("0");
+
+        // Not the backup number: the ACD is asked again, and either finds the caller or takes them now.
+        Assert.That(caller.QueueName, Is.EqualTo("general"), caller.RawTwiml);
+        Assert.That(store?.AnswersLost, Is.EqualTo(1), "the enqueue's commit went unanswered once");
+        var acd = server.Services.GetRequiredService<AcdHost>();
+        Assert.That(await acd.EstimateAsync(caller.CallSid, CancellationToken.None), Is.Not.Null, "the caller waits in the ACD");
+        var general = (await acd.QueuesAsync(CancellationToken.None)).Single(q => q.Queue == "general");
+        Assert.That(general.Waiting, Is.EqualTo(1), "once");
+    }
+
+    /// <summary>The Redis ACD store whose first enqueue commit gets no answer: Redis ran it (or not), and the reply was lost.</summary>
+    private sealed class CommitAnswerLost(IConnectionMultiplexer redis, string prefix, bool commitRan) : RedisAcdStateStore(redis, prefix, 50)
+    {
+        public int AnswersLost { get; private set; }
+
+        public override bool Commit(IReadOnlyList<(string CallId, string Type)> events, out IReadOnlyList<long> numbers)
+        {
+            if (AnswersLost > 0 || !events.Any(e => e.Type == "acd.queued")) return base.Commit(events, out numbers);
+            AnswersLost++;
+            if (commitRan) base.Commit(events, out _);
+            else Discard();
+            throw new RedisTimeoutException(CommandFlags.None, "Timeout performing EVALSHA (5000ms)", CommandStatus.Sent);
+        }
+    }
+
     [Test]
     public async Task Instances_sharing_redis_send_callers_to_the_backup_number_when_it_dies()
     {
