@@ -33,6 +33,9 @@ if [ -z "${Archive__ActiveKeyId:-}" ]; then
 fi
 export Archive__StorageDirectory="${Archive__StorageDirectory:-$CC_LOCAL/archive}"
 export Prompts__CacheDirectory="${Prompts__CacheDirectory:-$CC_LOCAL/prompts}"
+# The call-log spool is one folder per instance (the server refuses a folder another process holds): this checkout's own,
+# so a second checkout's server, or a benchmark's, on the same machine does not stop this one from starting.
+export Degraded__SpoolDirectory="${Degraded__SpoolDirectory:-$CC_LOCAL/spool}"
 export ASPNETCORE_ENVIRONMENT="${ASPNETCORE_ENVIRONMENT:-Development}"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
