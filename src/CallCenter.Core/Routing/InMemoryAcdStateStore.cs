@@ -18,8 +18,14 @@ public sealed class InMemoryAcdStateStore : IAcdStateStore
 {
     private const int NoSlot = -1;
 
-    private readonly Dictionary<string, int> _callSlots = new(StringComparer.Ordinal);
+    // Id to slot without holding the id (see _callIds): a Dictionary<string, int> would keep a reference to each new call's
+    // id in its long-lived entries array.
+    private readonly CallIndex _callSlots = new();
     private CallSlot[] _calls = new CallSlot[64];
+    // Per call slot: the call's id, apart from the slots. Each new call's id is a young string written into a long-lived array,
+    // which every collection until the id is promoted finds through the card table; in this dense array those references
+    // share a few cards instead of one card each across the much larger slot array.
+    private string?[] _callIds = new string?[64];
     // Per call slot: its place in its tier's heap, -1 when not waiting. Apart from the slots so a sift touches a dense array.
     private int[] _heapIndex = new int[64];
     private int _callsUsed;
@@ -32,8 +38,10 @@ public sealed class InMemoryAcdStateStore : IAcdStateStore
     // The slot found last for each kind: an engine operation reads and saves the same call or agent several times,
     // and a reference check on the id skips the string hash. Valid while the slot still holds that very id string.
     private int _lastCallSlot = NoSlot;
-    // The id a call lookup last failed for: a new call is looked up and then saved, and the save need not look again.
+    // The id a call lookup last failed for and its hash: a new call is looked up and then saved, and the save need not look
+    // again nor hash the id twice.
     private string? _missedCallId;
+    private int _missedHash;
     private int _lastAgentSlot = NoSlot;
 
     // The record a find or save handed out last for each kind, while its slot has not changed since: the repeated
@@ -109,12 +117,13 @@ public sealed class InMemoryAcdStateStore : IAcdStateStore
         if (slot == NoSlot)
             return;
         Unindex(slot);
-        _callSlots.Remove(callId);
+        _callSlots.Remove(slot, callId.GetHashCode());
         ref var entry = ref _calls[slot];
         var generation = entry.Generation + 1;
         // Cleared so neither the strings nor the guest list outlive the call; the generation tells stale timers apart.
         entry = default;
         entry.Generation = generation;
+        _callIds[slot] = null;
         _freeCalls.Push(slot);
         if (_lastCallOf == slot)
             (_lastCall, _lastCallOf) = (null, NoSlot);
@@ -217,8 +226,13 @@ public sealed class InMemoryAcdStateStore : IAcdStateStore
             var hasOther = _timers.TryPeek(out _, out var otherAt) && otherAt.Ticks <= due;
             if (hasOther && (agent.Slot == NoSlot || otherAt.CompareTo(agent.At) < 0))
             {
-                timer = _timers.Dequeue().Timer;
-                return true;
+                // A call timer whose slot has since been freed names a call that left: dropped, as the engine would ignore it.
+                if (TimerOf(_timers.Dequeue()) is { } taken)
+                {
+                    timer = taken;
+                    return true;
+                }
+                continue;
             }
             if (agent.Slot == NoSlot)
             {
@@ -254,21 +268,23 @@ public sealed class InMemoryAcdStateStore : IAcdStateStore
     private int CallSlotOf(string callId)
     {
         var slot = _lastCallSlot;
-        if (slot != NoSlot && ReferenceEquals(_calls[slot].CallId, callId))
+        if (slot != NoSlot && ReferenceEquals(_callIds[slot], callId))
             return slot;
         // The call of the agent read last (ending or answering it): its slot is linked, valid while the slot holds that id.
         var agent = _lastAgentSlot;
         if (agent != NoSlot && ReferenceEquals(_agents[agent].CallId, callId))
         {
             slot = _agents[agent].CallSlot;
-            if (slot != NoSlot && ReferenceEquals(_calls[slot].CallId, callId))
+            if (slot != NoSlot && ReferenceEquals(_callIds[slot], callId))
                 return _lastCallSlot = slot;
         }
         if (ReferenceEquals(callId, _missedCallId))
             return NoSlot;
-        if (!_callSlots.TryGetValue(callId, out slot))
+        var hash = callId.GetHashCode();
+        slot = _callSlots.Find(callId, hash, _callIds);
+        if (slot == NoSlot)
         {
-            _missedCallId = callId;
+            (_missedCallId, _missedHash) = (callId, hash);
             return NoSlot;
         }
         _lastCallSlot = slot;
@@ -294,11 +310,13 @@ public sealed class InMemoryAcdStateStore : IAcdStateStore
             {
                 Array.Resize(ref _calls, _calls.Length * 2);
                 Array.Resize(ref _heapIndex, _calls.Length);
+                Array.Resize(ref _callIds, _calls.Length);
             }
             slot = _callsUsed++;
             _heapIndex[slot] = NoSlot;
         }
-        _callSlots.Add(callId, slot);
+        _callSlots.Add(slot, ReferenceEquals(callId, _missedCallId) ? _missedHash : callId.GetHashCode());
+        _callIds[slot] = callId;
         (_lastCallSlot, _missedCallId) = (slot, null);
         return slot;
     }
@@ -320,7 +338,7 @@ public sealed class InMemoryAcdStateStore : IAcdStateStore
             _lastCallSlot = slot;
             return _lastCall!;
         }
-        var record = _calls[slot].ToRecord();
+        var record = _calls[slot].ToRecord(_callIds[slot]!);
         (_lastCall, _lastCallOf, _lastCallSlot) = (record, slot, slot);
         return record;
     }
@@ -356,7 +374,7 @@ public sealed class InMemoryAcdStateStore : IAcdStateStore
         // The slot and its generation let the clean-up below test a call timer by array index instead of by id.
         var slot = IsCallTimer(timer.Kind) ? CallSlotOf(timer.Id) : NoSlot;
         var generation = slot == NoSlot ? 0 : _calls[slot].Generation;
-        _timers.Enqueue(new TimerEntry(timer, slot, generation), (timer.Due.UtcTicks, sequence));
+        _timers.Enqueue(new TimerEntry(timer.Due, timer.Kind, slot == NoSlot ? timer.Id : null, timer.Version, slot, generation), (timer.Due.UtcTicks, sequence));
         // Answered calls leave stale timers behind; dropping them once they outnumber the calls keeps the heap bounded
         // (amortised O(1)) instead of growing until they fall due.
         if (_timers.Count > 1024 && _timers.Count > 2 * _callSlots.Count)
@@ -382,20 +400,28 @@ public sealed class InMemoryAcdStateStore : IAcdStateStore
     // Call timers scheduled for a record are checked by slot; any other timer is looked up by id.
     private bool IsLive(in TimerEntry entry)
     {
-        var timer = entry.Timer;
-        if (!IsCallTimer(timer.Kind))
-        {
-            var agent = AgentSlotOf(timer.Id);
-            return agent != NoSlot && _agents[agent].Version == timer.Version;
-        }
         if (entry.Slot == NoSlot)
         {
-            var slot = CallSlotOf(timer.Id);
-            return slot != NoSlot && _calls[slot].Version == timer.Version;
+            if (!IsCallTimer(entry.Kind))
+            {
+                var agent = AgentSlotOf(entry.Id!);
+                return agent != NoSlot && _agents[agent].Version == entry.Version;
+            }
+            var slot = CallSlotOf(entry.Id!);
+            return slot != NoSlot && _calls[slot].Version == entry.Version;
         }
         // A freed slot has a new generation, so a timer of the call that left it is stale even once the slot is reused.
         ref readonly var call = ref _calls[entry.Slot];
-        return call.Generation == entry.Generation && call.Version == timer.Version;
+        return call.Generation == entry.Generation && call.Version == entry.Version;
+    }
+
+    // The timer an entry stands for; null for a call timer whose call has left its slot (the id is gone with it).
+    private AcdTimer? TimerOf(in TimerEntry entry)
+    {
+        if (entry.Slot == NoSlot)
+            return new AcdTimer(entry.Due, entry.Kind, entry.Id!, entry.Version);
+        ref readonly var call = ref _calls[entry.Slot];
+        return call.Generation == entry.Generation ? new AcdTimer(entry.Due, entry.Kind, _callIds[entry.Slot]!, entry.Version) : null;
     }
 
     private static int IdleSlot(int skillId, int minLevel) =>
@@ -513,7 +539,6 @@ public sealed class InMemoryAcdStateStore : IAcdStateStore
     /// <summary>A stored call's fields.</summary>
     private struct CallSlot
     {
-        public string? CallId;
         public string? CustomerId;
         public string? AgentId;
         public ImmutableArray<string> Guests;
@@ -538,8 +563,6 @@ public sealed class InMemoryAcdStateStore : IAcdStateStore
         {
             // References are written only when they change: a reference store into this long-lived array can mark a card
             // for the next gen0 collection to scan, and most saves change no reference at all.
-            if (!ReferenceEquals(CallId, call.CallId))
-                CallId = call.CallId;
             if (!ReferenceEquals(CustomerId, call.CustomerId))
                 CustomerId = call.CustomerId;
             if (!ReferenceEquals(AgentId, call.AgentId))
@@ -562,9 +585,9 @@ public sealed class InMemoryAcdStateStore : IAcdStateStore
             IsCallback = call.IsCallback;
         }
 
-        public readonly AcdCall ToRecord() => new()
+        public readonly AcdCall ToRecord(string callId) => new()
         {
-            CallId = CallId!,
+            CallId = callId,
             State = State,
             QueueIndex = QueueIndex,
             TierId = TierId,
@@ -649,8 +672,12 @@ public sealed class InMemoryAcdStateStore : IAcdStateStore
         };
     }
 
-    /// <summary>A timer with the call slot it was scheduled for (-1 for none), for the stale-timer clean-up.</summary>
-    private readonly record struct TimerEntry(AcdTimer Timer, int Slot, int Generation);
+    /// <summary>
+    /// A timer with the call slot it was scheduled for (-1 for none). A slot's timer holds no id, only the slot and its
+    /// generation: the heap is large and long-lived, and each new call's id written into it would be a reference from an old
+    /// object to a young one, which every collection until that id is promoted has to find through the card table.
+    /// </summary>
+    private readonly record struct TimerEntry(DateTimeOffset Due, AcdTimerKind Kind, string? Id, long Version, int Slot, int Generation);
 
     /// <summary>
     /// At most one timer per record slot, in a binary min-heap ordered by due time and then scheduling order; the heap
@@ -889,6 +916,88 @@ public sealed class InMemoryAcdStateStore : IAcdStateStore
         {
             _keys[index] = key;
             places[key.Slot] = index;
+        }
+    }
+
+    /// <summary>
+    /// Call id to slot: open addressing with linear probing over (hash, slot + 1) pairs, 0 marking an empty bucket. It holds
+    /// no string: a candidate's id is read from the slot ids it is given. Deletion shifts the following run back, so no
+    /// tombstones build up under the steady add-and-remove of calls.
+    /// </summary>
+    private sealed class CallIndex
+    {
+        private (int Hash, int Slot)[] _buckets = new (int, int)[128];
+
+        public int Count { get; private set; }
+
+        public int Find(string id, int hash, string?[] ids)
+        {
+            var mask = _buckets.Length - 1;
+            for (var i = hash & mask; ; i = (i + 1) & mask)
+            {
+                var (h, s) = _buckets[i];
+                if (s == 0)
+                    return NoSlot;
+                if (h == hash && string.Equals(ids[s - 1], id, StringComparison.Ordinal))
+                    return s - 1;
+            }
+        }
+
+        /// <summary>Adds an id known to be absent.</summary>
+        public void Add(int slot, int hash)
+        {
+            // At most half full keeps the probe runs short.
+            if (2 * (Count + 1) > _buckets.Length)
+                Grow();
+            Insert(_buckets, hash, slot + 1);
+            Count++;
+        }
+
+        public void Remove(int slot, int hash)
+        {
+            var buckets = _buckets;
+            var mask = buckets.Length - 1;
+            var i = hash & mask;
+            while (buckets[i].Slot != slot + 1)
+            {
+                if (buckets[i].Slot == 0)
+                    return;
+                i = (i + 1) & mask;
+            }
+            // Moves back every later entry of the run whose home is not between the hole and itself, so lookups that probed
+            // past the removed entry still find it.
+            for (var j = (i + 1) & mask; buckets[j].Slot != 0; j = (j + 1) & mask)
+            {
+                var home = buckets[j].Hash & mask;
+                var stays = i <= j ? i < home && home <= j : i < home || home <= j;
+                if (!stays)
+                {
+                    buckets[i] = buckets[j];
+                    i = j;
+                }
+            }
+            buckets[i] = default;
+            Count--;
+        }
+
+        private void Grow()
+        {
+            var grown = new (int Hash, int Slot)[_buckets.Length * 2];
+            foreach (var (hash, slot) in _buckets)
+            {
+                if (slot != 0)
+                    Insert(grown, hash, slot);
+            }
+            _buckets = grown;
+        }
+
+        private static void Insert((int Hash, int Slot)[] buckets, int hash, int slotPlusOne)
+        {
+            var mask = buckets.Length - 1;
+            var i = hash & mask;
+            while (buckets[i].Slot != 0)
+                i = (i + 1) & mask;
+            buckets[i] = (hash, slotPlusOne);
         }
     }
 

@@ -83,4 +83,49 @@ public sealed class InMemoryStoreTests
         Assert.That(due, Has.Count.LessThan(2050));
         Assert.That(due.Count(t => t.Version == 5), Is.EqualTo(1));
     }
+
+    [Test]
+    public void Calls_are_found_by_id_after_many_arrive_and_leave_in_random_order()
+    {
+        var store = new InMemoryAcdStateStore();
+        var random = new Random(11);
+        var present = new HashSet<string>();
+        for (var i = 0; i < 20_000; i++)
+        {
+            // Fresh string instances, so a lookup cannot succeed by reference alone.
+            var id = new string($"call-{random.Next(3000)}".AsSpan());
+            if (present.Contains(id))
+            {
+                store.DeleteCall(id);
+                present.Remove(id);
+            }
+            else
+            {
+                store.SaveCall(new AcdCall { CallId = id, State = CallState.Connected, Version = 1 });
+                present.Add(id);
+            }
+        }
+
+        var found = Enumerable.Range(0, 3000).Select(n => $"call-{n}").Where(id => store.FindCall(new string(id.AsSpan())) is not null);
+        Assert.That(found, Is.EquivalentTo(present));
+        Assert.That(present, Has.All.Matches<string>(id => store.FindCall(id)!.CallId == id));
+    }
+
+    [Test]
+    public void A_timer_of_a_call_that_left_is_not_handed_out_under_the_id_of_the_call_taking_its_place()
+    {
+        var store = new InMemoryAcdStateStore();
+        var t0 = AcdHarness.T0;
+        store.SaveCall(new AcdCall { CallId = "gone", Version = 1 });
+        store.Schedule(new AcdTimer(t0.AddSeconds(1), AcdTimerKind.CallDue, "gone", 1));
+        store.DeleteCall("gone");
+        store.SaveCall(new AcdCall { CallId = "next", Version = 1 });
+        store.Schedule(new AcdTimer(t0.AddSeconds(2), AcdTimerKind.CallDue, "next", 1));
+
+        var due = new List<AcdTimer>();
+        while (store.TryTakeDue(t0.AddHours(1), out var timer))
+            due.Add(timer);
+
+        Assert.That(due, Is.EqualTo(new[] { new AcdTimer(t0.AddSeconds(2), AcdTimerKind.CallDue, "next", 1) }));
+    }
 }
