@@ -65,6 +65,8 @@ public sealed class InMemoryAcdStateStore : IAcdStateStore
     // Ring and wrap-up timers of known agents; the engine acts only on a timer of the agent's current version, so the ones
     // an agent has moved past are dropped when they reach the head of their run (or by the sweep), never handed out.
     private readonly AgentTimerRuns _agentTimers = new();
+    // IsStale as a delegate made once, not per use.
+    private readonly TimerTest _isStale;
     // Call timers, and agent timers no run takes (scheduled before the agent existed, or due before the end of every run).
     // Calls keep a plain heap: their timers are mostly added in due order (an append) and dropped in bulk once stale,
     // which measured cheaper than moving a slot's entry in a 100,000-entry heap on every change.
@@ -79,6 +81,7 @@ public sealed class InMemoryAcdStateStore : IAcdStateStore
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(handleTimeWindow, 1);
         _handleTimeWindow = handleTimeWindow;
+        _isStale = IsStale;
     }
 
     public long NextSequence() => ++_sequence;
@@ -219,7 +222,7 @@ public sealed class InMemoryAcdStateStore : IAcdStateStore
         // Superseded timers stay in their run until they fall due; without ticks they would pile up, so past a bound the
         // runs are swept of them (amortised O(1), as for call timers).
         if (_agentTimers.Count > 1024 && _agentTimers.Count > 2 * _agentsUsed)
-            _agentTimers.RemoveAll(IsStale);
+            _agentTimers.RemoveAll(_isStale);
     }
 
     // The agent has moved past the version the timer was scheduled for, so the engine would ignore it.
@@ -230,7 +233,7 @@ public sealed class InMemoryAcdStateStore : IAcdStateStore
         var due = now.UtcTicks;
         while (true)
         {
-            var run = _agentTimers.EarliestDue(due, IsStale);
+            var run = _agentTimers.EarliestDue(due, _isStale);
             var hasOther = _timers.TryPeek(out _, out var otherAt) && otherAt.Ticks <= due;
             if (hasOther && (run < 0 || otherAt.CompareTo(_agentTimers.Head(run).Order) < 0))
             {
