@@ -816,9 +816,13 @@ public sealed class InMemoryAcdStateStore : IAcdStateStore
         }
     }
 
-    /// <summary>Binary min-heap of a tier's waiting calls in waiting order; each call slot tracks its place.</summary>
+    /// <summary>Four-ary min-heap of a tier's waiting calls in waiting order; each call slot tracks its place.</summary>
     private sealed class TierHeap
     {
+        // Every level a key moves writes its slot's place, a random access into a large array; four children per node
+        // halve the levels a served head's replacement sifts through, and the children compared share a cache line or two.
+        private const int Arity = 4;
+
         private WaitKey[] _keys = new WaitKey[8];
 
         public int Count { get; private set; }
@@ -840,7 +844,7 @@ public sealed class InMemoryAcdStateStore : IAcdStateStore
             if (index == last)
                 return;
             var moved = _keys[last];
-            if (index > 0 && WaitKey.Compare(moved, _keys[(index - 1) / 2]) < 0)
+            if (index > 0 && WaitKey.Compare(moved, _keys[(index - 1) / Arity]) < 0)
                 SiftUp(index, moved, places);
             else
                 SiftDown(index, moved, places);
@@ -863,7 +867,7 @@ public sealed class InMemoryAcdStateStore : IAcdStateStore
             var keys = _keys;
             while (index > 0)
             {
-                var parent = (index - 1) / 2;
+                var parent = (index - 1) / Arity;
                 if (WaitKey.Compare(key, keys[parent]) >= 0)
                     break;
                 Place(index, keys[parent], places);
@@ -878,11 +882,15 @@ public sealed class InMemoryAcdStateStore : IAcdStateStore
             var count = Count;
             while (true)
             {
-                var child = (2 * index) + 1;
-                if (child >= count)
+                var first = (Arity * index) + 1;
+                if (first >= count)
                     break;
-                if (child + 1 < count && WaitKey.Compare(keys[child + 1], keys[child]) < 0)
-                    child++;
+                var child = first;
+                for (var c = first + 1; c < Math.Min(first + Arity, count); c++)
+                {
+                    if (WaitKey.Compare(keys[c], keys[child]) < 0)
+                        child = c;
+                }
                 if (WaitKey.Compare(keys[child], key) >= 0)
                     break;
                 Place(index, keys[child], places);
