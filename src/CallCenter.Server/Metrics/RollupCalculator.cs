@@ -171,18 +171,12 @@ public sealed class RollupCalculator(CallCenterDbContext db, NpgsqlDataSource da
     private async Task<(Dictionary<string, List<CallFactEvent>> Events, Dictionary<string, List<(DateTimeOffset At, string To)>> AgentChanges,
         HashSet<string> Requests, long LastSeq)> ReadEventsAsync(long after, int batchSize, CancellationToken ct)
     {
-        // Only calls' payloads are shipped whole: turning a jsonb back into text is most of this read's time, and an agent's
-        // change needs one field (over a third of a refresh's events) while a request's stream needs none.
         await using var cmd = dataSource.CreateCommand("""
-            SELECT global_seq, call_sid, type, occurred_at,
-                CASE WHEN NOT starts_with(call_sid, @agent) AND NOT starts_with(call_sid, @request) THEN payload END,
-                CASE WHEN starts_with(call_sid, @agent) THEN payload ->> 'to' END
-            FROM call_events WHERE global_seq > @after ORDER BY global_seq LIMIT @limit
+            SELECT global_seq, call_sid, type, occurred_at, payload FROM call_events
+            WHERE global_seq > @after ORDER BY global_seq LIMIT @limit
             """);
         cmd.Parameters.AddWithValue("after", after);
         cmd.Parameters.AddWithValue("limit", batchSize);
-        cmd.Parameters.AddWithValue("agent", AgentStreamPrefix);
-        cmd.Parameters.AddWithValue("request", Channels.ServiceRequest.StreamPrefix);
         var events = new Dictionary<string, List<CallFactEvent>>(StringComparer.Ordinal);
         var agentChanges = new Dictionary<string, List<(DateTimeOffset At, string To)>>(StringComparer.Ordinal);
         var requests = new HashSet<string>(StringComparer.Ordinal);
@@ -196,7 +190,7 @@ public sealed class RollupCalculator(CallCenterDbContext db, NpgsqlDataSource da
             if (sid.StartsWith(AgentStreamPrefix, StringComparison.Ordinal))
             {
                 if (!agentChanges.TryGetValue(sid, out var changes)) agentChanges[sid] = changes = [];
-                changes.Add((at, reader.IsDBNull(5) ? "" : reader.GetString(5)));
+                changes.Add((at, Fields(reader.GetString(4)).GetValueOrDefault("to") ?? ""));
                 continue;
             }
             // Text requests' streams are not calls: their timeliness and surveys are rolled up from the requests themselves.
