@@ -127,7 +127,6 @@ public sealed class RollupCalculator(CallCenterDbContext db, NpgsqlDataSource da
 
         var (events, agentChanges, requests, lastSeq) = await ReadEventsAsync(watermark.LastGlobalSeq, options.BatchSize, ct);
         if (lastSeq == watermark.LastGlobalSeq) return (0, false);
-        var lastCounted = LastCountedChangesAsync([.. agentChanges.Keys], watermark.LastGlobalSeq, ct);
 
         var sids = events.Keys.ToArray();
         var before = await db.CallFacts.AsNoTracking().Where(f => sids.Contains(f.CallSid)).ToDictionaryAsync(f => f.CallSid, ct);
@@ -150,7 +149,7 @@ public sealed class RollupCalculator(CallCenterDbContext db, NpgsqlDataSource da
         var fcrChanges = FcrChanges(changed, relinked, TimeSpan.FromDays(options.FcrWindowDays), zone);
 
         await MoveQueueRowsAsync(queueMoves, options, now, ct);
-        var agentTime = await AgentTimeChangesAsync(agentChanges, await lastCounted, interval, ct);
+        var agentTime = await AgentTimeChangesAsync(agentChanges, watermark.LastGlobalSeq, interval, ct);
         await WriteAgentRowsAsync(Moves(changed, f => f.Agent, f => f.AnsweredAt, interval), agentTime.Added, add: true, now, ct);
         await WriteAgentTimeAsync(agentTime.Recut, now, ct);
         await WriteLineRowsAsync(Moves(changed, f => f.Line, f => f.StartedAt, interval), add: true, now, ct);
@@ -222,11 +221,27 @@ public sealed class RollupCalculator(CallCenterDbContext db, NpgsqlDataSource da
     /// from the start of the earliest new change's interval, in the state the agent was in then.
     /// </summary>
     private async Task<(Dictionary<(string Agent, DateTimeOffset Start), AgentTicks> Added, Dictionary<(string Agent, DateTimeOffset Start), AgentTicks> Recut)>
-        AgentTimeChangesAsync(Dictionary<string, List<(DateTimeOffset At, string To)>> newChanges, Dictionary<string, (DateTimeOffset At, string To)> last,
-            TimeSpan interval, CancellationToken ct)
+        AgentTimeChangesAsync(Dictionary<string, List<(DateTimeOffset At, string To)>> newChanges, long watermark, TimeSpan interval, CancellationToken ct)
     {
         var added = new Dictionary<(string, DateTimeOffset), AgentTicks>();
         var recut = new Dictionary<(string, DateTimeOffset), AgentTicks>();
+        if (newChanges.Count == 0) return (added, recut);
+        var streams = newChanges.Keys.ToArray();
+        // The step keys order each stream by time (AcdHost.AgentStepKeyPrefix): the last change counted so far is the
+        // first one below the watermark walking the stream's index backwards.
+        await using var read = Command("""
+            SELECT t.stream, c.occurred_at, c.to_state FROM unnest(@streams) AS t(stream)
+            CROSS JOIN LATERAL (SELECT occurred_at, payload ->> 'to' AS to_state FROM call_events
+                WHERE call_sid = t.stream AND global_seq <= @watermark ORDER BY step_key DESC LIMIT 1) c
+            """);
+        read.Parameters.AddWithValue("streams", streams);
+        read.Parameters.AddWithValue("watermark", watermark);
+        var last = new Dictionary<string, (DateTimeOffset At, string To)>(StringComparer.Ordinal);
+        await using (var reader = await read.ExecuteReaderAsync(ct))
+        {
+            while (await reader.ReadAsync(ct))
+                last[reader.GetString(0)] = (reader.GetFieldValue<DateTimeOffset>(1), reader.IsDBNull(2) ? "" : reader.GetString(2));
+        }
         var late = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
         foreach (var (stream, changes) in newChanges)
         {
@@ -243,29 +258,6 @@ public sealed class RollupCalculator(CallCenterDbContext db, NpgsqlDataSource da
         }
         if (late.Count > 0) await RecutAgentTimeAsync(late, interval, recut, ct);
         return (added, recut);
-    }
-
-    /// <summary>
-    /// Each agent stream's last change counted so far, on a connection of its own: those changes lie at or below the watermark,
-    /// committed and append-only, so they can be read while the batch's own connection folds, upserts and links the calls.
-    /// </summary>
-    private async Task<Dictionary<string, (DateTimeOffset At, string To)>> LastCountedChangesAsync(string[] streams, long watermark, CancellationToken ct)
-    {
-        var last = new Dictionary<string, (DateTimeOffset At, string To)>(StringComparer.Ordinal);
-        if (streams.Length == 0) return last;
-        // The step keys order each stream by time (AcdHost.AgentStepKeyPrefix): the last change counted so far is the
-        // first one below the watermark walking the stream's index backwards.
-        await using var read = dataSource.CreateCommand("""
-            SELECT t.stream, c.occurred_at, c.to_state FROM unnest(@streams) AS t(stream)
-            CROSS JOIN LATERAL (SELECT occurred_at, payload ->> 'to' AS to_state FROM call_events
-                WHERE call_sid = t.stream AND global_seq <= @watermark ORDER BY step_key DESC LIMIT 1) c
-            """);
-        read.Parameters.AddWithValue("streams", streams);
-        read.Parameters.AddWithValue("watermark", watermark);
-        await using var reader = await read.ExecuteReaderAsync(ct);
-        while (await reader.ReadAsync(ct))
-            last[reader.GetString(0)] = (reader.GetFieldValue<DateTimeOffset>(1), reader.IsDBNull(2) ? "" : reader.GetString(2));
-        return last;
     }
 
     /// <summary>Recuts whole intervals of these agents' time from their earliest new change's interval on, reading all their changes since.</summary>
