@@ -1,8 +1,10 @@
 // Loads N call records into a fresh database with binary COPY, builds the rollups, then times the report
 // queries and an incremental 15-minute refresh through the same code the server runs.
-// Usage: metrics-load [--calls 10000000] [--days 92] [--runs 5] [--warmup 0] [--reuse] [--refresh-only [--no-reports]]   (ConnectionStrings__Postgres names the server)
+// Usage: metrics-load [--calls 10000000] [--days 92] [--runs 5] [--warmup 0] [--reuse] [--refresh-only [--no-reports]]
+//        [--database callcenter_metrics_bench]   (ConnectionStrings__Postgres names the server)
 // --reuse keeps the call records a previous run loaded (same --calls and --days) and starts at the linking step;
 // --refresh-only times the report queries and the incremental refresh again, on what an earlier full run left.
+// --database names the bench database, so a small one for quick comparisons can sit next to the 10 M one in one cluster.
 using System.Diagnostics;
 using System.Globalization;
 using CallCenter.MetricsLoad;
@@ -19,7 +21,8 @@ var days = Arg("--days", 92);
 var runs = Arg("--runs", 5);
 var server = Environment.GetEnvironmentVariable("ConnectionStrings__Postgres") ?? "Host=127.0.0.1;Port=55432;Username=postgres;Database=postgres";
 // No command timeout: one-off steps over ten million rows take minutes.
-var target = new NpgsqlConnectionStringBuilder(server) { Database = "callcenter_metrics_bench", CommandTimeout = 0 }.ConnectionString;
+var database = ArgText("--database") ?? "callcenter_metrics_bench";
+var target = new NpgsqlConnectionStringBuilder(server) { Database = database, CommandTimeout = 0 }.ConnectionString;
 var refreshOnly = args.Contains("--refresh-only");
 var reuse = refreshOnly || args.Contains("--reuse");
 
@@ -34,8 +37,9 @@ var clock = new FakeTimeProvider(rangeTo);
 if (!reuse)
 {
     await using var admin = NpgsqlDataSource.Create(server);
-    await admin.CreateCommand("DROP DATABASE IF EXISTS callcenter_metrics_bench WITH (FORCE)").ExecuteNonQueryAsync();
-    await admin.CreateCommand("CREATE DATABASE callcenter_metrics_bench").ExecuteNonQueryAsync();
+    var quoted = new NpgsqlCommandBuilder().QuoteIdentifier(database);
+    await admin.CreateCommand($"DROP DATABASE IF EXISTS {quoted} WITH (FORCE)").ExecuteNonQueryAsync();
+    await admin.CreateCommand($"CREATE DATABASE {quoted}").ExecuteNonQueryAsync();
 }
 await DataExtensions.MigrateAsync(target, CancellationToken.None);
 await using var dataSource = DataExtensions.CreateDataSource(target);
@@ -172,8 +176,10 @@ static string Summary(List<double> values, string unit = "ms")
         $"median {sorted[sorted.Count / 2]:F0} {unit}, max {sorted[^1]:F0} {unit}, first {values[0]:F0} {unit} over {values.Count} runs");
 }
 
-int Arg(string name, int fallback)
+int Arg(string name, int fallback) => ArgText(name) is { } text ? int.Parse(text, CultureInfo.InvariantCulture) : fallback;
+
+string? ArgText(string name)
 {
     var i = Array.IndexOf(args, name);
-    return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
+    return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
 }

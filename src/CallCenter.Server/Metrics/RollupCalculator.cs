@@ -404,14 +404,15 @@ public sealed class RollupCalculator(CallCenterDbContext db, NpgsqlDataSource da
         Text(p, "reason", facts.Select(f => f.ReasonFamily));
         p.AddWithValue("resolved", facts.Select(f => f.Resolved).ToArray());
         p.AddWithValue("transfers", facts.Select(f => f.Transfers).ToArray());
-        p.Add(new NpgsqlParameter("score", NpgsqlDbType.Array | NpgsqlDbType.Integer) { Value = facts.Select(f => (object?)f.SurveyScore ?? DBNull.Value).ToArray() });
+        p.Add(new NpgsqlParameter<int?[]>("score", NpgsqlDbType.Array | NpgsqlDbType.Integer) { TypedValue = [.. facts.Select(f => f.SurveyScore)] });
         Instant(p, "ended", facts.Select(f => f.EndedAt));
         await cmd.ExecuteNonQueryAsync(ct);
 
+        // Typed arrays with null elements: an object[] with DBNull made Npgsql box each value and resolve its converter per element.
         static void Text(NpgsqlParameterCollection p, string name, IEnumerable<string?> values) =>
-            p.Add(new NpgsqlParameter(name, NpgsqlDbType.Array | NpgsqlDbType.Varchar) { Value = values.Select(v => (object?)v ?? DBNull.Value).ToArray() });
+            p.Add(new NpgsqlParameter<string?[]>(name, NpgsqlDbType.Array | NpgsqlDbType.Varchar) { TypedValue = [.. values] });
         static void Instant(NpgsqlParameterCollection p, string name, IEnumerable<DateTimeOffset?> values) =>
-            p.Add(new NpgsqlParameter(name, NpgsqlDbType.Array | NpgsqlDbType.TimestampTz) { Value = values.Select(v => v is { } t ? (object)t : DBNull.Value).ToArray() });
+            p.Add(new NpgsqlParameter<DateTimeOffset?[]>(name, NpgsqlDbType.Array | NpgsqlDbType.TimestampTz) { TypedValue = [.. values] });
     }
 
     /// <summary>A call whose next contact the linking set: enough of it to classify it before and after.</summary>
@@ -477,8 +478,8 @@ public sealed class RollupCalculator(CallCenterDbContext db, NpgsqlDataSource da
         cmd.Parameters.AddWithValue("reason", needs.Select(f => f.ReasonFamily ?? "").ToArray());
         cmd.Parameters.AddWithValue("at", needs.Select(f => f.ContactAt!.Value).ToArray());
         // The upsert never writes next_contact_at, so a need's stored next contact is still the one it had before this batch.
-        cmd.Parameters.Add(new NpgsqlParameter("next", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz)
-            { Value = needs.Select(f => f.NextContactAt is { } t ? (object)t : DBNull.Value).ToArray() });
+        cmd.Parameters.Add(new NpgsqlParameter<DateTimeOffset?[]>("next", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz)
+            { TypedValue = [.. needs.Select(f => f.NextContactAt)] });
         cmd.Parameters.AddWithValue("window", MaxRepeatWindow);
         var relinked = new List<Relink>();
         await using var reader = await cmd.ExecuteReaderAsync(ct);

@@ -127,9 +127,6 @@ namespace CallCenter.Server.Data.Migrations
                     b.HasIndex("StartedAt")
                         .HasDatabaseName("ix_call_facts_started_at");
 
-                    b.HasIndex("Agent", "AnsweredAt")
-                        .HasDatabaseName("ix_call_facts_agent_answered_at");
-
                     b.HasIndex("CustomerKey", "QueuedAt")
                         .HasDatabaseName("ix_call_facts_customer_key_queued_at");
 
