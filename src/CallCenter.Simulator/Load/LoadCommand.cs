@@ -85,7 +85,9 @@ internal sealed class LoadRun : IDisposable
     private readonly TimeSpan _warmup;
     private readonly LoadCaller[] _callers;
     private readonly Lock _gate = new();
-    private readonly Stack<LoadCaller> _idle = new();
+    // First in, first out: the callers take turns, so the steps spread over every call as they did over the HttpClient generator's
+    // channel readers. Last in, first out kept a few calls busy, whose IVR state (the path so far) grew ever longer: more work.
+    private readonly Queue<LoadCaller> _idle = new();
     private readonly Queue<long> _backlog = new();
     private readonly Stopwatch _clock = new();
     private readonly TaskCompletionSource _allAnswered = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -112,7 +114,7 @@ internal sealed class LoadRun : IDisposable
         for (var i = 0; i < _callers.Length; i++)
         {
             _callers[i] = new LoadCaller(server, _baseUrl.Authority, _publicUrl, _authToken, _to);
-            _idle.Push(_callers[i]);
+            _idle.Enqueue(_callers[i]);
         }
         _total = (long)(_rate * (_warmup + _duration).TotalSeconds);
         _measuredFrom = (long)(_warmup.TotalSeconds * Stopwatch.Frequency);
@@ -166,7 +168,7 @@ internal sealed class LoadRun : IDisposable
         LoadCaller? caller;
         lock (_gate)
         {
-            if (!_idle.TryPop(out caller))
+            if (!_idle.TryDequeue(out caller))
             {
                 _backlog.Enqueue(due);
                 return;
@@ -188,7 +190,7 @@ internal sealed class LoadRun : IDisposable
                 {
                     if (!_backlog.TryDequeue(out due))
                     {
-                        _idle.Push(caller);
+                        _idle.Enqueue(caller);
                         return;
                     }
                 }
