@@ -1,3 +1,4 @@
+using System.Text;
 using CallCenter.Simulator.Load;
 
 namespace CallCenter.Simulator.Tests;
@@ -13,11 +14,11 @@ public sealed class LoadReplyTests
             <Response><Say language="en-US">Welcome.</Say><Gather input="dtmf speech" action="/twilio/voice/ivr?step=4&amp;lang=en" method="POST"><Say>Press 1.</Say></Gather></Response>
             """;
 
-        Assert.That(LoadRun.GatherAction(twiml), Is.EqualTo("/twilio/voice/ivr?step=4&lang=en"));
+        Assert.That(HttpReply.GatherAction(Encoding.UTF8.GetBytes(twiml)), Is.EqualTo("/twilio/voice/ivr?step=4&lang=en"));
     }
 
     [TestCase("""<Response><Enqueue waitUrl="/twilio/voice/queue-wait" action="/elsewhere">general</Enqueue></Response>""")]
     [TestCase("""<Response><Gather input="dtmf"><Say>No action here.</Say></Gather><Redirect action="/x"/></Response>""")]
     public void A_reply_without_a_gather_action_ends_the_simulated_call(string twiml) =>
-        Assert.That(LoadRun.GatherAction(twiml), Is.Null);
+        Assert.That(HttpReply.GatherAction(Encoding.UTF8.GetBytes(twiml)), Is.Null);
 }

@@ -67,6 +67,7 @@ public static class HostingExtensions
 
         builder.Services.AddOptions<TwilioOptions>().BindConfiguration(TwilioOptions.SectionName)
             .ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton<TwilioSignatureValidator>();
 
         builder.Services.AddSingleton<CallEventWriter>();
         builder.Services.AddSingleton<ICallEventLog>(sp => sp.GetRequiredService<CallEventWriter>());

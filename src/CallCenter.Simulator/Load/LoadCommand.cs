@@ -1,18 +1,15 @@
 using System.CommandLine;
 using System.Diagnostics;
-using System.Globalization;
 using System.Net;
 using System.Text.Json;
-using System.Threading.Channels;
-using CallCenter.Server.Telephony;
 
 namespace CallCenter.Simulator.Load;
 
 /// <summary>
 /// `callcenter-sim load`: an open-loop load of IVR menu steps at a fixed rate. Each simulated caller
 /// dials in, picks a language, then walks main menu → accounts menu → back, again and again, following
-/// the returned TwiML exactly as Twilio does. Latency counts from each request's scheduled send time,
-/// so a server that falls behind shows it (no coordinated omission).
+/// the returned TwiML exactly as Twilio does, one request at a time on its own keep-alive connection. Latency counts
+/// from each request's scheduled send time, so a server that falls behind shows it (no coordinated omission).
 /// </summary>
 internal static class LoadCommand
 {
@@ -34,7 +31,7 @@ internal static class LoadCommand
             DefaultValueFactory = _ => 0,
             Description = "Seconds sent at the same rate before measuring, not counted: lets both processes' JIT, thread pools and connections settle.",
         };
-        var callers = new Option<int>("--callers") { DefaultValueFactory = _ => 256, Description = "Simulated callers in parallel." };
+        var callers = new Option<int>("--callers") { DefaultValueFactory = _ => 256, Description = "Simulated callers in parallel, each on its own keep-alive connection." };
         var to = new Option<string>("--to") { DefaultValueFactory = _ => "+862100000000", Description = "The hotline number dialled." };
         var output = new Option<FileInfo?>("--json") { Description = "Also write the summary as JSON here." };
         var command = new Command("load", "Fixed-rate IVR webhook load; reports p50/p99/p99.9 latency and errors.")
@@ -49,12 +46,21 @@ internal static class LoadCommand
                 Console.Error.WriteLine("error: no auth token: pass --auth-token or set Twilio__AuthToken.");
                 return 2;
             }
+            if (parse.GetValue(baseUrl)!.Scheme != Uri.UriSchemeHttp)
+            {
+                Console.Error.WriteLine("error: the load generator speaks plain HTTP/1.1: point --base-url at an http:// listener.");
+                return 2;
+            }
+            // The callers' socket completions run on the socket event thread instead of hopping to the thread pool: the runtime
+            // reads this once, when the process's first socket is made. The callers never block, so inlining them is safe.
+            Environment.SetEnvironmentVariable("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS", "1");
             using var run = new LoadRun(parse.GetValue(baseUrl)!, parse.GetValue(publicUrl) ?? parse.GetValue(baseUrl)!, authToken,
                 parse.GetValue(to)!, parse.GetValue(rate), TimeSpan.FromSeconds(parse.GetValue(duration)), parse.GetValue(callers),
                 TimeSpan.FromSeconds(parse.GetValue(warmup)));
             var summary = await run.RunAsync(ct);
             Console.WriteLine();
             Console.WriteLine($"requests {summary.Requests}, {summary.PerSecond:F0}/s; latency ms p50 {summary.P50:F2}, p99 {summary.P99:F2}, p99.9 {summary.P999:F2}, max {summary.Max:F2}");
+            Console.WriteLine($"calls {summary.Calls}; generator CPU {summary.GeneratorCpuMsPerRequest:F3} ms per measured request");
             Console.WriteLine("outcomes: " + string.Join(", ", summary.Outcomes.OrderBy(o => o.Key, StringComparer.Ordinal).Select(o => $"{o.Key} {o.Value}")));
             if (parse.GetValue(output) is { } file)
                 await File.WriteAllTextAsync(file.FullName, JsonSerializer.Serialize(summary, Indented), ct);
@@ -64,104 +70,136 @@ internal static class LoadCommand
     }
 }
 
-/// <summary>One load run: a ticket per scheduled request, handed to whichever caller is free.</summary>
-internal sealed class LoadRun(Uri baseUrl, Uri publicUrl, string authToken, string to, int rate, TimeSpan duration, int callers, TimeSpan warmup = default)
-    : IDisposable
+/// <summary>
+/// One load run: a ticket per scheduled request, handed to whichever caller is idle, or queued until one is. Open loop:
+/// tickets are issued on schedule whatever the server's pace, and each latency counts from its ticket's scheduled time.
+/// </summary>
+internal sealed class LoadRun : IDisposable
 {
-    public void Dispose() => _http.Dispose();
+    private readonly Uri _baseUrl;
+    private readonly Uri _publicUrl;
+    private readonly string _authToken;
+    private readonly string _to;
+    private readonly int _rate;
+    private readonly TimeSpan _duration;
+    private readonly TimeSpan _warmup;
+    private readonly LoadCaller[] _callers;
+    private readonly Lock _gate = new();
+    // First in, first out: the callers take turns, so the steps spread over every call as they did over the HttpClient generator's
+    // channel readers. Last in, first out kept a few calls busy, whose IVR state (the path so far) grew ever longer: more work.
+    private readonly Queue<LoadCaller> _idle = new();
+    private readonly Queue<long> _backlog = new();
+    private readonly Stopwatch _clock = new();
+    private readonly TaskCompletionSource _allAnswered = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private long _measuredFrom;
+    private long _total;
+    private long _answered;
+    private TimeSpan _cpuAtMeasuredStart;
 
-    private readonly HttpClient _http = new(new SocketsHttpHandler { MaxConnectionsPerServer = 1024, PooledConnectionLifetime = TimeSpan.FromMinutes(5) })
+    public LoadRun(Uri baseUrl, Uri publicUrl, string authToken, string to, int rate, TimeSpan duration, int callers, TimeSpan warmup = default)
     {
-        BaseAddress = baseUrl,
-        Timeout = TimeSpan.FromSeconds(10),
-    };
-    private readonly LatencyRecorder _recorder = new();
+        (_baseUrl, _publicUrl, _authToken, _to, _rate, _duration, _warmup) = (baseUrl, publicUrl, authToken, to, rate, duration, warmup);
+        _callers = new LoadCaller[callers];
+    }
+
+    public void Dispose()
+    {
+        foreach (var caller in _callers) caller?.Dispose();
+    }
 
     public async Task<LatencySummary> RunAsync(CancellationToken ct)
     {
-        var tickets = Channel.CreateUnbounded<long>();
-        var clock = Stopwatch.StartNew();
-        var workers = Enumerable.Range(0, callers).Select(_ => CallerAsync(tickets.Reader, clock, (long)(warmup.TotalSeconds * Stopwatch.Frequency), ct)).ToList();
-        var total = (long)(rate * (warmup + duration).TotalSeconds);
-        var ticksPerRequest = Stopwatch.Frequency / (double)rate;
+        var address = IPAddress.TryParse(_baseUrl.Host, out var literal) ? literal : (await Dns.GetHostAddressesAsync(_baseUrl.Host, ct))[0];
+        var server = new IPEndPoint(address, _baseUrl.Port);
+        for (var i = 0; i < _callers.Length; i++)
+        {
+            _callers[i] = new LoadCaller(server, _baseUrl.Authority, _publicUrl, _authToken, _to);
+            _idle.Enqueue(_callers[i]);
+        }
+        _total = (long)(_rate * (_warmup + _duration).TotalSeconds);
+        _measuredFrom = (long)(_warmup.TotalSeconds * Stopwatch.Frequency);
+        using var watchdog = new Timer(_ =>
+        {
+            var sentBefore = _clock.ElapsedTicks - LoadCaller.Timeout;
+            foreach (var caller in _callers) caller.AbortIfStuck(sentBefore);
+        }, null, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
+        // The schedule runs on its own thread, and the sockets' completions run the callers inline (see LoadCommand): in steady
+        // state no request passes through the thread pool, whose hand-offs and spinning were most of the generator's CPU.
+        var scheduler = new Thread(() => Schedule(ct)) { IsBackground = true, Name = "load schedule" };
+        scheduler.Start();
+        await _allAnswered.Task.WaitAsync(ct);
+        var generatorCpu = Environment.CpuUsage.TotalTime - _cpuAtMeasuredStart;
+        return LatencyRecorder.Summarise([.. _callers.Select(c => c.Recorder)], _clock.Elapsed - _warmup, _callers.Sum(c => c.CallsPlaced),
+            generatorCpu.TotalMilliseconds);
+    }
+
+    private void Schedule(CancellationToken ct)
+    {
+        var ticksPerRequest = Stopwatch.Frequency / (double)_rate;
+        var millisecond = Stopwatch.Frequency / 1000;
         var progress = Stopwatch.StartNew();
-        for (long i = 0; i < total && !ct.IsCancellationRequested; i++)
+        _clock.Start();
+        var measuring = false;
+        for (long i = 0; i < _total; i++)
         {
             var due = (long)(i * ticksPerRequest);
-            var wait = due - clock.ElapsedTicks;
-            if (wait > Stopwatch.Frequency / 1000) await Task.Delay(TimeSpan.FromTicks(wait * TimeSpan.TicksPerSecond / Stopwatch.Frequency), ct);
-            tickets.Writer.TryWrite(due);
+            while (due - _clock.ElapsedTicks > millisecond)
+            {
+                if (ct.IsCancellationRequested) return;
+                Thread.Sleep(1);
+            }
+            if (!measuring && due >= _measuredFrom)
+            {
+                measuring = true;
+                _cpuAtMeasuredStart = Environment.CpuUsage.TotalTime;
+            }
+            Dispatch(due);
             if (progress.Elapsed > TimeSpan.FromSeconds(1))
             {
-                Console.Write($"\r{i * 100 / total,3}% sent {i}, answered {_recorder.Count}");
+                Console.Write($"\r{i * 100 / _total,3}% sent {i}, answered {Interlocked.Read(ref _answered)}");
                 progress.Restart();
             }
         }
-        tickets.Writer.Complete();
-        await Task.WhenAll(workers);
-        return _recorder.Summarise(clock.Elapsed - warmup);
+        if (_total == 0) _allAnswered.TrySetResult();
     }
 
-    // The generator shares the cores with the server it measures, so it finds the gather's action by scanning the reply
-    // rather than parsing the whole document.
-    internal static string? GatherAction(string twiml)
+    private void Dispatch(long due)
     {
-        var gather = twiml.IndexOf("<Gather ", StringComparison.Ordinal);
-        if (gather < 0) return null;
-        var start = twiml.IndexOf(" action=\"", gather, StringComparison.Ordinal);
-        var close = twiml.IndexOf('>', gather);
-        if (start < 0 || start > close) return null;
-        start += " action=\"".Length;
-        var end = twiml.IndexOf('"', start);
-        return end < 0 ? null : System.Net.WebUtility.HtmlDecode(twiml[start..end]);
-    }
-
-    private async Task CallerAsync(ChannelReader<long> tickets, Stopwatch clock, long measuredFrom, CancellationToken ct)
-    {
-        string? callSid = null;
-        string? next = null;
-        var menuKey = "1";
-        await foreach (var due in tickets.ReadAllAsync(ct))
+        LoadCaller? caller;
+        lock (_gate)
         {
-            string path;
-            var form = new Dictionary<string, string>(StringComparer.Ordinal);
-            if (callSid is null || next is null)
+            if (!_idle.TryDequeue(out caller))
             {
-                callSid = "CA" + Guid.NewGuid().ToString("N");
-                path = "/twilio/voice/incoming";
-                form["From"] = "+86139" + Random.Shared.Next(10_000_000, 99_999_999).ToString(CultureInfo.InvariantCulture);
-                form["To"] = to;
-                form["CallStatus"] = "ringing";
+                _backlog.Enqueue(due);
+                return;
             }
-            else
-            {
-                path = next;
-                // Language menu: 1 = Mandarin; then alternate main menu 1 (accounts) and accounts menu 9 (back).
-                form["Digits"] = menuKey;
-                form["CallStatus"] = "in-progress";
-            }
-            form["CallSid"] = callSid;
-            form["AccountSid"] = "AC00000000000000000000000000000001";
+        }
+        _ = ServeAsync(caller, due);
+    }
 
-            using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new FormUrlEncodedContent(form) };
-            request.Headers.Add("X-Twilio-Signature", TwilioRequestSigner.Sign(authToken, publicUrl.ToString().TrimEnd('/') + path, form));
-            string outcome;
-            try
+    // A caller keeps taking queued tickets until there are none, then waits idle for the next.
+    private async Task ServeAsync(LoadCaller caller, long due)
+    {
+        try
+        {
+            while (true)
             {
-                using var response = await _http.SendAsync(request, ct);
-                var body = await response.Content.ReadAsStringAsync(ct);
-                outcome = ((int)response.StatusCode).ToString(CultureInfo.InvariantCulture);
-                next = response.StatusCode == HttpStatusCode.OK
-                    ? GatherAction(body)
-                    : null;
-                menuKey = path.StartsWith("/twilio/voice/incoming", StringComparison.Ordinal) || menuKey == "9" ? "1" : "9";
+                await caller.ServeAsync(due, _measuredFrom, _clock);
+                if (Interlocked.Increment(ref _answered) == _total) _allAnswered.TrySetResult();
+                lock (_gate)
+                {
+                    if (!_backlog.TryDequeue(out due))
+                    {
+                        _idle.Enqueue(caller);
+                        return;
+                    }
+                }
             }
-            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
-            {
-                outcome = ex.GetType().Name;
-                next = null;
-            }
-            if (due >= measuredFrom) _recorder.Record((clock.ElapsedTicks - due) * 1000.0 / Stopwatch.Frequency, outcome);
+        }
+        catch (Exception ex)
+        {
+            // A bug, not a server's failure (those are outcomes): end the run with it rather than wait for answers that never come.
+            _allAnswered.TrySetException(ex);
         }
     }
 }

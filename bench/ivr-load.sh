@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Issue #3's load run: a Release server against this checkout's PostgreSQL and Redis, warmed at the rate, then
+# `callcenter-sim load` at the rate; prints the generator's summary and each process's CPU per request, read from
+# /proc/<pid>/stat (PostgreSQL: the postmaster, its live children and its reaped ones) over the measured run.
+#
+#   bench/ivr-load.sh [rate] [server dir] [simulator dir]     defaults: 2000, the Release bin folders of this checkout
+#
+# Settings (environment): CALLCENTER_PG_PORT, CALLCENTER_REDIS_PORT (as infra/local/up.sh), IVR_LOAD_PORT (5080),
+# IVR_LOAD_WARM (server warm-up seconds, 30), IVR_LOAD_WARMUP (generator --warmup, 10), IVR_LOAD_SECONDS (20).
+# Start PostgreSQL and Redis first (infra/local/up.sh); build with `dotnet build src/CallCenter.Simulator -c Release`.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+source "$here/../infra/local/common.sh"
+rate="${1:-2000}"
+server_dir="$(cd "${2:-$CC_ROOT/src/CallCenter.Server/bin/Release/net10.0}" && pwd)"
+sim_dir="$(cd "${3:-$CC_ROOT/src/CallCenter.Simulator/bin/Release/net10.0}" && pwd)"
+port="${IVR_LOAD_PORT:-5080}"
+warm="${IVR_LOAD_WARM:-30}" warmup="${IVR_LOAD_WARMUP:-10}" seconds="${IVR_LOAD_SECONDS:-20}"
+out="$CC_LOCAL/ivr-load"
+mkdir -p "$out"
+
+export ConnectionStrings__Postgres="Host=127.0.0.1;Port=$CC_PG_PORT;Username=postgres;Database=callcenter_bench" \
+  ConnectionStrings__Redis="127.0.0.1:$CC_REDIS_PORT" Twilio__AuthToken=bench-token Twilio__PublicBaseUrl="http://127.0.0.1:$port" \
+  Database__MigrateOnStartup=true ASPNETCORE_ENVIRONMENT=Production Logging__LogLevel__Default=Warning Prompts__Engine=none \
+  Urls="http://127.0.0.1:$port"
+
+# utime + stime (+ reaped children's cutime + cstime when asked) in clock ticks.
+ticks() { awk -v children="${2:-0}" '{ sub(/^.*\) /, ""); t = $12 + $13; if (children) t += $14 + $15; print t }' "/proc/$1/stat"; }
+pg_ticks() {
+  local master total=0 child
+  master=$(head -n 1 "$CC_LOCAL/pg/data/postmaster.pid")
+  total=$(ticks "$master" 1)
+  for child in $(pgrep -P "$master"); do total=$((total + $(ticks "$child" 2>/dev/null || echo 0))); done
+  echo "$total"
+}
+redis_pid=$(cat "$CC_LOCAL/redis/redis.pid")
+
+(cd "$server_dir" && exec dotnet CallCenter.Server.dll >"$out/server.log" 2>&1) &
+server=$!
+trap 'kill "$server" 2>/dev/null || true' EXIT
+for _ in $(seq 1 240); do
+  curl -fs -o /dev/null "http://127.0.0.1:$port/health/ready" && break
+  kill -0 "$server" 2>/dev/null || { cc_log "server stopped; see $out/server.log"; exit 1; }
+  sleep 0.5
+done
+load() { dotnet "$sim_dir/callcenter-sim.dll" load --base-url "http://127.0.0.1:$port" --auth-token bench-token --rate "$rate" "$@"; }
+load --seconds "$warm" >/dev/null
+s0=$(ticks "$server") p0=$(pg_ticks) r0=$(ticks "$redis_pid")
+/usr/bin/time -f '%U %S' -o "$out/generator.time" dotnet "$sim_dir/callcenter-sim.dll" load --base-url "http://127.0.0.1:$port" \
+  --auth-token bench-token --rate "$rate" --warmup "$warmup" --seconds "$seconds" --json "$out/load.json" | tail -n 4
+s1=$(ticks "$server") p1=$(pg_ticks) r1=$(ticks "$redis_pid")
+hz=$(getconf CLK_TCK)
+requests=$((rate * (warmup + seconds)))
+awk -v s=$((s1 - s0)) -v p=$((p1 - p0)) -v r=$((r1 - r0)) -v hz="$hz" -v n="$requests" -v g="$(cat "$out/generator.time")" \
+  'BEGIN { split(g, t, " "); f = 1000 / hz / n;
+    printf "CPU per request (ms): server %.3f, PostgreSQL %.3f, Redis %.3f, generator %.3f (over %d requests sent)\n",
+      s * f, p * f, r * f, (t[1] + t[2]) * 1000 / n, n }'
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
