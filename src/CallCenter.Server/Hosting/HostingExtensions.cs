@@ -67,7 +67,6 @@ public static class HostingExtensions
 
         builder.Services.AddOptions<TwilioOptions>().BindConfiguration(TwilioOptions.SectionName)
             .ValidateDataAnnotations().ValidateOnStart();
-        builder.Services.AddSingleton<TwilioSignatureValidator>();
 
         builder.Services.AddSingleton<CallEventWriter>();
         builder.Services.AddSingleton<ICallEventLog>(sp => sp.GetRequiredService<CallEventWriter>());

@@ -48,7 +48,7 @@ public static class IvrWebhooks
         var outcome = await ivr.ContinueAsync(callSid, step, state => state.Phase == IvrPhase.Recording
             ? IvrInput.Recorded(form["RecordingSid"])
             : IvrInput.FromTwilio(form["Digits"], form["SpeechResult"], form["Confidence"]), ct);
-        telemetry.Webhooks.Add(1, new("route", "ivr"), new("outcome", OutcomeTag(outcome.Status)));
+        telemetry.Webhooks.Add(1, new("route", "ivr"), new("outcome", outcome.Status.ToString().ToLowerInvariant()));
         return outcome.Status switch
         {
             IvrStepStatus.Ok or IvrStepStatus.Replayed => Twiml.Ok(outcome.Twiml!),
@@ -58,16 +58,6 @@ public static class IvrWebhooks
                 detail: $"Call {callSid} has moved past step {step}."),
         };
     }
-
-    // Every step is counted by outcome: the tag values are constants rather than a new lower-cased string per request.
-    private static string OutcomeTag(IvrStepStatus status) => status switch
-    {
-        IvrStepStatus.Ok => "ok",
-        IvrStepStatus.Replayed => "replayed",
-        IvrStepStatus.UnknownCall => "unknowncall",
-        IvrStepStatus.StaleStep => "stalestep",
-        _ => status.ToString().ToLowerInvariant(),
-    };
 
     // Twilio plays this while the caller waits in <Enqueue>, and asks again when it ends.
     internal static async Task<IResult> QueueWaitAsync(HttpRequest request, IOptions<IvrHostOptions> options, Routing.AcdHost acd, CancellationToken ct)

@@ -1,5 +1,6 @@
 using CallCenter.Server.Hosting;
 using Microsoft.Extensions.Options;
+using Twilio.Security;
 
 namespace CallCenter.Server.Telephony;
 
@@ -7,11 +8,13 @@ namespace CallCenter.Server.Telephony;
 /// Rejects any /twilio request whose X-Twilio-Signature does not match the public URL and form,
 /// before the handler runs, so a forged request changes nothing. An address that keeps sending forged
 /// requests is turned away with 429 for a while (<see cref="WebhookRefusalLimiter"/>).
-/// ASP.NET builds the filter for every request, so what it needs is built once, in the singletons it takes.
 /// </summary>
 internal sealed class TwilioSignatureFilter(
-    TwilioSignatureValidator validator, WebhookRefusalLimiter refusals, IOptions<RequestRateLimitOptions> limits) : IEndpointFilter
+    IOptions<TwilioOptions> options, WebhookRefusalLimiter refusals, IOptions<RequestRateLimitOptions> limits) : IEndpointFilter
 {
+    private readonly RequestValidator _validator = new(options.Value.AuthToken);
+    private readonly string _publicBase = options.Value.PublicBaseUrl!.ToString().TrimEnd('/');
+
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
         var address = RequestRateLimits.ClientAddress(context.HttpContext);
@@ -22,8 +25,14 @@ internal sealed class TwilioSignatureFilter(
         }
         var request = context.HttpContext.Request;
         var signature = request.Headers["X-Twilio-Signature"].ToString();
-        var form = request.HasFormContentType ? await request.ReadFormAsync(context.HttpContext.RequestAborted) : null;
-        if (!validator.IsValid(string.Concat(request.PathBase.ToString(), request.Path.ToString(), request.QueryString.ToString()), form, signature))
+        var parameters = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (request.HasFormContentType)
+        {
+            var form = await request.ReadFormAsync(context.HttpContext.RequestAborted);
+            foreach (var (key, value) in form) parameters[key] = value.ToString();
+        }
+        var url = _publicBase + request.PathBase + request.Path + request.QueryString;
+        if (signature.Length == 0 || !_validator.Validate(url, parameters, signature))
         {
             refusals.CountRefusal(address);
             return TypedResults.Problem(
