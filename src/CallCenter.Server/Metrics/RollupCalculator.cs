@@ -1,6 +1,3 @@
-using System.Buffers;
-using System.Text;
-using System.Text.Json;
 using CallCenter.Core.Metrics;
 using CallCenter.Server.Data;
 using CallCenter.Server.Routing;
@@ -174,7 +171,7 @@ public sealed class RollupCalculator(CallCenterDbContext db, NpgsqlDataSource da
         HashSet<string> Requests, long LastSeq)> ReadEventsAsync(long after, int batchSize, CancellationToken ct)
     {
         await using var cmd = dataSource.CreateCommand("""
-            SELECT global_seq, call_sid, type, occurred_at, payload FROM call_events
+            SELECT global_seq, call_sid, type, occurred_at, payload::text FROM call_events
             WHERE global_seq > @after ORDER BY global_seq LIMIT @limit
             """);
         cmd.Parameters.AddWithValue("after", after);
@@ -183,26 +180,38 @@ public sealed class RollupCalculator(CallCenterDbContext db, NpgsqlDataSource da
         var agentChanges = new Dictionary<string, List<(DateTimeOffset At, string To)>>(StringComparer.Ordinal);
         var requests = new HashSet<string>(StringComparer.Ordinal);
         var last = after;
+        // Payloads are read as their UTF-8 bytes into one buffer, not as a string each.
+        var payloads = new PayloadReader();
+        var payload = new byte[4096];
         await using var reader = await cmd.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))
         {
             last = reader.GetInt64(0);
             var sid = reader.GetString(1);
-            var at = reader.GetFieldValue<DateTimeOffset>(3);
-            if (sid.StartsWith(AgentStreamPrefix, StringComparison.Ordinal))
-            {
-                if (!agentChanges.TryGetValue(sid, out var changes)) agentChanges[sid] = changes = [];
-                changes.Add((at, Fields(reader.GetString(4)).GetValueOrDefault("to") ?? ""));
-                continue;
-            }
             // Text requests' streams are not calls: their timeliness and surveys are rolled up from the requests themselves.
             if (Channels.ServiceRequest.IsStream(sid))
             {
                 requests.Add(sid[Channels.ServiceRequest.StreamPrefix.Length..]);
                 continue;
             }
+            var at = reader.GetFieldValue<DateTimeOffset>(3);
+            int length;
+            // The row is already buffered (no sequential access), so this reads memory; the async form allocated a task per row.
+            using (var stream = reader.GetStream(4))
+            {
+                length = (int)stream.Length;
+                if (length > payload.Length) payload = new byte[Math.Max(length, payload.Length * 2)];
+                stream.ReadExactly(payload, 0, length);
+            }
+            var fields = payloads.Read(payload.AsSpan(0, length));
+            if (sid.StartsWith(AgentStreamPrefix, StringComparison.Ordinal))
+            {
+                if (!agentChanges.TryGetValue(sid, out var changes)) agentChanges[sid] = changes = [];
+                changes.Add((at, fields.GetValueOrDefault("to") ?? ""));
+                continue;
+            }
             if (!events.TryGetValue(sid, out var list)) events[sid] = list = [];
-            list.Add(new CallFactEvent(reader.GetString(2), at, Fields(reader.GetString(4))));
+            list.Add(new CallFactEvent(reader.GetString(2), at, fields));
         }
         return (events, agentChanges, requests, last);
     }
@@ -327,44 +336,6 @@ public sealed class RollupCalculator(CallCenterDbContext db, NpgsqlDataSource da
     private static string Occupancy(string availableTicks, string handlingTicks) =>
         $"CASE WHEN {availableTicks} / 1e7::float8 + {handlingTicks} / 1e7::float8 > 0 " +
         $"THEN ({handlingTicks} / 1e7::float8) / ({availableTicks} / 1e7::float8 + {handlingTicks} / 1e7::float8) END";
-
-    /// <summary>The payload's scalar fields, with an IVR event's "data" object flattened in.</summary>
-    internal static Dictionary<string, string?> Fields(string payload)
-    {
-        // A forward-only reader over the payload's bytes: thousands of events per refresh, and a JsonDocument per event
-        // cost more than folding them.
-        var fields = new Dictionary<string, string?>(StringComparer.Ordinal);
-        var buffer = ArrayPool<byte>.Shared.Rent(Encoding.UTF8.GetMaxByteCount(payload.Length));
-        try
-        {
-            var reader = new Utf8JsonReader(buffer.AsSpan(0, Encoding.UTF8.GetBytes(payload, buffer)));
-            if (reader.Read() && reader.TokenType == JsonTokenType.StartObject) Flatten(ref reader, fields);
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
-        return fields;
-
-        static void Flatten(ref Utf8JsonReader reader, Dictionary<string, string?> fields)
-        {
-            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
-            {
-                var name = reader.GetString()!;
-                reader.Read();
-                switch (reader.TokenType)
-                {
-                    case JsonTokenType.StartObject when name == "data": Flatten(ref reader, fields); break;
-                    case JsonTokenType.StartObject or JsonTokenType.StartArray: reader.Skip(); break;
-                    case JsonTokenType.String: fields[name] = reader.GetString(); break;
-                    // Numbers and booleans as their JSON text.
-                    case JsonTokenType.Number: fields[name] = Encoding.UTF8.GetString(reader.ValueSpan); break;
-                    case JsonTokenType.True: fields[name] = "true"; break;
-                    case JsonTokenType.False: fields[name] = "false"; break;
-                }
-            }
-        }
-    }
 
     private async Task<Dictionary<string, string>> CallerNumbersAsync(string[] callSids, CancellationToken ct) =>
         callSids.Length == 0 ? [] : await db.Calls.Where(c => callSids.Contains(c.CallSid)).Select(c => new { c.CallSid, c.FromNumber })
