@@ -36,7 +36,7 @@ internal sealed class CallGenerator(int seed, DateTimeOffset from, int days, int
             var day = i / (calls / days + 1);
             var hour = Array.FindIndex(cumulative, c => c >= _random.NextDouble());
             var started = from.AddDays(day).AddHours(Math.Max(hour, 0)).AddSeconds(_random.NextDouble() * 3600);
-            var c = Call(i, started);
+            var c = Call(Sid(i), started);
             await copy.StartRowAsync();
             await copy.WriteAsync(c.Sid, NpgsqlDbType.Varchar);
             await copy.WriteAsync(Line, NpgsqlDbType.Varchar);
@@ -75,14 +75,27 @@ internal sealed class CallGenerator(int seed, DateTimeOffset from, int days, int
         """;
 
     /// <summary>The call-log events of <paramref name="count"/> answered calls arriving in the 15 minutes from <paramref name="start"/>.</summary>
-    public IEnumerable<(string Sid, string Type, string Key, DateTimeOffset At, string Payload, string? Caller)> IntervalEvents(DateTimeOffset start, int count)
+    /// <summary>
+    /// One interval's new calls as call-log events. With <paramref name="randomSids"/>, each new call's SID sorts at a random
+    /// place among the loaded calls' SIDs, as a live call's random Twilio SID does among the stored ones (the loaded SIDs are
+    /// sequential, so a real random SID would sort after all of them): its primary-key entry lands on a random leaf instead
+    /// of on the few leaves the interval's sequential SIDs share.
+    /// </summary>
+    public IEnumerable<(string Sid, string Type, string Key, DateTimeOffset At, string Payload, string? Caller)> IntervalEvents(DateTimeOffset start, int count,
+        bool randomSids)
     {
         // Each interval draws its own callers: with one seed per process, every run's first interval would bring back the
         // previous run's callers, all of them "repeat contacts" of a few pages of rows.
-        _random = new Random(unchecked(seed * 31 + (int)(start.ToUnixTimeSeconds() / 900)));
+        var interval = (int)(start.ToUnixTimeSeconds() / 900);
+        _random = new Random(unchecked(seed * 31 + interval));
+        // Its own generator, so both kinds of SID come with the same calls.
+        var places = new Random(unchecked(seed * 17 + interval));
         for (var i = 0; i < count; i++)
         {
-            var c = Call(calls + (int)(start.ToUnixTimeSeconds() % 1_000_000) * 10_000 + i, start.AddSeconds(_random.NextDouble() * 600));
+            var index = calls + (int)(start.ToUnixTimeSeconds() % 1_000_000) * 10_000 + i;
+            // A loaded call's SID plus the new call's own index: unique, and just after that loaded call's entry.
+            var sid = randomSids ? Sid(places.Next(calls)) + index.ToString("x8", CultureInfo.InvariantCulture) : Sid(index);
+            var c = Call(sid, start.AddSeconds(_random.NextDouble() * 600));
             yield return (c.Sid, "call.incoming", "incoming", c.Started, Json($$"""{"from":"{{PhoneNumberMask.Mask(c.Customer)}}","to":"{{Line}}","direction":"inbound"}"""), c.Customer);
             yield return (c.Sid, "ivr.menu_choice", "001.1.ivr.menu_choice", c.Started.AddSeconds(8), Json($$$"""{"node":"main-menu","flow":"bank-hotline","data":{"key":"1","via":"dtmf","target":"{{{c.Choice}}}"}}"""), null);
             if (c.Queued is not { } queued) continue;
@@ -112,9 +125,10 @@ internal sealed class CallGenerator(int seed, DateTimeOffset from, int days, int
         DateTimeOffset? Queued, DateTimeOffset? Answered, string? Agent, DateTimeOffset? Abandoned, DateTimeOffset? Callback,
         DateTimeOffset? Completed, DateTimeOffset? Wrapped, string? Reason, bool Resolved, int Transfers, int? Score, DateTimeOffset Ended);
 
-    private GeneratedCall Call(int index, DateTimeOffset started)
+    private static string Sid(int index) => "CA" + index.ToString("x32", CultureInfo.InvariantCulture);
+
+    private GeneratedCall Call(string sid, DateTimeOffset started)
     {
-        var sid = "CA" + index.ToString("x32", CultureInfo.InvariantCulture);
         var customer = "+86138" + _random.Next(_customers).ToString("D8", CultureInfo.InvariantCulture);
         var choice = Choices[_random.Next(Choices.Length)];
         var verified = _random.NextDouble() < 0.5;

@@ -1,6 +1,6 @@
 // Loads N call records into a fresh database with binary COPY, builds the rollups, then times the report
 // queries and an incremental 15-minute refresh through the same code the server runs.
-// Usage: metrics-load [--calls 10000000] [--days 92] [--runs 5] [--warmup 0] [--reuse] [--refresh-only [--no-reports]]
+// Usage: metrics-load [--calls 10000000] [--days 92] [--runs 5] [--warmup 0] [--reuse] [--refresh-only [--no-reports]] [--sequential-sids]
 //        [--database callcenter_metrics_bench]   (ConnectionStrings__Postgres names the server)
 // --reuse keeps the call records a previous run loaded (same --calls and --days) and starts at the linking step;
 // --refresh-only times the report queries and the incremental refresh again, on what an earlier full run left.
@@ -43,10 +43,12 @@ if (!reuse)
 }
 await DataExtensions.MigrateAsync(target, CancellationToken.None);
 await using var dataSource = DataExtensions.CreateDataSource(target);
+var breakdown = new RefreshBreakdown(dataSource);
 CallCenterDbContext NewContext()
 {
     var builder = new DbContextOptionsBuilder<CallCenterDbContext>();
     DataExtensions.Configure(builder, dataSource);
+    builder.AddInterceptors(breakdown.Commits);
     return new CallCenterDbContext(builder.Options);
 }
 
@@ -114,6 +116,8 @@ var perInterval = calls / (days * 96);
 var firstNew = await dataSource.CreateCommand("SELECT max(occurred_at) FROM call_events").ExecuteScalarAsync() is DateTime last
     ? new DateTimeOffset(last.Ticks - last.Ticks % options.Interval.Ticks, TimeSpan.Zero).AddMinutes(15)
     : rangeTo;
+// --sequential-sids gives the new calls sequential SIDs, as the passes before the sixth measured.
+var randomSids = !args.Contains("--sequential-sids");
 var refresh = new List<double>();
 var refreshCpu = new List<double>();
 var refreshJit = new List<double>();
@@ -125,10 +129,11 @@ var warmup = Arg("--warmup", 0);
 // Where the cluster loads pg_stat_statements, each refresh's statements, rows, buffers and PostgreSQL time are counted too.
 var statements = await StatementStats.OpenAsync(dataSource);
 var refreshStats = new List<StatementStats.Sample>();
+var refreshBreakdowns = new List<string>();
 for (var run = 0; run < warmup + runs; run++)
 {
     var timed = run >= warmup;
-    var intervalEvents = generator.IntervalEvents(firstNew.AddMinutes(15 * run), perInterval).ToList();
+    var intervalEvents = generator.IntervalEvents(firstNew.AddMinutes(15 * run), perInterval, randomSids).ToList();
     appended += intervalEvents.Count;
     await using (var writer = new NpgsqlBatchWriter(dataSource))
         await writer.AppendAsync(intervalEvents);
@@ -136,24 +141,29 @@ for (var run = 0; run < warmup + runs; run++)
     // The worker runs just after the interval it folds.
     var live = new FakeTimeProvider(firstNew.AddMinutes(15 * (run + 1)));
     var calculator = new RollupCalculator(db, dataSource, channelRollups, live);
+    // Taken outside the statement counts: their reset and read add ~1 ms of the backends' CPU to the breakdown.
+    var start = await breakdown.TakeAsync();
     await statements.ResetAsync();
     var cpu = Process.GetCurrentProcess().TotalProcessorTime;
     var jit = System.Runtime.JitInfo.GetCompilationTime();
     var allocated = GC.GetTotalAllocatedBytes(precise: true);
     var sw = Stopwatch.StartNew();
     await calculator.RunAsync(options, CancellationToken.None);
+    var wall = sw.Elapsed.TotalMilliseconds;
     if (!timed) continue;
-    refresh.Add(sw.Elapsed.TotalMilliseconds);
+    refresh.Add(wall);
     refreshCpu.Add((Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalMilliseconds);
     refreshJit.Add((System.Runtime.JitInfo.GetCompilationTime() - jit).TotalMilliseconds);
     refreshAllocated.Add((GC.GetTotalAllocatedBytes(precise: true) - allocated) / 1e6);
     if (await statements.ReadAsync() is { } sample) refreshStats.Add(sample);
+    refreshBreakdowns.Add(RefreshBreakdown.Describe(start, await breakdown.TakeAsync(), wall));
 }
-Console.WriteLine($"incremental 15-minute refresh ({perInterval:N0} calls, ~{appended / Math.Max(1, warmup + runs):N0} events incl. agents' state changes): {Summary(refresh)}");
+Console.WriteLine($"incremental 15-minute refresh ({perInterval:N0} calls with {(randomSids ? "random" : "sequential")} SIDs, ~{appended / Math.Max(1, warmup + runs):N0} events incl. agents' state changes): {Summary(refresh)}");
 Console.WriteLine($"  worker CPU per refresh: {Summary(refreshCpu)}{(warmup > 0 ? $" (after {warmup} untimed refreshes)" : "")}");
 Console.WriteLine($"  of which JIT compiling: {Summary(refreshJit)}");
 Console.WriteLine($"  allocated per refresh: {Summary(refreshAllocated, "MB")}");
 foreach (var sample in refreshStats) Console.WriteLine($"  PostgreSQL per refresh: {sample}");
+foreach (var line in refreshBreakdowns) Console.WriteLine($"  {line}");
 
 async Task TimeAsync(string what, Func<CallCenterDbContext, Task<string>> query)
 {
