@@ -10,6 +10,10 @@
 # IVR_LOAD_FOLDER: "separate" (default) runs the metrics fold in a second server process at nice 10 on the next port and
 # the webhook instance with Metrics__RunWorkers=false, as a bank would deploy them; "inline" folds on the webhook instance.
 # Either way every event the run logs is folded on this machine during the run: the summary says how many.
+# IVR_LOAD_SERVER_ENV="NAME=value ..." sets variables (e.g. runtime knobs) for the webhook instance only.
+# IVR_LOAD_COUNTERS=1 records the webhook instance's runtime, ASP.NET Core and call-log counters (GC, thread pool, JIT,
+# server-side request duration, call-log batch duration) each second of the measured run into .local/ivr-load/counters.csv
+# (needs dotnet-counters; it costs the server a little CPU, so leave it off for the figures).
 # Start PostgreSQL and Redis first (infra/local/up.sh); build with `dotnet build src/CallCenter.Simulator -c Release`.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -58,15 +62,24 @@ if [ "$folder_mode" = separate ]; then
   wait_ready $((port + 1)) "$folder" "$out/folder.log"
   export Metrics__RunWorkers=false
 fi
-(cd "$server_dir" && Degraded__SpoolDirectory="$out/spool" exec dotnet CallCenter.Server.dll >"$out/server.log" 2>&1) &
+# shellcheck disable=SC2086
+(cd "$server_dir" && Degraded__SpoolDirectory="$out/spool" exec env ${IVR_LOAD_SERVER_ENV:-} dotnet CallCenter.Server.dll >"$out/server.log" 2>&1) &
 server=$!
 wait_ready "$port" "$server" "$out/server.log"
 load() { dotnet "$sim_dir/callcenter-sim.dll" load --base-url "http://127.0.0.1:$port" --auth-token bench-token --rate "$rate" "$@"; }
 load --seconds "$warm" >/dev/null
 s0=$(ticks "$server") p0=$(pg_ticks) r0=$(ticks "$redis_pid") f0=$([ -n "$folder" ] && ticks "$folder" || echo 0)
 l0=$(logged) w0=$(folded)
+counters=""
+if [ "${IVR_LOAD_COUNTERS:-0}" = 1 ]; then
+  rm -f "$out/counters.csv"
+  dotnet-counters collect -p "$server" --refresh-interval 1 --duration "$(printf '00:00:%02d:%02d' $(((warmup + seconds) / 60)) $(((warmup + seconds) % 60)))" --format csv -o "$out/counters.csv" \
+    --counters System.Runtime,Microsoft.AspNetCore.Hosting,CallCenter >/dev/null 2>&1 &
+  counters=$!
+fi
 /usr/bin/time -f '%U %S' -o "$out/generator.time" dotnet "$sim_dir/callcenter-sim.dll" load --base-url "http://127.0.0.1:$port" \
   --auth-token bench-token --rate "$rate" --warmup "$warmup" --seconds "$seconds" --json "$out/load.json" | tail -n 4
+[ -n "$counters" ] && { wait "$counters" || true; }
 s1=$(ticks "$server") p1=$(pg_ticks) r1=$(ticks "$redis_pid") f1=$([ -n "$folder" ] && ticks "$folder" || echo 0)
 l1=$(logged) w1=$(folded)
 hz=$(getconf CLK_TCK)
