@@ -13,7 +13,7 @@
 # IVR_LOAD_SERVER_ENV="NAME=value ..." sets variables (e.g. runtime knobs) for the webhook instance only.
 # IVR_LOAD_COUNTERS=1 records the webhook instance's runtime, ASP.NET Core and call-log counters (GC, thread pool, JIT,
 # server-side request duration, call-log batch duration) each second of the measured run into .local/ivr-load/counters.csv
-# (needs dotnet-counters; it costs the server a little CPU, so leave it off for the figures).
+# (needs dotnet-counters; it costs the server a little CPU: use it in every run of a comparison or in none).
 # Start PostgreSQL and Redis first (infra/local/up.sh); build with `dotnet build src/CallCenter.Simulator -c Release`.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
