@@ -6,7 +6,14 @@
 #   bench/ivr-load.sh [rate] [server dir] [simulator dir]     defaults: 2000, the Release bin folders of this checkout
 #
 # Settings (environment): CALLCENTER_PG_PORT, CALLCENTER_REDIS_PORT (as infra/local/up.sh), IVR_LOAD_PORT (5080),
-# IVR_LOAD_WARM (server warm-up seconds, 30), IVR_LOAD_WARMUP (generator --warmup, 10), IVR_LOAD_SECONDS (20).
+# IVR_LOAD_WARM (server warm-up seconds, 30), IVR_LOAD_WARMUP (generator --warmup, 10), IVR_LOAD_SECONDS (20),
+# IVR_LOAD_FOLDER: "separate" (default) runs the metrics fold in a second server process at nice 10 on the next port and
+# the webhook instance with Metrics__RunWorkers=false, as a bank would deploy them; "inline" folds on the webhook instance.
+# Either way every event the run logs is folded on this machine during the run: the summary says how many.
+# IVR_LOAD_SERVER_ENV="NAME=value ..." sets variables (e.g. runtime knobs) for the webhook instance only.
+# IVR_LOAD_COUNTERS=1 records the webhook instance's runtime, ASP.NET Core and call-log counters (GC, thread pool, JIT,
+# server-side request duration, call-log batch duration) each second of the measured run into .local/ivr-load/counters.csv
+# (needs dotnet-counters; it costs the server a little CPU: use it in every run of a comparison or in none).
 # Start PostgreSQL and Redis first (infra/local/up.sh); build with `dotnet build src/CallCenter.Simulator -c Release`.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -16,6 +23,7 @@ server_dir="$(cd "${2:-$CC_ROOT/src/CallCenter.Server/bin/Release/net10.0}" && p
 sim_dir="$(cd "${3:-$CC_ROOT/src/CallCenter.Simulator/bin/Release/net10.0}" && pwd)"
 port="${IVR_LOAD_PORT:-5080}"
 warm="${IVR_LOAD_WARM:-30}" warmup="${IVR_LOAD_WARMUP:-10}" seconds="${IVR_LOAD_SECONDS:-20}"
+folder_mode="${IVR_LOAD_FOLDER:-separate}"
 out="$CC_LOCAL/ivr-load"
 mkdir -p "$out"
 
@@ -34,25 +42,53 @@ pg_ticks() {
   echo "$total"
 }
 redis_pid=$(cat "$CC_LOCAL/redis/redis.pid")
+sql() { psql -h 127.0.0.1 -p "$CC_PG_PORT" -U postgres -d callcenter_bench -Atqc "$1"; }
+logged() { sql "SELECT coalesce(max(global_seq), 0) FROM call_events"; }
+folded() { sql "SELECT coalesce(max(last_global_seq), 0) FROM metrics_watermarks WHERE name = 'call-facts'"; }
 
-(cd "$server_dir" && exec dotnet CallCenter.Server.dll >"$out/server.log" 2>&1) &
+wait_ready() {
+  for _ in $(seq 1 240); do
+    curl -fs -o /dev/null "http://127.0.0.1:$1/health/ready" && return 0
+    kill -0 "$2" 2>/dev/null || { cc_log "server stopped; see $3"; exit 1; }
+    sleep 0.5
+  done
+}
+server="" folder=""
+trap 'kill $server $folder 2>/dev/null || true' EXIT
+if [ "$folder_mode" = separate ]; then
+  # Batch work: at a lower priority than the webhooks, on the same cores.
+  (cd "$server_dir" && Urls="http://127.0.0.1:$((port + 1))" Degraded__SpoolDirectory="$out/spool-metrics" exec nice -n 10 dotnet CallCenter.Server.dll >"$out/folder.log" 2>&1) &
+  folder=$!
+  wait_ready $((port + 1)) "$folder" "$out/folder.log"
+  export Metrics__RunWorkers=false
+fi
+# shellcheck disable=SC2086
+(cd "$server_dir" && Degraded__SpoolDirectory="$out/spool" exec env ${IVR_LOAD_SERVER_ENV:-} dotnet CallCenter.Server.dll >"$out/server.log" 2>&1) &
 server=$!
-trap 'kill "$server" 2>/dev/null || true' EXIT
-for _ in $(seq 1 240); do
-  curl -fs -o /dev/null "http://127.0.0.1:$port/health/ready" && break
-  kill -0 "$server" 2>/dev/null || { cc_log "server stopped; see $out/server.log"; exit 1; }
-  sleep 0.5
-done
+wait_ready "$port" "$server" "$out/server.log"
 load() { dotnet "$sim_dir/callcenter-sim.dll" load --base-url "http://127.0.0.1:$port" --auth-token bench-token --rate "$rate" "$@"; }
 load --seconds "$warm" >/dev/null
-s0=$(ticks "$server") p0=$(pg_ticks) r0=$(ticks "$redis_pid")
+s0=$(ticks "$server") p0=$(pg_ticks) r0=$(ticks "$redis_pid") f0=$([ -n "$folder" ] && ticks "$folder" || echo 0)
+l0=$(logged) w0=$(folded)
+counters=""
+if [ "${IVR_LOAD_COUNTERS:-0}" = 1 ]; then
+  rm -f "$out/counters.csv"
+  dotnet-counters collect -p "$server" --refresh-interval 1 --duration "$(printf '00:00:%02d:%02d' $(((warmup + seconds) / 60)) $(((warmup + seconds) % 60)))" --format csv -o "$out/counters.csv" \
+    --counters System.Runtime,Microsoft.AspNetCore.Hosting,CallCenter >/dev/null 2>&1 &
+  counters=$!
+fi
 /usr/bin/time -f '%U %S' -o "$out/generator.time" dotnet "$sim_dir/callcenter-sim.dll" load --base-url "http://127.0.0.1:$port" \
   --auth-token bench-token --rate "$rate" --warmup "$warmup" --seconds "$seconds" --json "$out/load.json" | tail -n 4
-s1=$(ticks "$server") p1=$(pg_ticks) r1=$(ticks "$redis_pid")
+[ -n "$counters" ] && { wait "$counters" || true; }
+s1=$(ticks "$server") p1=$(pg_ticks) r1=$(ticks "$redis_pid") f1=$([ -n "$folder" ] && ticks "$folder" || echo 0)
+l1=$(logged) w1=$(folded)
 hz=$(getconf CLK_TCK)
 requests=$((rate * (warmup + seconds)))
-awk -v s=$((s1 - s0)) -v p=$((p1 - p0)) -v r=$((r1 - r0)) -v hz="$hz" -v n="$requests" -v g="$(cat "$out/generator.time")" \
+awk -v s=$((s1 - s0)) -v p=$((p1 - p0)) -v r=$((r1 - r0)) -v fo=$((f1 - f0)) -v hz="$hz" -v n="$requests" -v g="$(cat "$out/generator.time")" \
+  -v mode="$folder_mode" \
   'BEGIN { split(g, t, " "); f = 1000 / hz / n;
-    printf "CPU per request (ms): server %.3f, PostgreSQL %.3f, Redis %.3f, generator %.3f (over %d requests sent)\n",
-      s * f, p * f, r * f, (t[1] + t[2]) * 1000 / n, n }'
+    printf "CPU per request (ms): server %.3f, PostgreSQL %.3f, Redis %.3f, generator %.3f", s * f, p * f, r * f, (t[1] + t[2]) * 1000 / n;
+    if (mode == "separate") printf ", metrics process %.3f", fo * f;
+    printf " (over %d requests sent)\n", n }'
+echo "call events logged during the run: $((l1 - l0)), folded during the run: $((w1 - w0)) (fold $folder_mode, backlog at the end $((l1 - w1)))"
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"

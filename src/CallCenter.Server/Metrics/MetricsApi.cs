@@ -17,7 +17,9 @@ public static class MetricsApi
         services.AddOptions<MetricsOptions>().BindConfiguration(MetricsOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddScoped<RollupCalculator>();
         services.AddSingleton<MetricsWorker>();
-        services.AddHostedService(sp => sp.GetRequiredService<MetricsWorker>());
+        // Still resolvable where it does not run, so an operator command or a test can force a fold on any instance.
+        services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<IOptions<MetricsOptions>>().Value.RunWorkers
+            ? sp.GetRequiredService<MetricsWorker>() : new IdleMetricsService());
         services.AddSingleton<WallboardBroadcaster>();
         services.AddHostedService(sp => sp.GetRequiredService<WallboardBroadcaster>());
         return services;
@@ -230,4 +232,11 @@ public static class MetricsApi
     private static string Number(double? value) => value?.ToString("0.####", CultureInfo.InvariantCulture) ?? "";
 
     private static string Quote(string text) => "\"" + text.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
+
+    private sealed class IdleMetricsService : IHostedService
+    {
+        public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    }
 }

@@ -8,6 +8,12 @@ public sealed class MetricsOptions
 {
     public const string SectionName = "Metrics";
 
+    /// <summary>
+    /// Folds the call log into the rollups on this instance; false on webhook instances, whose requests would otherwise
+    /// queue behind each fold's burst of work. The rollups need at least one instance with it on (they take turns).
+    /// </summary>
+    public bool RunWorkers { get; set; } = true;
+
     /// <summary>How often the worker looks for new call events.</summary>
     public TimeSpan RunEvery { get; set; } = TimeSpan.FromSeconds(15);
 
