@@ -156,6 +156,13 @@ public class RedisAcdStateStore : ISharedAcdStateStore
             WriteRecord(writes, AgentKey(id), t.Current, static a => a.Version, Serialize);
             insertsUnmatched |= IndexAgent(writes, t.Original, t.Current);
         }
+        // A call taken not to exist without reading it must still not exist, whether or not the decision wrote it (a duplicate
+        // that hits a full queue writes no record, only its event).
+        if (work.UnreadNewCall is { } unread && !(work.Calls.TryGetValue(unread, out var written) && written.Dirty))
+        {
+            checks++;
+            args.AddRange(["C", CallKey(unread), "-"]);
+        }
         // A call left waiting must not miss an agent another node made idle meanwhile (and the reverse):
         // the indexes this decision found empty or consulted must not have gained members since.
         if (insertsUnmatched)
@@ -186,7 +193,7 @@ public class RedisAcdStateStore : ISharedAcdStateStore
         {
             PutBack(work);
             // A unit of work decided from remembered lines is re-run on lines read afresh (the check that failed may be theirs).
-            if (work.FromRememberedLines)
+            if (work.UnreadNewCall is not null)
                 _emptySlots.Clear();
             return false;
         }
@@ -250,7 +257,7 @@ public class RedisAcdStateStore : ISharedAcdStateStore
             work.CallData[callId] = RedisValue.Null;
             foreach (var slot in slots)
                 work.Slots[slot] = _emptySlots[slot];
-            work.FromRememberedLines = true;
+            work.UnreadNewCall = callId;
             return;
         }
 
@@ -818,8 +825,8 @@ public class RedisAcdStateStore : ISharedAcdStateStore
         /// <summary>Ring-timeout holds the commit releases.</summary>
         public List<string> Released { get; } = [];
 
-        /// <summary>An entering call was decided from idle lines last seen empty, without a prefetch.</summary>
-        public bool FromRememberedLines { get; set; }
+        /// <summary>A call entering the ACD decided from idle lines last seen empty: taken not to exist, without reading it.</summary>
+        public string? UnreadNewCall { get; set; }
     }
 
     /// <summary>The first members of a waiting line (with their records) and its generation, read together.</summary>

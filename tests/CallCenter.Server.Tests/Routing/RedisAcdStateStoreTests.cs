@@ -401,6 +401,30 @@ public sealed class RedisAcdStateStoreTests
     }
 
     [Test]
+    public void A_duplicate_of_a_queued_call_decided_without_a_prefetch_at_a_full_queue_fails_its_commit_rather_than_report_a_limit()
+    {
+        var store = new RedisAcdStateStore(RedisForTests.Connection, RedisForTests.UniquePrefix());
+        var engine = new AcdEngine(new AcdOptions
+        {
+            Queues = [new QueueOptions { Name = "general", RequiredSkills = [new SkillRequirementOptions { Skill = "cards", MinLevel = 1 }], MaxQueueSize = 1 }],
+        }, store);
+        store.Begin();
+        engine.Enqueue(new CallRequest("c1", "general"), T0);
+        Assert.That(store.Commit(), Is.True);
+
+        store.Begin();
+        var blind = engine.Enqueue(new CallRequest("c1", "general"), T0.AddSeconds(1));
+        var committed = store.Commit(blind.CallEvents.Select(e => (e.CallId, "acd." + e.Kind.ToString().ToLowerInvariant())).ToList(), out _);
+        store.Begin();
+        Assert.Throws<IllegalTransitionException>(() => engine.Enqueue(new CallRequest("c1", "general"), T0.AddSeconds(1)));
+        store.Discard();
+
+        Assert.That(blind.CallEvents.Single().Kind, Is.EqualTo(CallEventKind.LimitReached), "decided as a new call at a full queue");
+        Assert.That(committed, Is.False, "the commit still requires that the call does not exist");
+        Assert.That(engine.FindCall("c1")!.State, Is.EqualTo(CallState.Waiting));
+    }
+
+    [Test]
     public void A_wrap_up_end_taken_in_a_unit_of_work_brings_its_agent_and_lines_so_the_claim_costs_only_the_commit()
     {
         var store = new RedisAcdStateStore(RedisForTests.Connection, RedisForTests.UniquePrefix());
