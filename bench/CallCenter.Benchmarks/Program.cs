@@ -24,6 +24,14 @@ if (args.Length > 5 && args[0] == "--redis-claims-worker")
     return;
 }
 
+if (args.Length > 4 && args[0] == "--redis-floor")
+{
+    // --redis-floor <redis> <sync|async> <callers> <seconds>
+    await RedisFloorRun.RunAsync(args[1], args[2], int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture),
+        int.Parse(args[4], System.Globalization.CultureInfo.InvariantCulture));
+    return;
+}
+
 if (args.Length > 1 && args[0] == "--cycles")
 {
     // Steady state only, for an external profiler.

@@ -26,6 +26,17 @@ public class RedisAcdStateStore : ISharedAcdStateStore
     private readonly RedisKey _timers;
     private Work? _work;
 
+    // Sequence numbers this instance took from Redis as a block and hands out in order; unique across instances, so a call's
+    // place among calls of the same score depends on which instance queued it, as it already did on which INCR came first.
+    private const int SequenceBlock = 64;
+    private long _nextSequence;
+    private long _sequenceEnd = -1;
+
+    // Idle lines (slots) this instance last saw empty, with their generation. An entering call whose lines are all here is
+    // decided without a prefetch: the commit checks those generations (an insert bumps one) and that the call does not exist,
+    // so a line that gained an agent meanwhile, or a call already in the ACD, fails the commit and the re-run reads afresh.
+    private readonly Dictionary<int, SlotRead> _emptySlots = [];
+
     /// <param name="redis">The shared connection.</param>
     /// <param name="keyPrefix">Every key starts with <c>{prefix}:</c>; instances sharing state use the same prefix.</param>
     /// <param name="handleTimeWindow">Recent handle times kept per queue for estimates.</param>
@@ -145,6 +156,13 @@ public class RedisAcdStateStore : ISharedAcdStateStore
             WriteRecord(writes, AgentKey(id), t.Current, static a => a.Version, Serialize);
             insertsUnmatched |= IndexAgent(writes, t.Original, t.Current);
         }
+        // A call taken not to exist without reading it must still not exist, whether or not the decision wrote it (a duplicate
+        // that hits a full queue writes no record, only its event).
+        if (work.UnreadNewCall is { } unread && !(work.Calls.TryGetValue(unread, out var written) && written.Dirty))
+        {
+            checks++;
+            args.AddRange(["C", CallKey(unread), "-"]);
+        }
         // A call left waiting must not miss an agent another node made idle meanwhile (and the reverse):
         // the indexes this decision found empty or consulted must not have gained members since.
         if (insertsUnmatched)
@@ -174,6 +192,9 @@ public class RedisAcdStateStore : ISharedAcdStateStore
         if ((long)result[0] != 1)
         {
             PutBack(work);
+            // A unit of work decided from remembered lines is re-run on lines read afresh (the check that failed may be theirs).
+            if (work.UnreadNewCall is not null)
+                _emptySlots.Clear();
             return false;
         }
         numbers = [.. result.Skip(1).Select(r => (long)r)];
@@ -202,6 +223,8 @@ public class RedisAcdStateStore : ISharedAcdStateStore
             work.Sequence = null;
             return reserved;
         }
+        if (TakeBlockSequence() is { } next)
+            return next;
         return Db.StringIncrement(_p + "seq");
     }
 
@@ -223,22 +246,40 @@ public class RedisAcdStateStore : ISharedAcdStateStore
             : [];
         var seekStored = hint.AgentSeeksWork && agentId.Length > 0;
         var slots = hint.IdleSlots.IsDefaultOrEmpty ? [] : hint.IdleSlots.Select(l => IdleSlot(l.SkillId, l.Level)).Distinct().Where(slot => !work.Slots.ContainsKey(slot)).ToList();
+        if (hint.TakesSequence && work.Sequence is null)
+            work.Sequence = TakeBlockSequence();
         var sequence = hint.TakesSequence && work.Sequence is null;
         if (agentId.Length == 0 && callId.Length == 0 && tiers.Count == 0 && slots.Count == 0 && !sequence)
             return;
+        // A call entering the ACD (it takes a sequence) while every idle line it consults was last seen empty: no round trip.
+        if (hint.TakesSequence && !sequence && callId.Length > 0 && agentId.Length == 0 && tiers.Count == 0 && slots.All(_emptySlots.ContainsKey))
+        {
+            work.CallData[callId] = RedisValue.Null;
+            foreach (var slot in slots)
+                work.Slots[slot] = _emptySlots[slot];
+            work.UnreadNewCall = callId;
+            return;
+        }
 
-        var args = new List<RedisValue>(8 + tiers.Count + slots.Count) { _p, agentId, callId, seekStored ? 1 : 0, sequence ? 1 : 0, tiers.Count };
+        var args = new List<RedisValue>(8 + tiers.Count + slots.Count) { _p, agentId, callId, seekStored ? 1 : 0, sequence ? SequenceBlock : 0, tiers.Count };
         args.AddRange(tiers.Select(t => (RedisValue)t));
         args.Add(slots.Count);
         args.AddRange(slots.Select(slot => (RedisValue)slot));
         var result = (RedisResult[])Db.ScriptEvaluate(Scripts.Prefetch, [_gens], [.. args])!;
         if (sequence)
-            work.Sequence = (long)result[0];
+        {
+            // The block's last number came back: this call takes its first, the rest wait for the next calls.
+            _sequenceEnd = (long)result[0];
+            _nextSequence = _sequenceEnd - SequenceBlock + 1;
+            work.Sequence = TakeBlockSequence();
+        }
         Absorb(work, agentId, (RedisResult[])result[1]!);
     }
 
+    private long? TakeBlockSequence() => _nextSequence <= _sequenceEnd ? _nextSequence++ : null;
+
     // One result of the scripts' fetch(): agent record, call id and record, tier heads, idle slots.
-    private static void Absorb(Work work, string agentId, RedisResult[] fetched)
+    private void Absorb(Work work, string agentId, RedisResult[] fetched)
     {
         if (agentId.Length > 0)
             work.AgentData.TryAdd(agentId, (RedisValue)fetched[0]);
@@ -252,7 +293,14 @@ public class RedisAcdStateStore : ISharedAcdStateStore
             work.Heads.TryAdd((int)entry[0], new TierHead((long)entry[1], (long)entry[2] == 1, members));
         }
         foreach (var entry in ((RedisResult[])fetched[4]!).Select(e => (RedisResult[])e!))
-            work.Slots.TryAdd((int)entry[0], new SlotRead((long)entry[1], (int)entry[2], [.. entry.Skip(3).Select(r => (RedisValue)r)]));
+        {
+            var read = new SlotRead((long)entry[1], (int)entry[2], [.. entry.Skip(3).Select(r => (RedisValue)r)]);
+            work.Slots.TryAdd((int)entry[0], read);
+            if (read.Count == 0)
+                _emptySlots[(int)entry[0]] = read;
+            else
+                _emptySlots.Remove((int)entry[0]);
+        }
     }
 
     public AcdCall? FindCall(string callId)
@@ -647,7 +695,11 @@ public class RedisAcdStateStore : ISharedAcdStateStore
         if (inAfter is null)
             return false;
         foreach (var slot in IdleSlots(inAfter))
+        {
             writes.AddRange(["ZA", _p + index.KeyPrefix + slot.ToString(CultureInfo.InvariantCulture), index.Member(inAfter), "GI", index.GenField(slot)]);
+            if (index == AgentIndex.Idle)
+                _emptySlots.Remove(slot);
+        }
         return true;
     }
 
@@ -772,6 +824,9 @@ public class RedisAcdStateStore : ISharedAcdStateStore
 
         /// <summary>Ring-timeout holds the commit releases.</summary>
         public List<string> Released { get; } = [];
+
+        /// <summary>A call entering the ACD decided from idle lines last seen empty: taken not to exist, without reading it.</summary>
+        public string? UnreadNewCall { get; set; }
     }
 
     /// <summary>The first members of a waiting line (with their records) and its generation, read together.</summary>
@@ -876,8 +931,9 @@ public class RedisAcdStateStore : ISharedAcdStateStore
 
             """;
 
-        // KEYS: generations hash. ARGV: key prefix, agent id or '', call id or '', 1 to add the agent's eligible tiers, 1 to take
-        // a sequence number, tier count, tiers, slot count, slots, then optionally a hold (ms) and the Reserved state's number:
+        // KEYS: generations hash. ARGV: key prefix, agent id or '', call id or '', 1 to add the agent's eligible tiers, how many
+        // sequence numbers to take (0: none; the last is returned), tier count, tiers, slot count, slots, then optionally a hold
+        // (ms) and the Reserved state's number:
         // the agent's ring timeout is then held back (connecting key) when its record is Reserved with that call, in the same
         // atomic step as the read. Returns { sequence or false, fetch() }.
         public const string Prefetch = Fetch + """
@@ -888,7 +944,7 @@ public class RedisAcdStateStore : ISharedAcdStateStore
             local slots = {}
             for i = 1, ns do slots[i] = ARGV[7 + nt + i] end
             local seq = false
-            if ARGV[5] == '1' then seq = redis.call('INCR', ARGV[1] .. 'seq') end
+            if ARGV[5] ~= '0' then seq = redis.call('INCRBY', ARGV[1] .. 'seq', ARGV[5]) end
             local fetched = fetch(KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4] == '1', false, tiers, slots)
             local hold = tonumber(ARGV[8 + nt + ns] or '0')
             if hold > 0 and fetched[1] then

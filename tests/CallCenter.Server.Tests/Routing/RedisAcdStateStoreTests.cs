@@ -326,6 +326,105 @@ public sealed class RedisAcdStateStoreTests
     }
 
     [Test]
+    public void A_new_call_whose_idle_lines_were_last_seen_empty_costs_only_the_commit()
+    {
+        var store = new RedisAcdStateStore(RedisForTests.Connection, RedisForTests.UniquePrefix());
+        var engine = new AcdEngine(Options, store);
+        long Enqueue(string callId)
+        {
+            var before = store.RoundTrips;
+            store.Begin();
+            var decisions = engine.Enqueue(new CallRequest(callId, "general"), T0);
+            Assert.That(store.Commit(), Is.True);
+            Assert.That(decisions.Offers, Is.Empty);
+            return store.RoundTrips - before;
+        }
+
+        var first = Enqueue("c1");
+        var second = Enqueue("c2");
+
+        Assert.That((first, second), Is.EqualTo((2L, 1L)), "the first prefetch saw the lines empty; the second call is decided from that");
+        Assert.That(engine.FindCall("c2")!.Sequence, Is.GreaterThan(engine.FindCall("c1")!.Sequence));
+        Assert.That(store.CountWaitingCallers(0), Is.EqualTo(2));
+    }
+
+    [Test]
+    public void A_line_seen_empty_that_gained_an_agent_on_another_node_fails_the_new_calls_commit_and_the_rerun_offers_it()
+    {
+        var (a, b) = TwoNodes();
+        var nodeA = new AcdEngine(Options, a);
+        var nodeB = new AcdEngine(Options, b);
+        a.Begin();
+        nodeA.Enqueue(new CallRequest("c1", "general"), T0);
+        Assert.That(a.Commit(), Is.True);
+        // Node B's agent takes c1 and becomes idle again: the line node A saw empty now holds an agent.
+        nodeB.Login("a1", [new AgentSkill("cards", 1)], T0);
+        nodeB.Accept("a1", "c1", T0);
+        nodeB.EndCall("a1", "c1", T0.AddMinutes(1));
+        nodeB.CompleteWrapUp("a1", T0.AddMinutes(1));
+
+        a.Begin();
+        var blind = nodeA.Enqueue(new CallRequest("c2", "general"), T0.AddMinutes(2));
+        var committedBlind = a.Commit();
+        a.Begin();
+        var rerun = nodeA.Enqueue(new CallRequest("c2", "general"), T0.AddMinutes(2));
+        var committedRerun = a.Commit();
+
+        Assert.That(blind.Offers, Is.Empty, "decided from the line as last seen");
+        Assert.That((committedBlind, committedRerun), Is.EqualTo((false, true)));
+        Assert.That(rerun.Offers.Single().AgentId, Is.EqualTo("a1"));
+        Assert.That(b.FindAgent("a1")!.State, Is.EqualTo(AgentState.Reserved));
+    }
+
+    [Test]
+    public void A_new_call_decided_without_a_prefetch_that_another_node_already_queued_fails_its_commit_and_the_rerun_refuses_it()
+    {
+        var (a, b) = TwoNodes();
+        var nodeA = new AcdEngine(Options, a);
+        var nodeB = new AcdEngine(Options, b);
+        a.Begin();
+        nodeA.Enqueue(new CallRequest("c1", "general"), T0);
+        Assert.That(a.Commit(), Is.True);
+        nodeB.Enqueue(new CallRequest("c2", "general"), T0);
+
+        a.Begin();
+        nodeA.Enqueue(new CallRequest("c2", "general"), T0.AddSeconds(1));
+        var committed = a.Commit();
+        a.Begin();
+        var rerun = Assert.Throws<IllegalTransitionException>(() => nodeA.Enqueue(new CallRequest("c2", "general"), T0.AddSeconds(1)));
+        a.Discard();
+
+        Assert.That(committed, Is.False, "the commit requires that the call does not exist yet");
+        Assert.That(rerun, Is.Not.Null);
+        Assert.That(b.FindCall("c2")!.EnteredAt, Is.EqualTo(T0), "node B's call is untouched");
+        Assert.That(b.CountWaitingCallers(0), Is.EqualTo(2));
+    }
+
+    [Test]
+    public void A_duplicate_of_a_queued_call_decided_without_a_prefetch_at_a_full_queue_fails_its_commit_rather_than_report_a_limit()
+    {
+        var store = new RedisAcdStateStore(RedisForTests.Connection, RedisForTests.UniquePrefix());
+        var engine = new AcdEngine(new AcdOptions
+        {
+            Queues = [new QueueOptions { Name = "general", RequiredSkills = [new SkillRequirementOptions { Skill = "cards", MinLevel = 1 }], MaxQueueSize = 1 }],
+        }, store);
+        store.Begin();
+        engine.Enqueue(new CallRequest("c1", "general"), T0);
+        Assert.That(store.Commit(), Is.True);
+
+        store.Begin();
+        var blind = engine.Enqueue(new CallRequest("c1", "general"), T0.AddSeconds(1));
+        var committed = store.Commit(blind.CallEvents.Select(e => (e.CallId, "acd." + e.Kind.ToString().ToLowerInvariant())).ToList(), out _);
+        store.Begin();
+        Assert.Throws<IllegalTransitionException>(() => engine.Enqueue(new CallRequest("c1", "general"), T0.AddSeconds(1)));
+        store.Discard();
+
+        Assert.That(blind.CallEvents.Single().Kind, Is.EqualTo(CallEventKind.LimitReached), "decided as a new call at a full queue");
+        Assert.That(committed, Is.False, "the commit still requires that the call does not exist");
+        Assert.That(engine.FindCall("c1")!.State, Is.EqualTo(CallState.Waiting));
+    }
+
+    [Test]
     public void A_wrap_up_end_taken_in_a_unit_of_work_brings_its_agent_and_lines_so_the_claim_costs_only_the_commit()
     {
         var store = new RedisAcdStateStore(RedisForTests.Connection, RedisForTests.UniquePrefix());
