@@ -15,6 +15,10 @@ namespace CallCenter.Server.Tests.Channels;
 /// MMS: the text reaches the agent at once with its media marked pending; each item is fetched from Twilio's Media
 /// resource by a durable job (retried after a failure), sealed in archive storage and opened through an audited link.
 /// </summary>
+// The fetch queue is one table in the shared test database, and every other test's server runs its own fetch worker on it
+// with its own clock and its own Twilio stand-in: one could take an item here, get a 404 from a stand-in that never heard of
+// it, and push its next attempt past this test's clock (seen once in a full run: "still Pending after 2 attempts").
+[NonParallelizable]
 public sealed class MmsMediaTests
 {
     private static readonly byte[] Picture = [0xFF, 0xD8, 0xFF, 0xE0, .. "a receipt, photographed at the branch"u8.ToArray(), 0xFF, 0xD9];
