@@ -1,3 +1,4 @@
+using CallCenter.Server.Hosting;
 using Microsoft.Extensions.Configuration.Json;
 using Microsoft.Extensions.Options;
 
@@ -28,11 +29,8 @@ public static class ArchiveExtensions
         services.AddScoped<RecordingAccess>();
         services.AddSingleton<ArchiveIngestWorker>();
         services.AddSingleton<ArchiveMaintenanceWorker>();
-        // Plain singletons rather than AddHostedService, which keeps only one hosted service per implementation type.
-        services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<IOptions<ArchiveOptions>>().Value.RunWorkers
-            ? sp.GetRequiredService<ArchiveIngestWorker>() : new IdleService());
-        services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<IOptions<ArchiveOptions>>().Value.RunWorkers
-            ? sp.GetRequiredService<ArchiveMaintenanceWorker>() : new IdleService());
+        services.AddWorkerWhen<ArchiveIngestWorker, ArchiveOptions>(o => o.RunWorkers);
+        services.AddWorkerWhen<ArchiveMaintenanceWorker, ArchiveOptions>(o => o.RunWorkers);
         services.AddAuthorizationBuilder().AddRecordingsPolicy();
         return builder;
     }
@@ -63,11 +61,5 @@ public static class ArchiveExtensions
                 throw new InvalidOperationException(
                     $"The archive bucket's secret key found in {provider.Source.Path}: set it only in the environment (Archive__S3__SecretKey).");
         }
-    }
-
-    /// <summary>Stands in for a worker this instance does not run.</summary>
-    private sealed class IdleService : BackgroundService
-    {
-        protected override Task ExecuteAsync(CancellationToken stoppingToken) => Task.CompletedTask;
     }
 }

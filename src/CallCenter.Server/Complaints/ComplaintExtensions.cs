@@ -1,4 +1,4 @@
-using Microsoft.Extensions.Options;
+using CallCenter.Server.Hosting;
 
 namespace CallCenter.Server.Complaints;
 
@@ -14,10 +14,8 @@ public static class ComplaintExtensions
         services.AddScoped<ComplaintDeadlineWatch>();
         services.AddSingleton<ComplaintWorker>();
         services.AddSingleton<ComplaintReportWorker>();
-        services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<IOptions<ComplaintOptions>>().Value.RunWorkers
-            ? sp.GetRequiredService<ComplaintWorker>() : new IdleComplaintService());
-        services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<IOptions<ComplaintOptions>>().Value.RunWorkers
-            ? sp.GetRequiredService<ComplaintReportWorker>() : new IdleComplaintService());
+        services.AddWorkerWhen<ComplaintWorker, ComplaintOptions>(o => o.RunWorkers);
+        services.AddWorkerWhen<ComplaintReportWorker, ComplaintOptions>(o => o.RunWorkers);
         return services;
     }
 

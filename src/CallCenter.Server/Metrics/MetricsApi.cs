@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using CallCenter.Core.Metrics;
 using CallCenter.Server.Data;
+using CallCenter.Server.Hosting;
 using CallCenter.Server.Staff;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
@@ -17,9 +18,7 @@ public static class MetricsApi
         services.AddOptions<MetricsOptions>().BindConfiguration(MetricsOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddScoped<RollupCalculator>();
         services.AddSingleton<MetricsWorker>();
-        // Still resolvable where it does not run, so an operator command or a test can force a fold on any instance.
-        services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<IOptions<MetricsOptions>>().Value.RunWorkers
-            ? sp.GetRequiredService<MetricsWorker>() : new IdleMetricsService());
+        services.AddWorkerWhen<MetricsWorker, MetricsOptions>(o => o.RunWorkers);
         services.AddSingleton<WallboardBroadcaster>();
         services.AddHostedService(sp => sp.GetRequiredService<WallboardBroadcaster>());
         return services;
@@ -232,11 +231,4 @@ public static class MetricsApi
     private static string Number(double? value) => value?.ToString("0.####", CultureInfo.InvariantCulture) ?? "";
 
     private static string Quote(string text) => "\"" + text.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
-
-    private sealed class IdleMetricsService : IHostedService
-    {
-        public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-    }
 }

@@ -1,3 +1,4 @@
+using CallCenter.Server.Hosting;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 
@@ -21,17 +22,8 @@ public static class OutboundExtensions
         services.AddSingleton<ICallbackDialler, CallbackDialler>();
         services.AddSingleton<CallbackWorker>();
         services.AddSingleton<UnsettledCallSweep>();
-        services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<IOptions<CallbackOptions>>().Value.RunWorkers
-            ? sp.GetRequiredService<CallbackWorker>() : new IdleOutboundService());
-        services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<IOptions<CallbackOptions>>().Value.RunWorkers
-            ? sp.GetRequiredService<UnsettledCallSweep>() : new IdleOutboundService());
+        services.AddWorkerWhen<CallbackWorker, CallbackOptions>(o => o.RunWorkers);
+        services.AddWorkerWhen<UnsettledCallSweep, CallbackOptions>(o => o.RunWorkers);
         return services;
-    }
-
-    private sealed class IdleOutboundService : IHostedService
-    {
-        public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 }

@@ -1,3 +1,4 @@
+using CallCenter.Server.Hosting;
 using Microsoft.Extensions.Http.Resilience;
 using Microsoft.Extensions.Options;
 using Polly;
@@ -17,8 +18,7 @@ public static class QualityExtensions
         services.AddSingleton<TranscriptionMetrics>();
         services.AddSingleton<Transcriber>();
         services.AddSingleton<TranscriptionWorker>();
-        services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<IOptions<TranscriptionOptions>>().Value.RunWorker
-            ? sp.GetRequiredService<TranscriptionWorker>() : new IdleService());
+        services.AddWorkerWhen<TranscriptionWorker, TranscriptionOptions>(o => o.RunWorker);
         return services;
     }
 
@@ -41,11 +41,5 @@ public static class QualityExtensions
             .AddRetry(new HttpRetryStrategyOptions { MaxRetryAttempts = 2, Delay = TimeSpan.FromMilliseconds(200), BackoffType = DelayBackoffType.Exponential, UseJitter = true })
             .AddCircuitBreaker(new HttpCircuitBreakerStrategyOptions { SamplingDuration = attempt * 2, MinimumThroughput = 5, BreakDuration = TimeSpan.FromSeconds(30) })
             .AddTimeout(attempt);
-    }
-
-    /// <summary>Stands in for a worker this instance does not run.</summary>
-    private sealed class IdleService : BackgroundService
-    {
-        protected override Task ExecuteAsync(CancellationToken stoppingToken) => Task.CompletedTask;
     }
 }
