@@ -139,7 +139,7 @@ public sealed class RollupCalculator(CallCenterDbContext db, NpgsqlDataSource da
             foreach (var e in callEvents) facts = facts.Apply(e);
             if (facts != old) changed.Add((old, facts));
         }
-        await UpsertFactsAsync(changed.Select(c => c.After).ToList(), ct);
+        await WriteFactsAsync(changed, ct);
         var relinked = await LinkRepeatContactsAsync(changed, ct);
 
         var interval = options.Interval;
@@ -341,46 +341,66 @@ public sealed class RollupCalculator(CallCenterDbContext db, NpgsqlDataSource da
         callSids.Length == 0 ? [] : await db.Calls.Where(c => callSids.Contains(c.CallSid)).Select(c => new { c.CallSid, c.FromNumber })
             .ToDictionaryAsync(c => c.CallSid, c => c.FromNumber, ct);
 
-    private async Task UpsertFactsAsync(List<CallFacts> facts, CancellationToken ct)
+    /// <summary>
+    /// Writes the changed calls: the new ones inserted, the others updated, in one round trip. The watermark's row lock
+    /// makes this batch the only writer of call_facts, so the rows read before folding tell which calls exist; a plain
+    /// insert skips the conflict check's extra primary-key descent per new call that an upsert pays.
+    /// </summary>
+    private async Task WriteFactsAsync(List<(CallFacts? Before, CallFacts After)> changed, CancellationToken ct)
     {
-        if (facts.Count == 0) return;
-        // NextContactAt is owned by the repeat-contact linking, so an upsert never overwrites it.
-        await using var cmd = Command("""
-            INSERT INTO call_facts (call_sid, line, started_at, customer_key, verified, first_choice, queue, queued_at,
-                answered_at, agent, abandoned_at, callback_requested_at, completed_at, wrapped_up_at, disposition,
-                reason_family, resolved, transfers, survey_score, ended_at)
-            SELECT * FROM unnest(@sid, @line, @started, @customer, @verified, @choice, @queue, @queued, @answered, @agent,
+        if (changed.Count == 0) return;
+        var inserted = changed.Where(c => c.Before is null).Select(c => c.After).ToList();
+        var updated = changed.Where(c => c.Before is not null).Select(c => c.After).ToList();
+        const string Columns = """
+            call_sid, line, started_at, customer_key, verified, first_choice, queue, queued_at, answered_at, agent, abandoned_at,
+            callback_requested_at, completed_at, wrapped_up_at, disposition, reason_family, resolved, transfers, survey_score, ended_at
+            """;
+        const string Rows = """
+            unnest(@sid, @line, @started, @customer, @verified, @choice, @queue, @queued, @answered, @agent,
                 @abandoned, @callback, @completed, @wrapped, @disposition, @reason, @resolved, @transfers, @score, @ended)
-            ON CONFLICT (call_sid) DO UPDATE SET line = excluded.line, started_at = excluded.started_at,
-                customer_key = excluded.customer_key, verified = excluded.verified, first_choice = excluded.first_choice,
-                queue = excluded.queue, queued_at = excluded.queued_at, answered_at = excluded.answered_at, agent = excluded.agent,
-                abandoned_at = excluded.abandoned_at, callback_requested_at = excluded.callback_requested_at,
-                completed_at = excluded.completed_at, wrapped_up_at = excluded.wrapped_up_at, disposition = excluded.disposition,
-                reason_family = excluded.reason_family, resolved = excluded.resolved, transfers = excluded.transfers,
-                survey_score = excluded.survey_score, ended_at = excluded.ended_at
-            """);
-        var p = cmd.Parameters;
-        p.AddWithValue("sid", facts.Select(f => f.CallSid).ToArray());
-        Text(p, "line", facts.Select(f => f.Line));
-        Instant(p, "started", facts.Select(f => f.StartedAt));
-        Text(p, "customer", facts.Select(f => f.CustomerKey));
-        p.AddWithValue("verified", facts.Select(f => f.Verified).ToArray());
-        Text(p, "choice", facts.Select(f => f.FirstChoice));
-        Text(p, "queue", facts.Select(f => f.Queue));
-        Instant(p, "queued", facts.Select(f => f.QueuedAt));
-        Instant(p, "answered", facts.Select(f => f.AnsweredAt));
-        Text(p, "agent", facts.Select(f => f.Agent));
-        Instant(p, "abandoned", facts.Select(f => f.AbandonedAt));
-        Instant(p, "callback", facts.Select(f => f.CallbackRequestedAt));
-        Instant(p, "completed", facts.Select(f => f.CompletedAt));
-        Instant(p, "wrapped", facts.Select(f => f.WrappedUpAt));
-        Text(p, "disposition", facts.Select(f => f.Disposition));
-        Text(p, "reason", facts.Select(f => f.ReasonFamily));
-        p.AddWithValue("resolved", facts.Select(f => f.Resolved).ToArray());
-        p.AddWithValue("transfers", facts.Select(f => f.Transfers).ToArray());
-        p.Add(new NpgsqlParameter<int?[]>("score", NpgsqlDbType.Array | NpgsqlDbType.Integer) { TypedValue = [.. facts.Select(f => f.SurveyScore)] });
-        Instant(p, "ended", facts.Select(f => f.EndedAt));
-        await cmd.ExecuteNonQueryAsync(ct);
+            """;
+        await using var batch = new NpgsqlBatch(Connection, Transaction);
+        if (inserted.Count > 0)
+            batch.BatchCommands.Add(FactsCommand($"INSERT INTO call_facts ({Columns}) SELECT * FROM {Rows}", inserted));
+        // NextContactAt is owned by the repeat-contact linking, so the facts never overwrite it.
+        if (updated.Count > 0)
+            batch.BatchCommands.Add(FactsCommand($"""
+                UPDATE call_facts f SET line = t.line, started_at = t.started_at, customer_key = t.customer_key, verified = t.verified,
+                    first_choice = t.first_choice, queue = t.queue, queued_at = t.queued_at, answered_at = t.answered_at, agent = t.agent,
+                    abandoned_at = t.abandoned_at, callback_requested_at = t.callback_requested_at, completed_at = t.completed_at,
+                    wrapped_up_at = t.wrapped_up_at, disposition = t.disposition, reason_family = t.reason_family, resolved = t.resolved,
+                    transfers = t.transfers, survey_score = t.survey_score, ended_at = t.ended_at
+                FROM {Rows} AS t({Columns})
+                WHERE f.call_sid = t.call_sid
+                """, updated));
+        await batch.ExecuteNonQueryAsync(ct);
+
+        static NpgsqlBatchCommand FactsCommand(string sql, List<CallFacts> facts)
+        {
+            var command = new NpgsqlBatchCommand(sql);
+            var p = command.Parameters;
+            p.AddWithValue("sid", facts.Select(f => f.CallSid).ToArray());
+            Text(p, "line", facts.Select(f => f.Line));
+            Instant(p, "started", facts.Select(f => f.StartedAt));
+            Text(p, "customer", facts.Select(f => f.CustomerKey));
+            p.AddWithValue("verified", facts.Select(f => f.Verified).ToArray());
+            Text(p, "choice", facts.Select(f => f.FirstChoice));
+            Text(p, "queue", facts.Select(f => f.Queue));
+            Instant(p, "queued", facts.Select(f => f.QueuedAt));
+            Instant(p, "answered", facts.Select(f => f.AnsweredAt));
+            Text(p, "agent", facts.Select(f => f.Agent));
+            Instant(p, "abandoned", facts.Select(f => f.AbandonedAt));
+            Instant(p, "callback", facts.Select(f => f.CallbackRequestedAt));
+            Instant(p, "completed", facts.Select(f => f.CompletedAt));
+            Instant(p, "wrapped", facts.Select(f => f.WrappedUpAt));
+            Text(p, "disposition", facts.Select(f => f.Disposition));
+            Text(p, "reason", facts.Select(f => f.ReasonFamily));
+            p.AddWithValue("resolved", facts.Select(f => f.Resolved).ToArray());
+            p.AddWithValue("transfers", facts.Select(f => f.Transfers).ToArray());
+            p.Add(new NpgsqlParameter<int?[]>("score", NpgsqlDbType.Array | NpgsqlDbType.Integer) { TypedValue = [.. facts.Select(f => f.SurveyScore)] });
+            Instant(p, "ended", facts.Select(f => f.EndedAt));
+            return command;
+        }
 
         // Typed arrays with null elements: an object[] with DBNull made Npgsql box each value and resolve its converter per element.
         static void Text(NpgsqlParameterCollection p, string name, IEnumerable<string?> values) =>
