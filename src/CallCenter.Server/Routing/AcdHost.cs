@@ -141,7 +141,7 @@ public sealed class AcdHost : BackgroundService
             }
             catch (Exception ex) when (attempt == 1 && Degraded.DependencyFailures.IsOutcomeUnknown(ex))
             {
-                // The commit reached Redis but no answer came back: the caller may be queued. Asking again settles it either
+                // The commit reached Redis but neither its answer nor its receipt came back: the caller may be queued. Asking again settles it either
                 // way, so they hear <Enqueue> when they are in the queue instead of the backup number with their call still
                 // waiting for an agent. Once only: a second unanswered command means Redis is away, and the caller goes to people.
                 _logger.LogWarning(ex, "Enqueue of call {CallSid}: Redis did not answer its commit; running it again", request.CallId);

@@ -30,6 +30,10 @@ public class RedisAcdStateStore : ISharedAcdStateStore
     // place among calls of the same score depends on which instance queued it, as it already did on which INCR came first.
     private const int SequenceBlock = 64;
     private long _nextSequence;
+
+    // Every commit leaves a receipt with its answer under a key of its own (this instance's id and a counter), kept a minute.
+    private readonly string _receipts;
+    private long _commits;
     private long _sequenceEnd = -1;
 
     // Idle lines (slots) this instance last saw empty, with their generation. An entering call whose lines are all here is
@@ -55,6 +59,7 @@ public class RedisAcdStateStore : ISharedAcdStateStore
         _timerLease = timerLease ?? TimeSpan.FromSeconds(5);
         _gens = _p + "gen";
         _timers = _p + "timers";
+        _receipts = _p + "receipt:" + Guid.NewGuid().ToString("N") + ":";
     }
 
     public bool TookTimer { get; private set; }
@@ -285,9 +290,25 @@ public class RedisAcdStateStore : ISharedAcdStateStore
         if (writes.Count == 0)
             return true;
 
+        var receipt = _receipts + (++_commits).ToString(CultureInfo.InvariantCulture);
+        writes.AddRange(["RC", receipt]);
         args.Insert(0, checks);
         args.AddRange(writes);
-        var result = (RedisResult[])Db.ScriptEvaluate(Scripts.Commit, [_gens, _timers], [.. args])!;
+        RedisResult[] result;
+        try
+        {
+            result = EvaluateCommit([.. args]);
+        }
+        catch (Exception ex) when (Degraded.DependencyFailures.IsOutcomeUnknown(ex))
+        {
+            // Redis took the commit but its answer was lost. Its receipt settles whether it ran (asked on the same connection,
+            // so after the commit): then this node acts on it as if the answer had come (its events, Twilio, the consoles);
+            // otherwise nothing was written and the operation runs again. Unreadable too: Redis is away, and the caller decides.
+            var answer = ReadReceipt(receipt);
+            if (answer is null)
+                throw;
+            result = answer;
+        }
         if ((long)result[0] != 1)
         {
             PutBack(work);
@@ -298,6 +319,27 @@ public class RedisAcdStateStore : ISharedAcdStateStore
         }
         numbers = [.. result.Skip(1).Select(r => (long)r)];
         return true;
+    }
+
+    /// <summary>Runs the commit script; the one place a commit's answer can be lost.</summary>
+    protected virtual RedisResult[] EvaluateCommit(RedisValue[] args) => (RedisResult[])Db.ScriptEvaluate(Scripts.Commit, [_gens, _timers], args)!;
+
+    // The commit's answer as its receipt kept it ({ 1, event numbers... }), { 0 } when no receipt exists (the commit did not
+    // run: its checks failing write none either), null when Redis cannot be asked.
+    private RedisResult[]? ReadReceipt(string receipt)
+    {
+        RedisValue stored;
+        try
+        {
+            stored = Db.StringGet(receipt);
+        }
+        catch (RedisException)
+        {
+            return null;
+        }
+        return stored.IsNull
+            ? [RedisResult.Create(0)]
+            : [.. stored.ToString().Split(',').Select(n => RedisResult.Create(long.Parse(n, CultureInfo.InvariantCulture)))];
     }
 
     public void Discard()
@@ -996,7 +1038,7 @@ public class RedisAcdStateStore : ISharedAcdStateStore
 
     private static class Scripts
     {
-        // ARGV: number of checks; checks ("C" key version|"-", or "G" gen-field gen); then writes, call-log event numbers last.
+        // ARGV: number of checks; checks ("C" key version|"-", or "G" gen-field gen); then writes, call-log event numbers, the receipt last.
         // KEYS: generations hash, timers. Returns { 0 } when a check failed (nothing written), else { 1, event numbers... }.
         public const string Commit = """
             local out = { 1 }
@@ -1035,6 +1077,10 @@ public class RedisAcdStateStore : ISharedAcdStateStore
                 if n == 1 then redis.call('EXPIRE', ARGV[i + 1], 172800) end
                 out[#out + 1] = n
                 i = i + 3
+              elseif op == 'RC' then
+                -- Last: the answer itself, for a node whose copy of it was lost on the way back.
+                redis.call('SET', ARGV[i + 1], table.concat(out, ','), 'EX', 60)
+                i = i + 2
               else return redis.error_reply('unknown ACD write ' .. op) end
             end
             return out

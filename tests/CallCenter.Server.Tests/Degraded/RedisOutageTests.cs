@@ -1,5 +1,7 @@
 using System.Net;
+using CallCenter.Core.InCall;
 using CallCenter.Core.Ivr;
+using CallCenter.Core.Routing;
 using CallCenter.Server.Degraded;
 using CallCenter.Server.Ivr;
 using CallCenter.Server.Routing;
@@ -120,7 +122,7 @@ public sealed class RedisOutageTests
         Assert.That(general.Waiting, Is.EqualTo(1), "once");
     }
 
-    /// <summary>The Redis ACD store whose first enqueue commit gets no answer: Redis ran it (or not), and the reply was lost.</summary>
+    /// <summary>The Redis ACD store whose first enqueue commit gets no answer: Redis ran it (or not), and the reply and its receipt were lost.</summary>
     private sealed class CommitAnswerLost(IConnectionMultiplexer redis, string prefix, bool commitRan) : RedisAcdStateStore(redis, prefix, 50)
     {
         public int AnswersLost { get; private set; }
@@ -131,6 +133,51 @@ public sealed class RedisOutageTests
             AnswersLost++;
             if (commitRan) base.Commit(events, out _);
             else Discard();
+            throw new RedisTimeoutException(CommandFlags.None, "Timeout performing EVALSHA (5000ms)", CommandStatus.Sent);
+        }
+    }
+
+    [TestCase(true, TestName = "An_accept_whose_redis_commit_ran_without_answering_is_recorded_and_connected_once")]
+    [TestCase(false, TestName = "An_accept_whose_redis_commit_was_lost_before_running_runs_again_and_connects_once")]
+    public async Task An_accept_whose_commit_got_no_answer_from_redis_is_settled_by_its_receipt(bool commitRan)
+    {
+        await using var redis = await PrivateRedis.StartAsync();
+        var prefix = "acd-" + Guid.NewGuid().ToString("N");
+        AnswerLostAtRedis? store = null;
+        await using var h = new AcdHarness(
+            settings: new Dictionary<string, string>
+            {
+                ["ConnectionStrings:Redis"] = redis.ConnectionString,
+                ["Acd:Store"] = "Redis",
+                ["Acd:RedisKeyPrefix"] = prefix,
+            },
+            services: s => s.AddSingleton(sp => ActivatorUtilities.CreateInstance<AcdHost>(
+                sp, store = new AnswerLostAtRedis(sp.GetRequiredService<IConnectionMultiplexer>(), prefix, "acd.answered", commitRan))));
+        using var agent = await h.AvailableAgentAsync(("general", 1));
+        var call = await h.QueueCallAsync();
+        Assert.That((await agent.OfferAsync())?.GetProperty("callSid").GetString(), Is.EqualTo(call.CallSid));
+
+        // Twilio has moved the caller when the accept's commit goes to Redis: losing its answer must not lose the answered call.
+        using (var accepted = await agent.AcceptAsync(call.CallSid)) Assert.That(accepted.StatusCode, Is.EqualTo(HttpStatusCode.NoContent));
+
+        Assert.That(store?.AnswersLost, Is.EqualTo(1), "the accept's commit went unanswered once");
+        Assert.That(await h.AcdEventTypesAsync(call.CallSid), Is.EqualTo(new[] { "acd.queued", "acd.offered", "acd.answered" }));
+        Assert.That(h.Redirects().Single().Twiml, Does.Contain($">call-{call.CallSid}</Conference></Dial>"), "one redirect into the call's conference");
+        Assert.That((await h.EventsOfAsync(call.CallSid)).Count(e => e.Type == InCallSession.ConferenceEvent), Is.EqualTo(1),
+            "the in-call controls can find the agent's leg");
+        Assert.That((await h.Acd.AgentAsync(agent.WorkNumber, CancellationToken.None)).State, Is.EqualTo(AgentState.OnCall));
+    }
+
+    /// <summary>The Redis ACD store whose first commit numbering an event of <paramref name="eventType"/> gets no answer: Redis ran it (or never got to).</summary>
+    private sealed class AnswerLostAtRedis(IConnectionMultiplexer redis, string prefix, string eventType, bool commitRan) : RedisAcdStateStore(redis, prefix)
+    {
+        public int AnswersLost { get; private set; }
+
+        protected override RedisResult[] EvaluateCommit(RedisValue[] args)
+        {
+            if (AnswersLost > 0 || !args.Contains(eventType)) return base.EvaluateCommit(args);
+            AnswersLost++;
+            if (commitRan) base.EvaluateCommit(args);
             throw new RedisTimeoutException(CommandFlags.None, "Timeout performing EVALSHA (5000ms)", CommandStatus.Sent);
         }
     }

@@ -5,6 +5,7 @@ using CallCenter.Server.Routing;
 using CallCenter.Server.Staff;
 using CallCenter.Testing;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using WireMock.RequestBuilders;
@@ -26,7 +27,7 @@ internal sealed class AcdHarness : IAsyncDisposable
     private DateTimeOffset _adminSignedInAt;
 
     public AcdHarness(bool twilioFails = false, TimeSpan? twilioDelay = null, IReadOnlyDictionary<string, string>? settings = null, DateTimeOffset? now = null,
-        TestDatabase? database = null)
+        TestDatabase? database = null, Action<IServiceCollection>? services = null)
     {
         Twilio = WireMockServer.Start();
         var response = twilioFails
@@ -43,6 +44,7 @@ internal sealed class AcdHarness : IAsyncDisposable
             b.UseSetting("Twilio:AccountSid", AccountSid);
             b.UseSetting("Twilio:ApiBaseUrl", Twilio.Urls[0]);
             foreach (var (key, value) in settings ?? new Dictionary<string, string>()) b.UseSetting(key, value);
+            if (services is not null) b.ConfigureTestServices(services);
         });
     }
 
