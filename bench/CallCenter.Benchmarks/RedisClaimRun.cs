@@ -18,7 +18,7 @@ namespace CallCenter.Benchmarks;
 
 /// <summary>
 /// The Redis store with several processes deciding at once, each running the server's own <see cref="AcdHost"/> over it the
-/// way one server instance does (one operation at a time, each a unit of work that commits atomically or runs again; Twilio,
+/// way one server instance does (operations waiting together share a unit of work that commits atomically or runs again; Twilio,
 /// the call log and the consoles are stand-ins that answer at once). Each agent is a console of its own, all at once: it
 /// ends its call and, in the same operation, claims the best waiting call (the assignment, timed from the request to its
 /// return, conflicts and re-runs included); it accepts the offer it was notified of; a new call arrives.
@@ -108,14 +108,20 @@ internal static class RedisClaimRun
         using var host = new AcdHost(MsOptions.Create(Options), store, TimeProvider.System, new NoCallLog(), new ConnectingTwilio(),
             MsOptions.Create(new TwilioOptions()), new AcdMetrics(meters), new OfferNotifier(offers), new NoCallbacks(),
             NullLogger<AcdHost>.Instance);
-        long conflicts = 0;
+        long conflicts = 0, units = 0, batched = 0;
         using var listener = new MeterListener();
         listener.InstrumentPublished = (instrument, l) =>
         {
-            if (instrument.Name == "callcenter.acd.conflicts")
+            if (instrument.Name is "callcenter.acd.conflicts" or "callcenter.acd.batch_size")
                 l.EnableMeasurementEvents(instrument);
         };
         listener.SetMeasurementEventCallback<long>((_, value, _, _) => Interlocked.Add(ref conflicts, value));
+        // Operations per unit of work (group commit): how many operations one prefetch and one commit served.
+        listener.SetMeasurementEventCallback<int>((_, value, _, _) =>
+        {
+            Interlocked.Increment(ref units);
+            Interlocked.Add(ref batched, value);
+        });
         listener.Start();
 
         string OfferOf(string agent) => offers.TryRemove(agent, out var call) ? call : throw new InvalidOperationException($"{agent} was offered no call.");
@@ -129,17 +135,23 @@ internal static class RedisClaimRun
         }));
         var next = 0L;
 
-        // One agent's cycles until the time is up: end call + claim the next (timed), accept the offer, a new call arrives.
+        // One agent's cycles until the time is up: end call + claim the next (timed), accept the offer, a new call arrives. Each
+        // request starts as a work item of its own, as an HTTP request from a console does: with the stand-ins answering at once and
+        // the store's calls synchronous, every await here would otherwise complete inline, and the first agent's loop would run the
+        // whole time before the second's began (one console per process, which is what this bench measured before 2026-11-29 10:10).
         async Task<List<double>> CycleAsync(int i, Stopwatch clock, int forSeconds)
         {
             var timings = new List<double>(1 << 14);
             while (clock.Elapsed.TotalSeconds < forSeconds)
             {
+                await Task.Yield();
                 var started = Stopwatch.GetTimestamp();
                 await host.EndCallAsync(agents[i], calls[i], CancellationToken.None);
                 timings.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
                 calls[i] = OfferOf(agents[i]);
+                await Task.Yield();
                 await host.AcceptAsync(agents[i], calls[i], CancellationToken.None);
+                await Task.Yield();
                 await host.EnqueueAsync(new CallRequest($"w{id}-c{Interlocked.Increment(ref next)}", "general"), CancellationToken.None);
             }
             return timings;
@@ -149,6 +161,8 @@ internal static class RedisClaimRun
         var warming = Stopwatch.StartNew();
         await Task.WhenAll(agents.Select((_, i) => CycleAsync(i, warming, warmup)));
         Interlocked.Exchange(ref conflicts, 0);
+        Interlocked.Exchange(ref units, 0);
+        Interlocked.Exchange(ref batched, 0);
 
         var server = connection.GetServers()[0];
         var redisBefore = id == 0 ? await RedisSampleAsync(server) : default;
@@ -170,6 +184,8 @@ internal static class RedisClaimRun
                 .Where(c => c.Calls > 0).OrderByDescending(c => c.Calls).Select(c => string.Format(inv, "{0} {1:F2}", c.Key, c.Calls / (double)count))));
         }
         var all = latencies.SelectMany(l => l).ToList();
+        Console.Error.WriteLine(string.Format(inv, "worker {0}: {1:N0} units of work for {2:N0} operations ({3:F1} per unit)",
+            id, Interlocked.Read(ref units), Interlocked.Read(ref batched), Interlocked.Read(ref batched) / (double)Math.Max(1, Interlocked.Read(ref units))));
         Console.WriteLine(string.Format(inv, "{0} {1} {2:F3} {3} {4:F1}{5}", all.Count, Interlocked.Read(ref conflicts), total.Elapsed.TotalSeconds, trips, cpuMs, redisFigures));
         Console.WriteLine(string.Join('\n', all.Select(l => l.ToString("F4", inv))));
     }

@@ -38,6 +38,8 @@ public sealed class CallConnectFailedException(string message) : Exception(messa
 /// log keeps the engine's order, and awaited after it is released, so no database round trip holds the ACD.
 /// Over a shared store (<see cref="ISharedAcdStateStore"/>, several instances) each operation is one unit of
 /// work: when another instance changed what it read, it is run again on fresh state before anything is acted on.
+/// Operations that wait for the gate together share one unit of work (group commit): one prefetch and one commit
+/// for all, each decided on the state the ones before it left, as if run one after another.
 /// </summary>
 public sealed class AcdHost : BackgroundService
 {
@@ -118,6 +120,7 @@ public sealed class AcdHost : BackgroundService
             try
             {
                 var retry = attempt > 1;
+                // No hint: a new call's own prefetch is free while its idle lines are remembered empty (the store's shortcut).
                 await RunAsync("enqueue", request.CallId, null, now =>
                 {
                     _calls.TryAdd(request.CallId, new CallInfo(now));
@@ -128,7 +131,7 @@ public sealed class AcdHost : BackgroundService
                         return new AcdDecisions();
                     }
                     return _engine.Enqueue(request, now);
-                }, ct);
+                }, ct, ahead: new AcdReadHint());
                 return;
             }
             catch (IllegalTransitionException)
@@ -166,7 +169,7 @@ public sealed class AcdHost : BackgroundService
             var decisions = _engine.Login(agentId, skills, now);
             _agentSkills[agentId] = skills;
             return decisions;
-        }, ct);
+        }, ct, ahead: new AcdReadHint(agentId, AgentSeeksWork: true));
 
     public Task LogoutAsync(string agentId, CancellationToken ct) =>
         RunAsync("logout", null, agentId, now => _engine.Logout(agentId, now), ct);
@@ -180,7 +183,7 @@ public sealed class AcdHost : BackgroundService
             (AgentState.Available, _) => _engine.EndBreak(agentId, now),
             (AgentState.Break, _) => _engine.StartBreak(agentId, reason ?? "break", now),
             _ => throw new ArgumentOutOfRangeException(nameof(state), state, "Only Available and Break can be chosen."),
-        }, ct);
+        }, ct, ahead: new AcdReadHint(agentId, AgentSeeksWork: true));
 
     public Task DeclineAsync(string agentId, string callSid, CancellationToken ct) =>
         RunAsync("decline", callSid, agentId, now => _connecting.ContainsKey(agentId)
@@ -188,7 +191,7 @@ public sealed class AcdHost : BackgroundService
             : _engine.Decline(agentId, callSid, now), ct);
 
     public Task EndCallAsync(string agentId, string callSid, CancellationToken ct) =>
-        RunAsync("end_call", callSid, agentId, now => _engine.EndCall(agentId, callSid, now), ct);
+        RunAsync("end_call", callSid, agentId, now => _engine.EndCall(agentId, callSid, now), ct, ahead: new AcdReadHint(agentId, callSid, AgentSeeksWork: true));
 
     /// <summary>An available agent joins a connected call: a warm transfer's target or a conference party.</summary>
     public Task JoinCallAsync(string agentId, string callSid, CancellationToken ct) =>
@@ -237,7 +240,8 @@ public sealed class AcdHost : BackgroundService
     public async Task<bool> CompleteWrapUpIfRunningAsync(string agentId, CancellationToken ct)
     {
         var decisions = await RunAsync("complete_wrap_up", null, agentId, now =>
-            _engine.FindAgent(agentId) is { State: AgentState.WrapUp } ? _engine.CompleteWrapUp(agentId, now) : new AcdDecisions(), ct);
+            _engine.FindAgent(agentId) is { State: AgentState.WrapUp } ? _engine.CompleteWrapUp(agentId, now) : new AcdDecisions(), ct,
+            ahead: new AcdReadHint(agentId, AgentSeeksWork: true));
         return decisions.AgentEvents.Count > 0;
     }
 
@@ -349,9 +353,11 @@ public sealed class AcdHost : BackgroundService
     /// <summary>Runs every timer due now; the background loop calls it every <see cref="TickInterval"/>.</summary>
     public async Task TickAsync(CancellationToken ct)
     {
-        // Over a shared store each timer is a unit of work of its own (the store hands out one at a time).
+        // Over a shared store each timer is a unit of work of its own (the store hands out one at a time), never in a batch.
+        bool tookTimer;
         do
         {
+            tookTimer = false;
             await RunAsync("tick", null, null, now =>
             {
                 // An accept waiting for Twilio holds time back just before its ring deadline, so its offer cannot
@@ -360,10 +366,13 @@ public sealed class AcdHost : BackgroundService
                 {
                     if (deadline <= now) now = deadline - TimeSpan.FromTicks(1);
                 }
-                return _engine.Tick(now);
-            }, ct, quiet: true);
+                var decisions = _engine.Tick(now);
+                // Read here, not after the gate is released, when another operation's unit of work may have started.
+                tookTimer = _shared is { TookTimer: true };
+                return decisions;
+            }, ct, quiet: true, alone: true);
         }
-        while (_shared is { TookTimer: true });
+        while (tookTimer);
     }
 
     public Task<AcdOfferView?> CurrentOfferAsync(string agentId, CancellationToken ct) => ReadAsync(() => OfferOf(agentId), ct);
@@ -461,20 +470,55 @@ public sealed class AcdHost : BackgroundService
     private Task _appendTail = Task.CompletedTask;
 
     private async Task<AcdDecisions> RunAsync(string operation, string? callSid, string? agentId, Func<DateTimeOffset, AcdDecisions> decide,
-        CancellationToken ct, bool quiet = false, SharedReads? reads = null)
+        CancellationToken ct, bool quiet = false, SharedReads? reads = null, AcdReadHint? ahead = null, bool alone = false)
     {
         var started = Stopwatch.GetTimestamp();
         var startedAt = DateTime.UtcNow;
-        await _gate.WaitAsync(ct);
+        // Over a shared store an operation waits in line for the gate; whoever holds it next runs the operations waiting then.
+        var waiting = _shared is null || alone ? null : Submit(new WaitingOperation(operation, decide, reads, ahead ?? new AcdReadHint(agentId, callSid)));
+        var held = false;
+        try
+        {
+            await _gate.WaitAsync(ct);
+            held = true;
+        }
+        catch (OperationCanceledException) when (waiting is not null && !waiting.Abandon())
+        {
+            // Already taken into a batch: it runs like an operation past the gate, and its outcome is awaited below.
+        }
         AcdDecisions decisions;
         Task appended;
         // Quiet operations (the 4-per-second tick) get a span only when they decided something.
         var activity = quiet ? null : CallCenterTelemetry.ActivitySource.StartActivity("acd." + operation);
         try
         {
-            decisions = Decide(decide, reads);
-            Apply(decisions);
-            appended = _appendTail = ChainAsync(_appendTail, NumberAppends(), operation);
+            if (waiting is null)
+            {
+                try
+                {
+                    (decisions, appended) = RunOne(operation, decide, reads);
+                }
+                finally
+                {
+                    _gate.Release();
+                }
+            }
+            else
+            {
+                if (held)
+                {
+                    try
+                    {
+                        while (waiting.IsWaiting)
+                            RunTaken(TakeBatch());
+                    }
+                    finally
+                    {
+                        _gate.Release();
+                    }
+                }
+                (decisions, appended) = await waiting.Done.Task;
+            }
         }
         catch (Exception ex)
         {
@@ -482,13 +526,6 @@ public sealed class AcdHost : BackgroundService
             activity?.Dispose();
             _metrics.Decisions.Add(1, new("operation", operation), new("outcome", ex is IllegalTransitionException ? "illegal" : "error"));
             throw;
-        }
-        finally
-        {
-            _unnumbered.Clear();
-            _eventNumbers = [];
-            _carriedOver.Clear();
-            _gate.Release();
         }
 
         var changed = decisions.CallEvents.Count + decisions.AgentEvents.Count > 0;
@@ -509,6 +546,23 @@ public sealed class AcdHost : BackgroundService
         }
         await appended.WaitAsync(ct);
         return decisions;
+    }
+
+    // Under the gate: one operation decided, applied and its appends chained.
+    private (AcdDecisions Decisions, Task Appended) RunOne(string operation, Func<DateTimeOffset, AcdDecisions> decide, SharedReads? reads)
+    {
+        try
+        {
+            var decisions = Decide(decide, reads);
+            Apply(decisions);
+            return (decisions, _appendTail = ChainAsync(_appendTail, NumberAppends(), operation));
+        }
+        finally
+        {
+            _unnumbered.Clear();
+            _eventNumbers = [];
+            _carriedOver.Clear();
+        }
     }
 
     // Over a shared store: one unit of work per run, run again while another instance changed what it read.
@@ -533,10 +587,7 @@ public sealed class AcdHost : BackgroundService
             }
             // The step keys' numbers of the events this decision appends (those queued while deciding, then one per call
             // event in Apply's order) come from the commit itself: no round trip of their own, nothing numbered on a conflict.
-            var toNumber = _unnumbered.Where(u => u.N == 0).Select(u => (u.Event.CallSid, u.Event.Type))
-                .Concat(decisions.CallEvents.Select(e => (e.CallId, EventType(e))))
-                .ToList();
-            if (_shared.Commit(toNumber, out var numbers))
+            if (_shared.Commit([.. ToNumber(_unnumbered, decisions)], out var numbers))
             {
                 _eventNumbers = numbers;
                 return decisions;
@@ -546,6 +597,225 @@ public sealed class AcdHost : BackgroundService
             if (attempt == MaxAttempts)
                 throw new InvalidOperationException($"ACD operation kept conflicting with other instances after {MaxAttempts} attempts.");
         }
+    }
+
+    private static IEnumerable<(string CallId, string Type)> ToNumber(List<(long? N, NewCallEvent Event)> queued, AcdDecisions decisions) =>
+        queued.Where(u => u.N == 0).Select(u => (u.Event.CallSid, u.Event.Type)).Concat(decisions.CallEvents.Select(e => (e.CallId, EventType(e))));
+
+    /// <summary>Operations of one batch at most: the commit script's arguments and the prefetch's replies stay small.</summary>
+    private const int MaxBatch = 32;
+
+    /// <summary>Runs of a batch that conflicted with another instance before its operations run one at a time.</summary>
+    private const int BatchAttempts = 3;
+
+    private readonly Queue<WaitingOperation> _waiting = new();
+
+    private WaitingOperation Submit(WaitingOperation operation)
+    {
+        lock (_waiting)
+            _waiting.Enqueue(operation);
+        return operation;
+    }
+
+    // Under the gate: the operations waiting now, in order, at most MaxBatch.
+    private List<WaitingOperation> TakeBatch()
+    {
+        var batch = new List<WaitingOperation>();
+        lock (_waiting)
+        {
+            while (batch.Count < MaxBatch && _waiting.TryDequeue(out var next))
+            {
+                if (next.Take())
+                    batch.Add(next);
+            }
+        }
+        return batch;
+    }
+
+    private void RunTaken(List<WaitingOperation> batch)
+    {
+        try
+        {
+            RunBatch(batch);
+        }
+        catch (Exception ex)
+        {
+            // Each operation's own failure is its outcome, so this is a fault of the batching itself: no caller may wait forever
+            // for it, and no unit of work may stay open.
+            _logger.LogError(ex, "ACD batch of {Count} operations failed", batch.Count);
+            _shared!.Discard();
+            _unnumbered.Clear();
+            _carriedOver.Clear();
+            _eventNumbers = [];
+            foreach (var operation in batch)
+                operation.Done.TrySetException(ex);
+        }
+    }
+
+    // Under the gate: the operations as ONE unit of work over the shared store (one prefetch, each decided on the unit's view after
+    // the ones before it, one commit), so a round trip serves them all; each outcome is released only after the commit holding it.
+    // An operation that throws (a 409, say) is rolled back out of the unit and run on its own after the commit, so it gets its own
+    // outcome and fails none of the others. One whose read the store refuses (an index an earlier one changed) ends the batch
+    // there: the ones before it commit, and it starts the next. A batch that keeps conflicting with another instance runs one
+    // operation at a time, each with its own attempts, so none starves.
+    private void RunBatch(List<WaitingOperation> batch)
+    {
+        var shared = _shared!;
+        var pending = batch;
+        var conflicts = 0;
+        while (pending.Count > 0)
+        {
+            if (pending.Count == 1)
+            {
+                RunAlone(pending[0]);
+                return;
+            }
+            try
+            {
+                // An accept's check read its records just before; a re-run after a conflict reads everything afresh.
+                shared.BeginBatch([.. pending.Select(o => o.Ahead)], conflicts == 0 ? SharedReads.Union(pending.Select(o => o.Reads)) : null);
+            }
+            catch (Exception ex)
+            {
+                foreach (var operation in pending)
+                    operation.Done.TrySetException(ex);
+                return;
+            }
+            var decided = new List<WaitingOperation>(pending.Count);
+            var alone = new List<WaitingOperation>();
+            var next = new List<WaitingOperation>();
+            foreach (var operation in pending)
+            {
+                if (next.Count > 0)
+                {
+                    next.Add(operation);
+                    continue;
+                }
+                var mark = shared.Mark();
+                try
+                {
+                    operation.Decisions = operation.Decide(_clock.GetUtcNow());
+                    operation.Queued = [.. _unnumbered];
+                    operation.CarriedOver = [.. _carriedOver];
+                    decided.Add(operation);
+                }
+                catch (Exception ex)
+                {
+                    shared.RollBackTo(mark);
+                    if (ex is BatchReadRefusedException && decided.Count > 0)
+                        next.Add(operation);
+                    else
+                        alone.Add(operation);
+                }
+                finally
+                {
+                    _unnumbered.Clear();
+                    _carriedOver.Clear();
+                }
+            }
+            bool committed;
+            IReadOnlyList<long> numbers;
+            try
+            {
+                committed = shared.Commit([.. decided.SelectMany(o => ToNumber(o.Queued, o.Decisions!))], out numbers);
+            }
+            catch (Exception ex)
+            {
+                // As each operation's own commit would have: Redis may or may not have run it.
+                foreach (var operation in decided)
+                    operation.Done.TrySetException(ex);
+                alone.ForEach(RunAlone);
+                pending = next;
+                continue;
+            }
+            if (!committed)
+            {
+                _metrics.Conflicts.Add(1);
+                if (++conflicts < BatchAttempts)
+                    continue;
+                pending.ForEach(RunAlone);
+                return;
+            }
+            ApplyBatch(decided, numbers);
+            alone.ForEach(RunAlone);
+            pending = next;
+        }
+    }
+
+    private void RunAlone(WaitingOperation operation)
+    {
+        _metrics.BatchSize.Record(1);
+        try
+        {
+            operation.Done.TrySetResult(RunOne(operation.Operation, operation.Decide, operation.Reads));
+        }
+        catch (Exception ex)
+        {
+            operation.Done.TrySetException(ex);
+        }
+    }
+
+    // After the batch's commit: each operation's bookkeeping and call-log appends in order, with its share of the event numbers.
+    private void ApplyBatch(List<WaitingOperation> batch, IReadOnlyList<long> numbers)
+    {
+        _metrics.BatchSize.Record(batch.Count);
+        var next = 0;
+        foreach (var operation in batch)
+        {
+            var decisions = operation.Decisions!;
+            var count = operation.Queued.Count(u => u.N == 0) + decisions.CallEvents.Count;
+            _eventNumbers = [.. numbers.Skip(next).Take(count)];
+            next += count;
+            _unnumbered.AddRange(operation.Queued);
+            _carriedOver.UnionWith(operation.CarriedOver);
+            try
+            {
+                Apply(decisions);
+                operation.Done.TrySetResult((decisions, _appendTail = ChainAsync(_appendTail, NumberAppends(), operation.Operation)));
+            }
+            catch (Exception ex)
+            {
+                operation.Done.TrySetException(ex);
+            }
+            finally
+            {
+                _unnumbered.Clear();
+                _eventNumbers = [];
+                _carriedOver.Clear();
+            }
+        }
+    }
+
+    /// <summary>An operation waiting for the gate over a shared store, to be run by whoever holds it next, possibly in a batch.</summary>
+    private sealed class WaitingOperation(string operation, Func<DateTimeOffset, AcdDecisions> decide, SharedReads? reads, AcdReadHint ahead)
+    {
+        private const int Waiting = 0, Taken = 1, Abandoned = 2;
+        private int _state;
+
+        public string Operation { get; } = operation;
+
+        public Func<DateTimeOffset, AcdDecisions> Decide { get; } = decide;
+
+        public SharedReads? Reads { get; } = reads;
+
+        /// <summary>What it reads first, fetched with the rest of its batch.</summary>
+        public AcdReadHint Ahead { get; } = ahead;
+
+        public TaskCompletionSource<(AcdDecisions Decisions, Task Appended)> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public bool IsWaiting => Volatile.Read(ref _state) == Waiting;
+
+        // In a batch being decided: its decision, and the call-log events and carried-over calls it queued while deciding.
+        public AcdDecisions? Decisions { get; set; }
+
+        public List<(long? N, NewCallEvent Event)> Queued { get; set; } = [];
+
+        public List<string> CarriedOver { get; set; } = [];
+
+        public bool Take() => Interlocked.CompareExchange(ref _state, Taken, Waiting) == Waiting;
+
+        /// <summary>Its caller gave up waiting: true when no batch took it (it will not run).</summary>
+        public bool Abandon() => Interlocked.CompareExchange(ref _state, Abandoned, Waiting) == Waiting;
     }
 
     // Each operation's appends complete after every earlier operation's, so when any ACD call returns, the

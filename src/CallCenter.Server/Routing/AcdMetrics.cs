@@ -17,7 +17,8 @@ public sealed class AcdMetrics
         Requeued = meter.CreateCounter<long>("callcenter.acd.requeued", description: "Offers that came back to the queue (no answer, declined).");
         WaitTime = meter.CreateHistogram<double>("callcenter.acd.wait_time", unit: "s", description: "Caller wait from entering the ACD to answer or abandonment.");
         ConnectFailures = meter.CreateCounter<long>("callcenter.acd.connect_failures", description: "Accepted offers Twilio could not connect.");
-        Conflicts = meter.CreateCounter<long>("callcenter.acd.conflicts", description: "Operations run again because another instance changed the shared ACD state they read.");
+        Conflicts = meter.CreateCounter<long>("callcenter.acd.conflicts", description: "Units of work (an operation, or a batch of them) run again because another instance changed the shared ACD state they read.");
+        BatchSize = meter.CreateHistogram<int>("callcenter.acd.batch_size", description: "Operations committed together in one unit of work over the shared ACD store.");
     }
 
     public Counter<long> Decisions { get; }
@@ -27,4 +28,5 @@ public sealed class AcdMetrics
     public Histogram<double> WaitTime { get; }
     public Counter<long> ConnectFailures { get; }
     public Counter<long> Conflicts { get; }
+    public Histogram<int> BatchSize { get; }
 }

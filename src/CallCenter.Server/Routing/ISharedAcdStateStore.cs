@@ -42,10 +42,45 @@ public interface ISharedAcdStateStore : IAcdStateStore
 
     /// <summary>Ends a read-only unit of work like <see cref="Discard"/>, keeping the records it read for a later <see cref="Begin(SharedReads?)"/>.</summary>
     SharedReads KeepReads();
+
+    /// <summary>
+    /// Starts a unit of work that several operations share, decided one after another (each sees the earlier ones' writes) and
+    /// committed together: what their <paramref name="hints"/> name is read in one round trip, on top of <paramref name="reads"/>.
+    /// A read the store cannot serve as the operations' own view (an index that an earlier operation's uncommitted write changed,
+    /// a timer) throws <see cref="BatchReadRefusedException"/>; the operation is then run on its own.
+    /// </summary>
+    void BeginBatch(IReadOnlyList<AcdReadHint> hints, SharedReads? reads);
+
+    /// <summary>In an open unit of work, a point that <see cref="RollBackTo"/> returns to (an operation of a batch about to be decided).</summary>
+    int Mark();
+
+    /// <summary>Drops what the unit of work wrote (and the records it first read) since <paramref name="mark"/>, and the marks after it.</summary>
+    void RollBackTo(int mark);
 }
+
+/// <summary>A read refused in a unit of work shared by several operations (<see cref="ISharedAcdStateStore.BeginBatch"/>).</summary>
+public sealed class BatchReadRefusedException(string message) : Exception(message);
 
 /// <summary>
 /// Records as a unit of work first read them (stored form, null when absent), to start a later unit of work from: its commit
 /// checks their versions like any read, so records changed meanwhile only cost a re-run.
 /// </summary>
-public sealed record SharedReads(IReadOnlyDictionary<string, StackExchange.Redis.RedisValue> Agents, IReadOnlyDictionary<string, StackExchange.Redis.RedisValue> Calls);
+public sealed record SharedReads(IReadOnlyDictionary<string, StackExchange.Redis.RedisValue> Agents, IReadOnlyDictionary<string, StackExchange.Redis.RedisValue> Calls)
+{
+    /// <summary>The records of several reads, the first of each kept (null when there are none).</summary>
+    public static SharedReads? Union(IEnumerable<SharedReads?> reads)
+    {
+        ArgumentNullException.ThrowIfNull(reads);
+        Dictionary<string, StackExchange.Redis.RedisValue>? agents = null, calls = null;
+        foreach (var read in reads.OfType<SharedReads>())
+        {
+            agents ??= new(StringComparer.Ordinal);
+            calls ??= new(StringComparer.Ordinal);
+            foreach (var (id, data) in read.Agents)
+                agents.TryAdd(id, data);
+            foreach (var (id, data) in read.Calls)
+                calls.TryAdd(id, data);
+        }
+        return agents is null ? null : new SharedReads(agents, calls!);
+    }
+}

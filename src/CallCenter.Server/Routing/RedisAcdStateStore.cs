@@ -98,6 +98,103 @@ public class RedisAcdStateStore : ISharedAcdStateStore
             _work.CallData[id] = data;
     }
 
+    /// <summary>Waiting-line members read ahead per tier for a batch: one per operation that may claim, at most this many.</summary>
+    private const int MaxHeadDepth = 64;
+
+    public void BeginBatch(IReadOnlyList<AcdReadHint> hints, SharedReads? reads)
+    {
+        ArgumentNullException.ThrowIfNull(hints);
+        Begin(reads);
+        var work = _work!;
+        work.Batched = true;
+        var agents = new Dictionary<string, bool>(StringComparer.Ordinal);
+        var calls = new HashSet<string>(StringComparer.Ordinal);
+        var tiers = new HashSet<int>();
+        var slots = new HashSet<int>();
+        var seekers = 0;
+        foreach (var hint in hints)
+        {
+            if (hint.AgentSeeksWork)
+                seekers++;
+            if (hint.AgentId is { } agentId)
+            {
+                // An agent read before the batch (an accept's check) has its tiers here; the others' come from their stored records.
+                if (work.AgentData.TryGetValue(agentId, out var known))
+                {
+                    if (hint.AgentSeeksWork && Deserialize<AcdAgent>(known) is { } agent)
+                        tiers.UnionWith(agent.EligibleTiers);
+                }
+                else
+                {
+                    agents[agentId] = agents.GetValueOrDefault(agentId) || hint.AgentSeeksWork;
+                }
+            }
+            if (hint.CallId is { } callId && !work.CallData.ContainsKey(callId))
+                calls.Add(callId);
+            if (!hint.IdleSlots.IsDefaultOrEmpty)
+                slots.UnionWith(hint.IdleSlots.Select(l => IdleSlot(l.SkillId, l.Level)));
+        }
+        if (agents.Count == 0 && calls.Count == 0 && tiers.Count == 0 && slots.Count == 0)
+            return;
+        var args = new List<RedisValue>(6 + (2 * agents.Count) + calls.Count + tiers.Count + slots.Count)
+        {
+            _p, Math.Clamp(seekers, 1, MaxHeadDepth), agents.Count,
+        };
+        foreach (var (agentId, seeks) in agents)
+            args.AddRange([agentId, seeks ? 1 : 0]);
+        args.Add(calls.Count);
+        args.AddRange(calls.Select(c => (RedisValue)c));
+        args.Add(tiers.Count);
+        args.AddRange(tiers.Select(t => (RedisValue)t));
+        args.Add(slots.Count);
+        args.AddRange(slots.Select(slot => (RedisValue)slot));
+        var result = (RedisResult[])Db.ScriptEvaluate(Scripts.PrefetchBatch, [_gens], [.. args])!;
+        var fetchedAgents = (RedisResult[])result[0]!;
+        for (var i = 0; i < fetchedAgents.Length; i += 2)
+            work.AgentData.TryAdd((string)fetchedAgents[i]!, (RedisValue)fetchedAgents[i + 1]);
+        var fetchedCalls = (RedisResult[])result[1]!;
+        for (var i = 0; i < fetchedCalls.Length; i += 2)
+            work.CallData.TryAdd((string)fetchedCalls[i]!, (RedisValue)fetchedCalls[i + 1]);
+        AbsorbIndexes(work, (RedisResult[])result[2]!, (RedisResult[])result[3]!);
+    }
+
+    public int Mark()
+    {
+        var work = _work ?? throw new InvalidOperationException("No unit of work is open.");
+        work.Marks.Add(new Savepoint(
+            work.Calls.ToDictionary(e => e.Key, e => (e.Value.Current, e.Value.Dirty), StringComparer.Ordinal),
+            work.Agents.ToDictionary(e => e.Key, e => (e.Value.Current, e.Value.Dirty), StringComparer.Ordinal),
+            new Dictionary<string, long>(work.Gens, StringComparer.Ordinal), work.Timers.Count, work.HandleTimes.Count, work.Released.Count,
+            [.. work.UnreadNewCalls]));
+        return work.Marks.Count - 1;
+    }
+
+    public void RollBackTo(int mark)
+    {
+        var work = _work ?? throw new InvalidOperationException("No unit of work is open.");
+        var point = work.Marks[mark];
+        RollBack(work.Calls, point.Calls);
+        RollBack(work.Agents, point.Agents);
+        work.Gens.Clear();
+        foreach (var (field, gen) in point.Gens)
+            work.Gens[field] = gen;
+        work.Timers.RemoveRange(point.Timers, work.Timers.Count - point.Timers);
+        work.HandleTimes.RemoveRange(point.HandleTimes, work.HandleTimes.Count - point.HandleTimes);
+        work.Released.RemoveRange(point.Released, work.Released.Count - point.Released);
+        work.UnreadNewCalls.IntersectWith(point.UnreadNewCalls);
+        work.Marks.RemoveRange(mark, work.Marks.Count - mark);
+    }
+
+    // Records first read after the mark are forgotten (the commit does not check them), the others get back their state at the mark.
+    private static void RollBack<T>(Dictionary<string, Tracked<T>> tracked, Dictionary<string, (T? Current, bool Dirty)> at)
+        where T : class
+    {
+        foreach (var id in tracked.Keys.Where(id => !at.ContainsKey(id)).ToList())
+            tracked.Remove(id);
+        foreach (var (id, (current, dirty)) in at)
+            tracked[id].Restore(current, dirty);
+    }
+
     public SharedReads KeepReads()
     {
         var work = _work ?? throw new InvalidOperationException("No unit of work is open.");
@@ -163,8 +260,10 @@ public class RedisAcdStateStore : ISharedAcdStateStore
         }
         // A call taken not to exist without reading it must still not exist, whether or not the decision wrote it (a duplicate
         // that hits a full queue writes no record, only its event).
-        if (work.UnreadNewCall is { } unread && !(work.Calls.TryGetValue(unread, out var written) && written.Dirty))
+        foreach (var unread in work.UnreadNewCalls)
         {
+            if (work.Calls.TryGetValue(unread, out var written) && written.Dirty)
+                continue;
             checks++;
             args.AddRange(["C", CallKey(unread), "-"]);
         }
@@ -214,7 +313,7 @@ public class RedisAcdStateStore : ISharedAcdStateStore
         {
             PutBack(work);
             // A unit of work decided from remembered lines is re-run on lines read afresh (the check that failed may be theirs).
-            if (work.UnreadNewCall is not null)
+            if (work.UnreadNewCalls.Count > 0)
                 _emptySlots.Clear();
             return false;
         }
@@ -299,7 +398,7 @@ public class RedisAcdStateStore : ISharedAcdStateStore
             work.CallData[callId] = RedisValue.Null;
             foreach (var slot in slots)
                 work.Slots[slot] = _emptySlots[slot];
-            work.UnreadNewCall = callId;
+            work.UnreadNewCalls.Add(callId);
             return;
         }
 
@@ -327,14 +426,20 @@ public class RedisAcdStateStore : ISharedAcdStateStore
             work.AgentData.TryAdd(agentId, (RedisValue)fetched[0]);
         if ((string?)fetched[1] is { Length: > 0 } callId)
             work.CallData.TryAdd(callId, (RedisValue)fetched[2]);
-        foreach (var entry in ((RedisResult[])fetched[3]!).Select(e => (RedisResult[])e!))
+        AbsorbIndexes(work, (RedisResult[])fetched[3]!, (RedisResult[])fetched[4]!);
+    }
+
+    // The scripts' heads() and idle(): waiting lines' first members and idle slots, with their generations.
+    private void AbsorbIndexes(Work work, RedisResult[] heads, RedisResult[] idle)
+    {
+        foreach (var entry in heads.Select(e => (RedisResult[])e!))
         {
             var members = new (string Member, RedisValue Data)[(entry.Length - 3) / 2];
             for (var i = 0; i < members.Length; i++)
                 members[i] = ((string)entry[3 + (2 * i)]!, (RedisValue)entry[4 + (2 * i)]);
             work.Heads.TryAdd((int)entry[0], new TierHead((long)entry[1], (long)entry[2] == 1, members));
         }
-        foreach (var entry in ((RedisResult[])fetched[4]!).Select(e => (RedisResult[])e!))
+        foreach (var entry in idle.Select(e => (RedisResult[])e!))
         {
             var read = new SlotRead((long)entry[1], (int)entry[2], [.. entry.Skip(3).Select(r => (RedisValue)r)]);
             work.Slots.TryAdd((int)entry[0], read);
@@ -467,10 +572,15 @@ public class RedisAcdStateStore : ISharedAcdStateStore
         ArgumentNullException.ThrowIfNull(call);
         if (FindCall(call.CallId) is not { State: CallState.Waiting } stored)
             return 0;
+        RefuseIfBatchWrote(callMoved: (a, b) => WaitingIn(stored.TierId, a) != WaitingIn(stored.TierId, b));
         return (int)(Db.SortedSetRank(WaitKey(stored.TierId), WaitMember(stored)) ?? 0);
     }
 
-    public int CountWaitingCallers(int queueIndex) => (int)(long)Db.HashGet(_p + "waitq", queueIndex);
+    public int CountWaitingCallers(int queueIndex)
+    {
+        RefuseIfBatchWrote(callMoved: (a, b) => HoldsLine(queueIndex, a) != HoldsLine(queueIndex, b));
+        return (int)(long)Db.HashGet(_p + "waitq", queueIndex);
+    }
 
     public IEnumerable<AcdAgent> IdleAgents(int skillId, int minLevel) => AgentPages(AgentIndex.Idle, IdleSlot(skillId, minLevel));
 
@@ -479,6 +589,7 @@ public class RedisAcdStateStore : ISharedAcdStateStore
     private IEnumerable<AcdAgent> AgentPages(AgentIndex index, int slot)
     {
         const int Page = 16;
+        RefuseIfBatchWrote(agentMoved: (a, b) => InIndex(index, slot, a) || InIndex(index, slot, b));
         var field = index.GenField(slot);
         var start = 0;
         // The prefetch holds the first few idle agents of a slot; the rest come a page at a time.
@@ -529,6 +640,7 @@ public class RedisAcdStateStore : ISharedAcdStateStore
     public int CountIdle(int skillId, int minLevel)
     {
         var slot = IdleSlot(skillId, minLevel);
+        RefuseIfBatchWrote(agentMoved: (a, b) => InIndex(AgentIndex.Idle, slot, a) || InIndex(AgentIndex.Idle, slot, b));
         var field = "i" + slot.ToString(CultureInfo.InvariantCulture);
         if (_work is { } work && work.Slots.TryGetValue(slot, out var prefetched))
         {
@@ -540,7 +652,11 @@ public class RedisAcdStateStore : ISharedAcdStateStore
         return (int)(long)result[1];
     }
 
-    public int CountStaffed(int tierId) => (int)(long)Db.HashGet(_p + "staffed", tierId);
+    public int CountStaffed(int tierId)
+    {
+        RefuseIfBatchWrote(agentMoved: (a, b) => StaffedIn(tierId, a) != StaffedIn(tierId, b));
+        return (int)(long)Db.HashGet(_p + "staffed", tierId);
+    }
 
     public void Schedule(AcdTimer timer)
     {
@@ -556,6 +672,8 @@ public class RedisAcdStateStore : ISharedAcdStateStore
         // One timer per unit of work keeps each commit small; the host runs ticks until none is due.
         if (_work is { TakenTimer: not null })
             return false;
+        if (_work is { Batched: true })
+            throw new BatchReadRefusedException("Timers are taken by a unit of work of their own.");
         var nowMs = now.UtcTicks / TimeSpan.TicksPerMillisecond;
         var lease = _work is null ? 0 : _timerLease.TotalMilliseconds;
         var result = Db.ScriptEvaluate(Scripts.TakeDue, [_timers, _gens], [nowMs, lease, _p + "connecting:", 1000, _p]);
@@ -619,9 +737,35 @@ public class RedisAcdStateStore : ISharedAcdStateStore
 
     public TimeSpan? MeanHandleTime(int queueIndex)
     {
+        if (_work is { Batched: true } work && work.HandleTimes.Exists(h => h.Queue == queueIndex))
+            throw new BatchReadRefusedException($"Handle times of queue {queueIndex} were added by an earlier operation of this batch.");
         var values = Db.ListRange(HandleKey(queueIndex));
         return values.Length == 0 ? null : TimeSpan.FromTicks(values.Sum(v => (long)v) / values.Length);
     }
+
+    // In a batch, an index read from Redis does not see what the batch wrote and has yet to commit: refused when a record written
+    // in this unit of work moved in the index read (as read, as written), so that every operation of a batch decides from exactly
+    // the state it would see alone after the operations before it. Waiting lines are exempt: PeekBestWaiting merges this unit's
+    // own writes.
+    private void RefuseIfBatchWrote(Func<AcdAgent?, AcdAgent?, bool>? agentMoved = null, Func<AcdCall?, AcdCall?, bool>? callMoved = null)
+    {
+        if (_work is not { Batched: true } work)
+            return;
+        if (agentMoved is not null && work.Agents.Values.Any(t => t.Dirty && agentMoved(t.Original, t.Current)))
+            throw new BatchReadRefusedException("An index read would miss agents written earlier in this batch.");
+        if (callMoved is not null && work.Calls.Values.Any(t => t.Dirty && callMoved(t.Original, t.Current)))
+            throw new BatchReadRefusedException("An index read would miss calls written earlier in this batch.");
+    }
+
+    // An agent index page skips every agent this unit of work wrote (Records), so any of them in the slot, before or after, counts.
+    private static bool InIndex(AgentIndex index, int slot, AcdAgent? agent) =>
+        agent is not null && agent.State == index.State && IdleSlots(agent).Contains(slot);
+
+    private static bool StaffedIn(int tierId, AcdAgent? agent) => agent is not null && IsStaffed(agent.State) && agent.EligibleTiers.Contains(tierId);
+
+    private static bool HoldsLine(int queueIndex, AcdCall? call) => call is { State: CallState.Waiting, IsCallback: false } && call.QueueIndex == queueIndex;
+
+    private static string? WaitingIn(int tierId, AcdCall? call) => call is { State: CallState.Waiting } && call.TierId == tierId ? WaitMember(call) : null;
 
     // Writes inside the open unit of work, or as a unit of work of their own (retried until it commits).
     private void InWork(Action<Work> write)
@@ -833,7 +977,14 @@ public class RedisAcdStateStore : ISharedAcdStateStore
         public bool Dirty { get; private set; }
 
         public void Write(T? value) => (Current, Dirty) = (value, true);
+
+        public void Restore(T? current, bool dirty) => (Current, Dirty) = (current, dirty);
     }
+
+    /// <summary>A unit of work's state at a <see cref="Mark"/>: what <see cref="RollBackTo"/> puts back.</summary>
+    private sealed record Savepoint(
+        Dictionary<string, (AcdCall? Current, bool Dirty)> Calls, Dictionary<string, (AcdAgent? Current, bool Dirty)> Agents,
+        Dictionary<string, long> Gens, int Timers, int HandleTimes, int Released, HashSet<string> UnreadNewCalls);
 
     private sealed class Work
     {
@@ -867,8 +1018,13 @@ public class RedisAcdStateStore : ISharedAcdStateStore
         /// <summary>Ring-timeout holds the commit releases.</summary>
         public List<string> Released { get; } = [];
 
-        /// <summary>A call entering the ACD decided from idle lines last seen empty: taken not to exist, without reading it.</summary>
-        public string? UnreadNewCall { get; set; }
+        /// <summary>Calls entering the ACD decided from idle lines last seen empty: taken not to exist, without reading them.</summary>
+        public HashSet<string> UnreadNewCalls { get; } = new(StringComparer.Ordinal);
+
+        public List<Savepoint> Marks { get; } = [];
+
+        /// <summary>Shared by several operations (<see cref="BeginBatch"/>): index reads that would miss an earlier one's writes are refused.</summary>
+        public bool Batched { get; set; }
     }
 
     /// <summary>The first members of a waiting line (with their records) and its generation, read together.</summary>
@@ -930,12 +1086,42 @@ public class RedisAcdStateStore : ISharedAcdStateStore
             return out
             """;
 
-        // Shared by the scripts that read ahead. G: generations hash; P: key prefix. Reads the agent and the call records (the call
-        // named, else with agentCall the one the agent's record holds), the first member of each waiting line in
-        // tiers (plus, with seeks, the agent's eligible tiers from its record) with its record, and each idle slot's size
-        // with its first 4 agents. Returns { agent, call id, call, { { tier, gen, complete, member, record... } },
-        // { { slot, gen, size, record... } } }; generations and members come from one atomic read, so they agree.
+        // Shared by the scripts that read ahead. G: generations hash; P: key prefix. heads(): the first depth members of each
+        // waiting line in tiers with their records; idle(): each idle slot's size with its first 4 agents. fetch(): the agent and the
+        // call records (the call named, else with agentCall the one the agent's record holds), the heads of tiers (plus, with seeks,
+        // the agent's eligible tiers from its record) and the idle slots. Returns { agent, call id, call, { { tier, gen, complete,
+        // (member, record)... } }, { { slot, gen, size, record... } } }; generations and members come from one atomic read, so they agree.
         private const string Fetch = """
+            local function heads(G, P, tiers, depth)
+              local out = {}
+              for _, t in ipairs(tiers) do
+                local members = redis.call('ZRANGE', P .. 'wait:' .. t, 0, depth)
+                local entry = { tonumber(t), tonumber(redis.call('HGET', G, 'w' .. t) or '0'), #members <= depth and 1 or 0 }
+                for k = 1, math.min(#members, depth) do
+                  entry[#entry + 1] = members[k]
+                  entry[#entry + 1] = redis.call('HGET', P .. 'call:' .. string.sub(members[k], 43), 'd') or ''
+                end
+                out[#out + 1] = entry
+              end
+              return out
+            end
+
+            local function idle(G, P, slots)
+              local out = {}
+              for _, s in ipairs(slots) do
+                local key = P .. 'idle:' .. s
+                local size = redis.call('ZCARD', key)
+                local entry = { tonumber(s), tonumber(redis.call('HGET', G, 'i' .. s) or '0'), size }
+                if size > 0 then
+                  for _, m in ipairs(redis.call('ZRANGE', key, 0, 3)) do
+                    entry[#entry + 1] = redis.call('HGET', P .. 'agent:' .. string.sub(m, 22), 'd') or ''
+                  end
+                end
+                out[#out + 1] = entry
+              end
+              return out
+            end
+
             local function fetch(G, P, agentId, callId, seeks, agentCall, tiers, slots)
               local agent = false
               if agentId ~= '' then agent = redis.call('HGET', P .. 'agent:' .. agentId, 'd') end
@@ -950,31 +1136,49 @@ public class RedisAcdStateStore : ISharedAcdStateStore
               end
               local call = false
               if callId ~= '' then call = redis.call('HGET', P .. 'call:' .. callId, 'd') end
-              local heads = {}
-              for _, t in ipairs(tiers) do
-                local members = redis.call('ZRANGE', P .. 'wait:' .. t, 0, 1)
-                local entry = { tonumber(t), tonumber(redis.call('HGET', G, 'w' .. t) or '0'), #members <= 1 and 1 or 0 }
-                if #members > 0 then
-                  entry[4] = members[1]
-                  entry[5] = redis.call('HGET', P .. 'call:' .. string.sub(members[1], 43), 'd') or ''
-                end
-                heads[#heads + 1] = entry
-              end
-              local idle = {}
-              for _, s in ipairs(slots) do
-                local key = P .. 'idle:' .. s
-                local size = redis.call('ZCARD', key)
-                local entry = { tonumber(s), tonumber(redis.call('HGET', G, 'i' .. s) or '0'), size }
-                if size > 0 then
-                  for _, m in ipairs(redis.call('ZRANGE', key, 0, 3)) do
-                    entry[#entry + 1] = redis.call('HGET', P .. 'agent:' .. string.sub(m, 22), 'd') or ''
-                  end
-                end
-                idle[#idle + 1] = entry
-              end
-              return { agent, callId, call, heads, idle }
+              return { agent, callId, call, heads(G, P, tiers, 1), idle(G, P, slots) }
             end
 
+            """;
+
+        // Several operations' first reads at once (a batch, BeginBatch). KEYS: generations hash. ARGV: key prefix, head depth, agent
+        // count, (agent id, 1 when it seeks work)..., call count, call ids..., tier count, tiers..., slot count, slots...; the tiers
+        // of agents that seek work are added from their records, each tier read once. Returns { { agent id, record or false }...,
+        // { call id, record or false }..., heads(), idle() }.
+        public const string PrefetchBatch = Fetch + """
+            local P, depth, i = ARGV[1], tonumber(ARGV[2]), 4
+            local agents, tiers, seen = {}, {}, {}
+            for a = 1, tonumber(ARGV[3]) do
+              local data = redis.call('HGET', P .. 'agent:' .. ARGV[i], 'd')
+              agents[#agents + 1] = ARGV[i]
+              agents[#agents + 1] = data
+              if data and ARGV[i + 1] == '1' then
+                local ok, rec = pcall(cjson.decode, data)
+                if ok and type(rec) == 'table' and type(rec.EligibleTiers) == 'table' then
+                  for _, t in ipairs(rec.EligibleTiers) do
+                    t = tonumber(t)
+                    if not seen[t] then seen[t] = true; tiers[#tiers + 1] = t end
+                  end
+                end
+              end
+              i = i + 2
+            end
+            local calls = {}
+            local nc = tonumber(ARGV[i]); i = i + 1
+            for c = 1, nc do
+              calls[#calls + 1] = ARGV[i]
+              calls[#calls + 1] = redis.call('HGET', P .. 'call:' .. ARGV[i], 'd')
+              i = i + 1
+            end
+            local nt = tonumber(ARGV[i]); i = i + 1
+            for t = 1, nt do
+              local tier = tonumber(ARGV[i]); i = i + 1
+              if not seen[tier] then seen[tier] = true; tiers[#tiers + 1] = tier end
+            end
+            local slots = {}
+            local ns = tonumber(ARGV[i]); i = i + 1
+            for s = 1, ns do slots[s] = ARGV[i]; i = i + 1 end
+            return { agents, calls, heads(KEYS[1], P, tiers, depth), idle(KEYS[1], P, slots) }
             """;
 
         // KEYS: generations hash. ARGV: key prefix, agent id or '', call id or '', 1 to add the agent's eligible tiers, how many
