@@ -2,6 +2,8 @@
 # Issue #3's load run: a Release server against this checkout's PostgreSQL and Redis, warmed at the rate, then
 # `callcenter-sim load` at the rate; prints the generator's summary and each process's CPU per request, read from
 # /proc/<pid>/stat (PostgreSQL: the postmaster, its live children and its reaped ones) over the measured run.
+# "Per request" is per request on the schedule (incoming calls and menu steps); the calls' final status callbacks, which
+# the generator sends on top of the rate as each call hangs up, are in the CPU but not in the count.
 #
 #   bench/ivr-load.sh [rate] [server dir] [simulator dir]     defaults: 2000, the Release bin folders of this checkout
 #
@@ -11,6 +13,8 @@
 # the webhook instance with Metrics__RunWorkers=false, as a bank would deploy them; "inline" folds on the webhook instance.
 # Either way every event the run logs is folded on this machine during the run: the summary says how many.
 # IVR_LOAD_SERVER_ENV="NAME=value ..." sets variables (e.g. runtime knobs) for the webhook instance only.
+# IVR_LOAD_ARGS="..." passes more options to the generator (e.g. "--steps-per-call 12"; a generator older than that
+# option never ends a call).
 # IVR_LOAD_COUNTERS=1 records the webhook instance's runtime, ASP.NET Core and call-log counters (GC, thread pool, JIT,
 # server-side request duration, call-log batch duration) each second of the measured run into .local/ivr-load/counters.csv
 # (needs dotnet-counters; it costs the server a little CPU: use it in every run of a comparison or in none).
@@ -66,7 +70,8 @@ fi
 (cd "$server_dir" && Degraded__SpoolDirectory="$out/spool" exec env ${IVR_LOAD_SERVER_ENV:-} dotnet CallCenter.Server.dll >"$out/server.log" 2>&1) &
 server=$!
 wait_ready "$port" "$server" "$out/server.log"
-load() { dotnet "$sim_dir/callcenter-sim.dll" load --base-url "http://127.0.0.1:$port" --auth-token bench-token --rate "$rate" "$@"; }
+# shellcheck disable=SC2086
+load() { dotnet "$sim_dir/callcenter-sim.dll" load --base-url "http://127.0.0.1:$port" --auth-token bench-token --rate "$rate" ${IVR_LOAD_ARGS:-} "$@"; }
 load --seconds "$warm" >/dev/null
 s0=$(ticks "$server") p0=$(pg_ticks) r0=$(ticks "$redis_pid") f0=$([ -n "$folder" ] && ticks "$folder" || echo 0)
 l0=$(logged) w0=$(folded)
@@ -77,8 +82,11 @@ if [ "${IVR_LOAD_COUNTERS:-0}" = 1 ]; then
     --counters System.Runtime,Microsoft.AspNetCore.Hosting,CallCenter >/dev/null 2>&1 &
   counters=$!
 fi
+# The summary without the progress line (carriage returns).
+# shellcheck disable=SC2086
 /usr/bin/time -f '%U %S' -o "$out/generator.time" dotnet "$sim_dir/callcenter-sim.dll" load --base-url "http://127.0.0.1:$port" \
-  --auth-token bench-token --rate "$rate" --warmup "$warmup" --seconds "$seconds" --json "$out/load.json" | tail -n 4
+  --auth-token bench-token --rate "$rate" ${IVR_LOAD_ARGS:-} --warmup "$warmup" --seconds "$seconds" --json "$out/load.json" |
+  tr '\r' '\n' | grep -v -e '% sent' -e '^$' || true
 [ -n "$counters" ] && { wait "$counters" || true; }
 s1=$(ticks "$server") p1=$(pg_ticks) r1=$(ticks "$redis_pid") f1=$([ -n "$folder" ] && ticks "$folder" || echo 0)
 l1=$(logged) w1=$(folded)

@@ -21,12 +21,14 @@ public sealed class IvrCallHandler(
     // A chain of core requests longer than this is a flow bug; the caller goes to a person instead.
     private const int MaxCoreRoundTrips = 4;
 
-    public async Task<string> StartAsync(string callSid, string dialled, CancellationToken ct)
+    /// <summary>The call's first TwiML; null when the call has moved on past it (a late repeat of the incoming webhook must not restart it).</summary>
+    public async Task<string?> StartAsync(string callSid, string dialled, CancellationToken ct)
     {
         using var activity = CallCenterTelemetry.ActivitySource.StartActivity("ivr.start");
         activity?.SetTag("call.sid", callSid);
         var session = await sessions.LoadAsync(callSid, IncomingReply);
         if (session.Reply is { } replayed) return replayed;
+        if (session.State is not null) return null;
 
         if (flows.ForNumber(dialled) is not { } interpreter)
         {

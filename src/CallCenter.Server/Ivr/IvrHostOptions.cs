@@ -12,6 +12,12 @@ public sealed class IvrHostOptions
     public TimeSpan SessionTtl { get; set; } = TimeSpan.FromHours(4);
 
     /// <summary>
+    /// How long a call's IVR state is kept after its final status callback: long enough for a webhook Twilio posts after the
+    /// hang-up (a &lt;Record&gt;'s action), short so that ended calls do not pile up in memory and Redis.
+    /// </summary>
+    public TimeSpan EndedSessionTtl { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>
     /// Base64 of 32 bytes: the AES-256-GCM key for IVR state in Redis (it briefly holds a card number).
     /// Every instance must share it; without it a random per-process key is used, fit for one instance only.
     /// </summary>

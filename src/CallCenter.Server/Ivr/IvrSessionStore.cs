@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -17,19 +16,27 @@ public sealed record IvrSession(IvrCallState? State, string? Reply);
 
 /// <summary>
 /// Keeps each call's IVR state in Redis (shared by every instance) with a TTL, encrypted with
-/// AES-256-GCM because it briefly holds a card number. The TwiML given for each step is kept beside
-/// it, so a webhook Twilio retries gets the same answer without being run twice.
+/// AES-256-GCM because it briefly holds a card number. The TwiML given for the call's last step is kept beside
+/// it, so a webhook Twilio retries gets the same answer without being run twice. Only the last: Twilio retries a
+/// webhook before the call moves on, never after, and an older step is answered as stale (its reply gone).
 /// A single instance (in-process ACD) also keeps every session in its own memory and reads that first, so it
 /// carries on through a Redis outage; Redis then only lets a restarted process pick up calls in progress.
 /// Several instances must share the state: there a Redis failure surfaces (503, and Twilio's fallback URL).
+/// After the call's final status its session lives on only for <see cref="IvrHostOptions.EndedSessionTtl"/>.
 /// </summary>
 public class IvrSessionStore : IDisposable
 {
     private const string StateField = "state";
+    // The last reply, sealed with the name of the step it answers (in ReplyStepField) as associated data.
+    private const string ReplyField = "reply";
+    private const string ReplyStepField = "reply-step";
     // State and reply in one command that also sets the TTL, so a key holding a card number can never outlive it.
-    private const string SaveScript = "redis.call('HSET', KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4]) redis.call('PEXPIRE', KEYS[1], ARGV[5])";
+    private const string SaveScript =
+        "redis.call('HSET', KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]) redis.call('PEXPIRE', KEYS[1], ARGV[7])";
+    private static readonly RedisValue[] LoadFields = [StateField, ReplyStepField, ReplyField];
     private readonly IConnectionMultiplexer _redis;
     private readonly TimeSpan _ttl;
+    private readonly TimeSpan _endedTtl;
     private readonly byte[] _key;
     // AesGcm holds a native cipher context that is costly to build and not safe to share between threads.
     private readonly ThreadLocal<AesGcm> _aes;
@@ -37,12 +44,8 @@ public class IvrSessionStore : IDisposable
     private readonly DegradedState _degraded;
     private readonly ILogger<IvrSessionStore> _logger;
 
-    /// <summary>A session as the single instance holds it in memory; replies per step.</summary>
-    private sealed class LocalSession
-    {
-        public IvrCallState? State { get; set; }
-        public ConcurrentDictionary<string, string> Replies { get; } = new(StringComparer.Ordinal);
-    }
+    /// <summary>A session as the single instance holds it in memory: replaced whole by each step, so a reader never sees half of one.</summary>
+    private sealed record LocalSession(IvrCallState State, string ReplyStep, string Reply);
 
     public IvrSessionStore(IConnectionMultiplexer redis, IOptions<IvrHostOptions> options, IOptions<AcdStoreOptions> store, DegradedState degraded,
         ILogger<IvrSessionStore> logger)
@@ -53,6 +56,7 @@ public class IvrSessionStore : IDisposable
         _degraded = degraded;
         _logger = logger;
         _ttl = options.Value.SessionTtl;
+        _endedTtl = options.Value.EndedSessionTtl < _ttl ? options.Value.EndedSessionTtl : _ttl;
         if (store.Value.Store == AcdStoreKind.InMemory) _local = new MemoryCache(new MemoryCacheOptions());
         if (options.Value.StateKey is { Length: > 0 } configured)
         {
@@ -72,7 +76,7 @@ public class IvrSessionStore : IDisposable
     public async Task<IvrSession> LoadAsync(string callSid, string replyField)
     {
         if (_local?.Get<LocalSession>(callSid) is { } local)
-            return new IvrSession(local.State, local.Replies.GetValueOrDefault(replyField));
+            return new IvrSession(local.State, local.ReplyStep == replyField ? local.Reply : null);
         if (_local is not null && !_redis.IsConnected)
         {
             // Not in memory and Redis away: a call this process never saw (started before a restart) cannot be resumed.
@@ -82,7 +86,7 @@ public class IvrSessionStore : IDisposable
         RedisValue[] values;
         try
         {
-            values = await _redis.GetDatabase().HashGetAsync(KeyOf(callSid), [StateField, replyField]);
+            values = await _redis.GetDatabase().HashGetAsync(KeyOf(callSid), LoadFields);
         }
         catch (Exception ex) when (_local is not null && DependencyFailures.IsRedisUnavailable(ex))
         {
@@ -90,7 +94,7 @@ public class IvrSessionStore : IDisposable
             return new IvrSession(null, null);
         }
         var state = values[0].HasValue ? JsonSerializer.Deserialize<IvrCallState>(Decrypt(callSid, StateField, values[0]!)) : null;
-        var reply = values[1].HasValue ? Encoding.UTF8.GetString(Decrypt(callSid, replyField, values[1]!)) : null;
+        var reply = values[1] == replyField && values[2].HasValue ? Encoding.UTF8.GetString(Decrypt(callSid, replyField, values[2]!)) : null;
         return new IvrSession(state, reply);
     }
 
@@ -99,10 +103,7 @@ public class IvrSessionStore : IDisposable
     {
         if (_local is not null)
         {
-            var local = _local.GetOrCreate(callSid, _ => new LocalSession())!;
-            local.State = state;
-            local.Replies[replyField] = reply;
-            _local.Set(callSid, local, _ttl);
+            _local.Set(callSid, new LocalSession(state, replyField, reply), _ttl);
             // Redis is the copy a restarted process reads; the call must not wait for it, nor fail without it.
             if (!_redis.IsConnected)
             {
@@ -134,9 +135,29 @@ public class IvrSessionStore : IDisposable
         await _redis.GetDatabase().ScriptEvaluateAsync(SaveScript, [KeyOf(callSid)],
         [
             StateField, SealState(callSid, state),
-            replyField, SealText(callSid, replyField, reply),
+            ReplyStepField, replyField,
+            ReplyField, SealText(callSid, replyField, reply),
             (long)_ttl.TotalMilliseconds,
         ]);
+    }
+
+    /// <summary>
+    /// The call has ended (its final status came): its session is kept only <see cref="IvrHostOptions.EndedSessionTtl"/> longer,
+    /// for a webhook Twilio still posts after the hang-up (a &lt;Record&gt;'s action), instead of <see cref="IvrHostOptions.SessionTtl"/>.
+    /// Best effort: a call whose Redis key keeps its full TTL is not worth failing the status callback for.
+    /// </summary>
+    public async Task EndAsync(string callSid)
+    {
+        if (_local?.Get<LocalSession>(callSid) is { } local) _local.Set(callSid, local, _endedTtl);
+        if (_local is not null && !_redis.IsConnected) return;
+        try
+        {
+            await _redis.GetDatabase().KeyExpireAsync(KeyOf(callSid), _endedTtl);
+        }
+        catch (Exception ex) when (DependencyFailures.IsRedisUnavailable(ex))
+        {
+            _logger.LogWarning(ex, "IVR state of ended call {CallSid} keeps its full TTL: Redis did not take the shorter one", callSid);
+        }
     }
 
     // Every step seals its state and reply: the plain bytes go through one buffer per thread instead of new arrays each time.

@@ -55,12 +55,15 @@ public static class TwilioVoiceApi
         var result = await callLog.AppendAsync(new NewCallEvent(callSid, "call.incoming", "incoming", now, payload), ct);
 
         telemetry.Webhooks.Add(1, new("route", "incoming"), new("outcome", Outcome(result)));
-        return Twiml.Ok(await ivr.StartAsync(callSid, to, ct));
+        return await ivr.StartAsync(callSid, to, ct) is { } twiml
+            ? Twiml.Ok(twiml)
+            : TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "Call already in the IVR",
+                detail: $"Call {callSid} has moved past its first reply.");
     }
 
     internal static async Task<IResult> StatusAsync(
         HttpRequest request, CallCenterDbContext db, ICallEventLog callLog, TimeProvider clock,
-        CallCenterTelemetry telemetry, Routing.AcdHost acd, CancellationToken ct)
+        CallCenterTelemetry telemetry, Routing.AcdHost acd, IvrSessionStore ivrSessions, CancellationToken ct)
     {
         var form = await request.ReadFormAsync(ct);
         var errors = new Dictionary<string, string[]>();
@@ -100,7 +103,10 @@ public static class TwilioVoiceApi
 
         // A caller gone while queued or ringing abandoned; a connected call ended. Repeats change nothing.
         if (VoiceWebhookForm.FinalStatuses.Contains(status))
+        {
             await acd.CallEndedAsync(callSid, ct);
+            await ivrSessions.EndAsync(callSid);
+        }
 
         telemetry.Webhooks.Add(1, new("route", "status"), new("outcome", Outcome(result)));
         return TypedResults.NoContent();

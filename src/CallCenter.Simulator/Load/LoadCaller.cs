@@ -11,36 +11,44 @@ namespace CallCenter.Simulator.Load;
 
 /// <summary>
 /// One simulated caller on its own keep-alive HTTP/1.1 connection, one request in flight. It dials in, picks a language,
-/// then walks main menu → accounts menu → back, again and again, following each reply's gather action as Twilio does;
-/// a reply without one (or an error) ends the call and the next request dials in again. Requests are written straight
-/// into a reused buffer and signed (X-Twilio-Signature) with a reused HMAC, because the generator runs on the cores
-/// of the server it measures.
+/// then walks main menu → accounts menu → back, following each reply's gather action as Twilio does, until it has taken
+/// its steps per call: then it hangs up, and Twilio's final status callback (CallStatus=completed) goes to the server at
+/// once, before the next request dials a new call. A reply without a gather action (or an error) ends the call too, without
+/// a status callback. Requests are written straight into a reused buffer and signed (X-Twilio-Signature) with a reused HMAC,
+/// because the generator runs on the cores of the server it measures.
 /// </summary>
 internal sealed class LoadCaller : IDisposable
 {
     private const string IncomingPath = "/twilio/voice/incoming";
+    private const string StatusPath = "/twilio/voice/status";
     private const string AccountSid = "AC00000000000000000000000000000001";
     private static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(10);
 
     // The form fields in the order they are sent; the signature takes them sorted by name (Twilio's rule).
     private static readonly string[] IncomingFields = ["From", "To", "CallStatus", "CallSid", "AccountSid"];
     private static readonly string[] StepFields = ["Digits", "CallStatus", "CallSid", "AccountSid"];
+    private static readonly string[] StatusFields = ["CallStatus", "CallDuration", "Direction", "From", "To", "CallSid", "AccountSid"];
     private static readonly int[] IncomingSigned = SortedByName(IncomingFields);
     private static readonly int[] StepSigned = SortedByName(StepFields);
+    private static readonly int[] StatusSigned = SortedByName(StatusFields);
     private static readonly string[] StatusTexts = [.. Enumerable.Range(0, 600).Select(s => s.ToString(CultureInfo.InvariantCulture))];
 
     private readonly EndPoint _server;
     private readonly byte[] _requestHead;
     private readonly byte[] _publicBase;
     private readonly string _to;
+    private readonly int _stepsPerCall;
     private readonly IncrementalHash _hmac;
     private readonly byte[] _request = new byte[4096];
     private readonly byte[] _body = new byte[2048];
     private readonly byte[] _signed = new byte[4096];
-    private readonly string[] _values = new string[IncomingFields.Length];
+    private readonly string[] _values = new string[StatusFields.Length];
     private byte[] _receive = new byte[16 * 1024];
     private Socket? _socket;
     private string? _callSid;
+    private string _from = "";
+    private long _dialledAt;
+    private int _steps;
     private string? _next;
     private string _menuKey = "1";
 
@@ -49,10 +57,12 @@ internal sealed class LoadCaller : IDisposable
     private long _sentAt;
     private bool _timedOut;
 
-    public LoadCaller(EndPoint server, string host, Uri publicUrl, string authToken, string to)
+    public LoadCaller(EndPoint server, string host, Uri publicUrl, string authToken, string to, int stepsPerCall)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(stepsPerCall, 1);
         _server = server;
         _to = to;
+        _stepsPerCall = stepsPerCall;
         _requestHead = Encoding.ASCII.GetBytes($" HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/x-www-form-urlencoded\r\nX-Twilio-Signature: ");
         _publicBase = Encoding.UTF8.GetBytes(publicUrl.ToString().TrimEnd('/'));
 #pragma warning disable CA5350 // Twilio defines the signature as HMAC-SHA1; we must match it.
@@ -60,7 +70,14 @@ internal sealed class LoadCaller : IDisposable
 #pragma warning restore CA5350
     }
 
-    public LatencyRecorder Recorder { get; } = new();
+    /// <summary>The incoming-call webhooks, on the schedule.</summary>
+    public LatencyRecorder Incoming { get; } = new();
+
+    /// <summary>The menu-step webhooks (gather actions), on the schedule.</summary>
+    public LatencyRecorder Steps { get; } = new();
+
+    /// <summary>The final status callbacks, each sent as its call's last step is answered (off the schedule, timed from sending).</summary>
+    public LatencyRecorder StatusCallbacks { get; } = new();
 
     /// <summary>Calls this caller dialled (warm-up included).</summary>
     public int CallsPlaced { get; private set; }
@@ -70,33 +87,51 @@ internal sealed class LoadCaller : IDisposable
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     public async ValueTask ServeAsync(long due, long measuredFrom, Stopwatch clock)
     {
-        var path = NextRequest();
-        var length = WriteRequest(path);
+        var path = NextRequest(clock);
+        var incoming = ReferenceEquals(path, IncomingPath);
+        var (outcome, status, action) = await ExchangeAsync(path, incoming ? IncomingFields : StepFields, incoming ? IncomingSigned : StepSigned, clock);
+        _next = status == 200 ? action : null;
+        _menuKey = incoming || _menuKey == "9" ? "1" : "9";
+        if (!incoming) _steps++;
+        var measured = due >= measuredFrom;
+        if (measured) (incoming ? Incoming : Steps).Record((clock.ElapsedTicks - due) * 1000.0 / Stopwatch.Frequency, outcome);
+        if (_next is null || _steps < _stepsPerCall) return;
+
+        // The caller hangs up: Twilio posts the call's final status, and the next request dials a new call.
+        _next = null;
+        WriteStatusForm(clock);
+        var sent = clock.ElapsedTicks;
+        (outcome, _, _) = await ExchangeAsync(StatusPath, StatusFields, StatusSigned, clock);
+        if (measured) StatusCallbacks.Record((clock.ElapsedTicks - sent) * 1000.0 / Stopwatch.Frequency, outcome);
+    }
+
+    // One request and its reply: the outcome (status code, or what went wrong), the status code, and the reply's gather action.
+    private async ValueTask<(string Outcome, int Status, string? Action)> ExchangeAsync(string path, string[] fields, int[] signedOrder, Stopwatch clock)
+    {
+        var length = WriteRequest(path, fields, signedOrder);
         lock (_flight)
         {
             _sentAt = clock.ElapsedTicks;
             _timedOut = false;
         }
-        string outcome;
         try
         {
             var reply = await SendAndReceiveAsync(length);
             if (reply.Close) Disconnect();
-            _next = reply.Status == 200 ? HttpReply.GatherAction(_receive.AsSpan(reply.BodyStart, reply.BodyLength)) : null;
-            _menuKey = path.StartsWith(IncomingPath, StringComparison.Ordinal) || _menuKey == "9" ? "1" : "9";
-            outcome = reply.Status < StatusTexts.Length ? StatusTexts[reply.Status] : reply.Status.ToString(CultureInfo.InvariantCulture);
+            var action = reply.Status == 200 ? HttpReply.GatherAction(_receive.AsSpan(reply.BodyStart, reply.BodyLength)) : null;
+            var outcome = reply.Status < StatusTexts.Length ? StatusTexts[reply.Status] : reply.Status.ToString(CultureInfo.InvariantCulture);
+            return (outcome, reply.Status, action);
         }
         catch (Exception ex) when (ex is SocketException or IOException or ObjectDisposedException or InvalidDataException)
         {
-            outcome = TimedOut() ? "Timeout" : ex.GetType().Name;
+            var outcome = TimedOut() ? "Timeout" : ex.GetType().Name;
             Disconnect();
-            _next = null;
+            return (outcome, 0, null);
         }
         finally
         {
             lock (_flight) _sentAt = 0;
         }
-        if (due >= measuredFrom) Recorder.Record((clock.ElapsedTicks - due) * 1000.0 / Stopwatch.Frequency, outcome);
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
@@ -154,13 +189,16 @@ internal sealed class LoadCaller : IDisposable
     }
 
     // Builds the form of the next step of the walk (or of a new call), exactly as Twilio would post it.
-    private string NextRequest()
+    private string NextRequest(Stopwatch clock)
     {
         if (_callSid is null || _next is null)
         {
             _callSid = "CA" + Guid.NewGuid().ToString("N");
             CallsPlaced++;
-            _values[0] = "+86139" + Random.Shared.Next(10_000_000, 99_999_999).ToString(CultureInfo.InvariantCulture);
+            _steps = 0;
+            _dialledAt = clock.ElapsedTicks;
+            _from = "+86139" + Random.Shared.Next(10_000_000, 99_999_999).ToString(CultureInfo.InvariantCulture);
+            _values[0] = _from;
             _values[1] = _to;
             _values[2] = "ringing";
             _values[3] = _callSid;
@@ -175,12 +213,20 @@ internal sealed class LoadCaller : IDisposable
         return _next;
     }
 
-    private int WriteRequest(string path)
+    // Twilio's status callback of a call that ended normally, with its length in whole seconds.
+    private void WriteStatusForm(Stopwatch clock)
     {
-        var incoming = ReferenceEquals(path, IncomingPath);
-        var fields = incoming ? IncomingFields : StepFields;
-        var signedOrder = incoming ? IncomingSigned : StepSigned;
+        _values[0] = "completed";
+        _values[1] = ((clock.ElapsedTicks - _dialledAt) / Stopwatch.Frequency).ToString(CultureInfo.InvariantCulture);
+        _values[2] = "inbound";
+        _values[3] = _from;
+        _values[4] = _to;
+        _values[5] = _callSid!;
+        _values[6] = AccountSid;
+    }
 
+    private int WriteRequest(string path, string[] fields, int[] signedOrder)
+    {
         var body = 0;
         for (var i = 0; i < fields.Length; i++)
         {

@@ -7,13 +7,18 @@ namespace CallCenter.Simulator.Load;
 
 /// <summary>
 /// `callcenter-sim load`: an open-loop load of IVR menu steps at a fixed rate. Each simulated caller
-/// dials in, picks a language, then walks main menu → accounts menu → back, again and again, following
-/// the returned TwiML exactly as Twilio does, one request at a time on its own keep-alive connection. Latency counts
-/// from each request's scheduled send time, so a server that falls behind shows it (no coordinated omission).
+/// dials in, picks a language, then walks main menu → accounts menu → back, following the returned TwiML exactly as
+/// Twilio does, one request at a time on its own keep-alive connection; after its steps per call it hangs up (Twilio's
+/// final status callback, sent at once and timed on its own) and dials a new call. Latency counts from each request's
+/// scheduled send time, so a server that falls behind shows it (no coordinated omission).
 /// </summary>
 internal static class LoadCommand
 {
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+
+    private static string Line(string kind, Latency latency) =>
+        $"  {kind}: {latency.Requests}, latency ms p50 {latency.P50:F2}, p99 {latency.P99:F2}, p99.9 {latency.P999:F2}, max {latency.Max:F2}; outcomes " +
+        string.Join(", ", latency.Outcomes.OrderBy(o => o.Key, StringComparer.Ordinal).Select(o => $"{o.Key} {o.Value}"));
 
     public static Command Create()
     {
@@ -32,11 +37,16 @@ internal static class LoadCommand
             Description = "Seconds sent at the same rate before measuring, not counted: lets both processes' JIT, thread pools and connections settle.",
         };
         var callers = new Option<int>("--callers") { DefaultValueFactory = _ => 256, Description = "Simulated callers in parallel, each on its own keep-alive connection." };
+        var steps = new Option<int>("--steps-per-call")
+        {
+            DefaultValueFactory = _ => 6,
+            Description = "Menu steps (gather actions) a call takes before the caller hangs up and Twilio posts its final status.",
+        };
         var to = new Option<string>("--to") { DefaultValueFactory = _ => "+862100000000", Description = "The hotline number dialled." };
         var output = new Option<FileInfo?>("--json") { Description = "Also write the summary as JSON here." };
         var command = new Command("load", "Fixed-rate IVR webhook load; reports p50/p99/p99.9 latency and errors.")
         {
-            baseUrl, publicUrl, token, rate, duration, warmup, callers, to, output,
+            baseUrl, publicUrl, token, rate, duration, warmup, callers, steps, to, output,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -44,6 +54,11 @@ internal static class LoadCommand
             if (string.IsNullOrEmpty(authToken))
             {
                 Console.Error.WriteLine("error: no auth token: pass --auth-token or set Twilio__AuthToken.");
+                return 2;
+            }
+            if (parse.GetValue(steps) < 1)
+            {
+                Console.Error.WriteLine("error: --steps-per-call must be at least 1.");
                 return 2;
             }
             if (parse.GetValue(baseUrl)!.Scheme != Uri.UriSchemeHttp)
@@ -56,15 +71,18 @@ internal static class LoadCommand
             Environment.SetEnvironmentVariable("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS", "1");
             using var run = new LoadRun(parse.GetValue(baseUrl)!, parse.GetValue(publicUrl) ?? parse.GetValue(baseUrl)!, authToken,
                 parse.GetValue(to)!, parse.GetValue(rate), TimeSpan.FromSeconds(parse.GetValue(duration)), parse.GetValue(callers),
-                TimeSpan.FromSeconds(parse.GetValue(warmup)));
+                TimeSpan.FromSeconds(parse.GetValue(warmup)), parse.GetValue(steps));
             var summary = await run.RunAsync(ct);
             Console.WriteLine();
-            Console.WriteLine($"requests {summary.Requests}, {summary.PerSecond:F0}/s; latency ms p50 {summary.P50:F2}, p99 {summary.P99:F2}, p99.9 {summary.P999:F2}, max {summary.Max:F2}");
-            Console.WriteLine($"calls {summary.Calls}; generator CPU {summary.GeneratorCpuMsPerRequest:F3} ms per measured request");
-            Console.WriteLine("outcomes: " + string.Join(", ", summary.Outcomes.OrderBy(o => o.Key, StringComparer.Ordinal).Select(o => $"{o.Key} {o.Value}")));
+            Console.WriteLine($"requests {summary.Requests}, {summary.PerSecond:F0}/s (incoming calls and menu steps, on the schedule); " +
+                $"latency ms p50 {summary.P50:F2}, p99 {summary.P99:F2}, p99.9 {summary.P999:F2}, max {summary.Max:F2}");
+            Console.WriteLine(Line("menu steps", summary.Steps));
+            Console.WriteLine(Line("incoming calls", summary.Incoming));
+            Console.WriteLine(Line("status callbacks (off the schedule, timed from sending)", summary.StatusCallbacks));
+            Console.WriteLine($"calls {summary.Calls}; generator CPU {summary.GeneratorCpuMsPerRequest:F3} ms per measured request on the schedule");
             if (parse.GetValue(output) is { } file)
                 await File.WriteAllTextAsync(file.FullName, JsonSerializer.Serialize(summary, Indented), ct);
-            return summary.Outcomes.Keys.All(k => k == "200") ? 0 : 1;
+            return summary.Outcomes.Keys.All(k => k == "200") && summary.StatusCallbacks.Outcomes.Keys.All(k => k == "204") ? 0 : 1;
         });
         return command;
     }
@@ -83,6 +101,7 @@ internal sealed class LoadRun : IDisposable
     private readonly int _rate;
     private readonly TimeSpan _duration;
     private readonly TimeSpan _warmup;
+    private readonly int _stepsPerCall;
     private readonly LoadCaller[] _callers;
     private readonly Lock _gate = new();
     // First in, first out: the callers take turns, so the steps spread over every call as they did over the HttpClient generator's
@@ -96,9 +115,11 @@ internal sealed class LoadRun : IDisposable
     private long _answered;
     private TimeSpan _cpuAtMeasuredStart;
 
-    public LoadRun(Uri baseUrl, Uri publicUrl, string authToken, string to, int rate, TimeSpan duration, int callers, TimeSpan warmup = default)
+    public LoadRun(Uri baseUrl, Uri publicUrl, string authToken, string to, int rate, TimeSpan duration, int callers, TimeSpan warmup = default,
+        int stepsPerCall = 6)
     {
         (_baseUrl, _publicUrl, _authToken, _to, _rate, _duration, _warmup) = (baseUrl, publicUrl, authToken, to, rate, duration, warmup);
+        _stepsPerCall = stepsPerCall;
         _callers = new LoadCaller[callers];
     }
 
@@ -113,7 +134,7 @@ internal sealed class LoadRun : IDisposable
         var server = new IPEndPoint(address, _baseUrl.Port);
         for (var i = 0; i < _callers.Length; i++)
         {
-            _callers[i] = new LoadCaller(server, _baseUrl.Authority, _publicUrl, _authToken, _to);
+            _callers[i] = new LoadCaller(server, _baseUrl.Authority, _publicUrl, _authToken, _to, _stepsPerCall);
             _idle.Enqueue(_callers[i]);
         }
         _total = (long)(_rate * (_warmup + _duration).TotalSeconds);
@@ -129,8 +150,7 @@ internal sealed class LoadRun : IDisposable
         scheduler.Start();
         await _allAnswered.Task.WaitAsync(ct);
         var generatorCpu = Environment.CpuUsage.TotalTime - _cpuAtMeasuredStart;
-        return LatencyRecorder.Summarise([.. _callers.Select(c => c.Recorder)], _clock.Elapsed - _warmup, _callers.Sum(c => c.CallsPlaced),
-            generatorCpu.TotalMilliseconds);
+        return LatencySummary.Of(_callers, _clock.Elapsed - _warmup, _callers.Sum(c => c.CallsPlaced), generatorCpu.TotalMilliseconds);
     }
 
     private void Schedule(CancellationToken ct)

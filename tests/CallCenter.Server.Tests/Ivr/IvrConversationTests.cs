@@ -113,6 +113,74 @@ public sealed class IvrConversationTests
     }
 
     [Test]
+    public async Task Only_the_last_steps_reply_is_kept_so_a_step_repeated_after_the_call_moved_on_is_409_and_logs_nothing_twice()
+    {
+        var twilio = Server.CreateTwilioClient();
+        var call = await IvrCall.DialAsync(twilio);
+        var languageStep = call.NextAction!;
+        await call.PressAsync("1");
+        await call.PressAsync("1");
+        var eventsBefore = (await EventsOfAsync(Server.Services, call.CallSid)).Count;
+
+        using var late = await twilio.PostSignedAsync(languageStep, new Dictionary<string, string> { ["CallSid"] = call.CallSid, ["Digits"] = "1" });
+
+        Assert.That(late.StatusCode, Is.EqualTo(HttpStatusCode.Conflict));
+        Assert.That(await call.ReplayLastAsync(), Is.EqualTo(call.RawTwiml), "the last step's retry still gets its reply");
+        Assert.That((await EventsOfAsync(Server.Services, call.CallSid)).Count, Is.EqualTo(eventsBefore));
+    }
+
+    [Test]
+    public async Task An_incoming_webhook_repeated_after_the_call_moved_on_is_409_and_does_not_restart_the_callers_ivr()
+    {
+        var twilio = Server.CreateTwilioClient();
+        var call = await IvrCall.DialAsync(twilio);
+        await call.PressAsync("1");
+        var mainMenu = call.RawTwiml;
+
+        using var late = await twilio.PostSignedAsync("/twilio/voice/incoming", TwilioForms.Incoming(call.CallSid, "+8613812345678"));
+
+        Assert.That(late.StatusCode, Is.EqualTo(HttpStatusCode.Conflict));
+        Assert.That(await call.ReplayLastAsync(), Is.EqualTo(mainMenu), "the caller is still where they were");
+        await call.PressAsync("0");
+        Assert.That(call.IsQueued, Is.True, call.RawTwiml);
+    }
+
+    [Test]
+    public async Task A_webhook_after_the_final_status_still_finds_the_calls_ivr_state_for_a_while()
+    {
+        var twilio = Server.CreateTwilioClient();
+        var call = await IvrCall.DialAsync(twilio);
+        await call.PressAsync("1");
+
+        using (var status = await twilio.PostSignedAsync("/twilio/voice/status", TwilioForms.Status(call.CallSid, "completed", 20)))
+            Assert.That(status.StatusCode, Is.EqualTo(HttpStatusCode.NoContent));
+        // As a <Record>'s action after the caller hung up: the state is still there (Ivr:EndedSessionTtl, a minute by default).
+        await call.PressAsync("0");
+
+        Assert.That(call.LastStatus, Is.EqualTo(HttpStatusCode.OK));
+        Assert.That(call.IsQueued, Is.True, call.RawTwiml);
+    }
+
+    [Test]
+    public async Task An_ended_calls_ivr_state_is_dropped_from_memory_and_redis_once_the_ended_session_ttl_is_over()
+    {
+        await using var server = Server.WithWebHostBuilder(b => b.UseSetting("Ivr:EndedSessionTtl", "00:00:00.100"));
+        var twilio = server.CreateTwilioClient();
+        var call = await IvrCall.DialAsync(twilio);
+        await call.PressAsync("1");
+        var redis = server.Services.GetRequiredService<StackExchange.Redis.IConnectionMultiplexer>().GetDatabase();
+        Assert.That(await redis.KeyTimeToLiveAsync("ivr:" + call.CallSid), Is.GreaterThan(TimeSpan.FromHours(1)), "a live call keeps Ivr:SessionTtl");
+
+        using (var status = await twilio.PostSignedAsync("/twilio/voice/status", TwilioForms.Status(call.CallSid, "completed", 20)))
+            Assert.That(status.StatusCode, Is.EqualTo(HttpStatusCode.NoContent));
+        await Task.Delay(TimeSpan.FromMilliseconds(400));
+
+        Assert.That(await redis.KeyExistsAsync("ivr:" + call.CallSid), Is.False);
+        using var late = await twilio.PostSignedAsync(call.NextAction!, new Dictionary<string, string> { ["CallSid"] = call.CallSid, ["Digits"] = "0" });
+        Assert.That(late.StatusCode, Is.EqualTo(HttpStatusCode.NotFound), "no IVR state left in this process either");
+    }
+
+    [Test]
     public async Task A_call_to_a_number_no_flow_answers_still_reaches_a_person()
     {
         var call = await IvrCall.DialAsync(Server.CreateTwilioClient(), to: "+861099999999");
