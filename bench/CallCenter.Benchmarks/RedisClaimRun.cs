@@ -8,6 +8,7 @@ using CallCenter.Core.Routing;
 using Microsoft.Extensions.Logging.Abstractions;
 using server::CallCenter.Server.CallLog;
 using server::CallCenter.Server.Degraded;
+using server::CallCenter.Server.Hosting;
 using server::CallCenter.Server.Outbound;
 using server::CallCenter.Server.Routing;
 using server::CallCenter.Server.Telephony;
@@ -101,7 +102,7 @@ internal static class RedisClaimRun
     public static async Task WorkerAsync(string redis, string prefix, int id, int seconds, int warmup)
     {
         var inv = CultureInfo.InvariantCulture;
-        using var connection = await ConnectionMultiplexer.ConnectAsync(redis + ",allowAdmin=true");
+        using var connection = RedisConnection.Connect(redis + ",allowAdmin=true");
         var store = new RedisAcdStateStore(connection, prefix);
         var offers = new ConcurrentDictionary<string, string>(StringComparer.Ordinal);
         using var meters = new BenchMeters();

@@ -81,10 +81,7 @@ public static class HostingExtensions
     {
         var connectionString = builder.Configuration.GetConnectionString("Redis")
             ?? throw new InvalidOperationException("ConnectionStrings:Redis is not configured (environment ConnectionStrings__Redis).");
-        var options = ConfigurationOptions.Parse(connectionString);
-        // Start even while Redis is down; readiness reports it and the client reconnects.
-        options.AbortOnConnectFail = false;
-        builder.Services.AddSingleton<IConnectionMultiplexer>(_ => ConnectionMultiplexer.Connect(options));
+        builder.Services.AddSingleton<IConnectionMultiplexer>(_ => RedisConnection.Connect(connectionString));
     }
 
     public static WebApplication MapCallCenter(this WebApplication app)
