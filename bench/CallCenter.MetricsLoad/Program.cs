@@ -6,7 +6,7 @@
 // --reuse keeps the call records a previous run loaded (same --calls and --days) and starts at the linking step;
 // --refresh-only times the report queries and the incremental refresh again, on what an earlier full run left.
 // --database names the bench database, so a small one for quick comparisons can sit next to the 10 M one in one cluster.
-// --reset takes out the calls earlier runs appended (a refresh-only run refuses beyond 2% of them); --check DAYS recomputes
+// --reset takes out the calls earlier runs appended (a refresh-only run refuses beyond 3% of them); --check DAYS recomputes
 // every rollup row from DAYS before the end of the loaded range on and counts the rows that differ from the stored ones.
 using System.Diagnostics;
 using System.Globalization;
