@@ -2,9 +2,12 @@
 // queries and an incremental 15-minute refresh through the same code the server runs.
 // Usage: metrics-load [--calls 10000000] [--days 92] [--runs 5] [--warmup 0] [--reuse] [--refresh-only [--no-reports]] [--sequential-sids]
 //        [--database callcenter_metrics_bench]   (ConnectionStrings__Postgres names the server)
+//        metrics-load [--calls …] [--days …] --reset | --check DAYS
 // --reuse keeps the call records a previous run loaded (same --calls and --days) and starts at the linking step;
 // --refresh-only times the report queries and the incremental refresh again, on what an earlier full run left.
 // --database names the bench database, so a small one for quick comparisons can sit next to the 10 M one in one cluster.
+// --reset takes out the calls earlier runs appended (a refresh-only run refuses beyond 3% of them); --check DAYS recomputes
+// every rollup row from DAYS before the end of the loaded range on and counts the rows that differ from the stored ones.
 using System.Diagnostics;
 using System.Globalization;
 using CallCenter.MetricsLoad;
@@ -24,7 +27,8 @@ var server = Environment.GetEnvironmentVariable("ConnectionStrings__Postgres") ?
 var database = ArgText("--database") ?? "callcenter_metrics_bench";
 var target = new NpgsqlConnectionStringBuilder(server) { Database = database, CommandTimeout = 0 }.ConnectionString;
 var refreshOnly = args.Contains("--refresh-only");
-var reuse = refreshOnly || args.Contains("--reuse");
+// --reset and --check work on what an earlier full run left, like --refresh-only.
+var reuse = refreshOnly || args.Contains("--reuse") || args.Contains("--reset") || args.Contains("--check");
 
 var options = new MetricsOptions();
 var zone = options.Zone;
@@ -52,12 +56,43 @@ CallCenterDbContext NewContext()
     return new CallCenterDbContext(builder.Options);
 }
 
+// The generated load has no text requests or surveys: an incremental batch skips the channel rollups' statement; the backfill runs it once a day.
+var channelRollups = new ChannelRollups(Options.Create(new ChannelOptions()));
+async Task RebuildAsync(DateTimeOffset from, DateTimeOffset to, DateTimeOffset now)
+{
+    await using var db = NewContext();
+    await new RollupCalculator(db, dataSource, channelRollups, new FakeTimeProvider(now)).RebuildAsync(from, to, options, CancellationToken.None);
+}
+
 Console.WriteLine($"{calls:N0} calls over {days} days ({firstDay:yyyy-MM-dd} on, {options.TimeZone})");
+var bench = new BenchDatabase(dataSource, rangeTo, calls);
+if (args.Contains("--reset"))
+{
+    var reset = Stopwatch.StartNew();
+    await bench.ResetAsync(RebuildAsync);
+    Console.WriteLine($"reset in {reset.Elapsed.TotalSeconds:F0} s: {await bench.DescribeAsync()}");
+    return;
+}
+if (ArgText("--check") is { } checkDays)
+{
+    var check = Stopwatch.StartNew();
+    var differences = await bench.CheckAsync(rangeTo.AddDays(-int.Parse(checkDays, CultureInfo.InvariantCulture)), RebuildAsync);
+    foreach (var (table, missing, extra) in differences)
+        Console.WriteLine($"{table}: {missing:N0} stored rows the recomputation does not give, {extra:N0} recomputed rows not stored");
+    Console.WriteLine($"exactness check over the last {checkDays} loaded days and the appended ones: {(differences.All(d => d.Missing == 0 && d.Extra == 0) ? "equal" : "DIFFERENT")} ({check.Elapsed.TotalSeconds:F0} s)");
+    return;
+}
 var load = Stopwatch.StartNew();
 var generator = new CallGenerator(seed: 20261128, rangeFrom, days, calls);
 if (refreshOnly)
 {
-    Console.WriteLine($"refresh only, over {await dataSource.CreateCommand("SELECT count(*) FROM call_facts").ExecuteScalarAsync():N0} calls");
+    Console.WriteLine($"refresh only, over {await bench.DescribeAsync()}");
+    if (await bench.AppendedCallsAsync() > bench.Margin)
+    {
+        Console.WriteLine($"more than {bench.Margin:N0} calls appended by earlier runs: the database no longer has the size it was loaded at; run --reset first");
+        Environment.ExitCode = 2;
+        return;
+    }
 }
 else if (reuse)
 {
@@ -74,8 +109,6 @@ else
     await generator.CopyAsync(dataSource);
     Console.WriteLine($"bulk load (binary COPY, indexes live): {load.Elapsed.TotalSeconds:F1} s");
 }
-// The generated load has no text requests or surveys: an incremental batch skips the channel rollups' statement; the backfill runs it once a day.
-var channelRollups = new ChannelRollups(Options.Create(new ChannelOptions()));
 if (!refreshOnly)
 {
     var link = Stopwatch.StartNew();
@@ -91,6 +124,8 @@ if (!refreshOnly)
     }
     await dataSource.CreateCommand("VACUUM ANALYZE").ExecuteNonQueryAsync();
 }
+// --runs 0 only loads: nothing is timed and nothing appended.
+if (runs == 0) return;
 
 // --no-reports skips timing the report queries, to iterate on the refresh alone.
 var month = (From: firstDay.AddMonths(1), To: firstDay.AddMonths(2));
