@@ -629,8 +629,14 @@ public sealed class AcdHost : BackgroundService
             BackOff(waited);
     }
 
-    // Randomised and growing, so instances that keep colliding stop doing it in step; under the gate, as every Redis call is.
-    private static void BackOff(int collisions) => Thread.Sleep(Random.Shared.Next(1, 2 + Math.Min(collisions, 6)));
+    // A turn lasts about two round trips, so the first two collisions only re-run (a prefetch or a take is a round trip of waiting
+    // already); then randomised and growing, so instances that keep colliding stop doing it in step. Under the gate, as every
+    // Redis call is: the whole instance waits, so no longer than that.
+    private static void BackOff(int collisions)
+    {
+        if (collisions > 2)
+            Thread.Sleep(Random.Shared.Next(1, Math.Min(collisions, 8)));
+    }
 
     private static IEnumerable<(string CallId, string Type)> ToNumber(List<(long? N, NewCallEvent Event)> queued, AcdDecisions decisions) =>
         queued.Where(u => u.N == 0).Select(u => (u.Event.CallSid, u.Event.Type)).Concat(decisions.CallEvents.Select(e => (e.CallId, EventType(e))));
