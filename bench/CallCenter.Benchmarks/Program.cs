@@ -24,6 +24,25 @@ if (args.Length > 5 && args[0] == "--redis-claims-worker")
     return;
 }
 
+if (args.Length > 0 && args[0] == "--redis-open")
+{
+    // --redis-open [redis] [processes] [calls/s arriving, all processes] [seconds timed] [seconds of warm-up before]
+    RedisOpenLoopRun.Run(args.Length > 1 ? args[1] : "127.0.0.1:56379",
+        args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 2,
+        args.Length > 3 ? double.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture) : 1000,
+        args.Length > 4 ? int.Parse(args[4], System.Globalization.CultureInfo.InvariantCulture) : 20,
+        args.Length > 5 ? int.Parse(args[5], System.Globalization.CultureInfo.InvariantCulture) : 20);
+    return;
+}
+
+if (args.Length > 6 && args[0] == "--redis-open-worker")
+{
+    await RedisOpenLoopRun.WorkerAsync(args[1], args[2], int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture),
+        double.Parse(args[4], System.Globalization.CultureInfo.InvariantCulture), int.Parse(args[5], System.Globalization.CultureInfo.InvariantCulture),
+        int.Parse(args[6], System.Globalization.CultureInfo.InvariantCulture));
+    return;
+}
+
 if (args.Length > 4 && args[0] == "--redis-floor")
 {
     // --redis-floor <redis> <sync|async> <callers> <seconds>

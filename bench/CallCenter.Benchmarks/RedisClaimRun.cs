@@ -192,7 +192,7 @@ internal static class RedisClaimRun
     }
 
     // Redis's own CPU (user + system, ms) and commands run (scripts count once), from INFO.
-    private static async Task<(double CpuMs, Dictionary<string, long> Calls)> RedisSampleAsync(IServer server)
+    internal static async Task<(double CpuMs, Dictionary<string, long> Calls)> RedisSampleAsync(IServer server)
     {
         var info = (await server.InfoAsync("cpu")).Concat(await server.InfoAsync("commandstats")).SelectMany(g => g)
             .ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal);
@@ -212,7 +212,7 @@ internal static class RedisClaimRun
         public void Offered(string agentId, string callSid, string queue, DateTimeOffset? ringDeadline) => offers[agentId] = callSid;
     }
 
-    private sealed class NoCallLog : ICallEventLog
+    internal sealed class NoCallLog : ICallEventLog
     {
         private static readonly Task<AppendResult> Appended = Task.FromResult(new AppendResult(0, 0, true));
 
@@ -223,7 +223,7 @@ internal static class RedisClaimRun
         public Task RecordCallAsync(CallRowChange change, CancellationToken cancellationToken) => Task.CompletedTask;
     }
 
-    private sealed class ConnectingTwilio : ITwilioCallControl
+    internal sealed class ConnectingTwilio : ITwilioCallControl
     {
         public Task<ConferenceLeg?> ConnectToAgentAsync(string callSid, string agentId, CancellationToken ct) =>
             Task.FromResult<ConferenceLeg?>(new ConferenceLeg("CF-" + callSid, "CA-" + agentId));
@@ -238,12 +238,12 @@ internal static class RedisClaimRun
         public Task<TwilioCallState?> FetchCallAsync(string callSid, CancellationToken ct) => Task.FromResult<TwilioCallState?>(null);
     }
 
-    private sealed class NoCallbacks : ICallbackDialler
+    internal sealed class NoCallbacks : ICallbackDialler
     {
         public Task<bool> DialAsync(string callbackId, string agentId, CancellationToken ct) => Task.FromResult(false);
     }
 
-    private sealed class BenchMeters : IMeterFactory
+    internal sealed class BenchMeters : IMeterFactory
     {
         private readonly List<Meter> _meters = [];
 

@@ -46,8 +46,20 @@ public sealed class AcdHost : BackgroundService
     /// <summary>How often due timers (ring timeouts, wrap-up ends, escalations) are run.</summary>
     public static readonly TimeSpan TickInterval = TimeSpan.FromMilliseconds(250);
 
-    /// <summary>Runs of one operation over a shared store before giving up when other instances keep changing its records.</summary>
-    private const int MaxAttempts = 50;
+    /// <summary>
+    /// Conflicts of one operation over a shared store before it takes the store-wide turn, and runs with every other instance's
+    /// commits refused: optimistic re-runs can lose to another instance claiming the same head back to back for ever.
+    /// </summary>
+    private const int ConflictsBeforeTurn = 3;
+
+    /// <summary>Long enough for one unit of work on a loaded machine; an instance dying with the turn blocks commits this long at most.</summary>
+    private static readonly TimeSpan TurnLease = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>
+    /// Runs holding the turn that may fail before the operation gives up: no other instance can commit meanwhile, so only a
+    /// lease running out (a stalled process) fails one, and a run of them is a fault, not a busy neighbour.
+    /// </summary>
+    private const int MaxTurnRuns = 10;
 
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly AcdEngine _engine;
@@ -572,8 +584,14 @@ public sealed class AcdHost : BackgroundService
     {
         if (_shared is null)
             return decide(_clock.GetUtcNow());
+        var turnRuns = 0;
         for (var attempt = 1; ; attempt++)
         {
+            if (attempt > ConflictsBeforeTurn)
+            {
+                TakeTurn();
+                turnRuns++;
+            }
             _shared.Begin(attempt == 1 ? reads : null);
             AcdDecisions decisions;
             try
@@ -594,9 +612,30 @@ public sealed class AcdHost : BackgroundService
             }
             _unnumbered.Clear();
             _metrics.Conflicts.Add(1);
-            if (attempt == MaxAttempts)
-                throw new InvalidOperationException($"ACD operation kept conflicting with other instances after {MaxAttempts} attempts.");
+            if (turnRuns == MaxTurnRuns)
+            {
+                _shared.Discard();
+                throw new InvalidOperationException($"ACD operation failed to commit {MaxTurnRuns} times while holding the turn.");
+            }
+            if (_shared.TurnHeldElsewhere)
+                BackOff(attempt);
         }
+    }
+
+    // Waits for the turn while another instance holds it (one unit of work of theirs, the lease at most).
+    private void TakeTurn()
+    {
+        for (var waited = 0; !_shared!.TryTakeTurn(TurnLease); waited++)
+            BackOff(waited);
+    }
+
+    // A turn lasts about two round trips, so the first two collisions only re-run (a prefetch or a take is a round trip of waiting
+    // already); then randomised and growing, so instances that keep colliding stop doing it in step. Under the gate, as every
+    // Redis call is: the whole instance waits, so no longer than that.
+    private static void BackOff(int collisions)
+    {
+        if (collisions > 2)
+            Thread.Sleep(Random.Shared.Next(1, Math.Min(collisions, 8)));
     }
 
     private static IEnumerable<(string CallId, string Type)> ToNumber(List<(long? N, NewCallEvent Event)> queued, AcdDecisions decisions) =>
@@ -657,7 +696,7 @@ public sealed class AcdHost : BackgroundService
     // An operation that throws (a 409, say) is rolled back out of the unit and run on its own after the commit, so it gets its own
     // outcome and fails none of the others. One whose read the store refuses (an index an earlier one changed) ends the batch
     // there: the ones before it commit, and it starts the next. A batch that keeps conflicting with another instance runs one
-    // operation at a time, each with its own attempts, so none starves.
+    // operation at a time, each with its own attempts and, when those keep conflicting, the turn, so none starves.
     private void RunBatch(List<WaitingOperation> batch)
     {
         var shared = _shared!;
@@ -732,7 +771,11 @@ public sealed class AcdHost : BackgroundService
             {
                 _metrics.Conflicts.Add(1);
                 if (++conflicts < BatchAttempts)
+                {
+                    if (shared.TurnHeldElsewhere)
+                        BackOff(conflicts);
                     continue;
+                }
                 pending.ForEach(RunAlone);
                 return;
             }

@@ -56,6 +56,18 @@ public interface ISharedAcdStateStore : IAcdStateStore
 
     /// <summary>Drops what the unit of work wrote (and the records it first read) since <paramref name="mark"/>, and the marks after it.</summary>
     void RollBackTo(int mark);
+
+    /// <summary>
+    /// Before a unit of work: takes the store-wide turn for at most <paramref name="lease"/> (renews it when this instance holds
+    /// it), false while another instance does. While an instance holds it, every other instance's commit is refused
+    /// (<see cref="TurnHeldElsewhere"/>), so what its next unit of work reads cannot change before that unit's commit, which gives
+    /// the turn back (so does <see cref="Discard"/>); a holder that dies blocks the others for the lease at most, and a commit
+    /// after the lease ran out is refused like any other while someone else holds it.
+    /// </summary>
+    bool TryTakeTurn(TimeSpan lease);
+
+    /// <summary>Whether the last commit was refused because another instance held the turn (not because a record changed).</summary>
+    bool TurnHeldElsewhere { get; }
 }
 
 /// <summary>A read refused in a unit of work shared by several operations (<see cref="ISharedAcdStateStore.BeginBatch"/>).</summary>

@@ -34,6 +34,11 @@ public class RedisAcdStateStore : ISharedAcdStateStore
     // Every commit leaves a receipt with its answer under a key of its own (this instance's id and a counter), kept a minute.
     private readonly string _receipts;
     private long _commits;
+
+    // The turn (TryTakeTurn): this instance's token in the turn key while it holds it; every commit checks the key.
+    private readonly string _turn;
+    private readonly string _instance;
+    private bool _holdsTurn;
     private long _sequenceEnd = -1;
 
     // Idle lines (slots) this instance last saw empty, with their generation. An entering call whose lines are all here is
@@ -59,10 +64,31 @@ public class RedisAcdStateStore : ISharedAcdStateStore
         _timerLease = timerLease ?? TimeSpan.FromSeconds(5);
         _gens = _p + "gen";
         _timers = _p + "timers";
-        _receipts = _p + "receipt:" + Guid.NewGuid().ToString("N") + ":";
+        _instance = Guid.NewGuid().ToString("N");
+        _receipts = _p + "receipt:" + _instance + ":";
+        _turn = _p + "turn";
     }
 
     public bool TookTimer { get; private set; }
+
+    public bool TurnHeldElsewhere { get; private set; }
+
+    public bool TryTakeTurn(TimeSpan lease)
+    {
+        if (_work is not null)
+            throw new InvalidOperationException("The turn is taken before the unit of work it is for.");
+        _holdsTurn = (long)Db.ScriptEvaluate(Scripts.TakeTurn, [_turn], [_instance, (long)lease.TotalMilliseconds]) == 1;
+        return _holdsTurn;
+    }
+
+    // Nothing waits for the reply: this node's next command comes after it on the connection, and were it lost, the lease runs out.
+    private void ReleaseTurn()
+    {
+        if (!_holdsTurn)
+            return;
+        _holdsTurn = false;
+        _db.ScriptEvaluate(Scripts.ReleaseTurn, [_turn], [_instance], CommandFlags.FireAndForget);
+    }
 
     /// <summary>
     /// Commands and scripts sent to Redis and waited for: the cost of an operation that does not depend on the machine.
@@ -236,9 +262,11 @@ public class RedisAcdStateStore : ISharedAcdStateStore
     private bool Commit(Work work, IReadOnlyList<(string CallId, string Type)> events, out IReadOnlyList<long> numbers)
     {
         numbers = [];
-        var args = new List<RedisValue>();
+        TurnHeldElsewhere = false;
+        // Refused while another instance holds the turn, so that instance's reads stay valid until its own commit.
+        var args = new List<RedisValue> { "T", _turn, _instance };
         var writes = new List<RedisValue>();
-        var checks = 0;
+        var checks = 1;
         var insertsUnmatched = false;
         foreach (var (id, t) in work.Calls)
         {
@@ -288,7 +316,13 @@ public class RedisAcdStateStore : ISharedAcdStateStore
         foreach (var (callId, type) in events)
             writes.AddRange(["EN", _p + "evn:" + callId, type]);
         if (writes.Count == 0)
+        {
+            ReleaseTurn();
             return true;
+        }
+        // The check above found the key absent or this instance's, so it is deleted with the commit.
+        if (_holdsTurn)
+            writes.AddRange(["D", _turn]);
 
         var receipt = _receipts + (++_commits).ToString(CultureInfo.InvariantCulture);
         writes.AddRange(["RC", receipt]);
@@ -311,12 +345,14 @@ public class RedisAcdStateStore : ISharedAcdStateStore
         }
         if ((long)result[0] != 1)
         {
+            TurnHeldElsewhere = (long)result[0] == 2;
             PutBack(work);
             // A unit of work decided from remembered lines is re-run on lines read afresh (the check that failed may be theirs).
             if (work.UnreadNewCalls.Count > 0)
                 _emptySlots.Clear();
             return false;
         }
+        _holdsTurn = false;
         numbers = [.. result.Skip(1).Select(r => (long)r)];
         return true;
     }
@@ -347,6 +383,7 @@ public class RedisAcdStateStore : ISharedAcdStateStore
         if (_work is { } work)
             PutBack(work);
         _work = null;
+        ReleaseTurn();
     }
 
     // A timer taken by a unit of work that did not commit is due again at once. Nothing waits for the reply: commands on
@@ -783,6 +820,9 @@ public class RedisAcdStateStore : ISharedAcdStateStore
                 return;
             if (attempt == 100)
                 throw new InvalidOperationException("ACD store write kept conflicting.");
+            // A turn lasts one unit of work of another instance (its lease at most): waiting beats a hundred refused commits.
+            if (TurnHeldElsewhere)
+                Thread.Sleep(5);
         }
     }
 
@@ -1038,8 +1078,9 @@ public class RedisAcdStateStore : ISharedAcdStateStore
 
     private static class Scripts
     {
-        // ARGV: number of checks; checks ("C" key version|"-", or "G" gen-field gen); then writes, call-log event numbers, the receipt last.
-        // KEYS: generations hash, timers. Returns { 0 } when a check failed (nothing written), else { 1, event numbers... }.
+        // ARGV: number of checks; checks ("C" key version|"-", "G" gen-field gen, or "T" turn key and this instance's token); then
+        // writes, call-log event numbers, the receipt last. KEYS: generations hash, timers. Returns { 0 } when a check failed,
+        // { 2 } when another instance holds the turn (nothing written either way), else { 1, event numbers... }.
         public const string Commit = """
             local out = { 1 }
             local n = tonumber(ARGV[1])
@@ -1052,6 +1093,9 @@ public class RedisAcdStateStore : ISharedAcdStateStore
                 if expected == '-' then
                   if v then return { 0 } end
                 elseif v ~= expected then return { 0 } end
+              elseif kind == 'T' then
+                local holder = redis.call('GET', key)
+                if holder and holder ~= expected then return { 2 } end
               else
                 if (redis.call('HGET', KEYS[1], key) or '0') ~= expected then return { 0 } end
               end
@@ -1084,6 +1128,20 @@ public class RedisAcdStateStore : ISharedAcdStateStore
               else return redis.error_reply('unknown ACD write ' .. op) end
             end
             return out
+            """;
+
+        // KEYS: the turn. ARGV: this instance's token, lease (ms). Takes the turn, or renews it when this instance holds it; 0 when another does.
+        public const string TakeTurn = """
+            local holder = redis.call('GET', KEYS[1])
+            if holder and holder ~= ARGV[1] then return 0 end
+            redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+            return 1
+            """;
+
+        // KEYS: the turn. ARGV: this instance's token. Gives the turn back only if this instance still holds it.
+        public const string ReleaseTurn = """
+            if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
+            return 0
             """;
 
         // Shared by the scripts that read ahead. G: generations hash; P: key prefix. heads(): the first depth members of each

@@ -47,7 +47,7 @@ public sealed class AcdHostBatchTests
         acd.Store.BeforeCommit = events =>
         {
             if (events.Count > 4 && acd.Store.Interfered < 3)
-                acd.TouchAgents();
+                Assert.That(acd.TouchAgents(), Is.True);
         };
 
         var (_, commits) = await acd.WhileGateHeldAsync(() => acd.EndAllCalls());
@@ -59,6 +59,29 @@ public sealed class AcdHostBatchTests
     }
 
     [Test]
+    public async Task Operations_whose_reads_another_node_changes_before_every_commit_take_the_turn_and_all_complete()
+    {
+        await using var acd = await Acd.StartAsync();
+        await acd.AgentsOnCallsAsync(waitingAfter: Agents);
+        // Another node claims the same records back to back: before each of this node's commits it commits a change to every
+        // agent the operations read, whenever it is allowed to.
+        var refused = 0;
+        acd.Store.BeforeCommit = events =>
+        {
+            if (events.Count > 0 && !acd.TouchAgents())
+                refused++;
+        };
+
+        var (_, commits) = await acd.WhileGateHeldAsync(() => acd.EndAllCalls());
+
+        Assert.That(refused, Is.EqualTo(Agents), "the other node's commit is refused once per operation: while that operation holds the turn");
+        Assert.That(commits, Is.EqualTo(1 + 3 + (Agents * 4)), "the held one, three failed batch commits, then each alone: three conflicts and the turn's commit");
+        Assert.That(acd.Conflicts, Is.EqualTo(3 + (Agents * 3)));
+        await acd.AssertEachAgentOfferedAnotherWaitingCallAsync();
+        Assert.That(await RedisForTests.Connection.GetDatabase().KeyExistsAsync("{" + acd.Prefix + "}:turn"), Is.False, "each commit gave the turn back");
+    }
+
+    [Test]
     public async Task A_conflicting_batch_runs_again_on_fresh_state_and_loses_none()
     {
         await using var acd = await Acd.StartAsync();
@@ -66,7 +89,7 @@ public sealed class AcdHostBatchTests
         acd.Store.BeforeCommit = events =>
         {
             if (events.Count > 4 && acd.Store.Interfered < 1)
-                acd.TouchAgents();
+                Assert.That(acd.TouchAgents(), Is.True);
         };
 
         var (_, commits) = await acd.WhileGateHeldAsync(() => acd.EndAllCalls());
@@ -193,10 +216,10 @@ public sealed class AcdHostBatchTests
             return (Store.RoundTrips - trips, Store.Commits - commits);
         }
 
-        // Another node rewrites every agent record (a new version), so a commit that read them fails its checks.
-        public void TouchAgents()
+        // Another node rewrites every agent record (a new version), so a commit that read them fails its checks; false when its
+        // commit is refused (this node holds the turn).
+        public bool TouchAgents()
         {
-            Store.Interfered++;
             var other = new RedisAcdStateStore(RedisForTests.Connection, Prefix);
             other.Begin();
             for (var i = 0; i < Agents; i++)
@@ -204,7 +227,10 @@ public sealed class AcdHostBatchTests
                 var agent = other.FindAgent("a" + i)!;
                 other.SaveAgent(agent with { Version = agent.Version + 1 });
             }
-            Assert.That(other.Commit(), Is.True);
+            if (!other.Commit())
+                return false;
+            Store.Interfered++;
+            return true;
         }
 
         /// <summary>Every agent was offered a different call that had been waiting, and the call log numbered each offer once.</summary>
