@@ -18,6 +18,9 @@
 # IVR_LOAD_COUNTERS=1 records the webhook instance's runtime, ASP.NET Core and call-log counters (GC, thread pool, JIT,
 # server-side request duration, call-log batch duration) each second of the measured run into .local/ivr-load/counters.csv
 # (needs dotnet-counters; it costs the server a little CPU: use it in every run of a comparison or in none).
+# IVR_LOAD_TRACE=1 records a sampled CPU profile (dotnet-trace, EventPipe's sample profiler) of the webhook instance over
+# the measured run into .local/ivr-load/server.nettrace and .speedscope.json; bench/trace-groups.py sums it by component.
+# It slows the server: use it to see where the time goes, not for the figures.
 # Start PostgreSQL and Redis first (infra/local/up.sh); build with `dotnet build src/CallCenter.Simulator -c Release`.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -57,6 +60,16 @@ wait_ready() {
     sleep 0.5
   done
 }
+# A run that fell behind leaves call-log writes in the spool, and a server writes those first while taking new load:
+# measure only once the webhook instance says Healthy (spool written), not Degraded.
+wait_drained() {
+  for _ in $(seq 1 600); do
+    [ "$(curl -s "http://127.0.0.1:$1/health/ready")" = Healthy ] && return 0
+    sleep 0.5
+  done
+  cc_log "the call-log spool was not written within 5 min; see $2"
+  exit 1
+}
 server="" folder=""
 trap 'kill $server $folder 2>/dev/null || true' EXIT
 if [ "$folder_mode" = separate ]; then
@@ -70,6 +83,7 @@ fi
 (cd "$server_dir" && Degraded__SpoolDirectory="$out/spool" exec env ${IVR_LOAD_SERVER_ENV:-} dotnet CallCenter.Server.dll >"$out/server.log" 2>&1) &
 server=$!
 wait_ready "$port" "$server" "$out/server.log"
+wait_drained "$port" "$out/server.log"
 # shellcheck disable=SC2086
 load() { dotnet "$sim_dir/callcenter-sim.dll" load --base-url "http://127.0.0.1:$port" --auth-token bench-token --rate "$rate" ${IVR_LOAD_ARGS:-} "$@"; }
 load --seconds "$warm" >/dev/null
@@ -82,12 +96,20 @@ if [ "${IVR_LOAD_COUNTERS:-0}" = 1 ]; then
     --counters System.Runtime,Microsoft.AspNetCore.Hosting,CallCenter >/dev/null 2>&1 &
   counters=$!
 fi
+trace=""
+if [ "${IVR_LOAD_TRACE:-0}" = 1 ]; then
+  rm -f "$out/server.nettrace" "$out/server.speedscope.json"
+  dotnet-trace collect -p "$server" --profile dotnet-sampled-thread-time --format Speedscope -o "$out/server.nettrace" \
+    --duration "$(printf '00:00:%02d:%02d' $(((warmup + seconds) / 60)) $(((warmup + seconds) % 60)))" >/dev/null 2>&1 &
+  trace=$!
+fi
 # The summary without the progress line (carriage returns).
 # shellcheck disable=SC2086
 /usr/bin/time -f '%U %S' -o "$out/generator.time" dotnet "$sim_dir/callcenter-sim.dll" load --base-url "http://127.0.0.1:$port" \
   --auth-token bench-token --rate "$rate" ${IVR_LOAD_ARGS:-} --warmup "$warmup" --seconds "$seconds" --json "$out/load.json" |
   tr '\r' '\n' | grep -v -e '% sent' -e '^$' || true
 [ -n "$counters" ] && { wait "$counters" || true; }
+[ -n "$trace" ] && { wait "$trace" || true; }
 s1=$(ticks "$server") p1=$(pg_ticks) r1=$(ticks "$redis_pid") f1=$([ -n "$folder" ] && ticks "$folder" || echo 0)
 l1=$(logged) w1=$(folded)
 hz=$(getconf CLK_TCK)

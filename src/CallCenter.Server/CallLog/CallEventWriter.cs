@@ -239,64 +239,68 @@ public sealed class CallEventWriter(NpgsqlDataSource dataSource, CallLogSpool sp
         }
     }
 
-    // Runs of events go to append_call_events in one round trip each; call rows are one statement each, in between. All in one
-    // transaction: every call that starts or ends splits the batch, and a commit per statement (a WAL flush each) was most of
-    // what a batch cost PostgreSQL once calls came and went at the rate of a hotline.
+    // The whole batch goes in one round trip and one transaction: its call-row statements, then all of its events in one
+    // append_call_events call. Events and call rows are in different tables and commit together, so only each kind's own order
+    // matters: the events keep theirs (the chain), the row changes theirs. Splitting the events at every call that started or
+    // ended cost a function call (chain lock, last hash, its plan) and a round trip per split, and each row change one more.
     private async Task<IReadOnlyList<AppendResult>> WriteAsync(NpgsqlConnection connection, List<SpoolEntry> entries, CancellationToken ct)
     {
-        await using var transaction = await connection.BeginTransactionAsync(ct);
+        using var activity = CallCenterTelemetry.ActivitySource.StartActivity("call_log.append_batch");
+        activity?.SetTag("batch.size", entries.Count);
+        var started = Stopwatch.GetTimestamp();
         var results = new AppendResult[entries.Count];
-        for (var start = 0; start < entries.Count;)
+        var events = new List<(int Index, NewCallEvent Event)>(entries.Count);
+        await using var transaction = await connection.BeginTransactionAsync(ct);
+        await using var batch = new NpgsqlBatch(connection, transaction);
+        for (var i = 0; i < entries.Count; i++)
         {
-            if (entries[start].Call is { } call)
+            if (entries[i].Call is { } call)
             {
-                await ApplyCallRowAsync(connection, call, ct);
-                results[start++] = new AppendResult(0, 0, true);
-                continue;
+                batch.BatchCommands.Add(CallRowCommand(call));
+                results[i] = new AppendResult(0, 0, true);
             }
-            var end = start;
-            while (end < entries.Count && entries[end].Event is not null) end++;
-            var written = await AppendEventsAsync(connection, [.. entries.Skip(start).Take(end - start).Select(e => e.Event!)], ct);
-            written.CopyTo(results, start);
-            start = end;
+            else events.Add((i, entries[i].Event!));
+        }
+        if (events.Count > 0) batch.BatchCommands.Add(AppendEventsCommand(events.ConvertAll(e => e.Event)));
+
+        var appended = 0;
+        await using (var reader = await batch.ExecuteReaderAsync(ct))
+        {
+            // Only the append returns rows (idx, global_seq, call_seq, appended); the row changes return none.
+            do
+            {
+                if (reader.FieldCount == 0) continue;
+                while (await reader.ReadAsync(ct))
+                {
+                    var result = new AppendResult(reader.GetInt64(1), reader.GetInt32(2), reader.GetBoolean(3));
+                    results[events[reader.GetInt32(0) - 1].Index] = result;
+                    if (result.Appended) appended++;
+                }
+            }
+            while (await reader.NextResultAsync(ct));
         }
         await transaction.CommitAsync(ct);
+
+        if (events.Count > 0)
+        {
+            telemetry.EventsAppended.Add(appended);
+            telemetry.EventsDeduplicated.Add(events.Count - appended);
+            telemetry.AppendBatchSize.Record(events.Count);
+        }
+        telemetry.AppendDuration.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         return results;
     }
 
-    private async Task<AppendResult[]> AppendEventsAsync(NpgsqlConnection connection, IReadOnlyList<NewCallEvent> batch, CancellationToken ct)
+    // The database function takes the chain lock, dedupes, numbers, hashes and inserts; the batch's transaction commits it.
+    private static NpgsqlBatchCommand AppendEventsCommand(List<NewCallEvent> events)
     {
-        using var activity = CallCenterTelemetry.ActivitySource.StartActivity("call_log.append_batch");
-        activity?.SetTag("batch.size", batch.Count);
-        var started = Stopwatch.GetTimestamp();
-
-        // One round trip: the database function takes the chain lock, dedupes, numbers, hashes and
-        // inserts; the batch's transaction commits it.
-        await using var command = new NpgsqlCommand(
-            "SELECT idx, global_seq, call_seq, appended FROM append_call_events(@sids, @types, @keys, @times, @payloads)", connection);
-        command.Parameters.Add(new NpgsqlParameter<string[]>("sids", batch.Select(e => e.CallSid).ToArray()));
-        command.Parameters.Add(new NpgsqlParameter<string[]>("types", batch.Select(e => e.Type).ToArray()));
-        command.Parameters.Add(new NpgsqlParameter<string[]>("keys", batch.Select(e => e.StepKey).ToArray()));
-        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset[]>("times", batch.Select(e => e.OccurredAt).ToArray()));
-        command.Parameters.Add(new NpgsqlParameter<string[]>("payloads", batch.Select(e => e.PayloadJson).ToArray()));
-
-        var results = new AppendResult[batch.Count];
-        var appended = 0;
-        await using (var reader = await command.ExecuteReaderAsync(ct))
-        {
-            while (await reader.ReadAsync(ct))
-            {
-                var result = new AppendResult(reader.GetInt64(1), reader.GetInt32(2), reader.GetBoolean(3));
-                results[reader.GetInt32(0) - 1] = result;
-                if (result.Appended) appended++;
-            }
-        }
-
-        telemetry.EventsAppended.Add(appended);
-        telemetry.EventsDeduplicated.Add(batch.Count - appended);
-        telemetry.AppendBatchSize.Record(batch.Count);
-        telemetry.AppendDuration.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-        return results;
+        var command = new NpgsqlBatchCommand("SELECT idx, global_seq, call_seq, appended FROM append_call_events($1, $2, $3, $4, $5)");
+        command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = events.ConvertAll(e => e.CallSid).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = events.ConvertAll(e => e.Type).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = events.ConvertAll(e => e.StepKey).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset[]> { TypedValue = events.ConvertAll(e => e.OccurredAt).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = events.ConvertAll(e => e.PayloadJson).ToArray() });
+        return command;
     }
 
     // Both statements are idempotent: a call is inserted once, and a final status is never replaced (callbacks arrive out of order).
@@ -304,28 +308,28 @@ public sealed class CallEventWriter(NpgsqlDataSource dataSource, CallLogSpool sp
     // instance's spool while another writes the final status. So a final status that carries the call's numbers (Twilio's
     // status callback does) creates the row when it is not there yet, and the start arriving after it only moves
     // started_at back to the true start; otherwise the final status would be lost and the call left "ringing".
-    private static async Task ApplyCallRowAsync(NpgsqlConnection connection, CallRowChange change, CancellationToken ct)
+    private static NpgsqlBatchCommand CallRowCommand(CallRowChange change)
     {
         var final = Telephony.VoiceWebhookForm.FinalStatuses.Contains(change.Status);
-        await using var command = change.Started
-            ? new NpgsqlCommand("""
+        var command = change.Started
+            ? new NpgsqlBatchCommand("""
                 INSERT INTO calls (call_sid, account_sid, from_number, to_number, direction, status, started_at, updated_at)
                 VALUES (@sid, @account, @from, @to, @direction, @status, @at, @at)
                 ON CONFLICT (call_sid) DO UPDATE SET started_at = LEAST(calls.started_at, EXCLUDED.started_at)
-                """, connection)
+                """)
             : final && change.From is not null && change.To is not null
-            ? new NpgsqlCommand("""
+            ? new NpgsqlBatchCommand("""
                 INSERT INTO calls (call_sid, account_sid, from_number, to_number, direction, status, started_at, updated_at, ended_at, duration_seconds)
                 VALUES (@sid, @account, @from, @to, @direction, @status, @at, @at, @at, @duration)
                 ON CONFLICT (call_sid) DO UPDATE SET status = @status, updated_at = @at, ended_at = @at, duration_seconds = @duration
                 WHERE NOT (calls.status = ANY(@finals))
-                """, connection)
-            : new NpgsqlCommand("""
+                """)
+            : new NpgsqlBatchCommand("""
                 UPDATE calls SET status = @status, updated_at = @at,
                     ended_at = CASE WHEN @final THEN @at ELSE ended_at END,
                     duration_seconds = CASE WHEN @final THEN @duration ELSE duration_seconds END
                 WHERE call_sid = @sid AND NOT (status = ANY(@finals))
-                """, connection);
+                """);
         command.Parameters.Add(new NpgsqlParameter<string>("sid", change.CallSid));
         command.Parameters.Add(new NpgsqlParameter<string>("status", change.Status));
         command.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("at", change.At));
@@ -336,6 +340,6 @@ public sealed class CallEventWriter(NpgsqlDataSource dataSource, CallLogSpool sp
         command.Parameters.Add(new NpgsqlParameter<bool>("final", final));
         command.Parameters.Add(new NpgsqlParameter("duration", NpgsqlTypes.NpgsqlDbType.Integer) { Value = (object?)change.DurationSeconds ?? DBNull.Value });
         command.Parameters.Add(new NpgsqlParameter<string[]>("finals", [.. Telephony.VoiceWebhookForm.FinalStatuses]));
-        await command.ExecuteNonQueryAsync(ct);
+        return command;
     }
 }

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using CallCenter.Core.Ivr;
 using CallCenter.Server.Degraded;
 using CallCenter.Server.Routing;
@@ -93,7 +94,7 @@ public class IvrSessionStore : IDisposable
             _degraded.RedisFailed();
             return new IvrSession(null, null);
         }
-        var state = values[0].HasValue ? JsonSerializer.Deserialize<IvrCallState>(Decrypt(callSid, StateField, values[0]!)) : null;
+        var state = values[0].HasValue ? JsonSerializer.Deserialize(Decrypt(callSid, StateField, values[0]!), IvrStateJson.Default.IvrCallState) : null;
         var reply = values[1] == replyField && values[2].HasValue ? Encoding.UTF8.GetString(Decrypt(callSid, replyField, values[2]!)) : null;
         return new IvrSession(state, reply);
     }
@@ -142,6 +143,24 @@ public class IvrSessionStore : IDisposable
     }
 
     /// <summary>
+    /// Whether this call has an IVR session, which only its incoming webhook creates: then the call is known without asking
+    /// the database. False when it has none, or Redis (without a copy in memory) cannot say.
+    /// </summary>
+    public async Task<bool> HoldsAsync(string callSid)
+    {
+        if (_local?.TryGetValue(callSid, out _) == true) return true;
+        if (_local is not null && !_redis.IsConnected) return false;
+        try
+        {
+            return await _redis.GetDatabase().KeyExistsAsync(KeyOf(callSid));
+        }
+        catch (Exception ex) when (DependencyFailures.IsRedisUnavailable(ex))
+        {
+            return false;
+        }
+    }
+
+    /// <summary>
     /// The call has ended (its final status came): its session is kept only <see cref="IvrHostOptions.EndedSessionTtl"/> longer,
     /// for a webhook Twilio still posts after the hang-up (a &lt;Record&gt;'s action), instead of <see cref="IvrHostOptions.SessionTtl"/>.
     /// Best effort: a call whose Redis key keeps its full TTL is not worth failing the status callback for.
@@ -169,7 +188,7 @@ public class IvrSessionStore : IDisposable
         var plain = PlainBuffer();
         var json = t_json ??= new Utf8JsonWriter(plain);
         json.Reset(plain);
-        JsonSerializer.Serialize(json, state);
+        JsonSerializer.Serialize(json, state, IvrStateJson.Default.IvrCallState);
         return Encrypt(callSid, StateField, plain.WrittenSpan);
     }
 
@@ -233,3 +252,10 @@ public class IvrSessionStore : IDisposable
         _aes.Dispose();
     }
 }
+
+/// <summary>
+/// The call's state as stored, generated at build time: every step writes it and every restart reads it, and the reflection
+/// serializer's per-call metadata lookups showed in the profile. Default options, so stored states read the same either way.
+/// </summary>
+[JsonSerializable(typeof(IvrCallState))]
+internal sealed partial class IvrStateJson : JsonSerializerContext;

@@ -16,6 +16,8 @@ public sealed class PromptLibrary : BackgroundService
     private readonly string _directory;
     private readonly ILogger<PromptLibrary> _logger;
     private readonly ConcurrentDictionary<string, byte> _ready = new(StringComparer.Ordinal);
+    // Counted apart: ConcurrentDictionary.Count takes all of the dictionary's locks, and every rendered IVR step asks for it.
+    private int _readyCount;
     private readonly ConcurrentDictionary<string, byte> _queued = new(StringComparer.Ordinal);
     private readonly Channel<(string Key, string Text, string Language)> _work = Channel.CreateUnbounded<(string, string, string)>();
 
@@ -27,7 +29,12 @@ public sealed class PromptLibrary : BackgroundService
         _engine = SelectEngine(options.Value.Engine, services);
         Directory.CreateDirectory(_directory);
         foreach (var file in Directory.EnumerateFiles(_directory, "*.wav"))
-            _ready.TryAdd(Path.GetFileNameWithoutExtension(file), 0);
+            MarkReady(Path.GetFileNameWithoutExtension(file));
+    }
+
+    private void MarkReady(string key)
+    {
+        if (_ready.TryAdd(key, 0)) Interlocked.Increment(ref _readyCount);
     }
 
     private static IPromptSynthesizer? SelectEngine(string engine, IServiceProvider services) => engine.ToLowerInvariant() switch
@@ -44,7 +51,7 @@ public sealed class PromptLibrary : BackgroundService
     public string? EngineName => _engine?.Name;
 
     /// <summary>How many prompts are ready; it grows whenever one more is, so renderers can tell their cached TwiML is stale.</summary>
-    public int ReadyCount => _ready.Count;
+    public int ReadyCount => Volatile.Read(ref _readyCount);
 
     /// <summary>The cache file name for a prompt, e.g. 3f2a…c1.wav, or null if it is not rendered yet (it is then queued).</summary>
     public string? TryGetFileName(string text, string language)
@@ -109,7 +116,7 @@ public sealed class PromptLibrary : BackgroundService
             }
             // Rename is atomic: Twilio never fetches a half-written prompt.
             File.Move(temp, final, overwrite: true);
-            _ready.TryAdd(key, 0);
+            MarkReady(key);
         }
         finally
         {

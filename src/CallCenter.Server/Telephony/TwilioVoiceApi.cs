@@ -31,7 +31,7 @@ public static class TwilioVoiceApi
     }
 
     internal static async Task<IResult> IncomingAsync(
-        HttpRequest request, CallCenterDbContext db, ICallEventLog callLog, IvrCallHandler ivr, TimeProvider clock,
+        HttpRequest request, ICallEventLog callLog, IvrCallHandler ivr, TimeProvider clock,
         CallCenterTelemetry telemetry, CancellationToken ct)
     {
         var form = await request.ReadFormAsync(ct);
@@ -62,7 +62,7 @@ public static class TwilioVoiceApi
     }
 
     internal static async Task<IResult> StatusAsync(
-        HttpRequest request, CallCenterDbContext db, ICallEventLog callLog, TimeProvider clock,
+        HttpRequest request, ICallEventLog callLog, TimeProvider clock,
         CallCenterTelemetry telemetry, Routing.AcdHost acd, IvrSessionStore ivrSessions, CancellationToken ct)
     {
         var form = await request.ReadFormAsync(ct);
@@ -84,7 +84,7 @@ public static class TwilioVoiceApi
         }
 
         Activity.Current?.SetTag("call.sid", callSid);
-        if (await IsUnknownCallAsync(db, callLog, callSid, ct))
+        if (await IsUnknownCallAsync(request.HttpContext.RequestServices, callLog, ivrSessions, callSid, ct))
         {
             telemetry.Webhooks.Add(1, new("route", "status"), new("outcome", "unknown_call"));
             return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest,
@@ -114,12 +114,15 @@ public static class TwilioVoiceApi
 
     // While writes are spooled (PostgreSQL away, or its row may still be in the spool) the call cannot be looked up: it is taken on trust,
     // since the signature already proves Twilio sent it, and a caller's hang-up must still leave the ACD.
-    private static async Task<bool> IsUnknownCallAsync(CallCenterDbContext db, ICallEventLog callLog, string callSid, CancellationToken ct)
+    // A call with an IVR session is known without the database: only the incoming webhook creates one, after recording the call's row.
+    // The database context is taken only when it must be asked (a call that went straight to a person, or a session expired).
+    private static async Task<bool> IsUnknownCallAsync(
+        IServiceProvider requestServices, ICallEventLog callLog, IvrSessionStore ivrSessions, string callSid, CancellationToken ct)
     {
-        if (callLog.IsSpooling) return false;
+        if (callLog.IsSpooling || await ivrSessions.HoldsAsync(callSid)) return false;
         try
         {
-            return !await db.Calls.AnyAsync(c => c.CallSid == callSid, ct);
+            return !await requestServices.GetRequiredService<CallCenterDbContext>().Calls.AnyAsync(c => c.CallSid == callSid, ct);
         }
         catch (Exception ex) when (DependencyFailures.IsDatabaseUnavailable(ex))
         {

@@ -162,6 +162,22 @@ public sealed class IvrConversationTests
     }
 
     [Test]
+    public async Task A_status_callback_for_a_call_in_the_ivr_is_known_from_its_session_without_reading_the_calls_table()
+    {
+        var twilio = Server.CreateTwilioClient();
+        var call = await IvrCall.DialAsync(twilio);
+        await call.PressAsync("1");
+        // Gone from the table, the call could only be known through its IVR session, which only the incoming webhook creates.
+        await using (var scope = Server.Services.CreateAsyncScope())
+            await scope.ServiceProvider.GetRequiredService<CallCenterDbContext>().Calls.Where(c => c.CallSid == call.CallSid).ExecuteDeleteAsync();
+
+        using var status = await twilio.PostSignedAsync("/twilio/voice/status", TwilioForms.Status(call.CallSid, "completed", 20));
+
+        Assert.That(status.StatusCode, Is.EqualTo(HttpStatusCode.NoContent));
+        Assert.That((await EventsOfAsync(Server.Services, call.CallSid)).Select(e => e.StepKey), Does.Contain("status:completed"));
+    }
+
+    [Test]
     public async Task An_ended_calls_ivr_state_is_dropped_from_memory_and_redis_once_the_ended_session_ttl_is_over()
     {
         await using var server = Server.WithWebHostBuilder(b => b.UseSetting("Ivr:EndedSessionTtl", "00:00:00.100"));
