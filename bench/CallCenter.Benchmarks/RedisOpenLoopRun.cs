@@ -6,6 +6,7 @@ using System.Diagnostics.Metrics;
 using System.Globalization;
 using CallCenter.Core.Routing;
 using Microsoft.Extensions.Logging.Abstractions;
+using server::CallCenter.Server.Hosting;
 using server::CallCenter.Server.Routing;
 using server::CallCenter.Server.Telephony;
 using StackExchange.Redis;
@@ -109,7 +110,7 @@ internal static class RedisOpenLoopRun
     public static async Task WorkerAsync(string redis, string prefix, int id, double rate, int seconds, int warmup)
     {
         var inv = CultureInfo.InvariantCulture;
-        using var connection = await ConnectionMultiplexer.ConnectAsync(redis + ",allowAdmin=true");
+        using var connection = RedisConnection.Connect(redis + ",allowAdmin=true");
         var store = new RedisAcdStateStore(connection, prefix);
         var clock = Stopwatch.StartNew();
         bool Timed(double at) => at >= warmup && at < warmup + seconds;

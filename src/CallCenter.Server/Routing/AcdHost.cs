@@ -571,9 +571,7 @@ public sealed class AcdHost : BackgroundService
         }
         finally
         {
-            _unnumbered.Clear();
-            _eventNumbers = [];
-            _carriedOver.Clear();
+            ForgetOperation();
         }
     }
 
@@ -683,9 +681,7 @@ public sealed class AcdHost : BackgroundService
             // for it, and no unit of work may stay open.
             _logger.LogError(ex, "ACD batch of {Count} operations failed", batch.Count);
             _shared!.Discard();
-            _unnumbered.Clear();
-            _carriedOver.Clear();
-            _eventNumbers = [];
+            ForgetOperation();
             foreach (var operation in batch)
                 operation.Done.TrySetException(ex);
         }
@@ -822,9 +818,7 @@ public sealed class AcdHost : BackgroundService
             }
             finally
             {
-                _unnumbered.Clear();
-                _eventNumbers = [];
-                _carriedOver.Clear();
+                ForgetOperation();
             }
         }
     }
@@ -1005,6 +999,14 @@ public sealed class AcdHost : BackgroundService
         if (_shared is null)
             n = _calls.TryGetValue(callSid, out var info) ? info.EventCounts[type] = info.EventCounts.GetValueOrDefault(type) + 1 : 1;
         _unnumbered.Add((n, new NewCallEvent(callSid, type, type, at, CallEventPayload.Serialize(payload))));
+    }
+
+    // What one operation left for its appends: nothing of it may reach the next one, whatever happened to it.
+    private void ForgetOperation()
+    {
+        _unnumbered.Clear();
+        _eventNumbers = [];
+        _carriedOver.Clear();
     }
 
     private Task[] NumberAppends()
