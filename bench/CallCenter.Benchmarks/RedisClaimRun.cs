@@ -29,7 +29,8 @@ internal static class RedisClaimRun
     private const int AgentsPerProcess = 100;
     private const int WaitingCalls = 5_000;
 
-    private static readonly AcdOptions Options = new()
+    /// <summary>One queue, one skill, no wrap-up: every ACD bench's configuration.</summary>
+    internal static readonly AcdOptions Options = new()
     {
         Queues = [new QueueOptions { Name = "general", RequiredSkills = [new SkillRequirementOptions { Skill = "general", MinLevel = 1 }], WrapUpTime = TimeSpan.Zero }],
     };

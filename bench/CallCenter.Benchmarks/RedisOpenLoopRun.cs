@@ -28,11 +28,6 @@ internal static class RedisOpenLoopRun
     /// <summary>Share of the agents' time on calls at the given rate: below saturation, with room for the arrivals' bursts.</summary>
     private const double Utilisation = 0.8;
 
-    private static readonly AcdOptions Options = new()
-    {
-        Queues = [new QueueOptions { Name = "general", RequiredSkills = [new SkillRequirementOptions { Skill = "general", MinLevel = 1 }], WrapUpTime = TimeSpan.Zero }],
-    };
-
     /// <summary>Starts the worker processes, each taking an equal share of <paramref name="rate"/> calls/s, and prints their combined figures.</summary>
     public static void Run(string redis, int processes, double rate, int seconds, int warmup)
     {
@@ -121,7 +116,7 @@ internal static class RedisOpenLoopRun
         using var meters = new RedisClaimRun.BenchMeters();
         // The console is told of an offer (after the commit that made it) and the agent takes it: accept, talk, end the call.
         var notifier = new AgentConsoles();
-        using var host = new AcdHost(MsOptions.Create(Options), store, TimeProvider.System, new RedisClaimRun.NoCallLog(),
+        using var host = new AcdHost(MsOptions.Create(RedisClaimRun.Options), store, TimeProvider.System, new RedisClaimRun.NoCallLog(),
             new RedisClaimRun.ConnectingTwilio(), MsOptions.Create(new TwilioOptions()), new AcdMetrics(meters), notifier,
             new RedisClaimRun.NoCallbacks(), NullLogger<AcdHost>.Instance);
         notifier.Offer = (agent, call) =>
