@@ -45,6 +45,12 @@ for trx in "$results"/*.trx; do
   failed=$((failed + $(get failed) + $(get error) + $(get timeout) + $(get aborted)))
   total=$((total + $(get total)))
 done
+# CI shows only the log's tail: name each failed test there.
+for trx in "$results"/*.trx; do
+  [ -e "$trx" ] || continue
+  grep -o '<UnitTestResult [^>]*outcome="\(Failed\|Error\|Timeout\|Aborted\)"' "$trx" |
+    sed -E 's/.* testName="([^"]*)".* duration="([^"]*)".*/FAILED \1 (after \2)/' || true
+done
 # A build failure or crash leaves no counters: that is a failure, not zero tests.
 if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
 if [ "$total" -eq 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
