@@ -65,6 +65,7 @@ public sealed class DatabaseOutageTests
         }
 
         // A new process over the same spool folder, then the database comes back: the spool is written first.
+        (await SpoolFolder.OpenWhenReleasedAsync(spool)).Dispose();
         await using var after = new AcdHarness(settings: Settings(postgres, spool));
         after.Server.CreateClient().Dispose();
         await postgres.StartServerAsync();

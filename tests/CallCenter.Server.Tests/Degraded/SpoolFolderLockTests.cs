@@ -1,7 +1,4 @@
-using CallCenter.Server.Degraded;
 using CallCenter.Server.Tests.Routing;
-using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Options;
 
 namespace CallCenter.Server.Tests.Degraded;
 
@@ -22,8 +19,8 @@ public sealed class SpoolFolderLockTests
 
             Assert.That(Messages(failure), Does.Contain($"The call-log spool folder {spool} is in use by another process"));
         }
-        // The lock goes with the process holding it: the folder is free again for the next one.
-        using (var next = new CallLogSpool(Options.Create(new DegradedModeOptions { SpoolDirectory = spool }), NullLogger<CallLogSpool>.Instance))
+        // The lock goes with the server holding it: the folder is free again for the next one.
+        using (var next = await SpoolFolder.OpenWhenReleasedAsync(spool))
             Assert.That(next.Depth, Is.Zero);
         Directory.Delete(spool, recursive: true);
     }
