@@ -9,6 +9,7 @@ namespace CallCenter.Server.Tests.Hosting;
 public sealed class RedisConnectionTests
 {
     [Test]
+    [NonParallelizable] // It blocks every pool thread of the test process on purpose, which would stall whatever runs beside it.
     public async Task Synchronous_redis_calls_get_their_replies_while_every_pool_thread_is_waiting_on_one()
     {
         await using var redis = await PrivateRedis.StartAsync();
