@@ -638,61 +638,20 @@ public class RedisAcdStateStore : ISharedAcdStateStore
         return (int)(Db.SortedSetRank(WaitKey(stored.TierId), WaitMember(stored)) ?? 0);
     }
 
-    public int CountWaitingCallers(int queueIndex) =>
-        (int)(long)Db.HashGet(_p + "waitq", queueIndex) + EarlierCallsDelta(c => HoldsLine(queueIndex, c));
+    public int CountWaitingCallers(int queueIndex)
+    {
+        RefuseIfBatchWrote(callMoved: (a, b) => HoldsLine(queueIndex, a) != HoldsLine(queueIndex, b));
+        return (int)(long)Db.HashGet(_p + "waitq", queueIndex);
+    }
 
     public IEnumerable<AcdAgent> IdleAgents(int skillId, int minLevel) => AgentPages(AgentIndex.Idle, IdleSlot(skillId, minLevel));
 
     public IEnumerable<AcdAgent> TextingAgents(int skillId, int minLevel) => AgentPages(AgentIndex.Texting, IdleSlot(skillId, minLevel));
 
-    // In a batch, the index as the operations before this one left it: Redis's members (less those they moved, which Records skips)
-    // merged in member order with the agents they put in it, so no operation is refused for reading what an earlier one wrote.
     private IEnumerable<AcdAgent> AgentPages(AgentIndex index, int slot)
     {
-        var joined = EarlierAgents(a => InIndex(index, slot, a)).Select(a => (Member: index.Member(a), Agent: a)).OrderBy(j => j.Member, StringComparer.Ordinal).ToList();
-        var next = 0;
-        foreach (var agent in StoredAgentPages(index, slot))
-        {
-            var member = index.Member(agent);
-            for (; next < joined.Count && string.CompareOrdinal(joined[next].Member, member) < 0; next++)
-            {
-                if (StillAsLeft(joined[next].Agent) is { } earlier)
-                    yield return earlier;
-            }
-            yield return agent;
-        }
-        for (; next < joined.Count; next++)
-        {
-            if (StillAsLeft(joined[next].Agent) is { } earlier)
-                yield return earlier;
-        }
-    }
-
-    // Records written by the operations of this batch before the running one (as they left them, at its mark), that the predicate
-    // holds for; none outside a batch, where an operation sees only what Redis holds and its own records.
-    private IEnumerable<AcdAgent> EarlierAgents(Func<AcdAgent, bool> holds) =>
-        _work is { Batched: true, Marks: [.., var last] } ? last.Agents.Values.Where(e => e.Dirty && e.Current is not null && holds(e.Current)).Select(e => e.Current!) : [];
-
-    // An agent an earlier operation of the batch left in an index, unless the running one changed it since (as Records skips the
-    // agents an operation changed itself).
-    private AcdAgent? StillAsLeft(AcdAgent left) =>
-        _work!.Agents.TryGetValue(left.AgentId, out var tracked) && ReferenceEquals(tracked.Current, left) ? left : null;
-
-    // How the batch's earlier operations changed the size of a set whose members the predicate picks: +1 per record they moved in,
-    // -1 per record they moved out (read as Redis holds it, which its commit checks).
-    private int EarlierCallsDelta(Func<AcdCall?, bool> member) =>
-        _work is { Batched: true, Marks: [.., var last] } work
-            ? last.Calls.Where(e => e.Value.Dirty).Sum(e => (member(e.Value.Current) ? 1 : 0) - (member(work.Calls[e.Key].Original) ? 1 : 0))
-            : 0;
-
-    private int EarlierAgentsDelta(Func<AcdAgent?, bool> member) =>
-        _work is { Batched: true, Marks: [.., var last] } work
-            ? last.Agents.Where(e => e.Value.Dirty).Sum(e => (member(e.Value.Current) ? 1 : 0) - (member(work.Agents[e.Key].Original) ? 1 : 0))
-            : 0;
-
-    private IEnumerable<AcdAgent> StoredAgentPages(AgentIndex index, int slot)
-    {
         const int Page = 16;
+        RefuseIfBatchWrote(agentMoved: (a, b) => InIndex(index, slot, a) || InIndex(index, slot, b));
         var field = index.GenField(slot);
         var start = 0;
         // The prefetch holds the first few idle agents of a slot; the rest come a page at a time.
@@ -743,16 +702,16 @@ public class RedisAcdStateStore : ISharedAcdStateStore
     public int CountIdle(int skillId, int minLevel)
     {
         var slot = IdleSlot(skillId, minLevel);
-        var earlier = EarlierAgentsDelta(a => InIndex(AgentIndex.Idle, slot, a));
+        RefuseIfBatchWrote(agentMoved: (a, b) => InIndex(AgentIndex.Idle, slot, a) || InIndex(AgentIndex.Idle, slot, b));
         var field = "i" + slot.ToString(CultureInfo.InvariantCulture);
         if (_work is { } work && work.Slots.TryGetValue(slot, out var prefetched))
         {
             ReadGen(field, prefetched.Gen);
-            return prefetched.Count + earlier;
+            return prefetched.Count;
         }
         var result = (RedisResult[])Db.ScriptEvaluate(Scripts.CountIdle, [_gens], [IdleKey(slot), field])!;
         ReadGen(field, (long)result[0]);
-        return (int)(long)result[1] + earlier;
+        return (int)(long)result[1];
     }
 
     public int CountStaffed(int tierId)
@@ -848,8 +807,8 @@ public class RedisAcdStateStore : ISharedAcdStateStore
 
     // In a batch, an index read from Redis does not see what the batch wrote and has yet to commit: refused when a record written
     // in this unit of work moved in the index read (as read, as written), so that every operation of a batch decides from exactly
-    // the state it would see alone after the operations before it. Waiting lines, idle and texting agents and queue sizes are
-    // exempt: PeekBestWaiting merges this unit's own writes, the others the earlier operations' (EarlierAgents, EarlierCallsDelta).
+    // the state it would see alone after the operations before it. Waiting lines are exempt: PeekBestWaiting merges this unit's
+    // own writes.
     private void RefuseIfBatchWrote(Func<AcdAgent?, AcdAgent?, bool>? agentMoved = null, Func<AcdCall?, AcdCall?, bool>? callMoved = null)
     {
         if (_work is not { Batched: true } work)

@@ -137,22 +137,6 @@ public sealed class AcdHostBatchTests
     }
 
     [Test]
-    public async Task Calls_arriving_together_at_idle_agents_are_offered_the_longest_idle_in_turn_in_one_commit()
-    {
-        await using var acd = await Acd.StartAsync();
-        for (var i = 0; i < Agents; i++)
-            await acd.Host.LoginAsync("a" + i, [new AgentSkill("cards", 1)], CancellationToken.None);
-
-        var (trips, commits) = await acd.WhileGateHeldAsync(() =>
-            [.. Enumerable.Range(0, 3).Select(i => acd.Host.EnqueueAsync(new CallRequest("arriving-" + i, "general"), CancellationToken.None))]);
-
-        Assert.That(commits, Is.EqualTo(2), "the held one, then one for the three arrivals: each later one reads the idle line as the earlier left it");
-        Assert.That(trips, Is.EqualTo(3), "the held commit, the idle line's read, the batch's commit");
-        Assert.That(Enumerable.Range(0, 3).Select(i => acd.Offers.GetValueOrDefault("a" + i)), Is.EqualTo(new[] { "arriving-0", "arriving-1", "arriving-2" }));
-        Assert.That(acd.Offers.Keys, Has.Count.EqualTo(3));
-    }
-
-    [Test]
     public async Task Accept_checks_waiting_together_read_and_hold_their_offers_in_one_round_trip()
     {
         await using var acd = await Acd.StartAsync();
