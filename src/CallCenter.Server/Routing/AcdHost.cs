@@ -272,23 +272,31 @@ public sealed class AcdHost : BackgroundService
         }
         var isCallback = false;
         // Over a shared store the check is a read-only unit of work whose records (agent and call) come in one round trip with
-        // the hold of the offer's ring timeout on every node, shared with whatever else waits for the gate with it (a batch's
-        // prefetch); the accept below starts from them (re-reading only on a conflict).
+        // the hold of the offer's ring timeout on every node; the accept below starts from them (re-reading only on a conflict).
         SharedReads? checkedReads = null;
-        if (_shared is null)
+        await WithGateAsync(() =>
         {
-            await WithGateAsync(() => isCallback = CheckOffer(agentId, callSid), ct);
-        }
-        else
-        {
-            var check = new WaitingOperation("accept_check", _ => new AcdDecisions(), null, new AcdReadHint())
+            _shared?.Begin();
+            try
             {
-                Check = new OfferHold(agentId, callSid, _connectHold),
-                Verify = () => isCallback = CheckOffer(agentId, callSid),
-            };
-            await RunWaitingAsync(Submit(check), ct);
-            checkedReads = check.Kept;
-        }
+                _shared?.PrefetchOffer(agentId, callSid, _connectHold);
+                if (OfferOf(agentId) is not { } offer || offer.CallSid != callSid)
+                {
+                    var state = _engine.FindAgent(agentId);
+                    throw new IllegalTransitionException(agentId, $"accept call {callSid}",
+                        state is null ? nameof(AgentState.Offline) : $"{state.State}{(state.CallId is { } c ? " with " + c : "")}");
+                }
+                // A second click on accept must not send Twilio a second redirect, which would restart the dial.
+                if (!_connecting.TryAdd(agentId, offer.RingDeadline))
+                    throw new IllegalTransitionException(agentId, $"accept call {callSid}", "already connecting it");
+                isCallback = _engine.FindCall(callSid)?.IsCallback == true;
+                checkedReads = _shared?.KeepReads();
+            }
+            finally
+            {
+                _shared?.Discard();
+            }
+        }, ct);
 
         bool connected;
         ConferenceLeg? leg = null;
@@ -352,22 +360,6 @@ public sealed class AcdHost : BackgroundService
             _connecting.Remove(agentId);
             _shared?.ReleaseRingTimeout(agentId);
         }
-    }
-
-    // Under the gate: the agent holds the offer of this call, and no accept of it is connecting yet (which it marks); true for a
-    // callback.
-    private bool CheckOffer(string agentId, string callSid)
-    {
-        if (OfferOf(agentId) is not { } offer || offer.CallSid != callSid)
-        {
-            var state = _engine.FindAgent(agentId);
-            throw new IllegalTransitionException(agentId, $"accept call {callSid}",
-                state is null ? nameof(AgentState.Offline) : $"{state.State}{(state.CallId is { } c ? " with " + c : "")}");
-        }
-        // A second click on accept must not send Twilio a second redirect, which would restart the dial.
-        if (!_connecting.TryAdd(agentId, offer.RingDeadline))
-            throw new IllegalTransitionException(agentId, $"accept call {callSid}", "already connecting it");
-        return _engine.FindCall(callSid)?.IsCallback == true;
     }
 
     /// <summary>Runs every timer due now; the background loop calls it every <see cref="TickInterval"/>.</summary>
@@ -496,6 +488,16 @@ public sealed class AcdHost : BackgroundService
         var startedAt = DateTime.UtcNow;
         // Over a shared store an operation waits in line for the gate; whoever holds it next runs the operations waiting then.
         var waiting = _shared is null || alone ? null : Submit(new WaitingOperation(operation, decide, reads, ahead ?? new AcdReadHint(agentId, callSid)));
+        var held = false;
+        try
+        {
+            await _gate.WaitAsync(ct);
+            held = true;
+        }
+        catch (OperationCanceledException) when (waiting is not null && !waiting.Abandon())
+        {
+            // Already taken into a batch: it runs like an operation past the gate, and its outcome is awaited below.
+        }
         AcdDecisions decisions;
         Task appended;
         // Quiet operations (the 4-per-second tick) get a span only when they decided something.
@@ -504,7 +506,6 @@ public sealed class AcdHost : BackgroundService
         {
             if (waiting is null)
             {
-                await _gate.WaitAsync(ct);
                 try
                 {
                     (decisions, appended) = RunOne(operation, decide, reads);
@@ -516,7 +517,19 @@ public sealed class AcdHost : BackgroundService
             }
             else
             {
-                (decisions, appended) = await RunWaitingAsync(waiting, ct);
+                if (held)
+                {
+                    try
+                    {
+                        while (waiting.IsWaiting)
+                            RunTaken(TakeBatch());
+                    }
+                    finally
+                    {
+                        _gate.Release();
+                    }
+                }
+                (decisions, appended) = await waiting.Done.Task;
             }
         }
         catch (Exception ex)
@@ -545,30 +558,6 @@ public sealed class AcdHost : BackgroundService
         }
         await appended.WaitAsync(ct);
         return decisions;
-    }
-
-    // Over a shared store: waits in line for the gate; whoever holds it next runs the operations waiting then, this one among them.
-    private async Task<(AcdDecisions Decisions, Task Appended)> RunWaitingAsync(WaitingOperation waiting, CancellationToken ct)
-    {
-        try
-        {
-            await _gate.WaitAsync(ct);
-        }
-        catch (OperationCanceledException) when (!waiting.Abandon())
-        {
-            // Already taken into a batch: it runs like an operation past the gate, and its outcome is awaited below.
-            return await waiting.Done.Task;
-        }
-        try
-        {
-            while (waiting.IsWaiting)
-                RunTaken(TakeBatch());
-        }
-        finally
-        {
-            _gate.Release();
-        }
-        return await waiting.Done.Task;
     }
 
     // Under the gate: one operation decided, applied and its appends chained.
@@ -716,43 +705,16 @@ public sealed class AcdHost : BackgroundService
                 RunAlone(pending[0]);
                 return;
             }
-            var checks = pending.Where(o => o.Check is not null).ToList();
             try
             {
                 // An accept's check read its records just before; a re-run after a conflict reads everything afresh.
-                shared.BeginBatch([.. pending.Select(o => o.Ahead)], conflicts == 0 ? SharedReads.Union(pending.Select(o => o.Reads)) : null,
-                    [.. checks.Select(o => o.Check!)]);
+                shared.BeginBatch([.. pending.Select(o => o.Ahead)], conflicts == 0 ? SharedReads.Union(pending.Select(o => o.Reads)) : null);
             }
             catch (Exception ex)
             {
                 foreach (var operation in pending)
                     operation.Done.TrySetException(ex);
                 return;
-            }
-            if (checks.Count > 0)
-            {
-                // Read-only, on what Redis held when their holds were set: decided before any operation of the batch writes, and done
-                // whatever becomes of the batch's commit.
-                foreach (var check in checks)
-                {
-                    try
-                    {
-                        check.Verify!();
-                        check.Kept = shared.ReadsOf(check.Check!.AgentId, check.Check.CallId);
-                        check.Done.TrySetResult((new AcdDecisions(), Task.CompletedTask));
-                    }
-                    catch (Exception ex)
-                    {
-                        check.Done.TrySetException(ex);
-                    }
-                }
-                pending = [.. pending.Where(o => o.Check is null)];
-                if (pending.Count == 0)
-                {
-                    _metrics.BatchSize.Record(checks.Count);
-                    shared.Discard();
-                    return;
-                }
             }
             var decided = new List<WaitingOperation>(pending.Count);
             var alone = new List<WaitingOperation>();
@@ -822,27 +784,6 @@ public sealed class AcdHost : BackgroundService
     private void RunAlone(WaitingOperation operation)
     {
         _metrics.BatchSize.Record(1);
-        if (operation.Check is { } hold)
-        {
-            var shared = _shared!;
-            shared.Begin();
-            try
-            {
-                shared.PrefetchOffer(hold.AgentId, hold.CallId, hold.Hold);
-                operation.Verify!();
-                operation.Kept = shared.KeepReads();
-                operation.Done.TrySetResult((new AcdDecisions(), Task.CompletedTask));
-            }
-            catch (Exception ex)
-            {
-                operation.Done.TrySetException(ex);
-            }
-            finally
-            {
-                shared.Discard();
-            }
-            return;
-        }
         try
         {
             operation.Done.TrySetResult(RunOne(operation.Operation, operation.Decide, operation.Reads));
@@ -907,14 +848,6 @@ public sealed class AcdHost : BackgroundService
         public List<(long? N, NewCallEvent Event)> Queued { get; set; } = [];
 
         public List<string> CarriedOver { get; set; } = [];
-
-        /// <summary>An accept's check instead of a decision: the offer read and held, then verified by <see cref="Verify"/>.</summary>
-        public OfferHold? Check { get; init; }
-
-        public Action? Verify { get; init; }
-
-        /// <summary>A check's records as read, for the accept that follows it.</summary>
-        public SharedReads? Kept { get; set; }
 
         public bool Take() => Interlocked.CompareExchange(ref _state, Taken, Waiting) == Waiting;
 

@@ -47,17 +47,9 @@ public interface ISharedAcdStateStore : IAcdStateStore
     /// Starts a unit of work that several operations share, decided one after another (each sees the earlier ones' writes) and
     /// committed together: what their <paramref name="hints"/> name is read in one round trip, on top of <paramref name="reads"/>.
     /// A read the store cannot serve as the operations' own view (an index that an earlier operation's uncommitted write changed,
-    /// a timer) throws <see cref="BatchReadRefusedException"/>; the operation is then run on its own. Each of <paramref name="holds"/>
-    /// is an accept's check (<see cref="PrefetchOffer"/>) served by the same round trip: its agent and call are read afresh (not from
-    /// <paramref name="reads"/>) in the step that holds the ring timeout.
+    /// a timer) throws <see cref="BatchReadRefusedException"/>; the operation is then run on its own.
     /// </summary>
-    void BeginBatch(IReadOnlyList<AcdReadHint> hints, SharedReads? reads, IReadOnlyList<OfferHold>? holds = null);
-
-    /// <summary>
-    /// In an open unit of work, the agent's and the call's records as it first read them, to start a later unit of work from
-    /// (an accept's check in a batch: <see cref="BeginBatch"/> read them, and held the offer, in its one round trip).
-    /// </summary>
-    SharedReads ReadsOf(string agentId, string callId);
+    void BeginBatch(IReadOnlyList<AcdReadHint> hints, SharedReads? reads);
 
     /// <summary>In an open unit of work, a point that <see cref="RollBackTo"/> returns to (an operation of a batch about to be decided).</summary>
     int Mark();
@@ -77,9 +69,6 @@ public interface ISharedAcdStateStore : IAcdStateStore
     /// <summary>Whether the last commit was refused because another instance held the turn (not because a record changed).</summary>
     bool TurnHeldElsewhere { get; }
 }
-
-/// <summary>An accept's check: the offer's agent and call, and how long to hold the agent's ring timeout on every node.</summary>
-public sealed record OfferHold(string AgentId, string CallId, TimeSpan Hold);
 
 /// <summary>A read refused in a unit of work shared by several operations (<see cref="ISharedAcdStateStore.BeginBatch"/>).</summary>
 public sealed class BatchReadRefusedException(string message) : Exception(message);

@@ -127,24 +127,14 @@ public class RedisAcdStateStore : ISharedAcdStateStore
     /// <summary>Waiting-line members read ahead per tier for a batch: one per operation that may claim, at most this many.</summary>
     private const int MaxHeadDepth = 64;
 
-    public void BeginBatch(IReadOnlyList<AcdReadHint> hints, SharedReads? reads, IReadOnlyList<OfferHold>? holds = null)
+    public void BeginBatch(IReadOnlyList<AcdReadHint> hints, SharedReads? reads)
     {
         ArgumentNullException.ThrowIfNull(hints);
         Begin(reads);
         var work = _work!;
         work.Batched = true;
-        holds ??= [];
         var agents = new Dictionary<string, bool>(StringComparer.Ordinal);
         var calls = new HashSet<string>(StringComparer.Ordinal);
-        // A check's records are the ones read with its hold, never older ones another operation carried in (nothing has decided on
-        // them yet, so a fresher read only moves the version its commit checks).
-        foreach (var hold in holds)
-        {
-            work.AgentData.Remove(hold.AgentId);
-            work.CallData.Remove(hold.CallId);
-            agents.TryAdd(hold.AgentId, false);
-            calls.Add(hold.CallId);
-        }
         var tiers = new HashSet<int>();
         var slots = new HashSet<int>();
         var seekers = 0;
@@ -184,9 +174,6 @@ public class RedisAcdStateStore : ISharedAcdStateStore
         args.AddRange(tiers.Select(t => (RedisValue)t));
         args.Add(slots.Count);
         args.AddRange(slots.Select(slot => (RedisValue)slot));
-        args.AddRange([holds.Count, (int)AgentState.Reserved]);
-        foreach (var hold in holds)
-            args.AddRange([hold.AgentId, hold.CallId, (long)hold.Hold.TotalMilliseconds]);
         var result = (RedisResult[])Db.ScriptEvaluate(Scripts.PrefetchBatch, [_gens], [.. args])!;
         var fetchedAgents = (RedisResult[])result[0]!;
         for (var i = 0; i < fetchedAgents.Length; i += 2)
@@ -240,29 +227,17 @@ public class RedisAcdStateStore : ISharedAcdStateStore
         if (work.Agents.Values.Any(t => t.Dirty) || work.Calls.Values.Any(t => t.Dirty) || work.TakenTimer is not null)
             throw new InvalidOperationException("Only a read-only unit of work can be kept.");
         _work = null;
-        return new SharedReads(Raw(work.AgentData, work.Agents, work.Agents.Keys), Raw(work.CallData, work.Calls, work.Calls.Keys));
+        return new SharedReads(Raw(work.AgentData, work.Agents), Raw(work.CallData, work.Calls));
     }
 
-    public SharedReads ReadsOf(string agentId, string callId)
-    {
-        var work = _work ?? throw new InvalidOperationException("No unit of work is open.");
-        return new SharedReads(Raw([], work.Agents, [agentId], work.AgentData), Raw([], work.Calls, [callId], work.CallData));
-    }
-
-    // Records as first read, in stored form: prefetched data as fetched (those in fetched, plus the ids found in pick), or a
-    // record read on its own serialised back.
-    private static Dictionary<string, RedisValue> Raw<T>(Dictionary<string, RedisValue> fetched, Dictionary<string, Tracked<T>> tracked,
-        IEnumerable<string> ids, Dictionary<string, RedisValue>? pick = null)
+    // Records as first read, in stored form: prefetched data as fetched, or a record read on its own serialised back.
+    private static Dictionary<string, RedisValue> Raw<T>(Dictionary<string, RedisValue> fetched, Dictionary<string, Tracked<T>> tracked)
         where T : class
     {
         var raw = new Dictionary<string, RedisValue>(fetched, StringComparer.Ordinal);
-        foreach (var id in ids)
+        foreach (var (id, t) in tracked)
         {
-            if (raw.ContainsKey(id))
-                continue;
-            if (pick is not null && pick.TryGetValue(id, out var data))
-                raw[id] = data;
-            else if (tracked.TryGetValue(id, out var t))
+            if (!raw.ContainsKey(id))
                 raw[id] = t.Original is null ? RedisValue.Null : t.Original switch
                 {
                     AcdCall call => Serialize(call),
@@ -1225,10 +1200,8 @@ public class RedisAcdStateStore : ISharedAcdStateStore
             """;
 
         // Several operations' first reads at once (a batch, BeginBatch). KEYS: generations hash. ARGV: key prefix, head depth, agent
-        // count, (agent id, 1 when it seeks work)..., call count, call ids..., tier count, tiers..., slot count, slots..., hold count,
-        // the Reserved state's number, (agent id, call id, hold ms)...; the tiers of agents that seek work are added from their
-        // records, each tier read once. Each hold is an accept's check (as Prefetch's): the agent's ring timeout is held back when
-        // its record is Reserved with that call, in the same atomic step as the reads. Returns { { agent id, record or false }...,
+        // count, (agent id, 1 when it seeks work)..., call count, call ids..., tier count, tiers..., slot count, slots...; the tiers
+        // of agents that seek work are added from their records, each tier read once. Returns { { agent id, record or false }...,
         // { call id, record or false }..., heads(), idle() }.
         public const string PrefetchBatch = Fetch + """
             local P, depth, i = ARGV[1], tonumber(ARGV[2]), 4
@@ -1263,17 +1236,6 @@ public class RedisAcdStateStore : ISharedAcdStateStore
             local slots = {}
             local ns = tonumber(ARGV[i]); i = i + 1
             for s = 1, ns do slots[s] = ARGV[i]; i = i + 1 end
-            local nh, reserved = tonumber(ARGV[i]), tonumber(ARGV[i + 1]); i = i + 2
-            for h = 1, nh do
-              local data = redis.call('HGET', P .. 'agent:' .. ARGV[i], 'd')
-              if data then
-                local ok, a = pcall(cjson.decode, data)
-                if ok and type(a) == 'table' and a.CallId == ARGV[i + 1] and a.State == reserved then
-                  redis.call('SET', P .. 'connecting:' .. ARGV[i], 1, 'PX', ARGV[i + 2])
-                end
-              end
-              i = i + 3
-            end
             return { agents, calls, heads(KEYS[1], P, tiers, depth), idle(KEYS[1], P, slots) }
             """;
 

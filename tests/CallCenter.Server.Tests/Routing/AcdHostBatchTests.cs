@@ -136,61 +136,6 @@ public sealed class AcdHostBatchTests
         Assert.That((await acd.Host.AgentAsync("a0", CancellationToken.None)).State, Is.EqualTo(AgentState.Reserved));
     }
 
-    [Test]
-    public async Task Accept_checks_waiting_together_read_and_hold_their_offers_in_one_round_trip()
-    {
-        await using var acd = await Acd.StartAsync();
-        await acd.AgentsOnCallsAsync(waitingAfter: Agents);
-        await Task.WhenAll(acd.EndAllCalls());
-        var offered = Enumerable.Range(0, Agents).ToDictionary(i => "a" + i, i => acd.Offers["a" + i]);
-        acd.Twilio.Hold();
-
-        acd.Store.HoldNextCommit();
-        var held = Task.Run(() => acd.Host.LoginAsync("gate", [new AgentSkill("none", 1)], CancellationToken.None));
-        Assert.That(await acd.Store.Held.WaitAsync(TimeSpan.FromSeconds(10)), Is.True, "the held commit started");
-        var trips = acd.Store.RoundTrips;
-        var accepts = offered.Select(o => acd.Host.AcceptAsync(o.Key, o.Value, CancellationToken.None)).ToList();
-        acd.Store.Release.Set();
-        await held;
-        Assert.That(await acd.Twilio.WaitForAsync(Agents, TimeSpan.FromSeconds(60)), Is.True, "every accept passed its check");
-        var checkTrips = acd.Store.RoundTrips - trips;
-        var db = RedisForTests.Connection.GetDatabase();
-        foreach (var agent in offered.Keys)
-            Assert.That(await db.KeyExistsAsync("{" + acd.Prefix + "}:connecting:" + agent), Is.True, $"{agent}'s ring timeout is held while Twilio connects");
-        acd.Twilio.Open();
-        await Task.WhenAll(accepts);
-
-        Assert.That(checkTrips, Is.EqualTo(2), "the held commit, then one script that read and held all ten offers");
-        foreach (var (agent, call) in offered)
-        {
-            var view = await acd.Host.AgentAsync(agent, CancellationToken.None);
-            Assert.That((view.State, view.CallSid), Is.EqualTo((AgentState.OnCall, call)), agent);
-            Assert.That(await db.KeyExistsAsync("{" + acd.Prefix + "}:connecting:" + agent), Is.False, "the accept's commit released the hold");
-        }
-    }
-
-    [Test]
-    public async Task An_accept_checked_in_a_batch_for_an_offer_the_agent_does_not_hold_is_refused_and_holds_nothing()
-    {
-        await using var acd = await Acd.StartAsync();
-        await acd.AgentsOnCallsAsync(waitingAfter: Agents);
-        await Task.WhenAll(acd.EndAllCalls());
-        Task? wrong = null;
-
-        await acd.WhileGateHeldAsync(() =>
-        {
-            // a1's offer, accepted by a0: refused by its check, while a1's own accept in the same batch goes through.
-            wrong = acd.Host.AcceptAsync("a0", acd.Offers["a1"], CancellationToken.None);
-            return [wrong, acd.Host.AcceptAsync("a1", acd.Offers["a1"], CancellationToken.None)];
-        }, expectFaults: true);
-
-        Assert.That(async () => await wrong!, Throws.TypeOf<IllegalTransitionException>());
-        Assert.That((await acd.Host.AgentAsync("a1", CancellationToken.None)).State, Is.EqualTo(AgentState.OnCall));
-        Assert.That((await acd.Host.AgentAsync("a0", CancellationToken.None)).State, Is.EqualTo(AgentState.Reserved));
-        Assert.That(await RedisForTests.Connection.GetDatabase().KeyExistsAsync("{" + acd.Prefix + "}:connecting:a0"), Is.False);
-        Assert.That(acd.Twilio.Connected.Skip(Agents), Is.EqualTo(new[] { acd.Offers["a1"] }), "after the setup's accepts, only a1's");
-    }
-
     /// <summary>One host over a Redis store whose commits can be held, with stand-ins that answer at once.</summary>
     private sealed class Acd : IAsyncDisposable
     {
@@ -203,7 +148,7 @@ public sealed class AcdHostBatchTests
         {
             Prefix = prefix;
             Store = new HeldStore(RedisForTests.Connection, prefix);
-            Host = new AcdHost(MsOptions.Create(Options), Store, TimeProvider.System, Log, Twilio, MsOptions.Create(new TwilioOptions()),
+            Host = new AcdHost(MsOptions.Create(Options), Store, TimeProvider.System, Log, new ConnectingTwilio(), MsOptions.Create(new TwilioOptions()),
                 new AcdMetrics(_meters), new OfferNotifier(Offers), new NoCallbacks(), NullLogger<AcdHost>.Instance);
             _listener.InstrumentPublished = (instrument, l) =>
             {
@@ -222,8 +167,6 @@ public sealed class AcdHostBatchTests
         public AcdHost Host { get; }
 
         public RecordingLog Log { get; } = new();
-
-        public ConnectingTwilio Twilio { get; } = new();
 
         public ConcurrentDictionary<string, string> Offers { get; } = new(StringComparer.Ordinal);
 
@@ -381,44 +324,10 @@ public sealed class AcdHostBatchTests
         public void Offered(string agentId, string callSid, string queue, DateTimeOffset? ringDeadline) => offers[agentId] = callSid;
     }
 
-    /// <summary>Connects at once, or once opened after <see cref="Hold"/>; records the calls it was asked to connect.</summary>
     private sealed class ConnectingTwilio : ITwilioCallControl
     {
-        private readonly ConcurrentQueue<string> _connected = new();
-        private TaskCompletionSource _open = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-        public ConnectingTwilio() => _open.SetResult();
-
-        public IReadOnlyCollection<string> Connected => _connected;
-
-        /// <summary>Connects only once <see cref="Open"/> is called, and forgets the calls connected so far.</summary>
-        public void Hold()
-        {
-            _connected.Clear();
-            _open = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        }
-
-        public void Open() => _open.SetResult();
-
-        /// <summary>True once <paramref name="count"/> connects were asked for, false when they were not within <paramref name="timeout"/>.</summary>
-        public async Task<bool> WaitForAsync(int count, TimeSpan timeout)
-        {
-            var deadline = DateTime.UtcNow + timeout;
-            while (_connected.Count < count)
-            {
-                if (DateTime.UtcNow > deadline)
-                    return false;
-                await Task.Delay(20);
-            }
-            return true;
-        }
-
-        public async Task<ConferenceLeg?> ConnectToAgentAsync(string callSid, string agentId, CancellationToken ct)
-        {
-            _connected.Enqueue(callSid);
-            await _open.Task;
-            return new ConferenceLeg("CF-" + callSid, "CA-" + agentId);
-        }
+        public Task<ConferenceLeg?> ConnectToAgentAsync(string callSid, string agentId, CancellationToken ct) =>
+            Task.FromResult<ConferenceLeg?>(new ConferenceLeg("CF-" + callSid, "CA-" + agentId));
 
         public Task<bool> MoveToCallbackRequestAsync(string callSid, CancellationToken ct) => Task.FromResult(true);
 
