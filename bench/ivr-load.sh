@@ -8,6 +8,7 @@
 #   bench/ivr-load.sh [rate] [server dir] [simulator dir]     defaults: 2000, the Release bin folders of this checkout
 #
 # Settings (environment): CALLCENTER_PG_PORT, CALLCENTER_REDIS_PORT (as infra/local/up.sh), IVR_LOAD_PORT (5080),
+# IVR_LOAD_DB (the database, callcenter_bench; give each build its own when they differ in migrations),
 # IVR_LOAD_WARM (server warm-up seconds, 30), IVR_LOAD_WARMUP (generator --warmup, 10), IVR_LOAD_SECONDS (20),
 # IVR_LOAD_FOLDER: "separate" (default) runs the metrics fold in a second server process at nice 10 on the next port and
 # the webhook instance with Metrics__RunWorkers=false, as a bank would deploy them; "inline" folds on the webhook instance.
@@ -31,10 +32,11 @@ sim_dir="$(cd "${3:-$CC_ROOT/src/CallCenter.Simulator/bin/Release/net10.0}" && p
 port="${IVR_LOAD_PORT:-5080}"
 warm="${IVR_LOAD_WARM:-30}" warmup="${IVR_LOAD_WARMUP:-10}" seconds="${IVR_LOAD_SECONDS:-20}"
 folder_mode="${IVR_LOAD_FOLDER:-separate}"
+db="${IVR_LOAD_DB:-callcenter_bench}"
 out="$CC_LOCAL/ivr-load"
 mkdir -p "$out"
 
-export ConnectionStrings__Postgres="Host=127.0.0.1;Port=$CC_PG_PORT;Username=postgres;Database=callcenter_bench" \
+export ConnectionStrings__Postgres="Host=127.0.0.1;Port=$CC_PG_PORT;Username=postgres;Database=$db" \
   ConnectionStrings__Redis="127.0.0.1:$CC_REDIS_PORT" Twilio__AuthToken=bench-token Twilio__PublicBaseUrl="http://127.0.0.1:$port" \
   Database__MigrateOnStartup=true ASPNETCORE_ENVIRONMENT=Production Logging__LogLevel__Default=Warning Prompts__Engine=none \
   Urls="http://127.0.0.1:$port"
@@ -49,7 +51,7 @@ pg_ticks() {
   echo "$total"
 }
 redis_pid=$(cat "$CC_LOCAL/redis/redis.pid")
-sql() { psql -h 127.0.0.1 -p "$CC_PG_PORT" -U postgres -d callcenter_bench -Atqc "$1"; }
+sql() { psql -h 127.0.0.1 -p "$CC_PG_PORT" -U postgres -d "$db" -Atqc "$1"; }
 logged() { sql "SELECT coalesce(max(global_seq), 0) FROM call_events"; }
 folded() { sql "SELECT coalesce(max(last_global_seq), 0) FROM metrics_watermarks WHERE name = 'call-facts'"; }
 

@@ -49,6 +49,9 @@ public sealed class CallEventWriter(NpgsqlDataSource dataSource, CallLogSpool sp
 {
     private const int MaxBatch = 512;
 
+    // A batch this large already shares a write's fixed cost well (~1 ms against ~0.1 ms per event), so it does not linger.
+    private const int LingerBelow = 32;
+
     private readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
     private readonly DegradedModeOptions _options = options.Value;
 
@@ -96,8 +99,10 @@ public sealed class CallEventWriter(NpgsqlDataSource dataSource, CallLogSpool sp
                 while (batch.Count < MaxBatch && reader.TryRead(out var item)) batch.Add(item);
                 // Group commit: each write pays a fixed cost (the function call and its commit's WAL flush, ~0.5-1 ms of
                 // PostgreSQL CPU) however few events it carries, so while webhooks keep arriving the writer waits a moment for
-                // more to share it; a lone event at a quiet moment is written at once.
-                if (busy && batch.Count < MaxBatch && _options.CallLogLinger > TimeSpan.Zero)
+                // more to share it; a lone event at a quiet moment is written at once. A batch that gathered enough during the
+                // last write goes at once too: under load every webhook waits for the writer's whole cycle, which the linger
+                // would lengthen for no saving.
+                if (busy && batch.Count < LingerBelow && _options.CallLogLinger > TimeSpan.Zero)
                 {
                     await Task.Delay(_options.CallLogLinger, stoppingToken);
                     while (batch.Count < MaxBatch && reader.TryRead(out var item)) batch.Add(item);

@@ -42,7 +42,6 @@ internal sealed class CallEventRecordConfiguration : IEntityTypeConfiguration<Ca
         e.Property(x => x.Payload).HasColumnType("json");
         e.HasIndex(x => new { x.CallSid, x.StepKey }).IsUnique();
         e.HasIndex(x => new { x.CallSid, x.CallSeq }).IsUnique();
-        e.HasIndex(x => x.OccurredAt);
         // Reports look events up by kind and time (e.g. every acd.queued in an interval).
         e.HasIndex(x => new { x.Type, x.OccurredAt });
     }

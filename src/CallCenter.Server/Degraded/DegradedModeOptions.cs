@@ -21,7 +21,8 @@ public sealed class DegradedModeOptions
 
     /// <summary>
     /// Group commit: while webhooks keep arriving, how long the call-log writer waits for more before writing, so that one
-    /// write's fixed cost (the function call and its commit's WAL flush) is shared. Zero writes at once.
+    /// write's fixed cost (the function call and its commit's WAL flush) is shared. A batch of 32 or more entries is written
+    /// without waiting. Zero writes at once.
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:00", "00:00:00.050")]
     public TimeSpan CallLogLinger { get; set; } = TimeSpan.FromMilliseconds(2);

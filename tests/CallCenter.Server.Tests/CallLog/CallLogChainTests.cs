@@ -40,6 +40,30 @@ public sealed class CallLogChainTests
     }
 
     [Test]
+    public async Task A_batch_holding_a_replay_of_a_stored_step_writes_only_its_new_events_with_the_stored_numbers_for_the_replay()
+    {
+        var sid = TwilioForms.NewCallSid();
+        var other = TwilioForms.NewCallSid();
+        var first = await AppendDirectAsync([(sid, "step-1")]);
+
+        // A new call, the replay, the call's next step, and the new call's step delivered twice: the optimistic insert meets the
+        // stored step-1, and the batch is numbered again against it.
+        var batch = await AppendDirectAsync([(other, "step-a"), (sid, "step-1"), (sid, "step-2"), (other, "step-a")]);
+
+        Assert.That(first[0].Appended, Is.True);
+        Assert.That(batch.Select(r => r.Appended), Is.EqualTo(new[] { true, false, true, false }));
+        Assert.That(batch[1].GlobalSeq, Is.EqualTo(first[0].GlobalSeq));
+        Assert.That(batch.Select(r => r.CallSeq), Is.EqualTo(new[] { 1, 1, 2, 1 }));
+        Assert.That(batch[3].GlobalSeq, Is.EqualTo(batch[0].GlobalSeq));
+        Assert.That(batch[2].GlobalSeq, Is.GreaterThan(batch[0].GlobalSeq));
+        await using var count = AssemblySetUp.Server.Database.DataSource.CreateCommand(
+            $"SELECT count(*) FROM call_events WHERE call_sid IN ('{sid}', '{other}')");
+        Assert.That(await count.ExecuteScalarAsync(), Is.EqualTo(3L));
+        var report = await CallEventChainAudit.VerifyAsync(AssemblySetUp.Server.Database.DataSource, CancellationToken.None);
+        Assert.That(report.FirstViolation, Is.Null);
+    }
+
+    [Test]
     public async Task The_database_refuses_to_edit_or_delete_a_call_event()
     {
         var sid = TwilioForms.NewCallSid();
@@ -83,6 +107,22 @@ public sealed class CallLogChainTests
 
         Assert.That(broken.ExitCode, Is.EqualTo(1));
         Assert.That(broken.Output, Does.Contain("BROKEN: event #3").And.Contain("content altered"));
+    }
+
+    // One call of the database function with these entries as one batch, as the writer sends it.
+    private static async Task<List<AppendResult>> AppendDirectAsync(IReadOnlyList<(string Sid, string Key)> entries)
+    {
+        await using var append = AssemblySetUp.Server.Database.DataSource.CreateCommand(
+            "SELECT global_seq, call_seq, appended FROM append_call_events($1, $2, $3, $4, $5) ORDER BY idx");
+        append.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. entries.Select(e => e.Sid)] });
+        append.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. entries.Select(_ => "test.step")] });
+        append.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. entries.Select(e => e.Key)] });
+        append.Parameters.Add(new NpgsqlParameter<DateTimeOffset[]> { TypedValue = [.. entries.Select(_ => DateTimeOffset.UnixEpoch)] });
+        append.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. entries.Select(_ => "{}")] });
+        var results = new List<AppendResult>();
+        await using var reader = await append.ExecuteReaderAsync();
+        while (await reader.ReadAsync()) results.Add(new AppendResult(reader.GetInt64(0), reader.GetInt32(1), reader.GetBoolean(2)));
+        return results;
     }
 
     private static async Task<(int ExitCode, string Output)> RunCliAsync(params string[] args)

@@ -639,9 +639,6 @@ namespace CallCenter.Server.Data.Migrations
                     b.HasKey("GlobalSeq")
                         .HasName("pk_call_events");
 
-                    b.HasIndex("OccurredAt")
-                        .HasDatabaseName("ix_call_events_occurred_at");
-
                     b.HasIndex("CallSid", "CallSeq")
                         .IsUnique()
                         .HasDatabaseName("ix_call_events_call_sid_call_seq");
