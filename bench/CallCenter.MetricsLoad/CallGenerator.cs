@@ -27,7 +27,7 @@ internal sealed class CallGenerator(int seed, DateTimeOffset from, int days, int
         await using var connection = await dataSource.OpenConnectionAsync();
         await using var copy = await connection.BeginBinaryImportAsync("""
             COPY call_facts (call_sid, line, started_at, customer_key, verified, first_choice, queue, queued_at, answered_at, agent,
-                abandoned_at, callback_requested_at, completed_at, wrapped_up_at, disposition, reason_family, resolved, transfers,
+                abandoned_at, callback_requested_at, completed_at, wrapped_up_at, reason_family, resolved, transfers,
                 survey_score, ended_at) FROM STDIN (FORMAT BINARY)
             """);
         var cumulative = HourProfile.Select((_, h) => HourProfile.Take(h + 1).Sum() / HourProfile.Sum()).ToArray();
@@ -52,7 +52,6 @@ internal sealed class CallGenerator(int seed, DateTimeOffset from, int days, int
             await Nullable(copy, c.Callback, NpgsqlDbType.TimestampTz);
             await Nullable(copy, c.Completed, NpgsqlDbType.TimestampTz);
             await Nullable(copy, c.Wrapped, NpgsqlDbType.TimestampTz);
-            await Nullable(copy, c.Wrapped is null ? null : c.Resolved ? "resolved" : "follow-up", NpgsqlDbType.Varchar);
             await Nullable(copy, c.Reason, NpgsqlDbType.Varchar);
             await copy.WriteAsync(c.Resolved, NpgsqlDbType.Boolean);
             await copy.WriteAsync(c.Transfers, NpgsqlDbType.Integer);

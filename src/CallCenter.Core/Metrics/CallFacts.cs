@@ -32,7 +32,6 @@ public sealed record CallFacts(string CallSid)
     /// <summary>The agent leg ended (talk + hold end here; wrap-up starts).</summary>
     public DateTimeOffset? CompletedAt { get; init; }
     public DateTimeOffset? WrappedUpAt { get; init; }
-    public string? Disposition { get; init; }
     public string? ReasonFamily { get; init; }
     public bool Resolved { get; init; }
     /// <summary>Moves to another queue after entering human service: overflow rules or an agent's transfer.</summary>
@@ -84,7 +83,6 @@ public sealed record CallFacts(string CallSid)
             "agent.wrap_up" when WrappedUpAt is null => this with
             {
                 WrappedUpAt = e.At,
-                Disposition = e["disposition"],
                 ReasonFamily = e["reasonFamily"],
                 Resolved = bool.TryParse(e["resolved"], out var resolved) && resolved,
             },

@@ -188,7 +188,6 @@ internal sealed class CallFactsConfiguration : IEntityTypeConfiguration<CallFact
         e.Property(f => f.FirstChoice).HasMaxLength(64);
         e.Property(f => f.Queue).HasMaxLength(64);
         e.Property(f => f.Agent).HasMaxLength(64);
-        e.Property(f => f.Disposition).HasMaxLength(200);
         e.Property(f => f.ReasonFamily).HasMaxLength(200);
         e.Ignore(f => f.Queued);
         e.Ignore(f => f.TalkTime);

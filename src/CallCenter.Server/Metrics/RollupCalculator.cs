@@ -353,11 +353,11 @@ public sealed class RollupCalculator(CallCenterDbContext db, NpgsqlDataSource da
         var updated = changed.Where(c => c.Before is not null).Select(c => c.After).ToList();
         const string Columns = """
             call_sid, line, started_at, customer_key, verified, first_choice, queue, queued_at, answered_at, agent, abandoned_at,
-            callback_requested_at, completed_at, wrapped_up_at, disposition, reason_family, resolved, transfers, survey_score, ended_at
+            callback_requested_at, completed_at, wrapped_up_at, reason_family, resolved, transfers, survey_score, ended_at
             """;
         const string Rows = """
             unnest(@sid, @line, @started, @customer, @verified, @choice, @queue, @queued, @answered, @agent,
-                @abandoned, @callback, @completed, @wrapped, @disposition, @reason, @resolved, @transfers, @score, @ended)
+                @abandoned, @callback, @completed, @wrapped, @reason, @resolved, @transfers, @score, @ended)
             """;
         await using var batch = new NpgsqlBatch(Connection, Transaction);
         if (inserted.Count > 0)
@@ -368,7 +368,7 @@ public sealed class RollupCalculator(CallCenterDbContext db, NpgsqlDataSource da
                 UPDATE call_facts f SET line = t.line, started_at = t.started_at, customer_key = t.customer_key, verified = t.verified,
                     first_choice = t.first_choice, queue = t.queue, queued_at = t.queued_at, answered_at = t.answered_at, agent = t.agent,
                     abandoned_at = t.abandoned_at, callback_requested_at = t.callback_requested_at, completed_at = t.completed_at,
-                    wrapped_up_at = t.wrapped_up_at, disposition = t.disposition, reason_family = t.reason_family, resolved = t.resolved,
+                    wrapped_up_at = t.wrapped_up_at, reason_family = t.reason_family, resolved = t.resolved,
                     transfers = t.transfers, survey_score = t.survey_score, ended_at = t.ended_at
                 FROM {Rows} AS t({Columns})
                 WHERE f.call_sid = t.call_sid
@@ -393,7 +393,6 @@ public sealed class RollupCalculator(CallCenterDbContext db, NpgsqlDataSource da
             Instant(p, "callback", facts.Select(f => f.CallbackRequestedAt));
             Instant(p, "completed", facts.Select(f => f.CompletedAt));
             Instant(p, "wrapped", facts.Select(f => f.WrappedUpAt));
-            Text(p, "disposition", facts.Select(f => f.Disposition));
             Text(p, "reason", facts.Select(f => f.ReasonFamily));
             p.AddWithValue("resolved", facts.Select(f => f.Resolved).ToArray());
             p.AddWithValue("transfers", facts.Select(f => f.Transfers).ToArray());

@@ -57,11 +57,6 @@ namespace CallCenter.Server.Data.Migrations
                         .HasColumnType("character varying(64)")
                         .HasColumnName("customer_key");
 
-                    b.Property<string>("Disposition")
-                        .HasMaxLength(200)
-                        .HasColumnType("character varying(200)")
-                        .HasColumnName("disposition");
-
                     b.Property<DateTimeOffset?>("EndedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("ended_at");
